@@ -1,0 +1,1 @@
+"""The conversation core: channel-neutral messages, router, dialogs and forms."""

@@ -1,0 +1,200 @@
+"""The message catalogue: every sentence the bot says to people, in Vietnamese, in one place.
+
+Code refers to messages by key and fills the ``{placeholders}`` with ``t(key, **params)``.
+``tests/test_catalogue.py`` checks that every key used in the code exists here, that every key
+here is used, and that placeholders match.
+"""
+
+from __future__ import annotations
+
+MESSAGES: dict[str, str] = {
+    # --- numbers (handlers/numbers.py) ---
+    "number.empty": "Bạn chưa gõ số nào. Vui lòng gõ một số, ví dụ: 12.",
+    "number.not_a_number": "«{text}» không phải là một số. Vui lòng gõ một số, ví dụ: 12.",
+    "number.negative": "Số không được âm. Vui lòng gõ một số từ 0 trở lên.",
+    "number.not_integer": "Số hộ phải là số nguyên (không có phần lẻ). Vui lòng gõ lại, ví dụ: 12.",
+    "number.money_fraction": "Số tiền phải là số đồng chẵn. Vui lòng gõ lại, ví dụ: 1.500.000 hoặc 1,5tr.",
+    "number.too_long": "Số quá dài. Vui lòng gõ một số ngắn gọn, ví dụ: 1.500.000 hoặc 1,5tr.",
+    "number.too_large": "Số quá lớn. Vui lòng gõ một số không quá 1 triệu tỷ, ví dụ: 1.500.000.",
+    # --- core ---
+    "core.stranger": (
+        "Xin chào! Đây là trợ lý báo cáo giảm nghèo «Vì người nghèo – Không để ai bị bỏ lại "
+        "phía sau». Bạn chưa được đăng ký. Hãy xin mã mời từ cán bộ xã (hoặc quản trị viên), "
+        "rồi gửi: /start MÃ-MỜI (hoặc chỉ cần gõ mã mời)."
+    ),
+    "core.internal_error": (
+        "Xin lỗi, hệ thống gặp sự cố nên chưa xử lý được tin nhắn này. Số liệu đã nhập trước đó "
+        "vẫn được giữ. Vui lòng gửi lại sau ít phút."
+    ),
+    "core.text_only": "Tôi chỉ đọc được tin nhắn chữ. Vui lòng gõ câu trả lời bằng chữ hoặc số.",
+    "core.cancelled": "Đã hủy. Không có gì được lưu.",
+    "core.nothing_to_cancel": "Không có việc gì đang dở để hủy.",
+    "core.busy": (
+        "Bạn đang nhập dở một báo cáo. Hãy trả lời câu hỏi dưới đây, hoặc gõ /huy để hủy."
+    ),
+    "core.stale_button": (
+        "Nút này đã cũ hoặc không hợp lệ. Vui lòng dùng câu hỏi mới nhất bên dưới."
+    ),
+    "core.not_understood": "Tôi chưa hiểu tin nhắn này. Bạn có thể chọn một việc dưới đây:",
+    "core.unknown_command": "Lệnh này không có. Bạn có thể chọn một việc dưới đây:",
+    "core.welcome_back": "Chào {name}! Bạn cần làm gì?",
+    "core.too_long": "Tin nhắn quá dài. Vui lòng trả lời ngắn gọn câu hỏi dưới đây.",
+    # --- menu, help, roles ---
+    "menu.choose": "Bạn cần làm gì?",
+    "menu.option.report": "📝 Báo cáo tháng",
+    "menu.option.help": "❓ Hướng dẫn",
+    "help.title": "Hướng dẫn sử dụng:",
+    "help.village_head": (
+        "• /baocao — gửi số liệu tháng của thôn (bot hỏi từng mục; bấm «Giữ nguyên» nếu không "
+        "đổi).\n"
+        "• Gửi nhanh một dòng: /baocao 120 15 8 2 1 0 3 10 5tr — theo thứ tự: tổng số hộ, hộ "
+        "nghèo, cận nghèo, thoát nghèo, nghèo mới, tái nghèo, hộ nghèo DTTS, hộ có vay vốn, "
+        "tiền vận động, ghi chú.\n"
+        "• Báo cáo tháng khác: /baocao 9/2026"
+    ),
+    "help.officer": (
+        "• /baocao Tên thôn — nhập hoặc sửa báo cáo tháng cho một thôn trong địa bàn (cả sau "
+        "ngày khóa sổ)."
+    ),
+    "help.common": (
+        "• /toi — xem bạn đang giữ vai trò gì.\n"
+        "• /huy — hủy việc đang làm dở.\n"
+        "Có thể gõ không dấu, ví dụ: bao cao, huy."
+    ),
+    "role.village_head": "Trưởng thôn",
+    "role.officer": "Cán bộ",
+    "role.admin": "Quản trị viên",
+    "role.line": "• {role} — {area}",
+    "whoami": "Bạn là {name}.\nVai trò:\n{roles}",
+    # --- enrolment ---
+    "enrol.invalid": (
+        "Mã mời không đúng. Vui lòng kiểm tra lại mã (8 ký tự, ví dụ: ABCD-2345) hoặc xin mã "
+        "mới từ cán bộ xã."
+    ),
+    "enrol.used": "Mã mời này đã được dùng. Mỗi mã chỉ dùng một lần; hãy xin mã mới từ cán bộ xã.",
+    "enrol.expired": "Mã mời này đã hết hạn. Hãy xin mã mới từ cán bộ xã.",
+    "enrol.default_name": "Người dùng mới",
+    "enrol.welcome": "Chào mừng {name}! Bạn đã được đăng ký:\n{role}",
+    # --- the monthly report dialog ---
+    "report.title": "Báo cáo tháng {period} — {area}",
+    "report.intro": "📝 Báo cáo tháng {period} — {area}.",
+    "report.replaces": (
+        "Tháng này đã có báo cáo (phiên bản {version}, do {name} gửi ngày {at}). Báo cáo mới "
+        "sẽ là phiên bản tiếp theo; bản cũ vẫn được lưu."
+    ),
+    "report.no_previous": "Chưa có số liệu tháng trước, vui lòng nhập đủ từng mục.",
+    "report.pick_area": "Báo cáo cho thôn nào? Chọn bên dưới hoặc gõ tên thôn.",
+    "report.type_area": "Báo cáo cho thôn nào? Vui lòng gõ tên thôn (có dấu hay không dấu đều được).",
+    "report.area_not_found": (
+        "Không tìm thấy thôn «{query}» trong địa bàn của bạn. Vui lòng gõ lại tên thôn."
+    ),
+    "report.only_own_village": "Bạn chỉ được báo cáo cho thôn của mình: {village}.",
+    "report.not_allowed": "Bạn không còn quyền báo cáo cho thôn này. Báo cáo chưa được lưu.",
+    "report.future": "Tháng {period} chưa tới, chưa thể báo cáo. Vui lòng chọn tháng này hoặc tháng trước.",
+    "report.locked": (
+        "Tháng {period} đã khóa sổ (hạn cuối {lock}). Muốn sửa số liệu tháng này, vui lòng "
+        "liên hệ cán bộ xã."
+    ),
+    "report.pick_period": "Báo cáo cho tháng nào? Chọn bên dưới hoặc gõ tháng, ví dụ: 9/2026.",
+    "report.period_expected": "Vui lòng gõ tháng theo dạng tháng/năm, ví dụ: 9/2026 hoặc t9.",
+    "report.option.month": "Tháng {period}",
+    "report.option.change_period": "📅 Đổi tháng",
+    "report.saved": "✅ Đã lưu báo cáo tháng {period} của {area} (phiên bản {version}). Cảm ơn bạn!",
+    # --- the form engine ---
+    "form.question": "({n}/{total}) {prompt}",
+    "form.default_hint": "Tháng trước: {value}. Bấm «Giữ nguyên» nếu không đổi.",
+    "form.empty_value": "—",
+    "form.option.keep": "Giữ nguyên ({value})",
+    "form.option.keep_alias": "giu nguyen",
+    "form.option.zero": "0 (không có)",
+    "form.option.skip": "Bỏ qua",
+    "form.option.cancel": "❌ Hủy",
+    "form.option.send": "✅ Gửi",
+    "form.option.fix": "✏️ Sửa",
+    "form.option.warning_ok": "Đúng, giữ số này",
+    "form.option.warning_redo": "Nhập lại",
+    "form.warning_confirm": "⚠️ {warning}\nBạn có chắc số này đúng không?",
+    "form.summary_line": "{n}. {label}: {value}",
+    "form.summary_warning": "⚠️ Lưu ý: {warning}",
+    "form.summary_confirm": "Gửi báo cáo này? (Muốn sửa mục nào, gõ: sửa 3)",
+    "form.summary_expected": "Vui lòng chọn Gửi, Sửa hoặc Hủy (hoặc gõ «sửa 3» để sửa mục 3).",
+    "form.fix_which": "Sửa mục nào? Chọn hoặc gõ số thứ tự của mục.",
+    "form.fix_which_after_error": "Số liệu chưa hợp lệ nên chưa gửi được. Sửa mục nào?",
+    "form.fix_expected": "Vui lòng gõ số thứ tự của mục cần sửa, từ 1 đến {n}.",
+    "form.out_of_bounds": "{label} phải từ {min} đến {max}. Vui lòng gõ lại.",
+    "form.text_empty": "{label}: bạn chưa gõ gì. Vui lòng gõ nội dung hoặc chọn «Bỏ qua».",
+    "form.text_too_long": "{label} dài quá {max} ký tự. Vui lòng viết ngắn gọn hơn.",
+    "form.one_line_field_error": "Mục {n} ({label}): {error}",
+    "form.one_line_too_many": "Bạn gửi nhiều số hơn {n} mục của báo cáo; vui lòng kiểm tra lại.",
+    # --- the monthly village report form ---
+    "form.monthly_village.total.label": "Tổng số hộ",
+    "form.monthly_village.total.prompt": "Tổng số hộ trong thôn hiện nay?",
+    "form.monthly_village.poor.label": "Hộ nghèo",
+    "form.monthly_village.poor.prompt": "Số hộ nghèo hiện nay?",
+    "form.monthly_village.near_poor.label": "Hộ cận nghèo",
+    "form.monthly_village.near_poor.prompt": "Số hộ cận nghèo hiện nay?",
+    "form.monthly_village.exited.label": "Thoát nghèo trong tháng",
+    "form.monthly_village.exited.prompt": "Số hộ thoát nghèo trong tháng (đã được xã công nhận)?",
+    "form.monthly_village.newly_poor.label": "Nghèo phát sinh trong tháng",
+    "form.monthly_village.newly_poor.prompt": "Số hộ nghèo phát sinh (mới) trong tháng?",
+    "form.monthly_village.fallen_back.label": "Tái nghèo trong tháng",
+    "form.monthly_village.fallen_back.prompt": "Số hộ tái nghèo trong tháng (đã thoát rồi lại nghèo)?",
+    "form.monthly_village.em_poor.label": "Hộ nghèo dân tộc thiểu số",
+    "form.monthly_village.em_poor.prompt": "Trong số hộ nghèo, bao nhiêu hộ là đồng bào dân tộc thiểu số?",
+    "form.monthly_village.loans.label": "Hộ nghèo, cận nghèo được vay vốn",
+    "form.monthly_village.loans.prompt": (
+        "Số hộ nghèo và cận nghèo đang vay vốn Ngân hàng Chính sách xã hội?"
+    ),
+    "form.monthly_village.support_vnd.label": "Vận động hỗ trợ trong tháng",
+    "form.monthly_village.support_vnd.prompt": (
+        "Tiền và hiện vật vận động hỗ trợ hộ nghèo trong tháng, quy ra đồng? "
+        "(ví dụ: 5tr, 1.500.000, 150k)"
+    ),
+    "form.monthly_village.note.label": "Ghi chú",
+    "form.monthly_village.note.prompt": (
+        "Ghi chú thêm (mô hình hay, khó khăn, đề xuất)? Gõ nội dung hoặc bấm «Bỏ qua»."
+    ),
+    "form.monthly_village.check.poor_near_le_total": (
+        "Hộ nghèo ({poor}) cộng hộ cận nghèo ({near_poor}) không thể nhiều hơn tổng số hộ "
+        "({total}). Vui lòng gõ lại."
+    ),
+    "form.monthly_village.check.em_le_poor": (
+        "Hộ nghèo dân tộc thiểu số ({em_poor}) không thể nhiều hơn số hộ nghèo ({poor}). "
+        "Vui lòng gõ lại."
+    ),
+    "form.monthly_village.check.loans_le_poor_near": (
+        "Số hộ được vay vốn ({loans}) không thể nhiều hơn số hộ nghèo và cận nghèo ({sum}). "
+        "Vui lòng gõ lại."
+    ),
+    "form.monthly_village.check.new_le_poor": (
+        "Số hộ nghèo mới và tái nghèo ({added}) nhiều hơn số hộ nghèo hiện nay ({poor})."
+    ),
+    "form.monthly_village.check.exited_le_prev": (
+        "Số hộ thoát nghèo ({exited}) nhiều hơn số hộ nghèo tháng trước ({prev})."
+    ),
+    "form.monthly_village.check.balance": (
+        "Số hộ nghèo {poor} chưa khớp: tháng trước {prev} − thoát nghèo {exited} + nghèo mới "
+        "{newly} + tái nghèo {fallen} = {expected}."
+    ),
+    "form.monthly_village.check.change_total": (
+        "Tổng số hộ đổi từ {before} thành {now} ({percent}%) so với tháng trước."
+    ),
+    "form.monthly_village.check.change_poor": (
+        "Số hộ nghèo đổi từ {before} thành {now} ({percent}%) so với tháng trước."
+    ),
+    "form.monthly_village.check.change_near_poor": (
+        "Số hộ cận nghèo đổi từ {before} thành {now} ({percent}%) so với tháng trước."
+    ),
+    "form.monthly_village.check.change_em_poor": (
+        "Số hộ nghèo dân tộc thiểu số đổi từ {before} thành {now} ({percent}%) so với tháng trước."
+    ),
+    "form.monthly_village.check.change_loans": (
+        "Số hộ được vay vốn đổi từ {before} thành {now} ({percent}%) so với tháng trước."
+    ),
+}
+
+
+def t(key: str, /, **params: object) -> str:
+    """The Vietnamese text of message ``key`` with ``params`` filled in."""
+    template = MESSAGES[key]
+    return template.format(**params) if params else template

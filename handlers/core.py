@@ -1,0 +1,224 @@
+"""The core: ``await core.handle(inbound) -> list[Outbound]``, the same for every channel.
+
+One inbound message is processed in one database transaction: the redelivery check, the
+dialog state, and whatever the message changes are committed together or not at all.
+Messages of one sender are processed in order; different senders run concurrently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import aiosqlite
+
+from bot.config import Config
+from handlers import enrol, menu, report
+from handlers.catalogue import t
+from handlers.messages import Inbound, Option, Outbound
+from handlers.router import Command, looks_like_invite, match
+from handlers.text import plain
+from storage.audit import Actor
+from storage.db import Database
+from storage.dialogs import DialogState, clear_dialog, load_dialog, save_dialog
+from storage.inbound import first_delivery
+from storage.people import Person, person_by_identity
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Context:
+    """Everything a handler needs for one message."""
+
+    conn: aiosqlite.Connection
+    config: Config
+    inbound: Inbound
+    person: Person | None
+    now: datetime  # aware, UTC
+    today: date  # in the configured time zone
+
+    @property
+    def actor(self) -> Actor:
+        who = self.person.id if self.person else None
+        return Actor(who, f"{self.inbound.channel}:{self.inbound.sender_id}")
+
+
+@dataclass
+class Answer:
+    """A reply to the dialog's current question: typed text, or a chosen option's action."""
+
+    text: str
+    action: str | None
+
+
+# Dialog name -> module with ``ask(ctx, state)`` and ``answer(ctx, state, answer)``.
+DIALOGS = {"report": report}
+
+
+class Core:
+    def __init__(
+        self, db: Database, config: Config, clock: Callable[[], datetime] | None = None
+    ):
+        self.db = db
+        self.config = config
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self._locks: dict[tuple[str, str], list] = {}
+
+    async def handle(self, inbound: Inbound) -> list[Outbound]:
+        """Process one message and return the replies to send to its chat."""
+        key = (inbound.channel, inbound.sender_id)
+        entry = self._locks.setdefault(key, [asyncio.Lock(), 0])
+        entry[1] += 1
+        try:
+            async with entry[0]:
+                return await self._handle(inbound)
+        finally:
+            entry[1] -= 1
+            if entry[1] == 0:
+                del self._locks[key]
+
+    async def _handle(self, inbound: Inbound) -> list[Outbound]:
+        now = inbound.received_at or self.clock()
+        try:
+            async with self.db.write() as conn:
+                if not await first_delivery(conn, inbound.channel, inbound.message_id, now):
+                    log.info("ignored redelivered %s message %s",
+                             inbound.channel, inbound.message_id)
+                    return []
+                person = await person_by_identity(conn, inbound.channel, inbound.sender_id)
+                if person is not None and (not person.active or not person.roles):
+                    person = None
+                ctx = Context(conn, self.config, inbound, person, now,
+                              now.astimezone(self.config.timezone).date())
+                return await self._dispatch(ctx)
+        except Exception:
+            log.exception("failed to handle %s message %s", inbound.channel, inbound.message_id)
+            return [Outbound(t("core.internal_error"))]
+
+    async def _dispatch(self, ctx: Context) -> list[Outbound]:
+        inbound = ctx.inbound
+        command = match(inbound.text, inbound.option)
+        if ctx.person is None:
+            return await self._stranger(ctx, command)
+        if inbound.kind not in ("text", "option"):
+            return await self._with_dialog_reminder(ctx, [Outbound(t("core.text_only"))])
+        if command and command.name == "cancel" and (command.slash or not command.args):
+            had = await load_dialog(ctx.conn, inbound.channel, inbound.sender_id)
+            await clear_dialog(ctx.conn, inbound.channel, inbound.sender_id)
+            key = "core.cancelled" if had else "core.nothing_to_cancel"
+            return [menu.main_menu(ctx, t(key))]
+        state = await load_dialog(ctx.conn, inbound.channel, inbound.sender_id)
+        if state is not None:
+            if command and command.slash:
+                if command.name == "help":
+                    return [menu.help_text(ctx)] + await self._ask(ctx, state)
+                return [Outbound(t("core.busy"))] + await self._ask(ctx, state)
+            return await self._answer(ctx, state)
+        return await self._command(ctx, command)
+
+    async def _command(self, ctx: Context, command: Command | None) -> list[Outbound]:
+        inbound = ctx.inbound
+        if command is None:
+            if inbound.option is not None:
+                return [menu.main_menu(ctx, t("core.stale_button"))]
+            code = looks_like_invite(inbound.text)
+            if code:
+                return await enrol.enrol(ctx, code)
+            return [menu.main_menu(ctx, t("core.not_understood"))]
+        if command.name == "start":
+            if command.args:
+                return await enrol.enrol(ctx, command.args)
+            return [menu.main_menu(ctx, t("core.welcome_back", name=ctx.person.full_name))]
+        if command.name == "help":
+            return [menu.help_text(ctx), menu.main_menu(ctx, t("menu.choose"))]
+        if command.name == "whoami":
+            return [menu.whoami(ctx)]
+        if command.name == "report":
+            state, messages = await report.start(ctx, command.args)
+            return await self._settle(ctx, state, messages)
+        return [menu.main_menu(ctx, t("core.unknown_command"))]
+
+    async def _stranger(self, ctx: Context, command: Command | None) -> list[Outbound]:
+        """Unknown people may only enrol; they learn nothing else."""
+        code = None
+        if command and command.name == "start" and command.args:
+            code = command.args
+        elif command is None and ctx.inbound.option is None:
+            code = looks_like_invite(ctx.inbound.text)
+        if code:
+            return await enrol.enrol(ctx, code)
+        return [Outbound(t("core.stranger"))]
+
+    async def _answer(self, ctx: Context, state: DialogState) -> list[Outbound]:
+        """Turn the message into an Answer to the current question, checking button data."""
+        ask = state.draft.get("_ask") or {"nonce": "", "options": [], "free": True}
+        inbound = ctx.inbound
+        if inbound.option is not None:
+            nonce, _, action = inbound.option.partition(".")
+            valid = {data for _, data, _ in ask["options"]}
+            if nonce != ask["nonce"] or action not in valid:
+                return [Outbound(t("core.stale_button"))] + await self._ask(ctx, state)
+            answer = Answer("", action)
+        else:
+            answer = Answer(inbound.text, _typed_option(inbound.text, ask))
+            if len(inbound.text) > 4000:
+                return [Outbound(t("core.too_long"))] + await self._ask(ctx, state)
+        dialog = DIALOGS[state.dialog]
+        new_state, messages = await dialog.answer(ctx, state, answer)
+        return await self._settle(ctx, new_state, messages)
+
+    async def _ask(self, ctx: Context, state: DialogState) -> list[Outbound]:
+        messages = await DIALOGS[state.dialog].ask(ctx, state)
+        return await self._settle(ctx, state, messages)
+
+    async def _with_dialog_reminder(self, ctx: Context, messages: list[Outbound]):
+        state = await load_dialog(ctx.conn, ctx.inbound.channel, ctx.inbound.sender_id)
+        return messages + (await self._ask(ctx, state) if state else [])
+
+    async def _settle(
+        self, ctx: Context, state: DialogState | None, messages: list[Outbound]
+    ) -> list[Outbound]:
+        """Save the dialog state; stamp the last question's options with a fresh nonce.
+
+        The nonce makes a button from an earlier question stale, even when its data would be
+        valid now (every field offers "giữ nguyên").
+        """
+        inbound = ctx.inbound
+        if state is None:
+            await clear_dialog(ctx.conn, inbound.channel, inbound.sender_id)
+            return messages
+        asked = next((i for i in range(len(messages) - 1, -1, -1) if messages[i].options), None)
+        if asked is not None:
+            nonce = secrets.token_hex(3)
+            question = messages[asked]
+            state.draft["_ask"] = {
+                "nonce": nonce,
+                "free": question.free_input,
+                "options": [[o.label, o.data, list(o.aliases)] for o in question.options],
+            }
+            messages[asked] = question.with_options(
+                *(Option(o.label, f"{nonce}.{o.data}", o.aliases) for o in question.options)
+            )
+        else:
+            state.draft["_ask"] = {"nonce": "", "free": True, "options": []}
+        await save_dialog(ctx.conn, inbound.channel, inbound.sender_id, state, ctx.now)
+        return messages
+
+
+def _typed_option(text: str, ask: dict) -> str | None:
+    """The option a typed text chooses: its label or an alias, or its number in a list."""
+    typed = plain(text)
+    if not typed:
+        return None
+    options = ask["options"]
+    if not ask["free"] and typed.isdigit() and 1 <= int(typed) <= len(options):
+        return options[int(typed) - 1][1]
+    for label, data, aliases in options:
+        if typed in (plain(label), plain(label.split("(")[0])) or typed in aliases:
+            return data
+    return None

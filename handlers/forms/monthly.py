@@ -1,0 +1,96 @@
+"""The monthly village report, as data: ten fields and the rules between them."""
+
+from __future__ import annotations
+
+from bot.config import MonthlyReportConfig
+from handlers.forms.engine import COUNT, MONEY, TEXT, Check, Field, FormSpec
+from storage.reports import MONTHLY_FORM
+
+FIELDS = (
+    Field("total", COUNT, min=1, max=20_000),
+    Field("poor", COUNT, max=20_000),
+    Field("near_poor", COUNT, max=20_000),
+    Field("exited", COUNT, max=20_000, default="zero"),
+    Field("newly_poor", COUNT, max=20_000, default="zero"),
+    Field("fallen_back", COUNT, max=20_000, default="zero"),
+    Field("em_poor", COUNT, max=20_000),
+    Field("loans", COUNT, max=20_000),
+    Field("support_vnd", MONEY, max=100_000_000_000, default="zero"),
+    Field("note", TEXT, default="none", optional=True, max_length=1000),
+)
+
+# Counts compared with last month for the "are you sure?" warning.
+TRACKED = ("total", "poor", "near_poor", "em_poor", "loans")
+
+
+def _poor_near_le_total(v: dict, prev: dict | None) -> dict | None:
+    if v["poor"] + v["near_poor"] > v["total"]:
+        return {"poor": v["poor"], "near_poor": v["near_poor"], "total": v["total"]}
+    return None
+
+
+def _em_le_poor(v: dict, prev: dict | None) -> dict | None:
+    return {"em_poor": v["em_poor"], "poor": v["poor"]} if v["em_poor"] > v["poor"] else None
+
+
+def _loans_le_poor_near(v: dict, prev: dict | None) -> dict | None:
+    if v["loans"] > v["poor"] + v["near_poor"]:
+        return {"loans": v["loans"], "sum": v["poor"] + v["near_poor"]}
+    return None
+
+
+def _new_le_poor(v: dict, prev: dict | None) -> dict | None:
+    if v["newly_poor"] + v["fallen_back"] > v["poor"]:
+        return {"added": v["newly_poor"] + v["fallen_back"], "poor": v["poor"]}
+    return None
+
+
+def _balance(v: dict, prev: dict | None) -> dict | None:
+    if not prev or prev.get("poor") is None:
+        return None
+    expected = prev["poor"] - v["exited"] + v["newly_poor"] + v["fallen_back"]
+    if v["poor"] == expected:
+        return None
+    return {"poor": v["poor"], "prev": prev["poor"], "exited": v["exited"],
+            "newly": v["newly_poor"], "fallen": v["fallen_back"], "expected": expected}
+
+
+def _exited_le_prev(v: dict, prev: dict | None) -> dict | None:
+    if prev and prev.get("poor") is not None and v["exited"] > prev["poor"]:
+        return {"exited": v["exited"], "prev": prev["poor"]}
+    return None
+
+
+def _change(key: str, share: float, minimum: int):
+    def test(v: dict, prev: dict | None) -> dict | None:
+        if not prev or prev.get(key) is None:
+            return None
+        before, now = int(prev[key]), int(v[key])
+        if abs(now - before) < minimum or abs(now - before) <= share * before:
+            return None
+        percent = "∞" if before == 0 else f"{round(100 * (now - before) / before):+d}"
+        return {"before": before, "now": now, "percent": percent}
+
+    return test
+
+
+def monthly_spec(cfg: MonthlyReportConfig) -> FormSpec:
+    checks = [
+        Check("poor_near_le_total", ("total", "poor", "near_poor"), True, _poor_near_le_total),
+        Check("em_le_poor", ("poor", "em_poor"), True, _em_le_poor),
+        Check("loans_le_poor_near", ("poor", "near_poor", "loans"), True, _loans_le_poor_near),
+        Check("new_le_poor", ("poor", "newly_poor", "fallen_back"), False, _new_le_poor),
+        Check("exited_le_prev", ("exited",), False, _exited_le_prev),
+        Check("balance", ("poor", "exited", "newly_poor", "fallen_back"), False, _balance),
+    ]
+    checks += [
+        Check(f"change_{key}", (key,), False,
+              _change(key, cfg.change_warning_share, cfg.change_warning_min))
+        for key in TRACKED
+    ]
+    return FormSpec(
+        key=MONTHLY_FORM,
+        fields=FIELDS,
+        checks=tuple(checks),
+        extra_first_options=(("report.option.change_period", "period"),),
+    )

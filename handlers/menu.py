@@ -1,0 +1,46 @@
+"""Menus, help and "who am I", per role."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from handlers.catalogue import t
+from handlers.messages import Option, Outbound
+from handlers.router import menu_option
+
+if TYPE_CHECKING:
+    from handlers.core import Context
+
+ROLE_KEYS = {"village_head": "role.village_head", "officer": "role.officer", "admin": "role.admin"}
+
+
+def role_label(ctx: Context, role: str, area) -> str:
+    level = ctx.config.level_name(area.level)
+    name = area.name
+    if not name.lower().startswith(level.lower()) and role != "village_head":
+        name = f"{level} {name}"
+    return t("role.line", role=t(ROLE_KEYS[role]), area=name)
+
+
+def main_menu(ctx: Context, text: str) -> Outbound:
+    """``text`` followed by the buttons of what this person can do."""
+    options = [Option(t("menu.option.report"), menu_option("report"))]
+    options.append(Option(t("menu.option.help"), menu_option("help")))
+    return Outbound(text, tuple(options), free_input=True)
+
+
+def help_text(ctx: Context) -> Outbound:
+    person = ctx.person
+    lines = [t("help.title")]
+    if person.has_role("village_head"):
+        lines.append(t("help.village_head"))
+    if person.has_role("officer", "admin"):
+        lines.append(t("help.officer"))
+    lines.append(t("help.common"))
+    return Outbound("\n".join(lines))
+
+
+def whoami(ctx: Context) -> Outbound:
+    person = ctx.person
+    roles = "\n".join(role_label(ctx, r.role, r.area) for r in person.roles)
+    return Outbound(t("whoami", name=person.full_name, roles=roles))

@@ -1,0 +1,65 @@
+"""Channel-neutral messages: what adapters turn updates into, and what the core answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One choice offered with a message: a button on Telegram, a numbered line elsewhere."""
+
+    label: str
+    data: str
+    aliases: tuple[str, ...] = ()  # other words a person may type to choose it
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """A message from a person, as every channel delivers it to the core.
+
+    ``message_id`` is unique per channel and identical when the channel redelivers the same
+    update (Telegram: the update id), which is how redeliveries are recognised.
+    ``option`` carries the data of a pressed button (never trusted: it is checked like text).
+    """
+
+    channel: str
+    sender_id: str
+    chat_id: str
+    message_id: str
+    text: str = ""
+    option: str | None = None
+    display_name: str = ""
+    phone: str | None = None
+    received_at: datetime | None = None
+    kind: str = "text"  # text | option | image | sticker | unsupported
+
+
+@dataclass(frozen=True, slots=True)
+class Outbound:
+    """A reply, channel-neutral.
+
+    ``free_input`` says the person may also type an answer (a number, a name) instead of
+    choosing an option; channels without buttons then show the options as typed shortcuts
+    rather than as a numbered list, so that typing "1" stays the number one.
+    """
+
+    text: str
+    options: tuple[Option, ...] = ()
+    free_input: bool = True
+    image: bytes | None = None
+    document: bytes | None = None
+    filename: str | None = None
+    chat_id: str | None = None  # set when the reply goes to another chat than the sender's
+
+    def with_options(self, *options: Option, free_input: bool | None = None) -> Outbound:
+        return Outbound(
+            text=self.text,
+            options=tuple(options),
+            free_input=self.free_input if free_input is None else free_input,
+            image=self.image,
+            document=self.document,
+            filename=self.filename,
+            chat_id=self.chat_id,
+        )

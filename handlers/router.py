@@ -1,0 +1,66 @@
+"""The router: finds which command a message asks for, ignoring diacritics and case.
+
+``/baocao``, ``bao cao`` and ``Báo cáo`` are one command. A slash command is recognised
+anywhere; a keyword without the slash only where no dialog is waiting for an answer (inside a
+dialog, "báo cáo" may be a note), except the cancel words, which always cancel.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from handlers.text import fold, squash
+
+# command -> words that call it (compared with spaces removed).
+ALIASES: dict[str, tuple[str, ...]] = {
+    "start": ("start", "batdau"),
+    "help": ("help", "trogiup", "huongdan", "menu", "hd"),
+    "report": ("baocao", "bc", "baocaothang"),
+    "cancel": ("huy", "huybo", "cancel", "thoat"),
+    "whoami": ("toi", "toilaai", "whoami"),
+}
+_BY_WORD = {word: name for name, words in ALIASES.items() for word in words}
+_LONGEST = max(len(w.split()) for w in ("bao cao thang", "toi la ai"))
+MENU_PREFIX = "cmd:"
+# Invite codes use an alphabet without look-alikes (no I, L, O, 0, 1).
+INVITE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+_INVITE = re.compile(r"^[a-hjkmnp-z2-9]{4}[- ]?[a-hjkmnp-z2-9]{4}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    name: str
+    args: str  # the rest of the message, as typed
+    slash: bool  # typed as /command (or chosen from the menu)
+
+
+def match(text: str, option: str | None = None) -> Command | None:
+    """The command ``text`` (or a menu ``option``) asks for, or None."""
+    if option is not None:
+        if option.startswith(MENU_PREFIX) and option[len(MENU_PREFIX):] in ALIASES:
+            return Command(option[len(MENU_PREFIX):], "", True)
+        return None
+    stripped = text.strip()
+    if not stripped:
+        return None
+    if stripped.startswith("/"):
+        head, _, rest = stripped[1:].partition(" ")
+        name = _BY_WORD.get(squash(head.split("@", 1)[0]))
+        return Command(name, rest.strip(), True) if name else Command("unknown", rest, True)
+    words = stripped.split()
+    for size in range(min(_LONGEST, len(words)), 0, -1):
+        name = _BY_WORD.get(squash(" ".join(words[:size])))
+        if name:
+            return Command(name, " ".join(words[size:]), False)
+    return None
+
+
+def looks_like_invite(text: str) -> str | None:
+    """The invite code in ``text`` (upper case, no dash) if it looks like one."""
+    folded = fold(text)
+    return folded.replace("-", "").replace(" ", "").upper() if _INVITE.match(folded) else None
+
+
+def menu_option(command: str) -> str:
+    return MENU_PREFIX + command

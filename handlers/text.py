@@ -1,0 +1,34 @@
+"""Vietnamese text helpers: matching that ignores diacritics, case and spacing."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_SPACES = re.compile(r"\s+")
+# Letters that Unicode decomposition does not reduce to ASCII.
+_EXTRA = str.maketrans({"đ": "d", "Đ": "d", "ð": "d", "ơ": "o", "ư": "u"})
+
+
+def fold(text: str) -> str:
+    """Return ``text`` lower-cased, without Vietnamese diacritics, with spaces collapsed.
+
+    >>> fold("  Báo   CÁO ")
+    'bao cao'
+    >>> fold("Xã Tân Lập") == fold("xa tan lap")
+    True
+    """
+    text = unicodedata.normalize("NFD", text.translate(_EXTRA))
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
+    return _SPACES.sub(" ", text.translate(_EXTRA)).strip().lower()
+
+
+def squash(text: str) -> str:
+    """``fold`` and drop every space: ``"Báo cáo"`` and ``"baocao"`` become one key."""
+    return fold(text).replace(" ", "")
+
+
+def plain(text: str) -> str:
+    """``fold`` keeping only letters, digits and single spaces: ``"✅ Gửi"`` → ``"gui"``."""
+    kept = "".join(ch if ch.isalnum() or ch.isspace() else " " for ch in fold(text))
+    return " ".join(kept.split())

@@ -1,0 +1,70 @@
+"""The audit log: who changed what, when, with the values before and after."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+
+from storage.clock import iso
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who makes a change: a person (chat) or an operator at the command line."""
+
+    person_id: int | None
+    label: str  # "telegram:12345", "console:2", "cli:root"
+
+
+def _dump(value: object) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+async def record(
+    conn: aiosqlite.Connection,
+    *,
+    actor: Actor,
+    action: str,
+    entity: str,
+    entity_id: object,
+    at: datetime,
+    before: object = None,
+    after: object = None,
+) -> None:
+    await conn.execute(
+        "INSERT INTO audit_log"
+        " (at, actor_person_id, actor, action, entity, entity_id, before, after)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            iso(at),
+            actor.person_id,
+            actor.label,
+            action,
+            entity,
+            str(entity_id),
+            _dump(before),
+            _dump(after),
+        ),
+    )
+
+
+async def entries(
+    conn: aiosqlite.Connection, entity: str | None = None, entity_id: object = None
+) -> list[dict]:
+    sql = "SELECT * FROM audit_log"
+    args: tuple = ()
+    if entity is not None:
+        sql += " WHERE entity = ? AND entity_id = ?"
+        args = (entity, str(entity_id))
+    async with conn.execute(sql + " ORDER BY id", args) as cur:
+        rows = await cur.fetchall()
+    out = []
+    for row in rows:
+        item = dict(row)
+        for key in ("before", "after"):
+            item[key] = None if item[key] is None else json.loads(item[key])
+        out.append(item)
+    return out

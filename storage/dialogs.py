@@ -1,0 +1,48 @@
+"""Dialog state: one row per (channel, sender), so a dialog survives a restart."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import aiosqlite
+
+from storage.clock import iso
+
+
+@dataclass(slots=True)
+class DialogState:
+    dialog: str
+    step: str
+    draft: dict = field(default_factory=dict)
+
+
+async def load_dialog(
+    conn: aiosqlite.Connection, channel: str, sender_id: str
+) -> DialogState | None:
+    async with conn.execute(
+        "SELECT dialog, step, draft FROM dialogs WHERE channel = ? AND sender_id = ?",
+        (channel, sender_id),
+    ) as cur:
+        row = await cur.fetchone()
+    return DialogState(row[0], row[1], json.loads(row[2])) if row else None
+
+
+async def save_dialog(
+    conn: aiosqlite.Connection, channel: str, sender_id: str, state: DialogState, at: datetime
+) -> None:
+    await conn.execute(
+        "INSERT INTO dialogs (channel, sender_id, dialog, step, draft, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (channel, sender_id) DO UPDATE SET dialog = excluded.dialog,"
+        " step = excluded.step, draft = excluded.draft, updated_at = excluded.updated_at",
+        (channel, sender_id, state.dialog, state.step,
+         json.dumps(state.draft, ensure_ascii=False), iso(at)),
+    )
+
+
+async def clear_dialog(conn: aiosqlite.Connection, channel: str, sender_id: str) -> None:
+    await conn.execute(
+        "DELETE FROM dialogs WHERE channel = ? AND sender_id = ?", (channel, sender_id)
+    )

@@ -1,0 +1,32 @@
+"""Inbound de-duplication: a redelivered message (same channel and id) changes nothing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import aiosqlite
+
+from storage.clock import iso
+
+
+async def first_delivery(
+    conn: aiosqlite.Connection, channel: str, message_id: str, at: datetime
+) -> bool:
+    """Record the message id; True the first time it is seen, False on a redelivery.
+
+    Call it inside the transaction that processes the message: if processing fails, the
+    record rolls back with it and a redelivery is processed again.
+    """
+    async with conn.execute(
+        "INSERT INTO inbound_seen (channel, message_id, received_at) VALUES (?, ?, ?)"
+        " ON CONFLICT (channel, message_id) DO NOTHING",
+        (channel, message_id, iso(at)),
+    ) as cur:
+        return cur.rowcount == 1
+
+
+async def forget_before(conn: aiosqlite.Connection, before: datetime) -> int:
+    async with conn.execute(
+        "DELETE FROM inbound_seen WHERE received_at < ?", (iso(before),)
+    ) as cur:
+        return cur.rowcount

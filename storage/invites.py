@@ -1,0 +1,83 @@
+"""One-time invite codes: a role over an area, with an expiry, usable once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+
+from storage.audit import Actor, record
+from storage.clock import iso, parse_iso
+
+
+@dataclass(frozen=True, slots=True)
+class Invite:
+    code: str
+    role: str
+    area_id: int
+    full_name: str
+    expires_at: datetime
+    used_at: datetime | None
+
+
+async def create_invite(
+    conn: aiosqlite.Connection,
+    *,
+    code: str,
+    role: str,
+    area_id: int,
+    full_name: str,
+    expires_at: datetime,
+    actor: Actor,
+    at: datetime,
+) -> None:
+    await conn.execute(
+        "INSERT INTO invites (code, role, area_id, full_name, created_by, created_at, expires_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (code, role, area_id, full_name, actor.label, iso(at), iso(expires_at)),
+    )
+    await record(
+        conn, actor=actor, action="create", entity="invite", entity_id=code, at=at,
+        after={"role": role, "area_id": area_id, "full_name": full_name,
+               "expires_at": iso(expires_at)},
+    )
+
+
+async def get_invite(conn: aiosqlite.Connection, code: str) -> Invite | None:
+    async with conn.execute(
+        "SELECT code, role, area_id, full_name, expires_at, used_at FROM invites WHERE code = ?",
+        (code,),
+    ) as cur:
+        row = await cur.fetchone()
+    if row is None:
+        return None
+    return Invite(
+        row[0], row[1], row[2], row[3], parse_iso(row[4]), parse_iso(row[5]) if row[5] else None
+    )
+
+
+async def claim_invite(
+    conn: aiosqlite.Connection, code: str, person_id: int, *, actor: Actor, at: datetime
+) -> bool:
+    """Mark the invite used by ``person_id``; False if it was used or expired meanwhile."""
+    async with conn.execute(
+        "UPDATE invites SET used_at = ?, used_by = ?"
+        " WHERE code = ? AND used_at IS NULL AND expires_at > ?",
+        (iso(at), person_id, code, iso(at)),
+    ) as cur:
+        claimed = cur.rowcount == 1
+    if claimed:
+        await record(
+            conn, actor=actor, action="use", entity="invite", entity_id=code, at=at,
+            after={"used_by": person_id},
+        )
+    return claimed
+
+
+async def list_invites(conn: aiosqlite.Connection) -> list[dict]:
+    async with conn.execute(
+        "SELECT i.code, i.role, a.name AS area, i.full_name, i.expires_at, i.used_at"
+        " FROM invites i JOIN areas a ON a.id = i.area_id ORDER BY i.created_at DESC"
+    ) as cur:
+        return [dict(r) for r in await cur.fetchall()]

@@ -1,0 +1,172 @@
+"""Schema migrations: a numbered list, each applied once in its own transaction and recorded.
+
+Keep the SQL portable (PostgreSQL later): ``?`` parameters, ``ON CONFLICT``, no SQLite-only
+types. Timestamps are ISO-8601 text in UTC; periods are ``YYYY-MM`` text.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import aiosqlite
+
+M001_INITIAL = [
+    """CREATE TABLE areas (
+        id INTEGER PRIMARY KEY,
+        parent_id INTEGER REFERENCES areas(id),
+        level TEXT NOT NULL,
+        name TEXT NOT NULL,
+        name_folded TEXT NOT NULL,
+        code TEXT,
+        urban INTEGER NOT NULL DEFAULT 0,
+        path TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        retired_at TEXT
+    )""",
+    "CREATE UNIQUE INDEX areas_parent_name ON areas(parent_id, name_folded)",
+    "CREATE UNIQUE INDEX areas_level_code ON areas(level, code)",
+    "CREATE INDEX areas_path ON areas(path)",
+    "CREATE INDEX areas_name ON areas(name_folded)",
+    """CREATE TABLE people (
+        id INTEGER PRIMARY KEY,
+        full_name TEXT NOT NULL,
+        phone TEXT,
+        active INTEGER NOT NULL DEFAULT 1,
+        created_at TEXT NOT NULL
+    )""",
+    """CREATE TABLE identities (
+        channel TEXT NOT NULL,
+        external_id TEXT NOT NULL,
+        person_id INTEGER NOT NULL REFERENCES people(id),
+        chat_id TEXT NOT NULL,
+        display_name TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        last_seen_at TEXT NOT NULL,
+        PRIMARY KEY (channel, external_id)
+    )""",
+    "CREATE INDEX identities_person ON identities(person_id)",
+    """CREATE TABLE roles (
+        id INTEGER PRIMARY KEY,
+        person_id INTEGER NOT NULL REFERENCES people(id),
+        role TEXT NOT NULL CHECK (role IN ('village_head', 'officer', 'admin')),
+        area_id INTEGER NOT NULL REFERENCES areas(id),
+        granted_at TEXT NOT NULL,
+        revoked_at TEXT
+    )""",
+    "CREATE UNIQUE INDEX roles_unique ON roles(person_id, role, area_id)",
+    "CREATE INDEX roles_area ON roles(area_id)",
+    """CREATE TABLE invites (
+        code TEXT PRIMARY KEY,
+        role TEXT NOT NULL CHECK (role IN ('village_head', 'officer', 'admin')),
+        area_id INTEGER NOT NULL REFERENCES areas(id),
+        full_name TEXT NOT NULL DEFAULT '',
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        used_at TEXT,
+        used_by INTEGER REFERENCES people(id)
+    )""",
+    """CREATE TABLE dialogs (
+        channel TEXT NOT NULL,
+        sender_id TEXT NOT NULL,
+        dialog TEXT NOT NULL,
+        step TEXT NOT NULL,
+        draft TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (channel, sender_id)
+    )""",
+    """CREATE TABLE inbound_seen (
+        channel TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        PRIMARY KEY (channel, message_id)
+    )""",
+    "CREATE INDEX inbound_seen_received ON inbound_seen(received_at)",
+    """CREATE TABLE reports (
+        id INTEGER PRIMARY KEY,
+        area_id INTEGER NOT NULL REFERENCES areas(id),
+        form TEXT NOT NULL,
+        period TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        UNIQUE (area_id, form, period)
+    )""",
+    """CREATE TABLE report_versions (
+        report_id INTEGER NOT NULL REFERENCES reports(id),
+        version INTEGER NOT NULL,
+        data TEXT NOT NULL,
+        submitted_by INTEGER REFERENCES people(id),
+        submitted_via TEXT NOT NULL,
+        submitted_at TEXT NOT NULL,
+        PRIMARY KEY (report_id, version)
+    )""",
+    # The current version of each monthly village report, typed, for fast statistics.
+    """CREATE TABLE village_monthly (
+        area_id INTEGER NOT NULL REFERENCES areas(id),
+        period TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        total INTEGER NOT NULL,
+        poor INTEGER NOT NULL,
+        near_poor INTEGER NOT NULL,
+        exited INTEGER NOT NULL,
+        newly_poor INTEGER NOT NULL,
+        fallen_back INTEGER NOT NULL,
+        em_poor INTEGER NOT NULL,
+        loans INTEGER NOT NULL,
+        support_vnd INTEGER NOT NULL,
+        note TEXT NOT NULL DEFAULT '',
+        submitted_at TEXT NOT NULL,
+        PRIMARY KEY (area_id, period)
+    )""",
+    "CREATE INDEX village_monthly_period ON village_monthly(period, area_id)",
+    """CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        actor_person_id INTEGER REFERENCES people(id),
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        entity TEXT NOT NULL,
+        entity_id TEXT NOT NULL,
+        before TEXT,
+        after TEXT
+    )""",
+    "CREATE INDEX audit_entity ON audit_log(entity, entity_id)",
+    """CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    )""",
+]
+
+# (number, name, statements). Append only; never edit a migration that has shipped.
+MIGRATIONS: list[tuple[int, str, list[str]]] = [
+    (1, "m001_initial", M001_INITIAL),
+]
+
+
+async def apply_migrations(conn: aiosqlite.Connection) -> list[str]:
+    """Apply every migration not yet recorded; return the names applied."""
+    await conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+    )
+    async with conn.execute("SELECT version FROM schema_migrations") as cur:
+        done = {row[0] for row in await cur.fetchall()}
+    applied = []
+    for number, name, statements in MIGRATIONS:
+        if number in done:
+            continue
+        await conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in statements:
+                await conn.execute(statement)
+            await conn.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                (number, name, datetime.now(UTC).isoformat(timespec="seconds")),
+            )
+        except BaseException:
+            await conn.rollback()
+            raise
+        await conn.commit()
+        applied.append(name)
+    return applied

@@ -1,0 +1,129 @@
+"""Reports: one per (area, form, period), every submission kept as a numbered version.
+
+The current version of each monthly village report is also kept typed in ``village_monthly``
+so statistics can sum columns instead of parsing JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+
+from storage.audit import Actor, record
+from storage.clock import iso, parse_iso
+
+MONTHLY_FORM = "monthly_village"
+MONTHLY_COLUMNS = (
+    "total", "poor", "near_poor", "exited", "newly_poor", "fallen_back", "em_poor", "loans",
+    "support_vnd", "note",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportVersion:
+    area_id: int
+    form: str
+    period: str
+    version: int
+    data: dict
+    submitted_by: int | None
+    submitted_by_name: str | None
+    submitted_via: str
+    submitted_at: datetime
+
+
+_VERSION_SQL = (
+    "SELECT r.area_id, r.form, r.period, v.version, v.data, v.submitted_by, p.full_name,"
+    " v.submitted_via, v.submitted_at FROM reports r"
+    " JOIN report_versions v ON v.report_id = r.id"
+    " LEFT JOIN people p ON p.id = v.submitted_by"
+)
+
+
+def _version(row) -> ReportVersion:
+    return ReportVersion(
+        row[0], row[1], row[2], row[3], json.loads(row[4]), row[5], row[6], row[7],
+        parse_iso(row[8]),
+    )
+
+
+async def current_report(
+    conn: aiosqlite.Connection, area_id: int, form: str, period: str
+) -> ReportVersion | None:
+    async with conn.execute(
+        _VERSION_SQL + " WHERE r.area_id = ? AND r.form = ? AND r.period = ?"
+        " AND v.version = r.version",
+        (area_id, form, period),
+    ) as cur:
+        row = await cur.fetchone()
+    return _version(row) if row else None
+
+
+async def report_versions(
+    conn: aiosqlite.Connection, area_id: int, form: str | None = None,
+    period: str | None = None,
+) -> list[ReportVersion]:
+    """Every version of the area's reports, newest period first, then newest version first."""
+    sql = _VERSION_SQL + " WHERE r.area_id = ?"
+    args: list = [area_id]
+    if form is not None:
+        sql += " AND r.form = ?"
+        args.append(form)
+    if period is not None:
+        sql += " AND r.period = ?"
+        args.append(period)
+    async with conn.execute(sql + " ORDER BY r.period DESC, v.version DESC", args) as cur:
+        return [_version(r) for r in await cur.fetchall()]
+
+
+async def save_report(
+    conn: aiosqlite.Connection,
+    *,
+    area_id: int,
+    form: str,
+    period: str,
+    data: dict,
+    actor: Actor,
+    via: str,
+    at: datetime,
+) -> int:
+    """Store ``data`` as the next version of the report and return its version number."""
+    before = await current_report(conn, area_id, form, period)
+    async with conn.execute(
+        "INSERT INTO reports (area_id, form, period, version, created_at, updated_at)"
+        " VALUES (?, ?, ?, 1, ?, ?)"
+        " ON CONFLICT (area_id, form, period) DO UPDATE SET"
+        " version = reports.version + 1, updated_at = excluded.updated_at"
+        " RETURNING id, version",
+        (area_id, form, period, iso(at), iso(at)),
+    ) as cur:
+        report_id, version = await cur.fetchone()
+    await conn.execute(
+        "INSERT INTO report_versions"
+        " (report_id, version, data, submitted_by, submitted_via, submitted_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (report_id, version, json.dumps(data, ensure_ascii=False, sort_keys=True),
+         actor.person_id, via, iso(at)),
+    )
+    if form == MONTHLY_FORM:
+        values = [data.get(c, "" if c == "note" else 0) or ("" if c == "note" else 0)
+                  for c in MONTHLY_COLUMNS]
+        cols = ", ".join(MONTHLY_COLUMNS)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in MONTHLY_COLUMNS)
+        await conn.execute(
+            f"INSERT INTO village_monthly (area_id, period, version, {cols}, submitted_at)"
+            f" VALUES (?, ?, ?, {', '.join('?' * len(MONTHLY_COLUMNS))}, ?)"
+            f" ON CONFLICT (area_id, period) DO UPDATE SET version = excluded.version,"
+            f" {updates}, submitted_at = excluded.submitted_at",
+            (area_id, period, version, *values, iso(at)),
+        )
+    await record(
+        conn, actor=actor, action="submit", entity="report",
+        entity_id=f"{area_id}/{form}/{period}", at=at,
+        before=None if before is None else {"version": before.version, **before.data},
+        after={"version": version, **data},
+    )
+    return version
