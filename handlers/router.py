@@ -16,12 +16,12 @@ from handlers.text import fold, squash
 ALIASES: dict[str, tuple[str, ...]] = {
     "start": ("start", "batdau"),
     "help": ("help", "trogiup", "huongdan", "menu", "hd"),
-    "report": ("baocao", "bc", "baocaothang"),
+    "report": ("baocao", "bc"),
     "cancel": ("huy", "huybo", "cancel", "thoat"),
     "whoami": ("toi", "toilaai", "whoami"),
 }
 _BY_WORD = {word: name for name, words in ALIASES.items() for word in words}
-_LONGEST = max(len(w.split()) for w in ("bao cao thang", "toi la ai"))
+_LONGEST = 3  # the longest alias typed with spaces: "toi la ai"
 MENU_PREFIX = "cmd:"
 # Invite codes use an alphabet without look-alikes (no I, L, O, 0, 1).
 INVITE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"

@@ -7,7 +7,7 @@ import unicodedata
 
 _SPACES = re.compile(r"\s+")
 # Letters that Unicode decomposition does not reduce to ASCII.
-_EXTRA = str.maketrans({"đ": "d", "Đ": "d", "ð": "d", "ơ": "o", "ư": "u"})
+_EXTRA = str.maketrans({"đ": "d", "Đ": "d", "ð": "d", "Ð": "d", "ơ": "o", "ư": "u"})
 
 
 def fold(text: str) -> str:
@@ -18,9 +18,9 @@ def fold(text: str) -> str:
     >>> fold("Xã Tân Lập") == fold("xa tan lap")
     True
     """
-    text = unicodedata.normalize("NFD", text.translate(_EXTRA))
+    text = unicodedata.normalize("NFD", text.lower().translate(_EXTRA))
     text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
-    return _SPACES.sub(" ", text.translate(_EXTRA)).strip().lower()
+    return _SPACES.sub(" ", text.lower().translate(_EXTRA)).strip()
 
 
 def squash(text: str) -> str:

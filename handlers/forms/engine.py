@@ -127,9 +127,10 @@ class FormEngine:
                 if f.optional and f.key not in draft["values"]:
                     draft["values"][f.key] = None
         messages = [Outbound(m) for m in errors]
-        broken = [c for c in self._broken(draft, blocking=True)]
+        broken = list(self._broken(draft, blocking=True))
         if broken:
             messages.append(self.summary(draft, can_send=False))
+            messages += [Outbound(self._message(check, params)) for params, check in broken]
             draft["mode"] = "pick_fix"
             messages.append(self._ask_fix(draft, t("form.fix_which_after_error")))
             return Step(draft, messages)

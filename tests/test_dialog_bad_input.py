@@ -1,0 +1,112 @@
+"""Bad input: every wrong answer gets one clear sentence and the dialog stays put."""
+
+from __future__ import annotations
+
+import pytest
+
+from handlers.messages import Inbound
+from storage.reports import MONTHLY_FORM, current_report
+from tests.conftest import Chat
+
+pytestmark = pytest.mark.usefixtures("world")
+
+
+@pytest.mark.parametrize("answer,expected", [
+    ("mười hai", "không phải là một số"),
+    ("🙂", "không phải là một số"),
+    ("12.5", "số nguyên"),
+    ("-1", "không được âm"),
+    ("999999", "phải từ 0 đến 20.000"),
+    ("", "chưa gõ số"),
+    ("1" * 60, "quá dài"),
+])
+async def test_wrong_numbers_keep_the_question(core, answer, expected):
+    head = Chat(core, "100")
+    await head.send("/baocao")
+    await head.send("120")
+    reply = await head.send(answer)
+    assert expected in reply
+    assert reply.strip().endswith("Số hộ nghèo hiện nay?") or "(2/10)" in reply
+
+
+async def test_zero_total_is_refused(core):
+    head = Chat(core, "100")
+    await head.send("/baocao")
+    assert "phải từ 1 đến 20.000" in await head.send("0")
+
+
+async def test_very_long_note_and_very_long_message(core):
+    head = Chat(core, "100")
+    await head.send("/baocao 120 15 8 2 1 0 3 10 5tr")
+    await head.send("sửa 10")
+    reply = await head.send("x" * 1500)
+    assert "dài quá 1000 ký tự" in reply and "(10/10)" in reply
+    reply = await head.send("y" * 5000)
+    assert "quá dài" in reply and "(10/10)" in reply
+    reply = await head.send("Mô hình nuôi lợn đen 🐷 hiệu quả")
+    assert "10. Ghi chú: Mô hình nuôi lợn đen 🐷 hiệu quả" in reply
+
+
+async def test_one_line_with_a_bad_figure_continues_at_that_field(core):
+    head = Chat(core, "100")
+    reply = await head.send("/baocao 120 15 tám 2")
+    assert "Mục 3 (Hộ cận nghèo)" in reply and "(3/10)" in reply
+    reply = await head.send("8")
+    assert "(4/10)" in reply
+
+
+async def test_one_line_with_impossible_totals_asks_what_to_fix(core, db, world):
+    head = Chat(core, "100")
+    reply = await head.send("/baocao 20 15 8 2 1 0 3 10 5tr")
+    assert "không thể nhiều hơn tổng số hộ" in reply and "Sửa mục nào" in reply
+    assert "Gửi" not in " ".join(head.options())
+    reply = await head.send("1")
+    assert "(1/10) Tổng số hộ" in reply
+    reply = await head.send("10")  # still too small: refused at once
+    assert "không thể nhiều hơn tổng số hộ (10)" in reply
+    reply = await head.send("30")
+    assert "1. Tổng số hộ: 30" in reply
+    await head.press("Gửi")
+    async with db.read() as conn:
+        report = await current_report(conn, world.village.id, MONTHLY_FORM, "2026-10")
+    assert report.data["total"] == 30
+
+
+async def test_too_many_figures_in_one_line(core):
+    head = Chat(core, "100")
+    reply = await head.send("/baocao 120 15 8 2 1 0 3 10 5tr")
+    assert "Gửi báo cáo này?" in reply
+    reply = await head.send("/baocao")
+    assert "đang nhập dở" in reply and "Gửi báo cáo này?" in reply
+
+
+async def test_images_and_stickers_get_a_polite_answer(core):
+    head = Chat(core, "100")
+    await head.send("/baocao")
+    reply = await head._deliver(Inbound("test", "100", "100", "img1", kind="image"))
+    assert "chỉ đọc được tin nhắn chữ" in reply and "(1/10)" in reply
+
+
+async def test_future_month_and_changing_the_month(core, clock):
+    head = Chat(core, "100")
+    reply = await head.send("/baocao 12/2026")
+    assert "chưa tới" in reply
+    await head.send("/baocao")
+    assert "tháng 10/2026" in head.text
+    reply = await head.press("Đổi tháng")
+    assert "tháng nào" in reply
+    reply = await head.send("13/2026")
+    assert "tháng/năm" in reply
+    reply = await head.press("Tháng 11/2026")
+    assert "Báo cáo tháng 11/2026" in reply and "(1/10)" in reply
+
+
+async def test_summary_expects_a_choice(core):
+    head = Chat(core, "100")
+    await head.send("/baocao 120 15 8 2 1 0 3 10 5tr")
+    reply = await head.send("có lẽ")
+    assert "Vui lòng chọn Gửi, Sửa hoặc Hủy" in reply and "Gửi báo cáo này?" in reply
+    reply = await head.send("2")  # the second option: Sửa
+    assert "Sửa mục nào" in reply
+    reply = await head.send("15")
+    assert "từ 1 đến 10" in reply
