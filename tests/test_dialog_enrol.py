@@ -84,5 +84,9 @@ async def test_officer_cannot_reach_a_village_outside_the_area(core, world):
     officer = Chat(core, "200")
     reply = await officer.send("/baocao Nậm Củm")
     assert "Không tìm thấy thôn" in reply
-    reply = await officer.press_data("zz.area:%d" % world.far_village.id)
-    assert "Nút này đã cũ" in reply or "chưa hiểu" in reply
+    await officer.send("/baocao")  # the list of the officer's villages
+    reply = await officer.press_data(f"zz.area:{world.far_village.id}")  # forged
+    assert "Nút này đã cũ" in reply and "thôn nào" in reply
+    nonce = officer.last[-1].options[0].data.split(".")[0]
+    reply = await officer.press_data(f"{nonce}.area:{world.far_village.id}")  # forged id
+    assert "Nút này đã cũ" in reply and "Bản Nậm Củm" not in reply

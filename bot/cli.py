@@ -1,0 +1,666 @@
+"""The operator's command line: ``python -m bot <command>``.
+
+Start the bot, bring the database up to date, import the village roster, hand out invite codes
+and look at areas, people, invites, reports and the audit log. Every change is written to the
+audit log as ``cli:<operating-system user>``.
+
+Exit codes: 0 success; 1 the command failed (bad roster rows, unknown or ambiguous area, config
+error, ...); 2 wrong usage (unknown option, bad value). Errors are one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import importlib
+import json
+import os
+import re
+import secrets
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime, timedelta
+
+from bot import importer
+from bot.config import Config, ConfigError, load_config
+from bot.importer import ADMIN_UNITS, AdminUnits, Levels, RosterError, base_name, pick
+from handlers.router import INVITE_ALPHABET
+from handlers.text import fold
+from storage import admin, areas, audit, invites, people, reports
+from storage.areas import Area
+from storage.db import Database
+
+PROG = "python -m bot"
+ROLES = ("village_head", "officer", "admin")
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class CliError(Exception):
+    """A user error: printed as one line on stderr; ``code`` is the exit code."""
+
+    def __init__(self, message: str, code: int = EXIT_FAILED):
+        super().__init__(message)
+        self.code = code
+
+
+class _Rollback(Exception):
+    """Raised inside a write transaction to undo it (dry run, bad rows)."""
+
+
+def cli_actor() -> audit.Actor:
+    """The audit actor of this command line: ``cli:<user>``."""
+    try:
+        user = getpass.getuser()
+    except Exception:  # no user name in a bare container
+        user = "unknown"
+    return audit.Actor(None, f"cli:{user}")
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def local(config: Config, moment: datetime | str | None) -> str:
+    """A stored time shown in the configured time zone: ``2026-11-05 09:00``."""
+    if moment is None:
+        return "-"
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment.astimezone(config.timezone).strftime("%Y-%m-%d %H:%M")
+
+
+def show_code(code: str) -> str:
+    return f"{code[:4]}-{code[4:]}"
+
+
+def new_code() -> str:
+    """Eight characters from ``INVITE_ALPHABET``, cryptographically random."""
+    return "".join(secrets.choice(INVITE_ALPHABET) for _ in range(8))
+
+
+def table(rows: Sequence[Sequence[object]], header: Sequence[str]) -> str:
+    cells = [[str(c) for c in header]] + [["" if c is None else str(c) for c in r] for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    return "\n".join(
+        "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells
+    )
+
+
+async def _open(config: Config) -> Database:
+    return await Database.open(
+        config.db_path, synchronous=config.db_synchronous,
+        busy_timeout_ms=config.db_busy_timeout_ms,
+    )
+
+
+def _run(coro) -> int:
+    return asyncio.run(coro)
+
+
+# --- finding an area ---------------------------------------------------------------------------
+
+async def area_label(conn, area: Area) -> str:
+    """``Tỉnh Lai Châu › Xã Mường Tè › Bản Nà Khan``."""
+    return " › ".join(a.name for a in [*await areas.ancestors(conn, area), area])
+
+
+async def _describe(conn, config: Config, found: Sequence[Area], limit: int = 10) -> str:
+    lines = [
+        f"  #{a.id}  {await area_label(conn, a)}  ({config.level_name(a.level)}"
+        + (f", code {a.code})" if a.code else ")")
+        for a in found[:limit]
+    ]
+    if len(found) > limit:
+        lines.append(f"  … and {len(found) - limit} more")
+    return "\n".join(lines)
+
+
+async def _by_name(conn, config: Config, text: str, within: Area | None) -> Area:
+    candidates = await areas.find_areas(conn, base_name(text), within=within, limit=1000)
+    found = pick(candidates, text, lambda a: a.name)
+    if len(found) == 1:
+        return found[0]
+    where = f" under {within.name}" if within else ""
+    if found:
+        raise CliError(
+            f"area «{text}»{where} is ambiguous; use the id (#N) or a path like "
+            f"«Commune/Village»:\n{await _describe(conn, config, found)}"
+        )
+    hint = ""
+    if candidates:
+        hint = f"; similar names:\n{await _describe(conn, config, candidates, 5)}"
+    raise CliError(f"no area named «{text}»{where}{hint}")
+
+
+async def resolve_area(conn, config: Config, text: str) -> Area:
+    """The area ``text`` names: ``#12`` / ``id:12``, ``code:03445``, a bare number (id or
+    official code), a name without diacritics, or a path ``Mường Tè/Nà Khan``."""
+    text = text.strip()
+    if not text:
+        raise CliError("empty area", EXIT_USAGE)
+    match = re.fullmatch(r"(?:#|id:)\s*(\d+)", text, re.IGNORECASE)
+    if match:
+        area = await areas.get_area(conn, int(match[1]))
+        if area is None:
+            raise CliError(f"no area with id {match[1]}")
+        return area
+    match = re.fullmatch(r"code:\s*(\S+)", text, re.IGNORECASE)
+    if match or text.isdigit():
+        code = match[1] if match else text
+        found = {a.id: a for a in await admin.areas_by_code(conn, code)}
+        if not match:
+            by_id = await areas.get_area(conn, int(text))
+            if by_id is not None:
+                found.setdefault(by_id.id, by_id)
+        if len(found) == 1:
+            return next(iter(found.values()))
+        if not found:
+            raise CliError(f"no area with id or code {text}")
+        raise CliError(
+            f"«{text}» is both an id and an official code; write #{text} for the id or "
+            f"code:{text} for the code:\n{await _describe(conn, config, list(found.values()))}"
+        )
+    area = None
+    for part in re.split(r"\s*(?:/|›|>)\s*", text):
+        if part:
+            area = await _by_name(conn, config, part, area)
+    if area is None:
+        raise CliError(f"no area named «{text}»")
+    return area
+
+
+# --- commands ----------------------------------------------------------------------------------
+
+def _app():
+    try:
+        return importlib.import_module("bot.app")
+    except ModuleNotFoundError as exc:
+        if exc.name != "bot.app":
+            raise
+        raise CliError("bot.app is missing: this build cannot start the bot") from exc
+
+
+def cmd_run(config: Config, args: argparse.Namespace) -> int:
+    """Start the bot (Telegram when a token is set, else the console)."""
+    return int(_app().run(config, mode=args.mode or "auto") or 0)
+
+
+def cmd_console(config: Config, args: argparse.Namespace) -> int:
+    """Chat with the bot in this terminal."""
+    demo = True if (args.demo or args.reset_demo) else None
+    return int(
+        _app().run(
+            config, mode="console", person=args.person, demo=demo, reset_demo=args.reset_demo,
+            script=args.script,
+        )
+        or 0
+    )
+
+
+async def cmd_migrate(config: Config, args: argparse.Namespace) -> int:
+    """Apply pending migrations and list them."""
+    db = await Database.open(config.db_path, migrate=False)
+    try:
+        async with db.read() as conn:
+            before = {m["version"] for m in await admin.applied_migrations(conn)}
+    finally:
+        await db.close()
+    db = await _open(config)
+    try:
+        async with db.read() as conn:
+            done = await admin.applied_migrations(conn)
+    finally:
+        await db.close()
+    print(f"Database: {config.db_path}")
+    for m in done:
+        state = "applied now" if m["version"] not in before else "applied"
+        print(f"  {m['version']:03d}  {m['name']:<30} {state} {local(config, m['applied_at'])}")
+    version = max((m["version"] for m in done), default=0)
+    new = sum(1 for m in done if m["version"] not in before)
+    print(f"Schema version {version}" + (f" ({new} applied now)." if new else ", up to date."))
+    return EXIT_OK
+
+
+async def _import(config: Config, entries, levels: Levels, dry_run: bool):
+    """Create the areas in one transaction; undo it for a dry run or on any conflict."""
+    db = await _open(config)
+    outcome = None
+    try:
+        async with db.write() as conn:
+            outcome = await importer.import_entries(
+                conn, entries, levels=levels, actor=cli_actor(), at=now()
+            )
+            if outcome.problems or dry_run:
+                raise _Rollback
+    except _Rollback:
+        pass
+    finally:
+        await db.close()
+    return outcome
+
+
+def cmd_import_areas(config: Config, args: argparse.Namespace) -> int:
+    """Import the village roster."""
+    units = AdminUnits.load(args.admin_units)
+    roster = importer.read_roster(args.file, args.sheet)
+    checked = importer.check(roster, units, args.province_code)
+    levels = Levels.from_config(config)
+    columns = ", ".join(f"{name}=«{title}»" for name, title in roster.columns.items())
+    print(f"Read {len(roster.rows)} rows from {roster.source} (header on row "
+          f"{roster.header_row}: {columns}).")
+    problems = list(checked.problems)
+    outcome = None
+    if not problems:
+        outcome = _run(_import(config, checked.entries, levels, args.dry_run))
+        problems = outcome.problems
+    if problems:
+        for problem in sorted(problems, key=lambda p: p.number):
+            print(problem, file=sys.stderr)
+        bad = len({p.number for p in problems})
+        raise CliError(f"{bad} bad row{'s' if bad != 1 else ''}; nothing was imported")
+    assert outcome is not None
+    rows = []
+    for title, level in (("provinces", levels.province), ("communes", levels.commune),
+                         ("villages", levels.village)):
+        made, existing = outcome.count(level)
+        rows.append((f"{title} ({config.level_name(level)})", made, existing))
+    if args.dry_run:
+        print("Dry run: nothing was changed. The import would do this:")
+        for level, label in outcome.created:
+            print(f"  create {config.level_name(level)}: {label}")
+        for line in outcome.updated:
+            print(f"  update {line}")
+    print(table(rows, ("", "would create" if args.dry_run else "created", "existing")))
+    if outcome.updated:
+        verb = "would update" if args.dry_run else "updated"
+        print(f"{len(outcome.updated)} village(s) {verb} (urban flag).")
+    if not args.dry_run and (outcome.created or outcome.updated):
+        print(f"Imported. Every change is in the audit log (actor {cli_actor().label}).")
+    elif not args.dry_run:
+        print("Nothing new: every area already exists.")
+    return EXIT_OK
+
+
+async def cmd_invite(config: Config, args: argparse.Namespace) -> int:
+    """Create one-time invite codes."""
+    if args.name and args.count > 1:
+        raise CliError("--name names one person: use it with --count 1", EXIT_USAGE)
+    days = args.days if args.days is not None else config.invite_ttl_days
+    actor, at = cli_actor(), now()
+    expires = at + timedelta(days=days)
+    db = await _open(config)
+    try:
+        async with db.write() as conn:
+            area = await resolve_area(conn, config, args.area)
+            if args.role == "village_head" and area.level != config.report_level:
+                raise CliError(
+                    f"a village head's area must be a {config.level_name(config.report_level)}"
+                    f" ({config.report_level}); «{area.name}» is a "
+                    f"{config.level_name(area.level)} ({area.level})"
+                )
+            label = await area_label(conn, area)
+            codes = []
+            for _ in range(args.count):
+                code = new_code()
+                while await invites.get_invite(conn, code) is not None:
+                    code = new_code()
+                await invites.create_invite(
+                    conn, code=code, role=args.role, area_id=area.id,
+                    full_name=args.name or "", expires_at=expires, actor=actor, at=at,
+                )
+                codes.append(code)
+    finally:
+        await db.close()
+    username = config.telegram.username
+    who = f" for {args.name}" if args.name else ""
+    print(f"{len(codes)} invite(s){who}: {args.role} of {label} (#{area.id})")
+    print(f"Valid until {local(config, expires)} ({config.timezone.key}); each code works once.")
+    if not username:
+        print("No Telegram link: set GIAMNGHEO_TELEGRAM_USERNAME (or telegram.username in the "
+              "config) to the bot's username to print one.")
+    bot = f"bot @{username}" if username else "bot"
+    for code in codes:
+        shown = show_code(code)
+        print()
+        print(f"  Code:    {shown}")
+        if username:
+            print(f"  Link:    https://t.me/{username}?start={code}")
+        print(f"  Give the person: Gửi /start {shown} cho {bot} (hoặc chỉ cần gõ mã {shown}).")
+    return EXIT_OK
+
+
+def _level(config: Config, text: str) -> str:
+    for level in config.levels:
+        if fold(text) in (fold(level.key), fold(level.name)):
+            return level.key
+    names = ", ".join(f"{lv.key} ({lv.name})" for lv in config.levels)
+    raise CliError(f"unknown level «{text}»; levels: {names}", EXIT_USAGE)
+
+
+async def cmd_areas(config: Config, args: argparse.Namespace) -> int:
+    """Show the area tree."""
+    level = _level(config, args.level) if args.level else None
+    db = await _open(config)
+    try:
+        async with db.read() as conn:
+            root = await resolve_area(conn, config, args.under) if args.under else None
+            tree = await areas.subtree(conn, root)
+            above = await areas.ancestors(conn, root) if root else []
+    finally:
+        await db.close()
+    if not tree:
+        print("No areas yet. Import the roster: python -m bot import-areas FILE")
+        return EXIT_OK
+    names = {a.id: a.name for a in [*above, *tree]}
+    top = min(a.path.count("/") for a in tree)
+    shown = 0
+    for a in tree:
+        if level is not None and a.level != level:
+            continue
+        details = [config.level_name(a.level)]
+        if a.code:
+            details.append(f"code {a.code}")
+        details.append("urban" if a.urban else "rural")
+        line = f"#{a.id}  {a.name}  [{', '.join(details)}]"
+        if level is None:
+            print("  " * (a.path.count("/") - top) + line)
+        else:
+            ids = [int(i) for i in a.path.strip("/").split("/")[:-1]]
+            where = " › ".join(names[i] for i in ids if i in names)
+            print(line + (f"  in {where}" if where else ""))
+        shown += 1
+    if level is not None:
+        print(f"{shown} area(s) of level {config.level_name(level)}.")
+    return EXIT_OK
+
+
+async def cmd_people(config: Config, args: argparse.Namespace) -> int:
+    """List people, their roles and identities."""
+    db = await _open(config)
+    try:
+        async with db.read() as conn:
+            root = await resolve_area(conn, config, args.under) if args.under else None
+            rows = await people.list_people(conn, root)
+    finally:
+        await db.close()
+    if not rows:
+        print("Nobody yet. Create an invite: python -m bot invite --role ... --area ...")
+        return EXIT_OK
+    current = None
+    for row in rows:
+        if row["id"] != current:
+            current = row["id"]
+            print(f"#{row['id']}  {row['full_name']}")
+            print(f"    identities: {row['identities'] or '(none yet)'}")
+        level = config.level_name(row["level"])
+        print(f"    {row['role']} of {row['name']} ({level})")
+    return EXIT_OK
+
+
+async def cmd_invites(config: Config, args: argparse.Namespace) -> int:
+    """List invite codes and their state."""
+    db = await _open(config)
+    try:
+        async with db.read() as conn:
+            rows = await invites.list_invites(conn)
+    finally:
+        await db.close()
+    if not rows:
+        print("No invites yet.")
+        return EXIT_OK
+    at = now()
+    out = []
+    for row in rows:
+        if row["used_at"]:
+            state = "used"
+        elif datetime.fromisoformat(row["expires_at"]) <= at:
+            state = "expired"
+        else:
+            state = "unused"
+        out.append((show_code(row["code"]), state, row["role"], row["area"], row["full_name"],
+                    local(config, row["expires_at"]), local(config, row["used_at"])))
+    print(table(out, ("CODE", "STATE", "ROLE", "AREA", "NAME", "EXPIRES", "USED")))
+    return EXIT_OK
+
+
+def _period(text: str) -> str:
+    from reports.periods import parse_month
+
+    month = parse_month(text, date.today()) if re.search(r"\d{4}", text) else None
+    if month is None:
+        raise argparse.ArgumentTypeError(f"not a month: {text!r} (write YYYY-MM, e.g. 2026-10)")
+    return month.key
+
+
+def _figures(data: dict) -> str:
+    keys = [k for k in reports.MONTHLY_COLUMNS if k in data] + sorted(
+        k for k in data if k not in reports.MONTHLY_COLUMNS
+    )
+    return ", ".join(f"{k}={data[k]!r}" if isinstance(data[k], str) else f"{k}={data[k]}"
+                     for k in keys)
+
+
+async def cmd_reports(config: Config, args: argparse.Namespace) -> int:
+    """Show a village's monthly reports with every version."""
+    db = await _open(config)
+    try:
+        async with db.read() as conn:
+            area = await resolve_area(conn, config, args.village)
+            label = await area_label(conn, area)
+            versions = await reports.report_versions(
+                conn, area.id, reports.MONTHLY_FORM, args.period
+            )
+    finally:
+        await db.close()
+    when = f" for {args.period}" if args.period else ""
+    if not versions:
+        print(f"No monthly reports{when} for {label} (#{area.id}).")
+        return EXIT_OK
+    print(f"Monthly reports{when} of {label} (#{area.id}), newest first:")
+    period = None
+    for v in versions:
+        if v.period != period:
+            period = v.period
+            print(f"{period}")
+        who = f"{v.submitted_by_name} (#{v.submitted_by})" if v.submitted_by else "operator"
+        print(f"  v{v.version}  {local(config, v.submitted_at)}  by {who} via {v.submitted_via}")
+        print(f"      {_figures(v.data)}")
+    return EXIT_OK
+
+
+async def cmd_audit(config: Config, args: argparse.Namespace) -> int:
+    """Show the audit log, newest first."""
+    if args.id is not None and args.entity is None:
+        raise CliError("--id needs --entity (e.g. --entity area --id 12)", EXIT_USAGE)
+    db = await _open(config)
+    try:
+        async with db.read() as conn:
+            rows = await admin.audit_entries(
+                conn, entity=args.entity, entity_id=args.id, limit=args.limit
+            )
+    finally:
+        await db.close()
+    if not rows:
+        print("No audit entries.")
+        return EXIT_OK
+
+    def dump(value: object) -> str:
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+    for row in rows:
+        print(f"#{row['id']}  {local(config, row['at'])}  {row['actor']}  {row['action']} "
+              f"{row['entity']} {row['entity_id']}")
+        if row["before"] is not None:
+            print(f"    before: {dump(row['before'])}")
+        if row["after"] is not None:
+            print(f"    after:  {dump(row['after'])}")
+    return EXIT_OK
+
+
+# --- the parser --------------------------------------------------------------------------------
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
+def _count(text: str) -> int:
+    value = _positive(text)
+    if value > 500:
+        raise argparse.ArgumentTypeError("at most 500 codes at a time")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    config_help = (
+        "the config file (default: $GIAMNGHEO_CONFIG, else config.toml beside the code); "
+        "$GIAMNGHEO_DB overrides its database path"
+    )
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="giamngheo-bot: monthly poverty-reduction reports from village heads, "
+        "over Telegram, Zalo or the console. Without a command: run the bot.",
+        epilog="Exit codes: 0 success, 1 the command failed, 2 wrong usage. "
+        "Run '%(prog)s COMMAND --help' for a command's options."
+    )
+    parser.add_argument("--config", metavar="PATH", help=config_help)
+    parser.set_defaults(command="run", handler=cmd_run, mode="auto")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help=config_help)
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    def add(name: str, handler: Callable, help: str, description: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=description, parents=[common])
+        p.set_defaults(command=name, handler=handler)
+        return p
+
+    p = add("run", cmd_run, "run the bot (the default command)",
+            "Run the bot: on Telegram when GIAMNGHEO_TELEGRAM_TOKEN is set, otherwise in the "
+            "console.")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--console", dest="mode", action="store_const", const="console",
+                      help="chat in this terminal even if a Telegram token is set")
+    mode.add_argument("--telegram", dest="mode", action="store_const", const="telegram",
+                      help="connect to Telegram (fails if GIAMNGHEO_TELEGRAM_TOKEN is not set)")
+
+    p = add("console", cmd_console, "chat with the bot in this terminal",
+            "Chat with the bot in this terminal, as a given person, on the real or the demo "
+            "database.")
+    p.add_argument("--as", dest="person", metavar="PERSON",
+                   help="who to act as: a person id, or a role keyword such as truong-thon")
+    p.add_argument("--demo", action="store_true",
+                   help="use the demo database (demo.path in the config)")
+    p.add_argument("--reset-demo", action="store_true",
+                   help="rebuild the demo database before starting (implies --demo)")
+    p.add_argument("--script", nargs="?", const="-", metavar="FILE",
+                   help="read the messages to send from FILE (or stdin when no FILE is given) "
+                   "instead of typing them, then exit")
+
+    add("migrate", cmd_migrate, "create or update the database schema",
+        "Open the database (creating it if needed), apply pending migrations and list them.")
+
+    p = add("import-areas", cmd_import_areas,
+            "import the village roster (CSV or XLSX) into the area tree",
+            "Import a roster with columns province / commune / village (Vietnamese or English "
+            "titles, e.g. Tỉnh, Xã/Phường, Thôn/Bản/Tổ dân phố; optional Mã xã and Thành thị). "
+            "Communes are matched to the official 2025 list by code, else by name without "
+            "diacritics. Missing areas are created, existing ones reused; if any row is bad, "
+            "every bad row is listed and nothing is imported.")
+    p.add_argument("file", metavar="FILE", help="the roster: .csv (',' or ';') or .xlsx")
+    p.add_argument("--sheet", metavar="NAME",
+                   help="the Excel sheet to read (default: the first with a roster header)")
+    p.add_argument("--province-code", metavar="CODE",
+                   help="official province code for every row (when the roster has no "
+                   "province column), e.g. 12 for Lai Châu")
+    p.add_argument("--dry-run", action="store_true",
+                   help="check the roster and show what would be created; change nothing")
+    p.add_argument("--admin-units", metavar="PATH", default=str(ADMIN_UNITS),
+                   help="the official list of provinces and communes (default: %(default)s)")
+
+    p = add("invite", cmd_invite, "create one-time invite codes",
+            "Create one-time invite codes that give a role over an area. The person sends "
+            "/start CODE to the bot (or opens the t.me link).")
+    p.add_argument("--role", required=True, choices=ROLES,
+                   help="the role the code gives: village_head (of a village), officer or admin")
+    p.add_argument("--area", required=True, metavar="AREA",
+                   help="the area: #id, an official code, a name (diacritics optional) or a "
+                   "path like 'Mường Tè/Nà Khan'")
+    p.add_argument("--name", metavar="FULL_NAME",
+                   help="the person's full name (otherwise their messenger name is used)")
+    p.add_argument("--days", type=_positive, metavar="N",
+                   help="days the codes stay valid (default: invites.ttl_days in the config)")
+    p.add_argument("--count", type=_count, default=1, metavar="N",
+                   help="how many codes to create (default: 1)")
+
+    p = add("areas", cmd_areas, "show the area tree",
+            "Show the area tree, indented, with ids, levels, official codes and urban flags.")
+    p.add_argument("--under", metavar="AREA", help="show only this area and what lies under it")
+    p.add_argument("--level", metavar="LEVEL",
+                   help="show only areas of this level (key or name, e.g. village or Thôn)")
+
+    p = add("people", cmd_people, "list people with their roles and identities",
+            "List people with their roles, areas and messenger identities.")
+    p.add_argument("--under", metavar="AREA",
+                   help="only people with a role in this area or under it")
+
+    add("invites", cmd_invites, "list invite codes and their state",
+        "List invite codes, newest first, with their state: unused, used or expired.")
+
+    p = add("reports", cmd_reports, "show a village's monthly reports, every version",
+            "Show a village's monthly reports, newest first, with every version: who sent it, "
+            "when, through which channel, and the figures.")
+    p.add_argument("village", metavar="VILLAGE",
+                   help="the village: #id, a name (diacritics optional) or a path")
+    p.add_argument("--period", type=_period, metavar="YYYY-MM", help="only this month")
+
+    p = add("audit", cmd_audit, "show the audit log",
+            "Show the audit log, newest first: who changed what, when, before and after.")
+    p.add_argument("--entity", metavar="E",
+                   help="only entries about this kind of thing: area, person, identity, role, "
+                   "invite, report")
+    p.add_argument("--id", metavar="X", help="only entries about this id (needs --entity)")
+    p.add_argument("--limit", type=_positive, default=50, metavar="N",
+                   help="show at most N entries (default: %(default)s)")
+    return parser
+
+
+def subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    """The command parsers by name (used by the help tests)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse ``argv`` (default: ``sys.argv[1:]``), run the command, return the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, or a usage error already printed by argparse
+        return exc.code if isinstance(exc.code, int) else EXIT_OK
+    try:
+        config = load_config(args.config)
+        result = args.handler(config, args)
+        if asyncio.iscoroutine(result):
+            result = _run(result)
+        return int(result or 0)
+    except (CliError, ConfigError, RosterError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return getattr(exc, "code", EXIT_FAILED)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # output piped into `head` and the like: stop quietly
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return EXIT_FAILED
+
