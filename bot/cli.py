@@ -525,7 +525,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="giamngheo-bot: monthly poverty-reduction reports from village heads, "
-        "over Telegram, Zalo or the console. Without a command: run the bot.",
+        "over Telegram or the console. Without a command: run the bot.",
         epilog="Exit codes: 0 success, 1 the command failed, 2 wrong usage. "
         "Run '%(prog)s COMMAND --help' for a command's options."
     )

@@ -66,6 +66,11 @@ MESSAGES: dict[str, str] = {
     "role.admin": "Quản trị viên",
     "role.line": "• {role} — {area}",
     "whoami": "Bạn là {name}.\nVai trò:\n{roles}",
+    # --- the Telegram command menu (bot/channels/telegram.py) ---
+    "telegram.command.baocao": "Gửi báo cáo tháng",
+    "telegram.command.huy": "Hủy việc đang làm",
+    "telegram.command.toi": "Xem vai trò của tôi",
+    "telegram.command.help": "Hướng dẫn",
     # --- enrolment ---
     "enrol.invalid": (
         "Mã mời không đúng. Vui lòng kiểm tra lại mã (8 ký tự, ví dụ: ABCD-2345) hoặc xin mã "
@@ -191,6 +196,53 @@ MESSAGES: dict[str, str] = {
     "form.monthly_village.check.change_loans": (
         "Số hộ được vay vốn đổi từ {before} thành {now} ({percent}%) so với tháng trước."
     ),
+    # --- the console channel (bot/channels/console.py) ---
+    "console.banner": (
+        "=== Trợ lý báo cáo giảm nghèo «Vì người nghèo – Không để ai bị bỏ lại phía sau» — "
+        "trò chuyện trên máy tính ==="
+    ),
+    "console.demo_banner": (
+        "⚠️ DEMO: đây là dữ liệu mẫu để dùng thử (Tỉnh Lai Châu (DEMO)), không phải số liệu "
+        "thật. Tên thôn, tên người và số liệu đều là giả định."
+    ),
+    "console.demo_invite": (
+        "Muốn thử đăng ký? Chọn «Người lạ» rồi gõ mã mời {code} (trưởng thôn {area})."
+    ),
+    "console.help": (
+        "Gõ tin nhắn như trên điện thoại, ví dụ: /baocao, /huy, /toi. Chọn một mục bằng cách "
+        "gõ số thứ tự hoặc gõ chữ trong [ ] (có dấu hay không dấu đều được). Gõ /as để đổi "
+        "người, /quit (hoặc Ctrl-D) để thoát."
+    ),
+    "console.choose_persona": "Bạn muốn dùng thử với vai trò nào? Gõ số thứ tự:",
+    "console.persona_line": "{n}. {name} — {roles}",
+    "console.persona_line_stranger": "{n}. Người lạ (chưa đăng ký)",
+    "console.choose_persona_again": "Vui lòng gõ một số từ 1 đến {n}, hoặc /quit để thoát.",
+    "console.stranger_name": "Người lạ",
+    "console.acting_as": "Bạn đang là: {name} ({roles}); danh tính console: {sender}.",
+    "console.acting_as_stranger": (
+        "Bạn đang là người lạ, chưa đăng ký (danh tính console: {sender})."
+    ),
+    "console.as_usage": (
+        "Gõ /as rồi tên vai trò, mã số người hoặc danh tính console, ví dụ: /as truong-thon, "
+        "/as can-bo-xa, /as can-bo-tinh, /as admin, /as khach."
+    ),
+    "console.as_required": (
+        "Chưa biết bạn là ai. Vui lòng chạy lại với --as (mã số người, danh tính console hoặc "
+        "vai trò: truong-thon, can-bo-xa, can-bo-tinh, admin, khach)."
+    ),
+    "console.no_one_in_role": (
+        "Không có ai giữ vai trò «{who}» trong cơ sở dữ liệu. Vui lòng chọn vai trò khác."
+    ),
+    "console.no_such_person": (
+        "Không tìm thấy người «{who}». Vui lòng gõ mã số người, danh tính console hoặc vai "
+        "trò: truong-thon, can-bo-xa, can-bo-tinh, admin, khach."
+    ),
+    "console.other_chat": "(Tin gửi tới cuộc trò chuyện {chat}:)",
+    "console.image_saved": "🖼 Ảnh đã lưu tại: {path}",
+    "console.image_not_saved": "🖼 (Có một ảnh, không lưu được trên máy này.)",
+    "console.document_saved": "📎 Tệp đã lưu tại: {path}",
+    "console.document_not_saved": "📎 (Có một tệp, không lưu được trên máy này.)",
+    "console.bye": "Tạm biệt!",
 }
 
 

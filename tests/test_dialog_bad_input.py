@@ -106,7 +106,10 @@ async def test_summary_expects_a_choice(core):
     await head.send("/baocao 120 15 8 2 1 0 3 10 5tr")
     reply = await head.send("có lẽ")
     assert "Vui lòng chọn Gửi, Sửa hoặc Hủy" in reply and "Gửi báo cáo này?" in reply
-    reply = await head.send("2")  # the second option: Sửa
-    assert "Sửa mục nào" in reply
+    reply = await head.send("3")  # field 3, not the third button (Hủy)
+    assert "(3/10) Số hộ cận nghèo" in reply
+    await head.press("Giữ nguyên")
+    reply = await head.send("15")  # no field 15
+    assert "từ 1 đến 10" in reply and "Sửa mục nào" in reply
     reply = await head.send("15")
     assert "từ 1 đến 10" in reply

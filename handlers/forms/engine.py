@@ -195,7 +195,7 @@ class FormEngine:
             (Option(t("form.option.send"), "send", ("gui", "dong y", "ok")),
              Option(t("form.option.fix"), "fix", ("sua",)),
              Option(t("form.option.cancel"), "cancel", ("huy",))),
-            free_input=False,
+            free_input=True,  # a typed number means "fix field N", never "the Nth button"
         )
 
     def _ask_fix(self, draft: dict, question: str) -> Outbound:

@@ -1,0 +1,206 @@
+"""The one place that wires the services together (STYLE.md §7) and runs a channel.
+
+``run(config, …)`` is what the command line calls: it sets up logging, opens the database
+(migrations run at start-up), builds the ``Core``, runs the chosen channel until it stops, and
+closes everything, also on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TextIO
+
+from bot import demo as demo_db
+from bot.config import Config
+from handlers.core import Core
+from scheduler import build_scheduler
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+MODES = ("auto", "console", "telegram")
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+_HANDLER_NAME = "giamngheo"
+# Libraries that log every request URL at INFO; Telegram's URLs contain the bot token.
+_CHATTY_LOGGERS = ("httpx", "httpcore", "telegram.request", "apscheduler.executors")
+
+
+@dataclass
+class Services:
+    """What a channel needs, built once and passed down explicitly."""
+
+    config: Config
+    db: Database
+    core: Core
+
+
+@asynccontextmanager
+async def open_services(
+    config: Config,
+    db_path: str | Path | None = None,
+    *,
+    clock: Callable[[], datetime] | None = None,
+) -> AsyncIterator[Services]:
+    """Open the database (``config.db_path`` unless ``db_path``), migrate it, build the core;
+    close the database when the block ends."""
+    db = await Database.open(
+        db_path or config.db_path,
+        synchronous=config.db_synchronous,
+        busy_timeout_ms=config.db_busy_timeout_ms,
+    )
+    log.info("opened the database %s", db.path)
+    try:
+        yield Services(config, db, Core(db, config, clock))
+    finally:
+        await db.close()
+        log.info("closed the database %s", db.path)
+
+
+class _RedactingFormatter(logging.Formatter):
+    """Replaces secrets (the bot token) wherever they appear in a formatted record."""
+
+    def __init__(self, fmt: str, secrets: tuple[str, ...]):
+        super().__init__(fmt)
+        self._secrets = tuple(s for s in secrets if s)
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        for secret in self._secrets:
+            text = text.replace(secret, "[REDACTED]")
+        return text
+
+
+def setup_logging(config: Config, stream: TextIO | None = None, quiet: bool = False) -> None:
+    """Log to stderr at ``config.log_level``; the Telegram token never reaches the log.
+
+    ``quiet`` (the console chat) shows warnings and errors only, so the chat stays readable.
+    """
+    level = logging.getLevelNamesMapping().get(config.log_level, logging.INFO)
+    if quiet:
+        level = max(level, logging.WARNING)
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.set_name(_HANDLER_NAME)
+    handler.setFormatter(_RedactingFormatter(
+        "%(asctime)s %(levelname)s %(name)s: %(message)s", (config.telegram.token,)))
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if h.get_name() == _HANDLER_NAME]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
+    for name in _CHATTY_LOGGERS:
+        logging.getLogger(name).setLevel(max(level, logging.WARNING))
+
+
+def demo_path(config: Config, demo: bool | str | Path | None) -> Path | None:
+    """The demo database to use: ``config.demo_path`` for True, a given path, or None."""
+    if demo is None or demo is False:
+        return None
+    return config.demo_path if demo is True else Path(demo)
+
+
+def run(
+    config: Config,
+    *,
+    mode: str = "auto",
+    person: str | None = None,
+    demo: bool | str | Path | None = None,
+    reset_demo: bool = False,
+    script: bool | str | Path | None = None,
+) -> int:
+    """Run the bot until it stops; return the process exit status.
+
+    ``mode``: ``"auto"`` runs Telegram when a token is configured, else the console on the
+    demo database; ``"console"`` chats on the console (on the real database unless ``demo``);
+    ``"telegram"`` polls Telegram (an error without a token).
+    ``person``: who the console acts as (``--as``: person id, console identity or role word).
+    ``demo``: True for the demo database at ``config.demo_path``, a path for another one,
+    None for the mode's default (the demo only in ``auto`` mode without a token). The demo is
+    built when missing, built in an earlier month, or when ``reset_demo``.
+    ``script``: console input; None reads stdin (scripted when it is not a terminal), True
+    forces scripted mode on stdin, a path (``"-"`` for stdin) reads the lines of that file.
+    """
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
+    if mode == "auto":
+        mode = "telegram" if config.telegram.token else "console"
+        if mode == "console" and demo is None:
+            demo = True
+    setup_logging(config, quiet=mode == "console")
+    if mode == "telegram" and not config.telegram.token:
+        log.error("no Telegram token: set the environment variable GIAMNGHEO_TELEGRAM_TOKEN "
+                  "(or run the console chat instead)")
+        return EXIT_USAGE
+    stream: TextIO | None = None
+    if script is not None and not isinstance(script, bool):
+        if str(script) == "-":
+            script = True
+        else:
+            try:
+                stream = script = Path(script).open(encoding="utf-8")
+            except OSError as exc:
+                log.error("cannot read the script %s: %s", script, exc)
+                return EXIT_USAGE
+    try:
+        return asyncio.run(_main(config, mode, person, demo_path(config, demo), reset_demo,
+                                 script))
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        log.info("interrupted; stopped")
+        return EXIT_INTERRUPTED
+    finally:
+        if stream is not None:
+            stream.close()
+
+
+async def _main(config: Config, mode: str, person: str | None, demo: Path | None,
+                reset_demo: bool, script: bool | TextIO | None) -> int:
+    db_path = config.db_path
+    if demo is not None:
+        today = datetime.now(config.timezone).date()
+        try:
+            await demo_db.ensure_demo(demo, config, today, reset=reset_demo)
+        except demo_db.DemoError as exc:
+            log.error("cannot use the demo database: %s", exc)
+            return EXIT_USAGE
+        db_path = demo
+    try:
+        async with open_services(config, db_path) as services:
+            if mode == "telegram":
+                return await _run_telegram(services)
+            return await _run_console(services, person, script)
+    except Exception:
+        log.exception("the bot stopped on an error")
+        return EXIT_FAILED
+
+
+async def _run_console(services: Services, person: str | None,
+                       script: bool | TextIO | None) -> int:
+    from bot.channels.console import run_console
+
+    if script is None or script is False:
+        return await run_console(services.core, who=person)
+    if script is True:
+        return await run_console(services.core, who=person, scripted=True)
+    return await run_console(services.core, who=person, scripted=True, stdin=script)
+
+
+async def _run_telegram(services: Services) -> int:
+    """Poll Telegram until SIGINT or SIGTERM (``run_polling`` turns them into ``stop``)."""
+    from bot.channels.telegram import run_polling  # imports telegram only when needed
+
+    scheduler = build_scheduler(services.db, services.config)
+    scheduler.start()
+    try:
+        log.info("polling Telegram")
+        await run_polling(services.config, services.core, stop=asyncio.Event())
+    finally:
+        scheduler.shutdown(wait=False)
+    log.info("stopped")
+    return EXIT_OK

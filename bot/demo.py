@@ -1,0 +1,335 @@
+"""The demo database: a small, clearly marked copy of a Lai Châu deployment to try the bot on.
+
+One province ("Tỉnh Lai Châu (DEMO)", code 12) with three real communes (official names and
+codes from ``data/vn-admin-units-2025.csv``), a few invented villages in each, a person with a
+console identity for every role, and two years of plausible monthly reports made through
+``storage.reports.save_report`` (so versions and the audit log are real). The figures follow
+Lai Châu's orders of magnitude (DOMAIN.md §8: 19.46 % poor and 9.33 % near-poor at the end of
+2024) and respect every rule of the monthly form, including the poor-household balance
+``poor = previous poor − exited + newly poor + fallen back``.
+
+The build is deterministic for a given ``today`` (seeded random numbers) and takes well under
+a second. The database is marked with the ``meta`` row ``demo = 1``; the featured personas
+(``--as truong-thon`` …) and a spare invite code are recorded in ``meta`` too.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+
+import aiosqlite
+
+from bot.config import Config
+from handlers.text import fold
+from reports.periods import Month, default_month
+from storage import areas, invites, people
+from storage.audit import Actor
+from storage.db import Database
+from storage.meta import meta_group, read_meta_group, set_meta
+from storage.reports import MONTHLY_FORM, save_report
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "console"
+SEED = 12  # Lai Châu's province code
+MONTHS = 24
+PROVINCE = ("12", "Tỉnh Lai Châu (DEMO)")
+INVITE_CODE = "MUNGTE25"  # a spare village-head invite, shown by the console banner
+
+# Featured personas, by the role keyword the console's ``--as`` accepts.
+PERSONA_KINDS = ("village_head", "commune_officer", "province_officer", "admin")
+
+
+@dataclass(frozen=True)
+class _Village:
+    name: str
+    head: str | None  # the village head's name; None: the commune officer files its reports
+    late: bool = False  # the latest month is not filed yet
+
+
+@dataclass(frozen=True)
+class _Commune:
+    code: str
+    name: str  # exactly as in data/vn-admin-units-2025.csv
+    urban: bool  # phường
+    officer: str
+    villages: tuple[_Village, ...]
+
+
+# Real communes (official 2025 codes); the villages and people are invented.
+COMMUNES = (
+    _Commune("03445", "Xã Mường Tè", False, "Nguyễn Thị Hoa", (
+        _Village("Bản Nà Khan", "Lò Văn Páo", late=True),  # the featured village head
+        _Village("Bản Phìn Khò", "Chu Hừ Xá"),
+        _Village("Bản Nậm Củm", "Pờ Văn Sứ"),
+        _Village("Bản Huổi Sâu", "Lý A Chừ", late=True),
+        _Village("Bản Huổi Lếch", None),  # no head yet: the spare invite is for this village
+    )),
+    _Commune("03466", "Xã Bum Nưa", False, "Đèo Văn Dũng", (
+        _Village("Bản Nậm Pục", "Tao Văn Ún"),
+        _Village("Bản Pa Sang", "Giàng A Sử", late=True),
+        _Village("Bản Cang Hô", "Vàng Thị Mai"),
+        _Village("Bản Nậm Hản", "Lò Văn Thanh"),
+    )),
+    _Commune("03388", "Phường Đoàn Kết", True, "Phạm Thu Hà", (
+        _Village("Tổ dân phố 5", "Nguyễn Văn Hùng"),
+        _Village("Tổ dân phố 7", "Trần Thị Lan"),
+        _Village("Tổ dân phố 9", "Hoàng Văn Tú", late=True),
+    )),
+)
+PROVINCE_OFFICER = "Trần Văn Minh"
+ADMIN = "Lê Quang Huy"
+
+# Notes village heads write now and then (data typed by the demo's people, not bot speech).
+NOTES = (
+    "Hỗ trợ giống ngô cho 5 hộ nghèo.",
+    "Mô hình nuôi gà đồi của 3 hộ cho thu nhập khá.",
+    "Vận động 2 hộ đăng ký thoát nghèo năm sau.",
+    "Đường vào bản sạt lở, đi lại khó khăn.",
+    "Tập huấn trồng sa nhân dưới tán rừng.",
+    "Đề nghị hỗ trợ sửa nhà cho 1 hộ nghèo.",
+    "Giới thiệu 4 lao động đi làm công ty.",
+    "Hộ nghèo vay vốn trả lãi đúng hạn.",
+)
+DECEMBER_NOTE = "Đã họp thôn bình xét hộ nghèo, cận nghèo cuối năm."
+FIXED_NOTE = "Sửa tổng số hộ gõ nhầm."
+
+SETUP = Actor(None, "demo:setup")
+
+
+class DemoError(Exception):
+    """The demo cannot be built at this path (it holds a database that is not a demo)."""
+
+
+def identity_of(name: str) -> str:
+    """The console identity of a demo person: ``Lò Văn Páo`` → ``lo-van-pao``."""
+    return "-".join(fold(name).split())
+
+
+# ---- meta rows ----------------------------------------------------------------------------
+
+
+async def demo_meta(conn: aiosqlite.Connection) -> dict[str, str] | None:
+    """The demo's ``meta`` rows (``demo``, ``demo.*``), or None when this is no demo database."""
+    rows = await meta_group(conn, "demo")
+    return rows if rows and rows.get("demo") == "1" else None
+
+
+async def demo_personas(conn: aiosqlite.Connection) -> dict[str, int]:
+    """Featured person ids of a demo database by kind (``village_head``, ``admin`` …)."""
+    meta = await demo_meta(conn) or {}
+    return {kind: int(meta[f"demo.persona.{kind}"])
+            for kind in PERSONA_KINDS if f"demo.persona.{kind}" in meta}
+
+
+def read_demo_meta(path: str | Path) -> dict[str, str] | None:
+    """The demo ``meta`` rows of the database file at ``path``; None if it is not a demo."""
+    rows = read_meta_group(path, "demo")
+    return rows if rows and rows.get("demo") == "1" else None
+
+
+def _clear(path: Path, config: Config) -> None:
+    """Remove an earlier demo at ``path``; refuse to touch anything else."""
+    if path.resolve() == Path(config.db_path).resolve():
+        raise DemoError(f"the demo path {path} is the real database path")
+    if path.exists() and path.stat().st_size > 0 and read_demo_meta(path) is None:
+        raise DemoError(f"{path} holds a database that is not a demo; not replacing it")
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+# ---- building -----------------------------------------------------------------------------
+
+
+async def build_demo(path: str | Path, config: Config, today: date) -> None:
+    """Create (or recreate) the demo database at ``path``, with history up to ``today``.
+
+    Refuses (``DemoError``) to replace a file that is not a demo database, so a wrong path can
+    never wipe real data.
+    """
+    path = Path(path)
+    _clear(path, config)
+    started = datetime.now(UTC)
+    db = await Database.open(path, synchronous=config.db_synchronous,
+                             busy_timeout_ms=config.db_busy_timeout_ms)
+    try:
+        async with db.write() as conn:
+            await _build(conn, config, today)
+    finally:
+        await db.close()
+    log.info("built the demo database %s for %s in %.2f s", path, today,
+             (datetime.now(UTC) - started).total_seconds())
+
+
+async def ensure_demo(path: str | Path, config: Config, today: date, *,
+                      reset: bool = False) -> bool:
+    """Build the demo when missing, asked to, or built in an earlier month; True if built."""
+    meta = None if reset else read_demo_meta(path)
+    if meta is not None:
+        built_for = meta.get("demo.built_for", "")
+        if built_for[:7] == Month.of(today).key:
+            return False
+        log.info("the demo database was built for %s; rebuilding it for %s", built_for, today)
+    await build_demo(path, config, today)
+    return True
+
+
+def _local(day: date, hour: int, minute: int, config: Config) -> datetime:
+    return datetime.combine(day, time(hour, minute), config.timezone).astimezone(UTC)
+
+
+async def _person(conn, name: str, role: str, area: areas.Area, at: datetime) -> int:
+    person_id = await people.create_person(conn, name, actor=SETUP, at=at)
+    ident = identity_of(name)
+    await people.link_identity(conn, person_id, channel=CHANNEL, external_id=ident,
+                               chat_id=ident, display_name=name, actor=SETUP, at=at)
+    await people.grant_role(conn, person_id, role, area, actor=SETUP, at=at)
+    return person_id
+
+
+async def _build(conn: aiosqlite.Connection, config: Config, today: date) -> None:
+    rng = random.Random(SEED)
+    last = Month.of(today).previous()
+    months = [last]
+    while len(months) < MONTHS:
+        months.insert(0, months[0].previous())
+    first_day = date(months[0].year, months[0].month, 1)
+    setup_at = _local(first_day - timedelta(days=20), 8, 0, config)
+    # Filed this month or later is not yet due: leave the latest month to file only while a
+    # village head may still file it (else the head files the current month, over a full history).
+    latest_open = default_month(today, config.monthly.previous_month_until_day) == last
+
+    levels = config.level_keys()
+    province_level, village_level = levels[0], config.report_level
+    commune_level = levels[max(levels.index(village_level) - 1, 0)]
+    province = await areas.add_area(conn, parent=None, level=province_level, name=PROVINCE[1],
+                                    code=PROVINCE[0], actor=SETUP, at=setup_at)
+    personas: dict[str, int] = {}
+    personas["province_officer"] = await _person(conn, PROVINCE_OFFICER, "officer", province,
+                                                 setup_at)
+    personas["admin"] = await _person(conn, ADMIN, "admin", province, setup_at)
+    invite_village: areas.Area | None = None
+    for commune in COMMUNES:
+        c_area = await areas.add_area(conn, parent=province, level=commune_level,
+                                      name=commune.name, code=commune.code,
+                                      urban=commune.urban, actor=SETUP, at=setup_at)
+        officer_id = await _person(conn, commune.officer, "officer", c_area, setup_at)
+        personas.setdefault("commune_officer", officer_id)
+        for village in commune.villages:
+            v_area = await areas.add_area(conn, parent=c_area, level=village_level,
+                                          name=village.name, urban=commune.urban,
+                                          actor=SETUP, at=setup_at)
+            if village.head is not None:
+                head_id = await _person(conn, village.head, "village_head", v_area, setup_at)
+                personas.setdefault("village_head", head_id)
+                reporter = Actor(head_id, f"demo:{identity_of(village.head)}")
+            else:
+                invite_village = v_area
+                reporter = Actor(officer_id, f"demo:{identity_of(commune.officer)}")
+            corrector = Actor(officer_id, f"demo:{identity_of(commune.officer)}")
+            skip_last = village.late and (latest_open or village is not COMMUNES[0].villages[0])
+            history = _simulate(rng, commune.urban, months)
+            for month, data in zip(months, history, strict=True):
+                if skip_last and month == last:
+                    continue
+                await _file(conn, rng, config, today, v_area, month, data, reporter, corrector)
+    if invite_village is not None:
+        await invites.create_invite(
+            conn, code=INVITE_CODE, role="village_head", area_id=invite_village.id,
+            full_name="", expires_at=_local(today + timedelta(days=365), 0, 0, config),
+            actor=SETUP, at=setup_at,
+        )
+        await set_meta(conn, "demo.invite", INVITE_CODE)
+        await set_meta(conn, "demo.invite_area", invite_village.name)
+    await set_meta(conn, "demo", 1)
+    await set_meta(conn, "demo.built_for", today.isoformat())
+    for kind, person_id in personas.items():
+        await set_meta(conn, f"demo.persona.{kind}", person_id)
+
+
+async def _file(conn, rng: random.Random, config: Config, today: date, area: areas.Area,
+                month: Month, data: dict, reporter: Actor, corrector: Actor) -> None:
+    """Save one month as its village head would have: early the next month, now and then
+    corrected by the commune officer a day later (a second version)."""
+    following = month.next()
+    day = date(following.year, following.month, rng.randint(1, 7))
+    at = _local(day, rng.randint(7, 20), rng.randint(0, 59), config)
+    latest = _local(today, 0, 0, config) - timedelta(hours=1)
+    at = min(at, latest)
+    if rng.random() < 0.04:
+        typo = dict(data, total=data["total"] + 10)
+        await save_report(conn, area_id=area.id, form=MONTHLY_FORM, period=month.key,
+                          data=typo, actor=reporter, via="demo", at=at - timedelta(days=1))
+        data = dict(data, note=data["note"] or FIXED_NOTE)
+        reporter = corrector
+    await save_report(conn, area_id=area.id, form=MONTHLY_FORM, period=month.key, data=data,
+                      actor=reporter, via="demo", at=at)
+
+
+def _simulate(rng: random.Random, urban: bool, months: list[Month]) -> list[dict]:
+    """Monthly figures of one village over ``months``, consistent month to month."""
+    if urban:
+        total = rng.randint(180, 360)
+        poor_rate, near_rate = rng.uniform(0.04, 0.08), rng.uniform(0.06, 0.09)
+        poor_fall, near_fall = rng.uniform(0.008, 0.015), rng.uniform(0.003, 0.008)
+        em_share, growth = rng.uniform(0.35, 0.65), 0.25
+    else:
+        total = rng.randint(70, 190)
+        poor_rate, near_rate = rng.uniform(0.2, 0.29), rng.uniform(0.1, 0.13)
+        poor_fall, near_fall = rng.uniform(0.025, 0.045), rng.uniform(0.004, 0.01)
+        em_share, growth = rng.uniform(0.9, 1.0), 0.15
+    loan_share = rng.uniform(0.4, 0.6)
+    poor = round(total * poor_rate)
+    near = round(total * near_rate)
+    out = []
+    for i, month in enumerate(months, start=1):
+        if rng.random() < growth:
+            total += 1  # a young family sets up its own household
+        target = round(total * max(poor_rate - poor_fall * i / 12, 0.01))
+        newly = 1 if rng.random() < 0.07 else 0
+        fallen = 1 if rng.random() < 0.025 else 0
+        needed = max(poor + newly + fallen - target, 0)
+        if month.month == 12:  # the annual review recognises most exits
+            exited = needed
+        elif needed and rng.random() < 0.4:  # the ongoing monthly review, a few
+            exited = min(needed, rng.randint(1, 2))
+        else:
+            exited = 0
+        exited = min(exited, poor)
+        poor = poor - exited + newly + fallen
+        if month.month == 12:
+            near = round(total * max(near_rate - near_fall * i / 12, 0.01))
+        else:
+            near += exited // 2 - newly - (1 if rng.random() < 0.1 else 0)
+        near = max(0, min(near, total - poor))
+        loan_share = min(loan_share + 0.0025, 0.85)
+        out.append({
+            "total": total,
+            "poor": poor,
+            "near_poor": near,
+            "exited": exited,
+            "newly_poor": newly,
+            "fallen_back": fallen,
+            "em_poor": min(poor, round(poor * em_share)),
+            "loans": min(poor + near, round((poor + near) * loan_share)),
+            "support_vnd": _support(rng, month, urban),
+            "note": DECEMBER_NOTE if month.month == 12 else (
+                rng.choice(NOTES) if rng.random() < 0.12 else ""),
+        })
+    return out
+
+
+def _support(rng: random.Random, month: Month, urban: bool) -> int:
+    """Money and goods raised for poor households that month, in đồng."""
+    scale = 2 if urban else 1
+    if month.month in (10, 11):  # the peak month "Vì người nghèo", 17 Oct – 18 Nov
+        return rng.randint(5, 30) * 1_000_000 * scale
+    if month.month in (1, 2):  # gifts before Tết
+        return rng.randint(2, 15) * 1_000_000 * scale
+    if rng.random() < 0.6:
+        return 0
+    return rng.randint(1, 20) * 100_000 * scale

@@ -1,0 +1,401 @@
+"""A fake Telegram Bot API server on 127.0.0.1 for tests: no request ever leaves the machine.
+
+It speaks just enough of the Bot API for python-telegram-bot's real stack (HTTPXRequest,
+Updater, Application) to run against it: ``getMe``, long-polling ``getUpdates``, the send
+methods, callback answers, keyboard edits and the command menu. Every request is recorded as a
+:class:`Call` with its parsed parameters (JSON, form-encoded or multipart, files included), so a
+test can assert on what the bot sent. A test can queue updates (:meth:`FakeBotApi.send_text`,
+:meth:`FakeBotApi.press`), deliver an update again (:meth:`FakeBotApi.redeliver`), and make a
+method fail the way Telegram does (:meth:`FakeBotApi.fail`).
+
+    async with FakeBotApi() as api:
+        config = ...base_url=api.base_url, base_file_url=api.base_file_url...
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+BOT_USER = {
+    "id": 123456,
+    "is_bot": True,
+    "first_name": "Giảm nghèo",
+    "username": "giamngheo_test_bot",
+    "can_join_groups": False,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": False,
+}
+# Parameters PTB sends JSON-encoded inside form fields.
+JSON_FIELDS = {
+    "reply_markup", "commands", "allowed_updates", "scope", "entities", "caption_entities",
+    "link_preview_options", "reply_parameters", "media",
+}
+INT_FIELDS = {"chat_id", "message_id", "offset", "limit", "timeout", "user_id"}
+
+
+@dataclass
+class Call:
+    """One request the bot made: the method, its parameters, uploaded files, our answer."""
+
+    method: str
+    params: dict[str, Any]
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    result: Any = None
+    error: int | None = None  # the HTTP status when the fake answered with an error
+
+    @property
+    def chat_id(self) -> int | str | None:
+        return self.params.get("chat_id")
+
+    @property
+    def text(self) -> str:
+        return self.params.get("text") or self.params.get("caption") or ""
+
+    @property
+    def keyboard(self) -> list[list[dict]]:
+        """The inline keyboard's rows of buttons ({"text": …, "callback_data": …})."""
+        markup = self.params.get("reply_markup") or {}
+        return markup.get("inline_keyboard", [])
+
+    @property
+    def buttons(self) -> list[dict]:
+        return [button for row in self.keyboard for button in row]
+
+
+@dataclass
+class Failure:
+    status: int
+    description: str
+    retry_after: float | None
+    times: int
+    skip: int
+
+
+def _parse_value(name: str, value: str) -> Any:
+    if name in JSON_FIELDS:
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    if name in INT_FIELDS:
+        try:
+            return int(value)
+        except ValueError:
+            return value
+    if value in ("true", "false"):
+        return value == "true"
+    return value
+
+
+class FakeBotApi:
+    """The fake server. ``clock`` dates injected messages (default: the real time)."""
+
+    def __init__(self, clock: Callable[[], datetime] | None = None):
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.calls: list[Call] = []
+        self.commands: list[dict] = []
+        self.port = 0
+        self._pending: list[dict] = []  # updates not yet confirmed by an offset
+        self._again: list[dict] = []  # updates to deliver once more, whatever the offset
+        self._delivered: dict[int, dict] = {}
+        self._update_ids = itertools.count(1000)
+        self._message_ids = itertools.count(1)
+        self._query_ids = itertools.count(1)
+        self._failures: dict[str, list[Failure]] = defaultdict(list)
+        self._changed = asyncio.Condition()
+        self._deliveries = 0  # getUpdates answers that carried updates
+        self._polled_after = 0  # deliveries followed by another getUpdates call
+        self._closing = False
+        self._runner: web.AppRunner | None = None
+
+    # ---- lifecycle ------------------------------------------------------------------------
+
+    async def start(self) -> FakeBotApi:
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        self.port = self._runner.addresses[0][1]
+        return self
+
+    async def close(self) -> None:
+        self._closing = True
+        async with self._changed:
+            self._changed.notify_all()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> FakeBotApi:
+        return await self.start()
+
+    async def __aexit__(self, *exc) -> None:
+        await self.close()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    @property
+    def base_file_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/file/bot"
+
+    # ---- what a test does -----------------------------------------------------------------
+
+    def user(self, user_id: int, first_name: str = "Lò", last_name: str = "Văn Páo") -> dict:
+        return {"id": user_id, "is_bot": False, "first_name": first_name,
+                "last_name": last_name, "language_code": "vi"}
+
+    def private_chat(self, user_id: int) -> dict:
+        return {"id": user_id, "type": "private", "first_name": "Lò"}
+
+    def message(self, user_id: int, *, chat_id: int | None = None, **content) -> dict:
+        """A message dict from ``user_id`` with ``content`` (text=…, photo=[…], …)."""
+        chat = self.private_chat(user_id) if chat_id is None else {"id": chat_id,
+                                                                   "type": "group",
+                                                                   "title": "Nhóm"}
+        return {
+            "message_id": next(self._message_ids),
+            "date": int(self.clock().timestamp()),
+            "chat": chat,
+            "from": self.user(user_id),
+            **content,
+        }
+
+    async def queue(self, update: dict) -> int:
+        """Queue an update (its ``update_id`` is filled in) and return its id."""
+        update = {"update_id": next(self._update_ids), **update}
+        async with self._changed:
+            self._pending.append(update)
+            self._changed.notify_all()
+        return update["update_id"]
+
+    async def send_text(self, user_id: int, text: str, **kwargs) -> int:
+        """A person types ``text`` in their private chat with the bot."""
+        return await self.queue({"message": self.message(user_id, text=text, **kwargs)})
+
+    async def press(self, user_id: int, data: str, *, message: dict | None = None) -> int:
+        """A person presses a button with callback ``data`` under ``message``."""
+        if message is None:
+            message = self.message(user_id, text="?")
+            message["from"] = BOT_USER
+            message["reply_markup"] = {
+                "inline_keyboard": [[{"text": "?", "callback_data": data}]]
+            }
+        query = {
+            "id": str(next(self._query_ids)),
+            "from": self.user(user_id),
+            "message": message,
+            "chat_instance": f"ci{user_id}",
+            "data": data,
+        }
+        return await self.queue({"callback_query": query})
+
+    async def press_button(self, user_id: int, label: str) -> int:
+        """Press the button containing ``label`` on the latest keyboard sent to the person."""
+        for call in reversed(self.sent(user_id)):
+            for button in call.buttons:
+                if label.casefold() in button["text"].casefold():
+                    return await self.press(user_id, button["callback_data"],
+                                            message=call.result)
+            if call.buttons:
+                break
+        raise AssertionError(f"no button {label!r} on the latest keyboard sent to {user_id}")
+
+    async def redeliver(self, update_id: int) -> None:
+        """Deliver an already delivered update again, as Telegram does after a lost offset."""
+        async with self._changed:
+            self._again.append(self._delivered[update_id])
+            self._changed.notify_all()
+
+    def fail(self, method: str, status: int, description: str, *,
+             retry_after: float | None = None, times: int = 1, skip: int = 0) -> None:
+        """Answer ``times`` calls of ``method`` with a Bot API error, after ``skip`` good ones."""
+        self._failures[method].append(Failure(status, description, retry_after, times, skip))
+
+    async def wait_fetched(self) -> None:
+        """Wait until the bot has fetched every queued update and asked for more.
+
+        python-telegram-bot puts fetched updates into ``Application.update_queue`` before it
+        polls again, so after this, joining that queue waits for the bot to finish them.
+        """
+
+        def fetched() -> bool:
+            return (not self._pending and not self._again
+                    and self._polled_after == self._deliveries)
+
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(fetched), 2.0)
+
+    # ---- what a test reads ----------------------------------------------------------------
+
+    def calls_to(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    def sent(self, chat_id: int | str | None = None, since: int = 0) -> list[Call]:
+        """Messages, photos and documents the bot sent (to ``chat_id``), from call ``since``."""
+        kinds = ("sendMessage", "sendPhoto", "sendDocument")
+        return [c for c in self.calls[since:] if c.method in kinds and c.error is None
+                and (chat_id is None or str(c.chat_id) == str(chat_id))]
+
+    # ---- the server -----------------------------------------------------------------------
+
+    async def _params(self, request: web.Request) -> tuple[dict, dict]:
+        """The request's parameters from the query string and a JSON, form or multipart body."""
+        params: dict[str, Any] = {k: _parse_value(k, v) for k, v in request.query.items()}
+        files: dict[str, tuple[str, bytes]] = {}
+        ctype = request.content_type
+        if ctype == "application/json":
+            body = await request.read()
+            if body:
+                params.update(json.loads(body))
+        elif ctype == "multipart/form-data":
+            reader = await request.multipart()
+            while (part := await reader.next()) is not None:
+                if part.filename is not None:
+                    files[part.name] = (part.filename, bytes(await part.read()))
+                else:
+                    params[part.name] = _parse_value(part.name, await part.text())
+        elif ctype == "application/x-www-form-urlencoded":
+            for name, value in (await request.post()).items():
+                params[name] = _parse_value(name, value)
+        return params, files
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params, files = await self._params(request)
+        call = Call(method, params, files)
+        self.calls.append(call)  # at once: a long poll is visible while it waits
+        try:
+            return await self._answer(call)
+        finally:
+            async with self._changed:
+                self._changed.notify_all()
+
+    async def _answer(self, call: Call) -> web.Response:
+        failures = self._failures.get(call.method)
+        if failures and failures[0].skip > 0:
+            failures[0].skip -= 1
+        elif failures:
+            failure = failures[0]
+            failure.times -= 1
+            if failure.times <= 0:
+                failures.pop(0)
+            call.error = failure.status
+            body: dict[str, Any] = {"ok": False, "error_code": failure.status,
+                                    "description": failure.description}
+            if failure.retry_after is not None:
+                body["parameters"] = {"retry_after": failure.retry_after}
+            return web.json_response(body, status=failure.status)
+        if call.method == "getUpdates":
+            call.result = await self._get_updates(call.params)
+        else:
+            answer = getattr(self, f"_m_{call.method}", None)
+            if answer is None:
+                call.error = 404
+                return web.json_response(
+                    {"ok": False, "error_code": 404, "description": "Not Found"}, status=404
+                )
+            call.result = answer(call.params, call.files)
+        return web.json_response({"ok": True, "result": call.result})
+
+    async def _get_updates(self, params: dict) -> list[dict]:
+        offset = int(params.get("offset") or 0)
+        timeout = float(params.get("timeout") or 0)
+        limit = int(params.get("limit") or 100)
+
+        def ready() -> list[dict]:
+            fresh = [u for u in self._pending if u["update_id"] >= offset]
+            return (self._again + fresh)[:limit]
+
+        async with self._changed:
+            self._polled_after = self._deliveries
+            self._pending = [u for u in self._pending if u["update_id"] >= offset]
+            self._changed.notify_all()
+            if not ready() and timeout > 0 and not self._closing:
+                try:
+                    await asyncio.wait_for(
+                        self._changed.wait_for(lambda: bool(ready()) or self._closing), timeout
+                    )
+                except TimeoutError:
+                    pass
+            updates = ready()
+            del self._again[:min(len(self._again), len(updates))]
+            for update in updates:
+                self._delivered[update["update_id"]] = update
+            if updates:
+                self._deliveries += 1
+            return updates
+
+    # ---- the methods ----------------------------------------------------------------------
+
+    def _m_getMe(self, params: dict, files: dict) -> dict:
+        return BOT_USER
+
+    def _m_deleteWebhook(self, params: dict, files: dict) -> bool:
+        return True
+
+    def _m_close(self, params: dict, files: dict) -> bool:
+        return True
+
+    def _m_logOut(self, params: dict, files: dict) -> bool:
+        return True
+
+    def _m_setMyCommands(self, params: dict, files: dict) -> bool:
+        self.commands = list(params.get("commands") or [])
+        return True
+
+    def _m_getMyCommands(self, params: dict, files: dict) -> list[dict]:
+        return self.commands
+
+    def _m_answerCallbackQuery(self, params: dict, files: dict) -> bool:
+        return True
+
+    def _bot_message(self, params: dict, **content) -> dict:
+        chat_id = params.get("chat_id")
+        message = {
+            "message_id": next(self._message_ids),
+            "date": int(self.clock().timestamp()),
+            "chat": {"id": chat_id, "type": "private" if int(chat_id) > 0 else "group"},
+            "from": BOT_USER,
+            **content,
+        }
+        if params.get("reply_markup"):
+            message["reply_markup"] = params["reply_markup"]
+        return message
+
+    def _m_sendMessage(self, params: dict, files: dict) -> dict:
+        return self._bot_message(params, text=params.get("text", ""))
+
+    def _caption(self, params: dict) -> dict:
+        return {"caption": params["caption"]} if params.get("caption") else {}
+
+    def _m_sendPhoto(self, params: dict, files: dict) -> dict:
+        n = next(self._message_ids)
+        photo = [{"file_id": f"photo{n}", "file_unique_id": f"up{n}", "width": 1, "height": 1,
+                  "file_size": len(files.get("photo", ("", b""))[1])}]
+        return self._bot_message(params, photo=photo, **self._caption(params))
+
+    def _m_sendDocument(self, params: dict, files: dict) -> dict:
+        n = next(self._message_ids)
+        name, content = files.get("document", ("document", b""))
+        document = {"file_id": f"doc{n}", "file_unique_id": f"ud{n}", "file_name": name,
+                    "file_size": len(content)}
+        return self._bot_message(params, document=document, **self._caption(params))
+
+    def _m_editMessageReplyMarkup(self, params: dict, files: dict) -> dict | bool:
+        if "inline_message_id" in params:
+            return True
+        message = self._bot_message(params, text="…")
+        message["message_id"] = params.get("message_id")
+        return message

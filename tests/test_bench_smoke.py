@@ -1,0 +1,30 @@
+"""The core benchmark runs end to end in quick mode (a few heads, about a second).
+
+No timing is asserted: this only proves the benchmark still drives complete, checked dialogs
+through the core and prints its result line.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_bench_core_quick_run_files_every_report():
+    heads = 4
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.core", "--quick", "--heads", str(heads)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert len(lines) > 1  # human-readable lines come first
+    result = json.loads(lines[-1])
+    assert set(result) == {"messages_per_s", "p50_ms", "p99_ms", "dialogs"}
+    assert result["dialogs"] == heads
+    assert result["messages_per_s"] > 0
+    assert result["p50_ms"] is not None and result["p99_ms"] >= result["p50_ms"]

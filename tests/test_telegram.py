@@ -1,0 +1,544 @@
+"""The Telegram adapter, through python-telegram-bot's real stack against a fake Bot API server.
+
+Nothing here touches the internet: ``tests/fake_bot_api.py`` listens on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from telegram import Update
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+
+from bot.channels import telegram as tg
+from bot.channels.errors import (
+    DeliveryError,
+    Misconfigured,
+    RecipientBlocked,
+    Throttled,
+    Transient,
+)
+from handlers.catalogue import MESSAGES
+from handlers.messages import Inbound, Option, Outbound
+from handlers.router import match
+from storage import invites, people
+from storage.reports import MONTHLY_FORM, current_report
+from tests.conftest import SETUP
+from tests.fake_bot_api import BOT_USER, FakeBotApi
+
+TOKEN = "123456:FAKE-token-never-logged"
+# PTB 22 itself warns, when it builds a RetryAfter, that retry_after will become a timedelta.
+pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*:DeprecationWarning")
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+@pytest.fixture
+async def api(clock):
+    async with FakeBotApi(clock) as server:
+        yield server
+
+
+@pytest.fixture
+def tg_config(config, api):
+    telegram = replace(config.telegram, token=TOKEN, base_url=api.base_url,
+                       base_file_url=api.base_file_url, poll_timeout=1,
+                       overall_max_rate=1000, concurrent_updates=8)
+    return replace(config, telegram=telegram)
+
+
+class Running:
+    """The bot polling the fake server through ``run_polling``."""
+
+    def __init__(self, api: FakeBotApi):
+        self.api = api
+        self.app = None
+
+    async def settle(self) -> None:
+        """Wait until every queued update is fetched and fully handled (replies sent)."""
+        await self.api.wait_fetched()
+        await asyncio.wait_for(self.app.update_queue.join(), 2)
+
+
+async def start_polling(config, core, api, monkeypatch):
+    """``run_polling`` in a task; returns the harness, the stop event and the task."""
+    running = Running(api)
+    build = tg.build_application
+
+    def capture(cfg, c):
+        running.app = build(cfg, c)
+        return running.app
+
+    monkeypatch.setattr(tg, "build_application", capture)
+    stop = asyncio.Event()
+    task = asyncio.create_task(tg.run_polling(config, core, stop))
+    for _ in range(200):
+        if api.calls_to("getUpdates") or task.done():
+            break
+        await asyncio.sleep(0.01)
+    if task.done():
+        task.result()
+    return running, stop, task
+
+
+@pytest.fixture
+async def bot(tg_config, core, api, world, monkeypatch):
+    running, stop, task = await start_polling(tg_config, core, api, monkeypatch)
+    yield running
+    stop.set()
+    await asyncio.wait_for(task, 5)
+
+
+class Person:
+    """Someone chatting with the bot on Telegram; reads like a conversation."""
+
+    def __init__(self, bot: Running, user_id: int):
+        self.bot = bot
+        self.api = bot.api
+        self.user_id = user_id
+
+    async def _after(self, inject) -> str:
+        mark = len(self.api.calls)
+        await inject
+        await self.bot.settle()
+        return "\n".join(c.text for c in self.api.sent(self.user_id, since=mark))
+
+    async def send(self, text: str) -> str:
+        return await self._after(self.api.send_text(self.user_id, text))
+
+    async def press(self, label: str) -> str:
+        return await self._after(self.api.press_button(self.user_id, label))
+
+    async def press_data(self, data: str) -> str:
+        return await self._after(self.api.press(self.user_id, data))
+
+    def buttons(self) -> list[str]:
+        sent = [c for c in self.api.sent(self.user_id) if c.buttons]
+        return [b["text"] for b in sent[-1].buttons] if sent else []
+
+
+async def link_head(db, clock, area, user_id: int) -> int:
+    """A village head of ``area`` who chats from Telegram user ``user_id``."""
+    async with db.write() as conn:
+        pid = await people.create_person(conn, f"Trưởng thôn {user_id}", actor=SETUP, at=clock())
+        await people.link_identity(conn, pid, channel="telegram", external_id=str(user_id),
+                                   chat_id=str(user_id), display_name="", actor=SETUP,
+                                   at=clock())
+        await people.grant_role(conn, pid, "village_head", area, actor=SETUP, at=clock())
+    return pid
+
+
+async def saved(db, area, period="2026-10"):
+    async with db.read() as conn:
+        return await current_report(conn, area.id, MONTHLY_FORM, period)
+
+
+# ---- end to end, in polling mode --------------------------------------------------------------
+
+
+async def test_stranger_enrols_and_files_the_monthly_report(bot, api, db, world, clock):
+    person = Person(bot, 7001)
+    reply = await person.send("xin chào")
+    assert "chưa được đăng ký" in reply and "mã mời" in reply
+    async with db.write() as conn:
+        await invites.create_invite(conn, code="ABCD2345", role="village_head",
+                                    area_id=world.village.id, full_name="Lò Thị Mai",
+                                    expires_at=clock() + timedelta(days=14), actor=SETUP,
+                                    at=clock())
+    reply = await person.send("/start ABCD-2345")
+    assert "Chào mừng Lò Thị Mai" in reply
+    assert any("Báo cáo tháng" in b for b in person.buttons())
+
+    reply = await person.press("Báo cáo tháng")
+    assert "tháng 10/2026" in reply and "(1/10) Tổng số hộ" in reply
+    pressed = api.calls_to("answerCallbackQuery")
+    assert len(pressed) == 1
+    edit = api.calls_to("editMessageReplyMarkup")[-1]
+    assert edit.chat_id == 7001 and "reply_markup" not in edit.params  # keyboard removed
+
+    for text, expected in (("120", "(2/10)"), ("15", "(3/10)"), ("8", "(4/10)")):
+        assert expected in await person.send(text)
+    assert "(5/10)" in await person.press("0 (không có)")
+    for text in ("1", "0", "3", "10"):
+        await person.send(text)
+    assert "(10/10) Ghi chú" in await person.send("5tr")
+    reply = await person.press("Bỏ qua")
+    assert "1. Tổng số hộ: 120" in reply and "9. Vận động hỗ trợ trong tháng: 5.000.000đ" in reply
+    assert await saved(db, world.village) is None
+    reply = await person.press("Gửi")
+    assert "Đã lưu báo cáo tháng 10/2026 của Bản Nà Khan (phiên bản 1)" in reply
+
+    report = await saved(db, world.village)
+    assert report.data["total"] == 120 and report.data["support_vnd"] == 5_000_000
+    assert report.submitted_via == "telegram" and report.submitted_by_name == "Lò Thị Mai"
+
+
+async def test_command_menu_is_published_in_vietnamese(bot, api):
+    assert api.commands == [
+        {"command": "baocao", "description": "Gửi báo cáo tháng"},
+        {"command": "huy", "description": "Hủy việc đang làm"},
+        {"command": "toi", "description": "Xem vai trò của tôi"},
+        {"command": "help", "description": "Hướng dẫn"},
+    ]
+    for name, description in tg.bot_commands():
+        assert match(f"/{name}").name != "unknown", name  # every menu entry works
+        assert description == MESSAGES[f"telegram.command.{name}"]
+
+
+async def test_redelivered_update_changes_nothing(bot, api, db, world, clock):
+    await link_head(db, clock, world.village, 7002)
+    person = Person(bot, 7002)
+    await person.send("/baocao")
+    mark = len(api.calls)
+    update_id = await api.send_text(7002, "120")
+    await bot.settle()
+    assert "(2/10)" in api.sent(7002, since=mark)[-1].text
+    mark = len(api.calls)
+    await api.redeliver(update_id)
+    await bot.settle()
+    assert api.calls_to("getUpdates")[-1].params["offset"] == update_id + 1  # it was fetched
+    assert api.sent(7002, since=mark) == []
+    assert "(3/10)" in await person.send("15")  # the dialog moved on by one step only
+
+
+async def test_two_chats_concurrently_each_in_order(bot, api, db, world, clock):
+    await link_head(db, clock, world.village, 7003)
+    await link_head(db, clock, world.village2, 7004)
+    for text in ("/baocao", "120", "15", "8"):  # both chats' updates in one batch
+        await api.send_text(7003, text)
+        await api.send_text(7004, text)
+    await bot.settle()
+    for user in (7003, 7004):
+        questions = [c.text for c in api.sent(user) if "/10)" in c.text]
+        assert [q.split(")")[0] for q in questions] == ["(1/10", "(2/10", "(3/10", "(4/10"]
+    assert bot.app.update_processor.busy_chats == 0
+
+
+async def test_forged_button_is_stale(bot, api, db, world, clock):
+    await link_head(db, clock, world.village, 7005)
+    person = Person(bot, 7005)
+    await person.send("/baocao")
+    reply = await person.press_data("xx.area:999")
+    assert "Nút này đã cũ" in reply and "(1/10)" in reply
+    assert api.calls_to("answerCallbackQuery")
+
+
+async def test_blocked_recipient_does_not_stop_the_bot(bot, api, db, world, clock, caplog):
+    await link_head(db, clock, world.village, 7006)
+    person = Person(bot, 7006)
+    api.fail("sendMessage", 403, "Forbidden: bot was blocked by the user")
+    with caplog.at_level(logging.WARNING, logger="bot.channels.telegram"):
+        assert await person.send("/toi") == ""
+    assert "RecipientBlocked" in caplog.text
+    assert "Trưởng thôn 7006" in await person.send("/toi")
+
+
+async def test_throttled_reply_waits_and_is_sent(bot, api, db, world, clock):
+    await link_head(db, clock, world.village, 7007)
+    person = Person(bot, 7007)
+    api.fail("sendMessage", 429, "Too Many Requests: retry after 0.2", retry_after=0.2)
+    assert "Trưởng thôn 7007" in await person.send("/toi")
+    assert [c.error for c in api.calls_to("sendMessage")] == [429, None]
+
+
+async def test_errors_in_the_handler_are_logged_with_traceback(
+    tg_config, api, world, monkeypatch, caplog
+):
+    class Broken:
+        async def handle(self, inbound):
+            raise RuntimeError("boom")
+
+    running, stop, task = await start_polling(tg_config, Broken(), api, monkeypatch)
+    try:
+        with caplog.at_level(logging.ERROR):
+            await api.send_text(7008, "xin chào")
+            await running.settle()
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 5)
+    record = next(r for r in caplog.records if "error while handling" in r.getMessage())
+    assert record.exc_info and "boom" in str(record.exc_info[1])
+    assert TOKEN not in caplog.text
+
+
+async def test_token_is_never_logged(tg_config, core, api, world, monkeypatch, caplog):
+    caplog.set_level(logging.DEBUG)
+    running, stop, task = await start_polling(tg_config, core, api, monkeypatch)
+    try:
+        await Person(running, 7009).send("xin chào")
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 5)
+    assert "getUpdates" in caplog.text and "<token>" in caplog.text
+    assert TOKEN not in caplog.text and TOKEN.split(":")[1] not in caplog.text
+
+
+async def test_no_token_is_misconfigured(config, core):
+    with pytest.raises(Misconfigured):
+        tg.build_application(config, core)
+
+
+# ---- Update -> Inbound ------------------------------------------------------------------------
+
+USER = {"id": 42, "is_bot": False, "first_name": "Lò", "last_name": "Văn Páo"}
+CHAT = {"id": 42, "type": "private", "first_name": "Lò"}
+DATE = 1_793_844_000  # 2026-11-05 02:00 UTC
+WHEN = datetime.fromtimestamp(DATE, UTC)
+
+
+def message(**content) -> dict:
+    return {"message_id": 5, "date": DATE, "chat": CHAT, "from": USER, **content}
+
+
+def inbound(**fields) -> Inbound:
+    base = {"channel": "telegram", "sender_id": "42", "chat_id": "42", "message_id": "900",
+            "display_name": "Lò Văn Páo", "received_at": WHEN}
+    return Inbound(**{**base, **fields})
+
+
+TO_INBOUND = [
+    ("text", {"message": message(text="/baocao 120")}, inbound(text="/baocao 120")),
+    ("photo with caption",
+     {"message": message(photo=[{"file_id": "p", "file_unique_id": "u", "width": 1,
+                                 "height": 1}], caption="ảnh họp thôn")},
+     inbound(text="ảnh họp thôn", kind="image")),
+    ("image as a file",
+     {"message": message(document={"file_id": "d", "file_unique_id": "u",
+                                   "mime_type": "image/jpeg"})},
+     inbound(kind="image")),
+    ("sticker",
+     {"message": message(sticker={"file_id": "s", "file_unique_id": "u", "width": 1,
+                                  "height": 1, "is_animated": False, "is_video": False,
+                                  "type": "regular"})},
+     inbound(kind="sticker")),
+    ("voice", {"message": message(voice={"file_id": "v", "file_unique_id": "u",
+                                         "duration": 3})},
+     inbound(kind="unsupported")),
+    ("own contact",
+     {"message": message(contact={"phone_number": "+84912345678", "first_name": "Lò",
+                                  "user_id": 42})},
+     inbound(kind="unsupported", phone="+84912345678")),
+    ("someone else's contact",
+     {"message": message(contact={"phone_number": "+84900000000", "first_name": "Ai",
+                                  "user_id": 99})},
+     inbound(kind="unsupported")),
+    ("button",
+     {"callback_query": {"id": "q1", "from": USER, "chat_instance": "c", "data": "ab12cd.keep",
+                         "message": {**message(text="?"), "from": BOT_USER}}},
+     inbound(option="ab12cd.keep", kind="option", received_at=None)),
+    ("group message",
+     {"message": {**message(text="bc"), "chat": {"id": -100, "type": "group", "title": "T"}}},
+     inbound(text="bc", chat_id="-100")),
+    ("edited message", {"edited_message": {**message(text="x"), "edit_date": DATE}}, None),
+    ("channel post",
+     {"channel_post": {"message_id": 1, "date": DATE,
+                       "chat": {"id": -5, "type": "channel", "title": "K"}, "text": "x"}},
+     None),
+    ("message of a bot", {"message": {**message(text="x"), "from": BOT_USER}}, None),
+    ("game button",
+     {"callback_query": {"id": "q2", "from": USER, "chat_instance": "c",
+                         "game_short_name": "g"}},
+     None),
+]
+
+
+@pytest.mark.parametrize("payload, expected", [case[1:] for case in TO_INBOUND],
+                         ids=[case[0] for case in TO_INBOUND])
+def test_to_inbound(payload, expected):
+    update = Update.de_json({"update_id": 900, **payload}, None)
+    assert tg.to_inbound(update) == expected
+
+
+# ---- Outbound -> requests -----------------------------------------------------------------
+
+
+@pytest.fixture
+async def app_bot(tg_config, core, api):
+    """The application's bot (rate limiter included), initialised but not polling."""
+    application = tg.build_application(tg_config, core)
+    async with application:
+        yield application.bot
+
+
+def short(*labels: str) -> tuple[Option, ...]:
+    return tuple(Option(label, f"n1.{i}") for i, label in enumerate(labels))
+
+
+MARKUP = [
+    ("no options", Outbound("x"), None),
+    ("short labels two a row", Outbound("x", short("✅ Gửi", "✏️ Sửa", "❌ Hủy")),
+     [["✅ Gửi", "✏️ Sửa"], ["❌ Hủy"]]),
+    ("long labels one a row",
+     Outbound("x", short("Hộ nghèo, cận nghèo được vay vốn", "0 (không có)")),
+     [["Hộ nghèo, cận nghèo được vay vốn"], ["0 (không có)"]]),
+]
+
+
+@pytest.mark.parametrize("outbound, rows", [c[1:] for c in MARKUP], ids=[c[0] for c in MARKUP])
+async def test_to_markup_request(app_bot, api, outbound, rows):
+    await tg.send(app_bot, "42", outbound)
+    call = api.calls_to("sendMessage")[-1]
+    assert call.chat_id == 42 and call.text == "x"
+    if rows is None:
+        assert "reply_markup" not in call.params
+    else:
+        assert [[b["text"] for b in row] for row in call.keyboard] == rows
+        assert [b["callback_data"] for b in call.buttons] == [o.data for o in outbound.options]
+
+
+def test_callback_data_is_cut_to_64_bytes_on_a_character_boundary():
+    data = "a1b2c3." + "đ" * 40
+    markup = tg.to_markup(Outbound("x", (Option("Nút", data),)))
+    sent = markup.inline_keyboard[0][0].callback_data
+    assert len(sent.encode()) <= 64 and data.startswith(sent)
+    assert tg.callback_data("a1b2c3.fix:10") == "a1b2c3.fix:10"
+
+
+async def test_long_text_is_split_at_line_ends_with_keyboard_last(app_bot, api):
+    lines = [f"{n}. Dòng số liệu thứ {n} của báo cáo" for n in range(300)]
+    text = "\n".join(lines)
+    assert len(text) > 4096
+    await tg.send(app_bot, 42, Outbound(text, short("✅ Gửi")))
+    calls = api.calls_to("sendMessage")
+    assert len(calls) == 3 and all(len(c.text) <= 4096 for c in calls)
+    assert "\n".join(c.text for c in calls) == text
+    assert [bool(c.buttons) for c in calls] == [False, False, True]
+
+
+async def test_throttled_piece_is_sent_again_alone(app_bot, api):
+    text = "\n".join(f"dòng {n} " + "x" * 60 for n in range(100))
+    api.fail("sendMessage", 429, "Too Many Requests: retry after 0.1", retry_after=0.1, skip=1)
+    await tg.send(app_bot, 42, Outbound(text), wait_throttled=1)
+    calls = api.calls_to("sendMessage")
+    assert [c.error for c in calls] == [None, 429, None]
+    assert calls[1].text == calls[2].text != calls[0].text
+
+
+def test_split_text_cuts_an_overlong_line():
+    pieces = tg.split_text("x" * 5000 + "\nhết", limit=4096)
+    assert pieces == ["x" * 4096, "x" * 904 + "\nhết"]
+    assert tg.split_text("🙂" * 3000) == ["🙂" * 2048, "🙂" * 952]  # emoji count two
+
+
+async def test_image_goes_as_photo_with_caption(app_bot, api):
+    await tg.send(app_bot, 42, Outbound("Biểu đồ hộ nghèo", short("OK"), image=PNG))
+    call = api.calls_to("sendPhoto")[-1]
+    assert call.params["caption"] == "Biểu đồ hộ nghèo" and call.files["photo"][1] == PNG
+    assert call.buttons[0]["text"] == "OK"
+    assert not api.calls_to("sendMessage")
+
+
+async def test_document_keeps_its_file_name(app_bot, api):
+    xlsx = b"PK\x03\x04" + b"\x00" * 32
+    await tg.send(app_bot, 42, Outbound("Báo cáo tháng 10", document=xlsx,
+                                        filename="bao-cao-2026-10.xlsx"))
+    call = api.calls_to("sendDocument")[-1]
+    assert call.files["document"] == ("bao-cao-2026-10.xlsx", xlsx)
+    assert call.params["caption"] == "Báo cáo tháng 10"
+
+
+async def test_long_caption_goes_as_text_after_the_photo(app_bot, api):
+    await tg.send(app_bot, 42, Outbound("chú thích " * 200, short("OK"), image=PNG))
+    photo, = api.calls_to("sendPhoto")
+    text, = api.calls_to("sendMessage")
+    assert "caption" not in photo.params and not photo.buttons
+    assert text.buttons and text.text.startswith("chú thích")
+
+
+ERRORS = [
+    ("blocked", 403, "Forbidden: bot was blocked by the user", None, RecipientBlocked),
+    ("deactivated", 403, "Forbidden: user is deactivated", None, RecipientBlocked),
+    ("flood", 429, "Too Many Requests: retry after 7", 7, Throttled),
+    ("bad request", 400, "Bad Request: chat not found", None, Misconfigured),
+    ("bad token", 401, "Unauthorized", None, Misconfigured),
+    ("server error", 500, "Internal Server Error", None, Transient),
+    ("bad gateway", 502, "Bad Gateway", None, Transient),
+]
+
+
+@pytest.mark.parametrize("status, description, retry_after, expected",
+                         [c[1:] for c in ERRORS], ids=[c[0] for c in ERRORS])
+async def test_error_responses_map_to_delivery_errors(
+    app_bot, api, status, description, retry_after, expected
+):
+    api.fail("sendMessage", status, description, retry_after=retry_after)
+    with pytest.raises(expected) as caught:
+        await tg.send(app_bot, 42, Outbound("x"))
+    assert isinstance(caught.value, DeliveryError) and caught.value.channel == "telegram"
+    if retry_after is not None:
+        assert caught.value.retry_after == retry_after and caught.value.retryable
+
+
+EXCEPTIONS = [  # built in the test: PTB warns when a RetryAfter is made
+    (lambda: Forbidden("Forbidden: bot was kicked"), RecipientBlocked),
+    (lambda: RetryAfter(3), Throttled),
+    (lambda: BadRequest("Bad Request: message is too long"), Misconfigured),
+    (lambda: InvalidToken(), Misconfigured),
+    (lambda: ChatMigrated(-1001), Misconfigured),
+    (lambda: TimedOut(), Transient),
+    (lambda: NetworkError("httpx.ConnectError"), Transient),
+    (lambda: TelegramError("something new"), Transient),
+]
+
+
+@pytest.mark.parametrize("make, expected", EXCEPTIONS, ids=[
+    "forbidden", "retry-after", "bad-request", "invalid-token", "chat-migrated", "timed-out",
+    "network", "other",
+])
+def test_delivery_error_vocabulary(make, expected):
+    mapped = tg.delivery_error(make())
+    assert type(mapped) is expected
+    assert mapped.retryable == (expected in (Throttled, Transient))
+    if expected is Throttled:
+        assert mapped.retry_after == 3.0
+
+
+# ---- PerChatUpdateProcessor ----------------------------------------------------------------
+
+
+def chat_update(update_id: int, chat_id: int) -> Update:
+    msg = {"message_id": update_id, "date": DATE, "text": "x",
+           "chat": {"id": chat_id, "type": "private", "first_name": "A"},
+           "from": {**USER, "id": chat_id}}
+    return Update.de_json({"update_id": update_id, "message": msg}, None)
+
+
+async def test_processor_orders_each_chat_and_overlaps_chats():
+    processor = tg.PerChatUpdateProcessor(2)
+    events: list[tuple[str, int, int]] = []
+    running = 0
+    most = 0
+
+    async def work(chat: int, n: int, delay: float) -> None:
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        events.append(("start", chat, n))
+        await asyncio.sleep(delay)
+        events.append(("end", chat, n))
+        running -= 1
+
+    plan = [(1, 1, 0.03), (1, 2, 0.0), (2, 1, 0.01), (1, 3, 0.01), (2, 2, 0.0), (3, 1, 0.0)]
+    async with processor:
+        tasks = [asyncio.create_task(processor.process_update(chat_update(i, chat),
+                                                             work(chat, n, delay)))
+                 for i, (chat, n, delay) in enumerate(plan)]
+        await asyncio.gather(*tasks)
+    for chat in (1, 2, 3):
+        mine = [(kind, n) for kind, c, n in events if c == chat]
+        expected = [(kind, n) for n in range(1, len(mine) // 2 + 1) for kind in ("start", "end")]
+        assert mine == expected, chat
+    assert events.index(("start", 2, 1)) < events.index(("end", 1, 1))  # chats overlap
+    assert most <= 2 and processor.busy_chats == 0
