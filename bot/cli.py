@@ -27,7 +27,7 @@ from bot.config import Config, ConfigError, load_config
 from bot.importer import ADMIN_UNITS, AdminUnits, Levels, RosterError, base_name, pick
 from handlers.router import INVITE_ALPHABET
 from handlers.text import fold
-from storage import admin, areas, audit, invites, people, reports
+from storage import areas, audit, invites, migrations, people, reports
 from storage.areas import Area
 from storage.db import Database
 
@@ -148,7 +148,7 @@ async def resolve_area(conn, config: Config, text: str) -> Area:
     match = re.fullmatch(r"code:\s*(\S+)", text, re.IGNORECASE)
     if match or text.isdigit():
         code = match[1] if match else text
-        found = {a.id: a for a in await admin.areas_by_code(conn, code)}
+        found = {a.id: a for a in await areas.areas_by_code(conn, code)}
         if not match:
             by_id = await areas.get_area(conn, int(text))
             if by_id is not None:
@@ -203,13 +203,13 @@ async def cmd_migrate(config: Config, args: argparse.Namespace) -> int:
     db = await Database.open(config.db_path, migrate=False)
     try:
         async with db.read() as conn:
-            before = {m["version"] for m in await admin.applied_migrations(conn)}
+            before = {m["version"] for m in await migrations.applied_migrations(conn)}
     finally:
         await db.close()
     db = await _open(config)
     try:
         async with db.read() as conn:
-            done = await admin.applied_migrations(conn)
+            done = await migrations.applied_migrations(conn)
     finally:
         await db.close()
     print(f"Database: {config.db_path}")
@@ -476,9 +476,7 @@ async def cmd_audit(config: Config, args: argparse.Namespace) -> int:
     db = await _open(config)
     try:
         async with db.read() as conn:
-            rows = await admin.audit_entries(
-                conn, entity=args.entity, entity_id=args.id, limit=args.limit
-            )
+            rows = await audit.entries(conn, args.entity, args.id, limit=args.limit)
     finally:
         await db.close()
     if not rows:

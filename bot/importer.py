@@ -27,7 +27,7 @@ from pathlib import Path
 import aiosqlite
 
 from handlers.text import fold
-from storage import admin, areas
+from storage import areas
 from storage.areas import Area
 from storage.audit import Actor
 
@@ -685,7 +685,7 @@ async def import_entries(
                     f"«{entry.village}» appears more than once with different urban flags"
                 )
             if not new and village.urban != entry.urban:
-                await admin.set_area_urban(conn, village, entry.urban, actor=actor, at=at)
+                await areas.set_area_urban(conn, village, entry.urban, actor=actor, at=at)
                 outcome.updated.append(f"{label}: now {'urban' if entry.urban else 'rural'}")
         except _Conflict as exc:
             outcome.problems.append(Problem(entry.number, str(exc)))

@@ -162,3 +162,24 @@ async def ancestors(conn: aiosqlite.Connection, area: Area) -> list[Area]:
     async with conn.execute(f"SELECT {_COLUMNS} FROM areas WHERE id IN ({marks})", ids) as cur:
         found = {a.id: a for a in map(_area, await cur.fetchall())}
     return [found[i] for i in ids if i in found]
+
+
+async def areas_by_code(conn: aiosqlite.Connection, code: str) -> list[Area]:
+    """The areas of any level whose official code is ``code``."""
+    async with conn.execute(
+        f"SELECT {_COLUMNS} FROM areas WHERE code = ? AND retired_at IS NULL ORDER BY path",
+        (code,),
+    ) as cur:
+        return [_area(r) for r in await cur.fetchall()]
+
+
+async def set_area_urban(
+    conn: aiosqlite.Connection, area: Area, urban: bool, *, actor: Actor, at: datetime
+) -> Area:
+    """Mark ``area`` urban or rural and record the change in the audit log."""
+    await conn.execute("UPDATE areas SET urban = ? WHERE id = ?", (int(urban), area.id))
+    await record(
+        conn, actor=actor, action="update", entity="area", entity_id=area.id, at=at,
+        before={"urban": area.urban}, after={"urban": urban},
+    )
+    return Area(area.id, area.parent_id, area.level, area.name, area.code, urban, area.path)

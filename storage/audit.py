@@ -52,14 +52,30 @@ async def record(
 
 
 async def entries(
-    conn: aiosqlite.Connection, entity: str | None = None, entity_id: object = None
+    conn: aiosqlite.Connection,
+    entity: str | None = None,
+    entity_id: object = None,
+    *,
+    limit: int | None = None,
 ) -> list[dict]:
+    """Audit entries, optionally of one entity (and id); oldest first, or with ``limit`` the
+    newest ``limit`` entries, newest first."""
     sql = "SELECT * FROM audit_log"
-    args: tuple = ()
+    where, args = [], []
     if entity is not None:
-        sql += " WHERE entity = ? AND entity_id = ?"
-        args = (entity, str(entity_id))
-    async with conn.execute(sql + " ORDER BY id", args) as cur:
+        where.append("entity = ?")
+        args.append(entity)
+    if entity_id is not None:
+        where.append("entity_id = ?")
+        args.append(str(entity_id))
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    if limit is None:
+        sql += " ORDER BY id"
+    else:
+        sql += " ORDER BY id DESC LIMIT ?"
+        args.append(limit)
+    async with conn.execute(sql, args) as cur:
         rows = await cur.fetchall()
     out = []
     for row in rows:

@@ -170,3 +170,14 @@ async def apply_migrations(conn: aiosqlite.Connection) -> list[str]:
         await conn.commit()
         applied.append(name)
     return applied
+
+
+async def applied_migrations(conn: aiosqlite.Connection) -> list[dict]:
+    """The migrations recorded in the database (none when it was never migrated)."""
+    try:
+        async with conn.execute(
+            "SELECT version, name, applied_at FROM schema_migrations ORDER BY version"
+        ) as cur:
+            return [dict(r) for r in await cur.fetchall()]
+    except aiosqlite.OperationalError:  # no schema_migrations table yet
+        return []
