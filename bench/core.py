@@ -40,6 +40,7 @@ from collections import Counter
 from pathlib import Path
 
 from bench.common import NOW, FixedClock, VirtualHead, build_province, verify_saved
+from bot.app import tune_runtime
 from bot.config import load_config
 from handlers.core import Core
 from storage.db import Database
@@ -178,6 +179,7 @@ async def _run(args, config, db: Database) -> int:
           f" Python {sys.version.split()[0]}")
     started = time.perf_counter()
     specs = await build_province(db, args.heads, seed=args.seed)
+    tune_runtime()  # as the bot does at start-up (bot/app.py)
     print(f"built 1 province, {-(-args.heads // 20)} communes, {args.heads} villages and heads"
           f" with last month's reports in {time.perf_counter() - started:.2f} s")
 

@@ -8,6 +8,7 @@ closes everything, also on Ctrl-C.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import sys
 from collections.abc import AsyncIterator, Callable
@@ -77,6 +78,16 @@ class _RedactingFormatter(logging.Formatter):
         return text
 
 
+def tune_runtime() -> None:
+    """Fewer, cheaper garbage collections: the objects built at start-up are frozen out of
+    the collector's sight, and the youngest generation is collected every 50,000 allocations
+    instead of 700 (most garbage is freed by reference counting anyway). Measured with
+    ``python -m bench.core``: it removes most of the pauses behind the slowest replies."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 50, 100)
+
+
 def setup_logging(config: Config, stream: TextIO | None = None, quiet: bool = False) -> None:
     """Log to stderr at ``config.log_level``; the Telegram token never reaches the log.
 
@@ -133,6 +144,7 @@ def run(
         if mode == "console" and demo is None:
             demo = True
     setup_logging(config, quiet=mode == "console")
+    tune_runtime()
     if mode == "telegram" and not config.telegram.token:
         log.error("no Telegram token: set the environment variable GIAMNGHEO_TELEGRAM_TOKEN "
                   "(or run the console chat instead)")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -29,6 +30,10 @@ from storage.inbound import first_delivery
 from storage.people import Person, person_by_identity
 
 log = logging.getLogger(__name__)
+
+# Who is behind a messenger identity is remembered this long (seconds) between messages; an
+# enrolment in this process updates it at once, a change made elsewhere shows after this delay.
+PERSON_TTL = 60.0
 
 
 @dataclass
@@ -68,6 +73,7 @@ class Core:
         self.config = config
         self.clock = clock or (lambda: datetime.now(UTC))
         self._locks: dict[tuple[str, str], list] = {}
+        self._people: dict[tuple[str, str], tuple[float, Person | None]] = {}
 
     async def handle(self, inbound: Inbound) -> list[Outbound]:
         """Process one message and return the replies to send to its chat."""
@@ -84,21 +90,34 @@ class Core:
 
     async def _handle(self, inbound: Inbound) -> list[Outbound]:
         now = inbound.received_at or self.clock()
+        key = (inbound.channel, inbound.sender_id)
         try:
             async with self.db.write() as conn:
                 if not await first_delivery(conn, inbound.channel, inbound.message_id, now):
                     log.info("ignored redelivered %s message %s",
                              inbound.channel, inbound.message_id)
                     return []
-                person = await person_by_identity(conn, inbound.channel, inbound.sender_id)
-                if person is not None and (not person.active or not person.roles):
-                    person = None
-                ctx = Context(conn, self.config, inbound, person, now,
+                ctx = Context(conn, self.config, inbound, await self._person(conn, key), now,
                               now.astimezone(self.config.timezone).date())
-                return await self._dispatch(ctx)
+                replies = await self._dispatch(ctx)
         except Exception:
+            self._people.pop(key, None)
             log.exception("failed to handle %s message %s", inbound.channel, inbound.message_id)
             return [Outbound(t("core.internal_error"))]
+        self._people[key] = (time.monotonic() + PERSON_TTL, ctx.person)  # committed: remember
+        return replies
+
+    async def _person(self, conn: aiosqlite.Connection, key: tuple[str, str]) -> Person | None:
+        """The enrolled person behind this identity (None for strangers), cached briefly."""
+        cached = self._people.get(key)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        if len(self._people) > 100_000:
+            self._people.clear()
+        person = await person_by_identity(conn, *key)
+        if person is not None and (not person.active or not person.roles):
+            person = None
+        return person
 
     async def _dispatch(self, ctx: Context) -> list[Outbound]:
         inbound = ctx.inbound

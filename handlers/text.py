@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _SPACES = re.compile(r"\s+")
 # Letters that Unicode decomposition does not reduce to ASCII.
 _EXTRA = str.maketrans({"đ": "d", "Đ": "d", "ð": "d", "Ð": "d", "ơ": "o", "ư": "u"})
 
 
+@lru_cache(maxsize=16384)  # button labels and commands repeat all day
 def fold(text: str) -> str:
     """Return ``text`` lower-cased, without Vietnamese diacritics, with spaces collapsed.
 
@@ -28,6 +30,7 @@ def squash(text: str) -> str:
     return fold(text).replace(" ", "")
 
 
+@lru_cache(maxsize=16384)
 def plain(text: str) -> str:
     """``fold`` keeping only letters, digits and single spaces: ``"✅ Gửi"`` → ``"gui"``."""
     kept = "".join(ch if ch.isalnum() or ch.isspace() else " " for ch in fold(text))

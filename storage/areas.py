@@ -14,6 +14,7 @@ import aiosqlite
 from handlers.text import fold
 from storage.audit import Actor, record
 from storage.clock import iso
+from storage.query import fetch_all, fetch_one, run
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,14 +62,14 @@ async def add_area(
 ) -> Area:
     """Create an area under ``parent`` (``None`` for a root) and record it in the audit log."""
     name = " ".join(name.split())
-    async with conn.execute(
+    (area_id,) = await fetch_one(
+        conn,
         "INSERT INTO areas (parent_id, level, name, name_folded, code, urban, path, created_at)"
         " VALUES (?, ?, ?, ?, ?, ?, '', ?) RETURNING id",
         (parent.id if parent else None, level, name, fold(name), code, int(urban), iso(at)),
-    ) as cur:
-        (area_id,) = await cur.fetchone()
+    )
     path = f"{parent.path if parent else '/'}{area_id}/"
-    await conn.execute("UPDATE areas SET path = ? WHERE id = ?", (path, area_id))
+    await run(conn, "UPDATE areas SET path = ? WHERE id = ?", (path, area_id))
     area = Area(area_id, parent.id if parent else None, level, name, code, urban, path)
     await record(
         conn, actor=actor, action="create", entity="area", entity_id=area_id, at=at,
@@ -78,16 +79,15 @@ async def add_area(
 
 
 async def get_area(conn: aiosqlite.Connection, area_id: int) -> Area | None:
-    async with conn.execute(f"SELECT {_COLUMNS} FROM areas WHERE id = ?", (area_id,)) as cur:
-        row = await cur.fetchone()
+    row = await fetch_one(conn, f"SELECT {_COLUMNS} FROM areas WHERE id = ?", (area_id,))
     return _area(row) if row else None
 
 
 async def area_by_code(conn: aiosqlite.Connection, level: str, code: str) -> Area | None:
-    async with conn.execute(
+    row = await fetch_one(
+        conn,
         f"SELECT {_COLUMNS} FROM areas WHERE level = ? AND code = ?", (level, code)
-    ) as cur:
-        row = await cur.fetchone()
+    )
     return _area(row) if row else None
 
 
@@ -99,8 +99,7 @@ async def child_by_name(
         sql, args = "parent_id IS NULL AND name_folded = ?", (fold(name),)
     else:
         sql, args = "parent_id = ? AND name_folded = ?", (parent.id, fold(name))
-    async with conn.execute(f"SELECT {_COLUMNS} FROM areas WHERE {sql}", args) as cur:
-        row = await cur.fetchone()
+    row = await fetch_one(conn, f"SELECT {_COLUMNS} FROM areas WHERE {sql}", args)
     return _area(row) if row else None
 
 
@@ -109,11 +108,12 @@ async def children(conn: aiosqlite.Connection, parent: Area | None) -> list[Area
         sql, args = "parent_id IS NULL", ()
     else:
         sql, args = "parent_id = ?", (parent.id,)
-    async with conn.execute(
+    rows = await fetch_all(
+        conn,
         f"SELECT {_COLUMNS} FROM areas WHERE {sql} AND retired_at IS NULL ORDER BY name_folded",
         args,
-    ) as cur:
-        return [_area(r) for r in await cur.fetchall()]
+    )
+    return [_area(r) for r in rows]
 
 
 async def subtree(
@@ -125,8 +125,8 @@ async def subtree(
     if level is not None:
         sql += " AND level = ?"
         args.append(level)
-    async with conn.execute(sql + " ORDER BY path", args) as cur:
-        return [_area(r) for r in await cur.fetchall()]
+    rows = await fetch_all(conn, sql + " ORDER BY path", args)
+    return [_area(r) for r in rows]
 
 
 async def find_areas(
@@ -149,8 +149,8 @@ async def find_areas(
         args.append(level)
     sql += " ORDER BY CASE WHEN name_folded = ? THEN 0 ELSE 1 END, name_folded LIMIT ?"
     args += [needle, limit]
-    async with conn.execute(sql, args) as cur:
-        return [_area(r) for r in await cur.fetchall()]
+    rows = await fetch_all(conn, sql, args)
+    return [_area(r) for r in rows]
 
 
 async def ancestors(conn: aiosqlite.Connection, area: Area) -> list[Area]:
@@ -159,25 +159,26 @@ async def ancestors(conn: aiosqlite.Connection, area: Area) -> list[Area]:
     if not ids:
         return []
     marks = ",".join("?" * len(ids))
-    async with conn.execute(f"SELECT {_COLUMNS} FROM areas WHERE id IN ({marks})", ids) as cur:
-        found = {a.id: a for a in map(_area, await cur.fetchall())}
+    rows = await fetch_all(conn, f"SELECT {_COLUMNS} FROM areas WHERE id IN ({marks})", ids)
+    found = {a.id: a for a in map(_area, rows)}
     return [found[i] for i in ids if i in found]
 
 
 async def areas_by_code(conn: aiosqlite.Connection, code: str) -> list[Area]:
     """The areas of any level whose official code is ``code``."""
-    async with conn.execute(
+    rows = await fetch_all(
+        conn,
         f"SELECT {_COLUMNS} FROM areas WHERE code = ? AND retired_at IS NULL ORDER BY path",
         (code,),
-    ) as cur:
-        return [_area(r) for r in await cur.fetchall()]
+    )
+    return [_area(r) for r in rows]
 
 
 async def set_area_urban(
     conn: aiosqlite.Connection, area: Area, urban: bool, *, actor: Actor, at: datetime
 ) -> Area:
     """Mark ``area`` urban or rural and record the change in the audit log."""
-    await conn.execute("UPDATE areas SET urban = ? WHERE id = ?", (int(urban), area.id))
+    await run(conn, "UPDATE areas SET urban = ? WHERE id = ?", (int(urban), area.id))
     await record(
         conn, actor=actor, action="update", entity="area", entity_id=area.id, at=at,
         before={"urban": area.urban}, after={"urban": urban},

@@ -9,6 +9,7 @@ from datetime import datetime
 import aiosqlite
 
 from storage.clock import iso
+from storage.query import fetch_all, run
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +35,8 @@ async def record(
     before: object = None,
     after: object = None,
 ) -> None:
-    await conn.execute(
+    await run(
+        conn,
         "INSERT INTO audit_log"
         " (at, actor_person_id, actor, action, entity, entity_id, before, after)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -75,8 +77,7 @@ async def entries(
     else:
         sql += " ORDER BY id DESC LIMIT ?"
         args.append(limit)
-    async with conn.execute(sql, args) as cur:
-        rows = await cur.fetchall()
+    rows = await fetch_all(conn, sql, args)
     out = []
     for row in rows:
         item = dict(row)

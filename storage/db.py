@@ -3,6 +3,10 @@
 SQLite in WAL mode lets the read connection see committed data while a write is under way.
 All writes of one inbound message happen in one transaction (``async with db.write() as conn``),
 so nothing half-written ever reaches the database.
+
+Checkpoints (copying the write-ahead log back into the database file, with an fsync) do not
+run inside commits, where they would stall every writer for tens of milliseconds: the writer
+has automatic checkpoints off, and a third connection checkpoints in the background.
 """
 
 from __future__ import annotations
@@ -30,14 +34,31 @@ async def _connect(path: str, synchronous: str, busy_timeout_ms: int) -> aiosqli
     return conn
 
 
+# Background checkpoints: a passive one this often (seconds); when the log has grown past
+# RESTART_PAGES pages, a restarting one so the log starts again from its beginning.
+CHECKPOINT_INTERVAL = 1.0
+RESTART_PAGES = 8192
+WAL_SIZE_LIMIT = 64 * 1024 * 1024  # bytes a reset log file is truncated to
+
+
 class Database:
     """Owns the connections; hands them out for one transaction at a time."""
 
-    def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection, path: str):
+    def __init__(
+        self,
+        writer: aiosqlite.Connection,
+        reader: aiosqlite.Connection,
+        path: str,
+        checkpointer: aiosqlite.Connection | None = None,
+    ):
         self._writer = writer
         self._reader = reader
+        self._checkpointer = checkpointer
         self._lock = asyncio.Lock()
         self.path = path
+        self._checkpoints: asyncio.Task | None = None
+        if checkpointer is not None:
+            self._checkpoints = asyncio.create_task(self._checkpoint_forever())
 
     @classmethod
     async def open(
@@ -59,15 +80,47 @@ class Database:
                 log.info("applied migration %s", name)
         reader = await _connect(path, synchronous, busy_timeout_ms)
         await reader.execute("PRAGMA query_only=ON")
-        return cls(writer, reader, path)
+        checkpointer = None
+        if path != ":memory:":
+            await writer.execute("PRAGMA wal_autocheckpoint=0")
+            await writer.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
+            checkpointer = await _connect(path, synchronous, busy_timeout_ms)
+        return cls(writer, reader, path, checkpointer)
+
+    async def checkpoint(self, restart: bool = False) -> tuple[int, int, int]:
+        """Checkpoint the log now: (busy, pages in the log, pages checkpointed)."""
+        mode = "RESTART" if restart else "PASSIVE"
+        conn = self._checkpointer or self._writer
+        rows = await conn.execute_fetchall(f"PRAGMA wal_checkpoint({mode})")
+        return tuple(rows[0])
+
+    async def _checkpoint_forever(self) -> None:
+        while True:
+            await asyncio.sleep(CHECKPOINT_INTERVAL)
+            try:
+                _, pages, _ = await self.checkpoint()
+                if pages > RESTART_PAGES:
+                    await self.checkpoint(restart=True)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a busy database or a full disk: try again next time
+                log.warning("background checkpoint failed", exc_info=True)
 
     async def close(self) -> None:
-        """Close both connections (safe to call twice)."""
+        """Close the connections, checkpointing what is left (safe to call twice)."""
         if self._writer is None:
             return
+        if self._checkpoints is not None:
+            self._checkpoints.cancel()
+            try:
+                await self._checkpoints
+            except asyncio.CancelledError:
+                pass
         await self._reader.close()
-        await self._writer.close()
-        self._reader = self._writer = None
+        if self._checkpointer is not None:
+            await self._checkpointer.close()
+        await self._writer.close()  # the last connection to close checkpoints the log
+        self._reader = self._writer = self._checkpointer = None
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[aiosqlite.Connection]:

@@ -9,6 +9,7 @@ from datetime import datetime
 import aiosqlite
 
 from storage.clock import iso
+from storage.query import fetch_one, run
 
 
 @dataclass(slots=True)
@@ -21,18 +22,19 @@ class DialogState:
 async def load_dialog(
     conn: aiosqlite.Connection, channel: str, sender_id: str
 ) -> DialogState | None:
-    async with conn.execute(
+    row = await fetch_one(
+        conn,
         "SELECT dialog, step, draft FROM dialogs WHERE channel = ? AND sender_id = ?",
         (channel, sender_id),
-    ) as cur:
-        row = await cur.fetchone()
+    )
     return DialogState(row[0], row[1], json.loads(row[2])) if row else None
 
 
 async def save_dialog(
     conn: aiosqlite.Connection, channel: str, sender_id: str, state: DialogState, at: datetime
 ) -> None:
-    await conn.execute(
+    await run(
+        conn,
         "INSERT INTO dialogs (channel, sender_id, dialog, step, draft, updated_at)"
         " VALUES (?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (channel, sender_id) DO UPDATE SET dialog = excluded.dialog,"
@@ -43,6 +45,7 @@ async def save_dialog(
 
 
 async def clear_dialog(conn: aiosqlite.Connection, channel: str, sender_id: str) -> None:
-    await conn.execute(
+    await run(
+        conn,
         "DELETE FROM dialogs WHERE channel = ? AND sender_id = ?", (channel, sender_id)
     )

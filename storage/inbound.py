@@ -7,6 +7,7 @@ from datetime import datetime
 import aiosqlite
 
 from storage.clock import iso
+from storage.query import run
 
 
 async def first_delivery(
@@ -17,16 +18,14 @@ async def first_delivery(
     Call it inside the transaction that processes the message: if processing fails, the
     record rolls back with it and a redelivery is processed again.
     """
-    async with conn.execute(
+    inserted = await run(
+        conn,
         "INSERT INTO inbound_seen (channel, message_id, received_at) VALUES (?, ?, ?)"
         " ON CONFLICT (channel, message_id) DO NOTHING",
         (channel, message_id, iso(at)),
-    ) as cur:
-        return cur.rowcount == 1
+    )
+    return inserted == 1
 
 
 async def forget_before(conn: aiosqlite.Connection, before: datetime) -> int:
-    async with conn.execute(
-        "DELETE FROM inbound_seen WHERE received_at < ?", (iso(before),)
-    ) as cur:
-        return cur.rowcount
+    return await run(conn, "DELETE FROM inbound_seen WHERE received_at < ?", (iso(before),))

@@ -9,6 +9,7 @@ import aiosqlite
 
 from storage.audit import Actor, record
 from storage.clock import iso, parse_iso
+from storage.query import fetch_all, fetch_one, run
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +33,8 @@ async def create_invite(
     actor: Actor,
     at: datetime,
 ) -> None:
-    await conn.execute(
+    await run(
+        conn,
         "INSERT INTO invites (code, role, area_id, full_name, created_by, created_at, expires_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
         (code, role, area_id, full_name, actor.label, iso(at), iso(expires_at)),
@@ -45,11 +47,11 @@ async def create_invite(
 
 
 async def get_invite(conn: aiosqlite.Connection, code: str) -> Invite | None:
-    async with conn.execute(
+    row = await fetch_one(
+        conn,
         "SELECT code, role, area_id, full_name, expires_at, used_at FROM invites WHERE code = ?",
         (code,),
-    ) as cur:
-        row = await cur.fetchone()
+    )
     if row is None:
         return None
     return Invite(
@@ -61,12 +63,13 @@ async def claim_invite(
     conn: aiosqlite.Connection, code: str, person_id: int, *, actor: Actor, at: datetime
 ) -> bool:
     """Mark the invite used by ``person_id``; False if it was used or expired meanwhile."""
-    async with conn.execute(
+    claimed = await run(
+        conn,
         "UPDATE invites SET used_at = ?, used_by = ?"
         " WHERE code = ? AND used_at IS NULL AND expires_at > ?",
         (iso(at), person_id, code, iso(at)),
-    ) as cur:
-        claimed = cur.rowcount == 1
+    )
+    claimed = claimed == 1
     if claimed:
         await record(
             conn, actor=actor, action="use", entity="invite", entity_id=code, at=at,
@@ -76,8 +79,9 @@ async def claim_invite(
 
 
 async def list_invites(conn: aiosqlite.Connection) -> list[dict]:
-    async with conn.execute(
+    rows = await fetch_all(
+        conn,
         "SELECT i.code, i.role, a.name AS area, i.full_name, i.expires_at, i.used_at"
         " FROM invites i JOIN areas a ON a.id = i.area_id ORDER BY i.created_at DESC"
-    ) as cur:
-        return [dict(r) for r in await cur.fetchall()]
+    )
+    return [dict(r) for r in rows]

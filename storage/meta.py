@@ -7,11 +7,14 @@ from pathlib import Path
 
 import aiosqlite
 
+from storage.query import fetch_all, run
+
 _SELECT = "SELECT key, value FROM meta WHERE key = ? OR key LIKE ?"
 
 
 async def set_meta(conn: aiosqlite.Connection, key: str, value: object) -> None:
-    await conn.execute(
+    await run(
+        conn,
         "INSERT INTO meta (key, value) VALUES (?, ?)"
         " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         (key, str(value)),
@@ -21,8 +24,7 @@ async def set_meta(conn: aiosqlite.Connection, key: str, value: object) -> None:
 async def meta_group(conn: aiosqlite.Connection, key: str) -> dict[str, str] | None:
     """The rows ``key`` and ``key.*``; None when the database has no meta table (not ours)."""
     try:
-        async with conn.execute(_SELECT, (key, f"{key}.%")) as cur:
-            return {row[0]: row[1] for row in await cur.fetchall()}
+        return {row[0]: row[1] for row in await fetch_all(conn, _SELECT, (key, f"{key}.%"))}
     except aiosqlite.OperationalError:
         return None
 

@@ -10,6 +10,7 @@ import aiosqlite
 from storage.areas import Area
 from storage.audit import Actor, record
 from storage.clock import iso
+from storage.query import fetch_all, fetch_one, run
 
 ROLES = ("village_head", "officer", "admin")
 
@@ -54,11 +55,11 @@ async def create_person(
     conn: aiosqlite.Connection, full_name: str, *, actor: Actor, at: datetime,
     phone: str | None = None,
 ) -> int:
-    async with conn.execute(
+    (person_id,) = await fetch_one(
+        conn,
         "INSERT INTO people (full_name, phone, created_at) VALUES (?, ?, ?) RETURNING id",
         (full_name, phone, iso(at)),
-    ) as cur:
-        (person_id,) = await cur.fetchone()
+    )
     await record(
         conn, actor=actor, action="create", entity="person", entity_id=person_id, at=at,
         after={"full_name": full_name},
@@ -77,7 +78,8 @@ async def link_identity(
     actor: Actor,
     at: datetime,
 ) -> None:
-    await conn.execute(
+    await run(
+        conn,
         "INSERT INTO identities"
         " (channel, external_id, person_id, chat_id, display_name, created_at, last_seen_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -96,12 +98,13 @@ async def grant_role(
     """Give ``person_id`` the ``role`` over ``area``; False if they already had it."""
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
-    async with conn.execute(
+    added = await run(
+        conn,
         "INSERT INTO roles (person_id, role, area_id, granted_at) VALUES (?, ?, ?, ?)"
         " ON CONFLICT (person_id, role, area_id) DO NOTHING",
         (person_id, role, area.id, iso(at)),
-    ) as cur:
-        added = cur.rowcount == 1
+    )
+    added = added == 1
     if added:
         await record(
             conn, actor=actor, action="grant", entity="role", entity_id=person_id, at=at,
@@ -110,43 +113,40 @@ async def grant_role(
     return added
 
 
-_ROLE_SQL = (
-    "SELECT r.role, a.id, a.parent_id, a.level, a.name, a.code, a.urban, a.path"
-    " FROM roles r JOIN areas a ON a.id = r.area_id"
-    " WHERE r.person_id = ? AND r.revoked_at IS NULL ORDER BY r.id"
+# A person with every active role and its area, in one query (one trip to the database).
+_PERSON_SQL = (
+    "SELECT p.id, p.full_name, p.active, r.role, a.id, a.parent_id, a.level, a.name, a.code,"
+    " a.urban, a.path FROM people p"
+    " LEFT JOIN roles r ON r.person_id = p.id AND r.revoked_at IS NULL"
+    " LEFT JOIN areas a ON a.id = r.area_id"
 )
 
 
-async def _roles(conn: aiosqlite.Connection, person_id: int) -> tuple[Role, ...]:
-    async with conn.execute(_ROLE_SQL, (person_id,)) as cur:
-        rows = await cur.fetchall()
-    return tuple(
-        Role(r[0], Area(r[1], r[2], r[3], r[4], r[5], bool(r[6]), r[7])) for r in rows
+def _person(rows) -> Person | None:
+    if not rows:
+        return None
+    first = rows[0]
+    roles = tuple(
+        Role(r[3], Area(r[4], r[5], r[6], r[7], r[8], bool(r[9]), r[10]))
+        for r in rows if r[3] is not None
     )
+    return Person(first[0], first[1], bool(first[2]), roles)
 
 
 async def get_person(conn: aiosqlite.Connection, person_id: int) -> Person | None:
-    async with conn.execute(
-        "SELECT id, full_name, active FROM people WHERE id = ?", (person_id,)
-    ) as cur:
-        row = await cur.fetchone()
-    if row is None:
-        return None
-    return Person(row[0], row[1], bool(row[2]), await _roles(conn, row[0]))
+    return _person(await fetch_all(conn, _PERSON_SQL + " WHERE p.id = ? ORDER BY r.id",
+                                   (person_id,)))
 
 
 async def person_by_identity(
     conn: aiosqlite.Connection, channel: str, external_id: str
 ) -> Person | None:
-    async with conn.execute(
-        "SELECT p.id, p.full_name, p.active FROM identities i"
-        " JOIN people p ON p.id = i.person_id WHERE i.channel = ? AND i.external_id = ?",
+    return _person(await fetch_all(
+        conn,
+        _PERSON_SQL + " WHERE p.id = (SELECT person_id FROM identities"
+        " WHERE channel = ? AND external_id = ?) ORDER BY r.id",
         (channel, external_id),
-    ) as cur:
-        row = await cur.fetchone()
-    if row is None:
-        return None
-    return Person(row[0], row[1], bool(row[2]), await _roles(conn, row[0]))
+    ))
 
 
 async def list_people(conn: aiosqlite.Connection, within: Area | None = None) -> list[dict]:
@@ -158,14 +158,15 @@ async def list_people(conn: aiosqlite.Connection, within: Area | None = None) ->
         " FROM people p JOIN roles r ON r.person_id = p.id AND r.revoked_at IS NULL"
         " JOIN areas a ON a.id = r.area_id WHERE a.path LIKE ? ORDER BY p.full_name, p.id"
     )
-    async with conn.execute(sql, ((within.path if within else "/") + "%",)) as cur:
-        return [dict(r) for r in await cur.fetchall()]
+    rows = await fetch_all(conn, sql, ((within.path if within else "/") + "%",))
+    return [dict(r) for r in rows]
 
 
 async def identities_of(conn: aiosqlite.Connection, person_id: int) -> list[dict]:
-    async with conn.execute(
+    rows = await fetch_all(
+        conn,
         "SELECT channel, external_id, chat_id, display_name, last_seen_at FROM identities"
         " WHERE person_id = ? ORDER BY last_seen_at DESC",
         (person_id,),
-    ) as cur:
-        return [dict(r) for r in await cur.fetchall()]
+    )
+    return [dict(r) for r in rows]

@@ -14,6 +14,7 @@ import aiosqlite
 
 from storage.audit import Actor, record
 from storage.clock import iso, parse_iso
+from storage.query import fetch_all, fetch_one, run
 
 MONTHLY_FORM = "monthly_village"
 MONTHLY_COLUMNS = (
@@ -53,12 +54,12 @@ def _version(row) -> ReportVersion:
 async def current_report(
     conn: aiosqlite.Connection, area_id: int, form: str, period: str
 ) -> ReportVersion | None:
-    async with conn.execute(
+    row = await fetch_one(
+        conn,
         _VERSION_SQL + " WHERE r.area_id = ? AND r.form = ? AND r.period = ?"
         " AND v.version = r.version",
         (area_id, form, period),
-    ) as cur:
-        row = await cur.fetchone()
+    )
     return _version(row) if row else None
 
 
@@ -75,8 +76,8 @@ async def report_versions(
     if period is not None:
         sql += " AND r.period = ?"
         args.append(period)
-    async with conn.execute(sql + " ORDER BY r.period DESC, v.version DESC", args) as cur:
-        return [_version(r) for r in await cur.fetchall()]
+    rows = await fetch_all(conn, sql + " ORDER BY r.period DESC, v.version DESC", args)
+    return [_version(r) for r in rows]
 
 
 async def save_report(
@@ -92,16 +93,17 @@ async def save_report(
 ) -> int:
     """Store ``data`` as the next version of the report and return its version number."""
     before = await current_report(conn, area_id, form, period)
-    async with conn.execute(
+    report_id, version = await fetch_one(
+        conn,
         "INSERT INTO reports (area_id, form, period, version, created_at, updated_at)"
         " VALUES (?, ?, ?, 1, ?, ?)"
         " ON CONFLICT (area_id, form, period) DO UPDATE SET"
         " version = reports.version + 1, updated_at = excluded.updated_at"
         " RETURNING id, version",
         (area_id, form, period, iso(at), iso(at)),
-    ) as cur:
-        report_id, version = await cur.fetchone()
-    await conn.execute(
+    )
+    await run(
+        conn,
         "INSERT INTO report_versions"
         " (report_id, version, data, submitted_by, submitted_via, submitted_at)"
         " VALUES (?, ?, ?, ?, ?, ?)",
@@ -113,7 +115,8 @@ async def save_report(
                   for c in MONTHLY_COLUMNS]
         cols = ", ".join(MONTHLY_COLUMNS)
         updates = ", ".join(f"{c} = excluded.{c}" for c in MONTHLY_COLUMNS)
-        await conn.execute(
+        await run(
+            conn,
             f"INSERT INTO village_monthly (area_id, period, version, {cols}, submitted_at)"
             f" VALUES (?, ?, ?, {', '.join('?' * len(MONTHLY_COLUMNS))}, ?)"
             f" ON CONFLICT (area_id, period) DO UPDATE SET version = excluded.version,"
