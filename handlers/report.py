@@ -158,8 +158,9 @@ async def ask(ctx: Context, state: DialogState) -> list[Outbound]:
             if area is not None:
                 options.append(Option(area.name, f"area:{area.id}"))
         text = t("report.pick_area") if options else t("report.type_area")
+        # A numbered list: "2" picks the second village; a typed name is searched for.
         return [Outbound(text, tuple(options) + (Option(t("form.option.cancel"), "cancel"),),
-                         free_input=True)]
+                         free_input=False)]
     if state.step == "pick_period":
         current = Month.of(ctx.today)
         area = await areas.get_area(ctx.conn, draft["area_id"])
@@ -168,7 +169,8 @@ async def ask(ctx: Context, state: DialogState) -> list[Outbound]:
         options = tuple(Option(t("report.option.month", period=m.label), f"period:{m.key}")
                         for m in months)
         return [Outbound(t("report.pick_period"),
-                         options + (Option(t("form.option.cancel"), "cancel"),))]
+                         options + (Option(t("form.option.cancel"), "cancel"),),
+                         free_input=False)]
     return [engine(ctx.config.monthly).ask(draft)]
 
 

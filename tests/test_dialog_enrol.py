@@ -78,6 +78,10 @@ async def test_officer_picks_a_village_from_a_list(core, db, world):
     assert "Bản Nậm Củm" not in officer.options()  # another commune
     reply = await officer.send("pa u")
     assert "Bản Pa Ủ" in reply and "(1/10)" in reply
+    await officer.send("/huy")
+    await officer.send("/baocao")
+    reply = await officer.send("1")  # a number picks from the list
+    assert "Bản Nà Khan" in reply and "(1/10)" in reply
 
 
 async def test_officer_cannot_reach_a_village_outside_the_area(core, world):
