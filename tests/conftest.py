@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -50,6 +51,17 @@ class World:
     officer_id: int
     province_officer_id: int
     far_head_id: int
+
+
+@pytest.fixture(scope="session")
+def demo_file(tmp_path_factory) -> Path:
+    """One demo database (as on 5 Nov 2026) built per test run; tests copy it to change it."""
+    from bot import demo
+
+    path = tmp_path_factory.mktemp("demo") / "demo.sqlite3"
+    asyncio.run(demo.build_demo(path, load_config(ROOT / "config.toml", env={}),
+                                date(2026, 11, 5)))
+    return path
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import io
 import logging
@@ -28,12 +27,6 @@ from storage.reports import MONTHLY_FORM, current_report
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = date(2026, 11, 5)  # as the clock fixture: 09:00 on 5 Nov 2026 in Vietnam
 
-
-@pytest.fixture(scope="module")
-def demo_file(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("demo") / "demo.sqlite3"
-    asyncio.run(demo.build_demo(path, load_config(ROOT / "config.toml", env={}), TODAY))
-    return path
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import shutil
 import time
@@ -12,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from bot import demo
-from bot.config import load_config
 from reports.periods import Month
 from storage import areas, audit, people
 from storage.db import Database
@@ -22,13 +20,6 @@ ROOT = Path(__file__).resolve().parent.parent
 TODAY = date(2026, 11, 5)  # the month to file (10/2026) is still open for village heads
 CSV_NAME = "vn-admin-units-2025.csv"
 
-
-@pytest.fixture(scope="module")
-def demo_file(tmp_path_factory) -> Path:
-    """One demo built for the module; tests that only read it share it."""
-    path = tmp_path_factory.mktemp("demo") / "demo.sqlite3"
-    asyncio.run(demo.build_demo(path, load_config(ROOT / "config.toml", env={}), TODAY))
-    return path
 
 
 @pytest.fixture
