@@ -22,6 +22,7 @@ from handlers.core import Core
 from handlers.messages import Option, Outbound
 from storage import audit, people
 from storage.db import Database
+from storage.migrations import MIGRATIONS
 from storage.reports import MONTHLY_FORM, current_report
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -329,7 +330,7 @@ def test_auto_mode_with_a_token_polls_telegram_on_the_real_database(tmp_path, mo
     fake.run_polling = run_polling
     monkeypatch.setitem(sys.modules, "bot.channels.telegram", fake)
     assert app.run(app_config(tmp_path, token="1:x")) == app.EXIT_OK
-    assert calls == [("1:x", str(tmp_path / "real.sqlite3"), 1, "Event")]
+    assert calls == [("1:x", str(tmp_path / "real.sqlite3"), len(MIGRATIONS), "Event")]
     assert not (tmp_path / "demo.sqlite3").exists()
 
 

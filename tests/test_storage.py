@@ -149,3 +149,26 @@ async def test_every_setup_change_is_audited(db, world):
     assert {("create", "area"), ("create", "person"), ("link", "identity"),
             ("grant", "role")} <= kinds
     assert all(e["at"].endswith("+00:00") for e in log)
+
+
+async def test_lean_tables_migration_keeps_dialogs_and_inbound_ids(tmp_path, monkeypatch):
+    from storage.dialogs import DialogState, load_dialog, save_dialog
+    from storage.inbound import first_delivery
+
+    path = tmp_path / "old.sqlite3"
+    monkeypatch.setattr("storage.migrations.MIGRATIONS", MIGRATIONS[:1])
+    db = await Database.open(path)
+    async with db.write() as conn:
+        await save_dialog(conn, "telegram", "7", DialogState("report", "form", {"idx": 3}), AT)
+        assert await first_delivery(conn, "telegram", "u1", AT)
+    await db.close()
+    monkeypatch.setattr("storage.migrations.MIGRATIONS", MIGRATIONS)
+    db = await Database.open(path)
+    async with db.write() as conn:
+        state = await load_dialog(conn, "telegram", "7")
+        assert (state.step, state.draft) == ("form", {"idx": 3})
+        assert not await first_delivery(conn, "telegram", "u1", AT)  # still remembered
+        async with conn.execute(
+                "SELECT sql FROM sqlite_master WHERE name = 'inbound_seen'") as cur:
+            assert "WITHOUT ROWID" in (await cur.fetchone())[0]
+    await db.close()
