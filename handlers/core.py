@@ -46,7 +46,6 @@ class Context:
     person: Person | None
     now: datetime  # aware, UTC
     today: date  # in the configured time zone
-    state: DialogState | None = None  # the sender's dialog as the message arrived
 
     @property
     def actor(self) -> Actor:
@@ -93,19 +92,13 @@ class Core:
         now = inbound.received_at or self.clock()
         key = (inbound.channel, inbound.sender_id)
         try:
-            # Read who is writing and their dialog before taking the write lock, so other
-            # senders' transactions go on meanwhile. Safe: only this sender's messages change
-            # this dialog, and they are handled one at a time (``handle``'s lock).
-            async with self.db.read() as conn:
-                person = await self._person(conn, key)
-                state = await load_dialog(conn, *key)
             async with self.db.write() as conn:
                 if not await first_delivery(conn, inbound.channel, inbound.message_id, now):
                     log.info("ignored redelivered %s message %s",
                              inbound.channel, inbound.message_id)
                     return []
-                ctx = Context(conn, self.config, inbound, person, now,
-                              now.astimezone(self.config.timezone).date(), state)
+                ctx = Context(conn, self.config, inbound, await self._person(conn, key), now,
+                              now.astimezone(self.config.timezone).date())
                 replies = await self._dispatch(ctx)
         except Exception:
             self._people.pop(key, None)
@@ -134,10 +127,11 @@ class Core:
         if inbound.kind not in ("text", "option"):
             return await self._with_dialog_reminder(ctx, [Outbound(t("core.text_only"))])
         if command and command.name == "cancel" and (command.slash or not command.args):
+            had = await load_dialog(ctx.conn, inbound.channel, inbound.sender_id)
             await clear_dialog(ctx.conn, inbound.channel, inbound.sender_id)
-            key = "core.cancelled" if ctx.state else "core.nothing_to_cancel"
+            key = "core.cancelled" if had else "core.nothing_to_cancel"
             return [menu.main_menu(ctx, t(key))]
-        state = ctx.state
+        state = await load_dialog(ctx.conn, inbound.channel, inbound.sender_id)
         if state is not None:
             if command and command.slash:
                 if command.name == "help":
@@ -202,7 +196,7 @@ class Core:
         return await self._settle(ctx, state, messages)
 
     async def _with_dialog_reminder(self, ctx: Context, messages: list[Outbound]):
-        state = ctx.state
+        state = await load_dialog(ctx.conn, ctx.inbound.channel, ctx.inbound.sender_id)
         return messages + (await self._ask(ctx, state) if state else [])
 
     async def _settle(
