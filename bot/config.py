@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from reports.poverty import INDICATORS, Indicator, PovertyConfig, Standard
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = ROOT / "config.toml"
@@ -61,6 +65,8 @@ class Config:
     invite_ttl_days: int = 14
     monthly: MonthlyReportConfig = field(default_factory=MonthlyReportConfig)
     demo_path: Path = ROOT / "var" / "demo.sqlite3"
+    # The standards of the shipped config.toml (a lambda: shipped_poverty is defined below).
+    poverty: PovertyConfig = field(default_factory=lambda: shipped_poverty())
 
     def level_name(self, key: str) -> str:
         for level in self.levels:
@@ -175,4 +181,139 @@ def load_config(path: str | os.PathLike | None = None, env: dict | None = None) 
         demo_path=_path(
             _get(data.get("demo", {}), "demo.path", str, "var/demo.sqlite3"), base
         ),
+        poverty=_poverty(
+            data.get("poverty", {}),
+            shipped=None if path.resolve() == DEFAULT_CONFIG.resolve() else shipped_poverty,
+        ),
     )
+
+
+# --- [poverty]: the national poverty standards --------------------------------------------
+
+_STANDARD_INTS = (
+    "first_year",
+    "last_year",
+    "rural_income_line",
+    "urban_income_line",
+    "min_deprivations_poor",
+    "average_rural_max",
+    "average_urban_max",
+)
+_STANDARD_FIELDS = ("name", *_STANDARD_INTS, "indicators")
+
+
+@cache
+def shipped_poverty() -> PovertyConfig:
+    """The ``[poverty]`` section of the ``config.toml`` shipped with the code."""
+    try:
+        data = tomllib.loads(DEFAULT_CONFIG.read_text(encoding="utf-8"))
+        return _poverty(data.get("poverty", {}), shipped=None)
+    except (OSError, tomllib.TOMLDecodeError, ConfigError) as exc:
+        raise ConfigError(f"{DEFAULT_CONFIG} (the shipped poverty standards): {exc}") from exc
+
+
+def _poverty(section: object, shipped: Callable[[], PovertyConfig] | None) -> PovertyConfig:
+    """Parse and check ``[poverty]``; without ``standards``, take them from ``shipped()``."""
+    if not isinstance(section, dict):
+        raise ConfigError("setting poverty must be a table ([poverty])")
+    months = _get(section, "poverty.recently_exited_months", int, 36)
+    if months < 0:
+        raise ConfigError("setting poverty.recently_exited_months must be 0 or more")
+    raw = section.get("standards")
+    if raw is None:
+        if shipped is None:
+            raise ConfigError("setting poverty.standards is missing: list the poverty standards")
+        return PovertyConfig(standards=shipped().standards, recently_exited_months=months)
+    if not isinstance(raw, list) or not raw:
+        raise ConfigError(
+            "setting poverty.standards must list at least one standard ([[poverty.standards]])"
+        )
+    standards = tuple(_standard(entry, f"poverty.standards[{i}]") for i, entry in enumerate(raw))
+    for i in range(1, len(standards)):
+        before, after = standards[i - 1], standards[i]
+        if after.first_year != before.last_year + 1:
+            problem = (
+                "overlaps the previous standard or is out of order"
+                if after.first_year <= before.last_year
+                else "leaves a gap after the previous standard"
+            )
+            raise ConfigError(
+                f"setting poverty.standards[{i}].first_year ({after.name}) {problem}: it must be "
+                f"{before.last_year + 1}, the year after poverty.standards[{i - 1}].last_year "
+                "(standards are listed in year order)"
+            )
+    return PovertyConfig(standards=standards, recently_exited_months=months)
+
+
+def _standard(entry: object, where: str) -> Standard:
+    """One ``[[poverty.standards]]`` table, checked; ``where`` is its setting name."""
+    if not isinstance(entry, dict):
+        raise ConfigError(f"setting {where} must be a table ([[poverty.standards]])")
+    for name in entry:
+        if name not in _STANDARD_FIELDS:
+            raise ConfigError(
+                f"setting {where}.{name} is not a setting of a poverty standard "
+                f"(expected: {', '.join(_STANDARD_FIELDS)})"
+            )
+    for name in _STANDARD_FIELDS:
+        if name not in entry:
+            raise ConfigError(f"setting {where}.{name} is missing")
+    title = _get(entry, f"{where}.name", str, "").strip()
+    if not title:
+        raise ConfigError(f"setting {where}.name must not be empty")
+    values = {name: _get(entry, f"{where}.{name}", int, 0) for name in _STANDARD_INTS}
+    named = f"({title})"
+    if not 1900 <= values["first_year"] <= 2999:
+        raise ConfigError(f"setting {where}.first_year {named} must be a year, like 2027")
+    if not values["first_year"] <= values["last_year"] <= 2999:
+        raise ConfigError(
+            f"setting {where}.last_year {named} must be a year, not before first_year"
+        )
+    for area in ("rural", "urban"):
+        line, top = f"{area}_income_line", f"average_{area}_max"
+        if values[line] <= 0:
+            raise ConfigError(f"setting {where}.{line} {named} must be above 0 đồng")
+        if values[top] <= values[line]:
+            raise ConfigError(
+                f"setting {where}.{top} {named} must be above {where}.{line} "
+                f"({values[line]}): the average band lies above the income line"
+            )
+    indicators = _indicators(entry["indicators"], f"{where}.indicators", named)
+    if not 1 <= values["min_deprivations_poor"] <= len(indicators):
+        raise ConfigError(
+            f"setting {where}.min_deprivations_poor {named} must be from 1 to "
+            f"{len(indicators)} (the number of indicators)"
+        )
+    return Standard(name=title, indicators=indicators, **values)
+
+
+def _indicators(raw: object, where: str, named: str) -> tuple[Indicator, ...]:
+    if not isinstance(raw, list) or not raw:
+        raise ConfigError(f"setting {where} {named} must list the deprivation indicators")
+    indicators: list[Indicator] = []
+    for i, item in enumerate(raw):
+        at = f"{where}[{i}]"
+        if not isinstance(item, dict):
+            raise ConfigError(
+                f"setting {at} {named} must be {{ key = \"...\", dimension = \"...\" }}"
+            )
+        for name in item:
+            if name not in ("key", "dimension"):
+                raise ConfigError(f"setting {at}.{name} {named} is not a setting of an indicator")
+        for name in ("key", "dimension"):
+            if name not in item:
+                raise ConfigError(f"setting {at}.{name} {named} is missing")
+        key = _get(item, f"{at}.key", str, "")
+        dimension = _get(item, f"{at}.dimension", str, "").strip()
+        if key not in INDICATORS:
+            raise ConfigError(
+                f"setting {at}.key {named}: unknown indicator {key!r} "
+                f"(known: {', '.join(INDICATORS)}; a new indicator needs its label and "
+                "question in handlers/catalogue.py and a line in reports/poverty.py INDICATORS)"
+            )
+        if any(known.key == key for known in indicators):
+            raise ConfigError(f"setting {at}.key {named}: indicator {key!r} is listed twice")
+        if not dimension:
+            raise ConfigError(f"setting {at}.dimension {named} must not be empty")
+        indicators.append(Indicator(key=key, dimension=dimension))
+    return tuple(indicators)

@@ -131,6 +131,69 @@ MESSAGES: dict[str, str] = {
     "form.text_too_long": "{label} dài quá {max} ký tự. Vui lòng viết ngắn gọn hơn.",
     "form.one_line_field_error": "Mục {n} ({label}): {error}",
     "form.one_line_too_many": "Bạn gửi nhiều số hơn {n} mục của báo cáo; vui lòng kiểm tra lại.",
+    "form.option.yes": "Có",
+    "form.option.no": "Không",
+    "form.option.done": "✔️ Xong",
+    "form.option.today": "Hôm nay",
+    "form.none_selected": "Không có",
+    "form.yesno_expected": "Vui lòng trả lời Có hoặc Không.",
+    "form.choice_expected": "Vui lòng chọn một mục trong danh sách: gõ số thứ tự từ 1 đến {n}, hoặc gõ tên mục.",
+    "form.multi_hint": "Chọn từng mục (chọn lại để bỏ), xong thì bấm «Xong»; hoặc gõ các số thứ tự, ví dụ: 1 3.",
+    "form.multi_selected": "Đã chọn: {items}",
+    "form.multi_expected": "Vui lòng gõ các số thứ tự từ 1 đến {n}, ví dụ: 1 3; hoặc gõ «không» nếu không chọn mục nào.",
+    "form.date_expected": "Vui lòng gõ ngày theo dạng ngày/tháng/năm, ví dụ: 12/11/2026, hoặc «hôm nay» (không nhận ngày trong tương lai).",
+    # --- the household forms (handlers/forms/households.py) ---
+    "form.household.code.label": "Mã hộ",
+    "form.household.code.prompt": "Mã hộ (theo sổ của thôn, ví dụ: NK-015)?",
+    "form.household.head_name.label": "Chủ hộ",
+    "form.household.head_name.prompt": "Họ tên chủ hộ?",
+    "form.household.status.label": "Phân loại hộ",
+    "form.household.status.prompt": "Hộ đang được xếp loại nào (theo danh sách xã đã công nhận)?",
+    "form.household.ethnic_minority.label": "Dân tộc thiểu số",
+    "form.household.ethnic_minority.prompt": "Hộ có phải là hộ đồng bào dân tộc thiểu số không?",
+    "form.household.no_work_capacity.label": "Không có khả năng lao động",
+    "form.household.no_work_capacity.prompt": "Hộ không có ai có khả năng lao động (đang hưởng bảo trợ xã hội)?",
+    "form.household.has_merit.label": "Có người có công",
+    "form.household.has_merit.prompt": "Hộ có người có công với cách mạng không?",
+    "form.household.has_loan.label": "Vay vốn NHCSXH",
+    "form.household.has_loan.prompt": "Hộ có đang vay vốn Ngân hàng Chính sách xã hội không?",
+    "form.assessment.income.label": "Thu nhập bình quân",
+    "form.assessment.income.prompt": (
+        "Thu nhập bình quân mỗi người trong hộ một tháng (đồng)? Ví dụ: 1tr3, 1.300.000, 1300k."
+    ),
+    "form.assessment.check.income_high": (
+        "Thu nhập {income}đ mỗi người một tháng là rất cao so với chuẩn nghèo."
+    ),
+    "form.support.kind.label": "Loại hỗ trợ",
+    "form.support.kind.prompt": "Hộ đã nhận hỗ trợ gì?",
+    "form.support.amount.label": "Giá trị (đồng)",
+    "form.support.amount.prompt": "Giá trị hỗ trợ, quy ra đồng? (ví dụ: 5tr; hiện vật thì ước tính)",
+    "form.support.source.label": "Nguồn hỗ trợ",
+    "form.support.source.prompt": "Ai hoặc chương trình nào hỗ trợ? (ví dụ: Quỹ Vì người nghèo xã) — hoặc bấm «Bỏ qua».",
+    "form.support.given_on.label": "Ngày nhận",
+    "form.support.given_on.prompt": "Ngày hộ nhận hỗ trợ? (ví dụ: 12/11/2026, hoặc bấm «Hôm nay»)",
+    "form.registration.target_year.label": "Năm đăng ký thoát nghèo",
+    "form.registration.target_year.prompt": "Hộ đăng ký thoát nghèo trong năm nào? (ví dụ: 2027)",
+    "form.registration.plan_kind.label": "Phương án sinh kế",
+    "form.registration.plan_kind.prompt": "Hộ định thoát nghèo bằng cách nào?",
+    "form.registration.plan_text.label": "Mô tả phương án",
+    "form.registration.plan_text.prompt": "Mô tả ngắn phương án (ví dụ: nuôi 2 con bò sinh sản) — hoặc bấm «Bỏ qua».",
+    "form.registration.support_asked.label": "Hỗ trợ đề nghị",
+    "form.registration.support_asked.prompt": "Hộ cần hỗ trợ gì?",
+    "form.registration.registered_on.label": "Ngày đăng ký",
+    "form.registration.registered_on.prompt": "Hộ đăng ký ngày nào? (ví dụ: 12/11/2026, hoặc bấm «Hôm nay»)",
+    "household.plan.crops": "Trồng trọt",
+    "household.plan.livestock": "Chăn nuôi",
+    "household.plan.wage_work": "Đi làm thuê, làm công nhân",
+    "household.plan.business": "Buôn bán, dịch vụ",
+    "household.plan.craft": "Nghề thủ công",
+    "household.plan.other": "Khác",
+    "household.support.loan": "Vay vốn",
+    "household.support.breeds": "Cây, con giống",
+    "household.support.training": "Học nghề",
+    "household.support.job": "Giới thiệu việc làm",
+    "household.support.housing": "Nhà ở",
+    "household.support.other": "Khác",
     # --- the monthly village report form ---
     "form.monthly_village.total.label": "Tổng số hộ",
     "form.monthly_village.total.prompt": "Tổng số hộ trong thôn hiện nay?",
@@ -243,6 +306,59 @@ MESSAGES: dict[str, str] = {
     "console.document_saved": "📎 Tệp đã lưu tại: {path}",
     "console.document_not_saved": "📎 (Có một tệp, không lưu được trên máy này.)",
     "console.bye": "Tạm biệt!",
+    # --- poverty standard (reports/poverty.py) ---
+    "poverty.status.poor": "hộ nghèo",
+    "poverty.status.near_poor": "hộ cận nghèo",
+    "poverty.status.average": "hộ có mức sống trung bình",
+    "poverty.status.other": "hộ khác (trên mức trung bình)",
+    "poverty.area.rural": "nông thôn",
+    "poverty.area.urban": "thành thị",
+    "poverty.reason.poor": (
+        "Thu nhập {income}/người/tháng ≤ chuẩn nghèo {area} {line}, thiếu {deprivations}/{total} "
+        "chỉ số (từ {min_deprivations} chỉ số trở lên) → {status} theo {standard}."
+    ),
+    "poverty.reason.near_poor": (
+        "Thu nhập {income}/người/tháng ≤ chuẩn nghèo {area} {line}, thiếu {deprivations}/{total} "
+        "chỉ số (dưới {min_deprivations} chỉ số) → {status} theo {standard}."
+    ),
+    "poverty.reason.average": (
+        "Thu nhập {income}/người/tháng > chuẩn nghèo {area} {line} và ≤ {average_max} → {status} "
+        "theo {standard}. Hộ có thu nhập trên chuẩn nghèo thì không xét chỉ số thiếu hụt."
+    ),
+    "poverty.reason.other": (
+        "Thu nhập {income}/người/tháng > {average_max}, mức cao nhất của hộ có mức sống trung "
+        "bình {area} → {status} theo {standard}. Hộ có thu nhập trên chuẩn nghèo thì không xét "
+        "chỉ số thiếu hụt."
+    ),
+    "poverty.no_standard": (
+        "Chưa có chuẩn nghèo cho năm {year}. Vui lòng báo quản trị viên cập nhật cấu hình."
+    ),
+    # One label and one yes/no question per deprivation indicator ("có"/"phải" = the household
+    # lacks it), asked the way a village head asks a household.
+    "poverty.indicator.employment.label": "Việc làm",
+    "poverty.indicator.employment.question": "Trong hộ có người trong độ tuổi lao động mà không có việc làm hoặc việc làm không ổn định không?",
+    "poverty.indicator.dependants.label": "Người phụ thuộc trong hộ",
+    "poverty.indicator.dependants.question": "Người ăn theo (trẻ em, người già, người không làm được việc) có quá nửa số người trong hộ không?",
+    "poverty.indicator.nutrition.label": "Dinh dưỡng",
+    "poverty.indicator.nutrition.question": "Trong hộ có trẻ em dưới 16 tuổi bị suy dinh dưỡng (thấp còi hoặc nhẹ cân) không?",
+    "poverty.indicator.health_insurance.label": "Bảo hiểm y tế",
+    "poverty.indicator.health_insurance.question": "Trong hộ có người từ 6 tuổi trở lên chưa có thẻ bảo hiểm y tế không?",
+    "poverty.indicator.adult_education.label": "Trình độ giáo dục của người lớn",
+    "poverty.indicator.adult_education.question": "Trong hộ có người 16–30 tuổi không đi học, không học nghề và chưa có bằng cấp theo tuổi không?",
+    "poverty.indicator.child_schooling.label": "Tình trạng đi học của trẻ em",
+    "poverty.indicator.child_schooling.question": "Trong hộ có trẻ em từ 3 đến dưới 16 tuổi không được đi học đúng cấp theo tuổi không?",
+    "poverty.indicator.housing_quality.label": "Chất lượng nhà ở",
+    "poverty.indicator.housing_quality.question": "Nhà hộ đang ở có phải nhà tạm, nhà đơn sơ, không chắc chắn không?",
+    "poverty.indicator.housing_area.label": "Diện tích nhà ở bình quân đầu người",
+    "poverty.indicator.housing_area.question": "Diện tích nhà ở có dưới 8 m² cho mỗi người trong hộ không?",
+    "poverty.indicator.water.label": "Nguồn nước sinh hoạt",
+    "poverty.indicator.water.question": "Hộ chưa có nước sạch để dùng hằng ngày phải không?",
+    "poverty.indicator.sanitation.label": "Nhà tiêu hợp vệ sinh",
+    "poverty.indicator.sanitation.question": "Hộ chưa có nhà tiêu (nhà vệ sinh) hợp vệ sinh phải không?",
+    "poverty.indicator.telecom.label": "Sử dụng dịch vụ viễn thông",
+    "poverty.indicator.telecom.question": "Cả hộ không ai dùng điện thoại hay internet phải không?",
+    "poverty.indicator.information_access.label": "Phương tiện tiếp cận thông tin",
+    "poverty.indicator.information_access.question": "Hộ không có tivi, radio, máy tính và không nghe được loa truyền thanh phải không?",
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from handlers.text import fold
 
@@ -86,3 +86,27 @@ def parse_month(text: str, today: date) -> Month | None:
         except ValueError:
             return None
     return None
+
+
+_DAY = re.compile(r"^(\d{1,2})\s*[/.\-]\s*(\d{1,2})(?:\s*[/.\-]\s*(\d{2}|\d{4}))?$")
+
+
+def parse_day(text: str, today: date) -> date | None:
+    """A date typed by a person, or None: ``12/11/2026``, ``12-11-26``, ``12/11`` (this year),
+    ``hom nay`` (today), ``hom qua`` (yesterday). Dates after today are refused (None)."""
+    folded = fold(text)
+    if folded in ("hom nay", "nay"):
+        return today
+    if folded == "hom qua":
+        return today - timedelta(days=1)
+    match = _DAY.match(folded)
+    if not match:
+        return None
+    year = int(match[3]) if match[3] else today.year
+    if year < 100:
+        year += 2000
+    try:
+        day = date(year, int(match[2]), int(match[1]))
+    except ValueError:
+        return None
+    return day if day <= today else None

@@ -8,11 +8,13 @@ from pathlib import Path
 
 from bot.config import MonthlyReportConfig
 from handlers.catalogue import MESSAGES
+from handlers.forms.households import HOUSEHOLD, REGISTRATION, SUPPORT, assessment_spec
 from handlers.forms.monthly import monthly_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 CODE_DIRS = ("bot", "handlers", "storage", "scheduler", "reports")
-SPECS = [monthly_spec(MonthlyReportConfig())]
+SPECS = [monthly_spec(MonthlyReportConfig()), HOUSEHOLD, SUPPORT, REGISTRATION,
+         assessment_spec(())]
 
 
 def _literals() -> set[str]:
@@ -41,7 +43,9 @@ def _form_keys() -> set[str]:
     keys = set()
     for spec in SPECS:
         for f in spec.fields:
-            keys |= {f"form.{spec.key}.{f.key}.label", f"form.{spec.key}.{f.key}.prompt"}
+            keys |= {f.label_key or f"form.{spec.key}.{f.key}.label",
+                     f.prompt_key or f"form.{spec.key}.{f.key}.prompt"}
+            keys |= {label for _, label in f.choices}
         keys |= {f"form.{spec.key}.check.{c.key}" for c in spec.checks}
         keys |= {label for label, _ in spec.extra_first_options}
     return keys

@@ -14,18 +14,29 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 
 from handlers.catalogue import t
 from handlers.messages import Option, Outbound
 from handlers.numbers import NumberError, format_count, format_money, parse_count, parse_money
-from handlers.text import fold
+from handlers.text import fold, plain
+from reports.periods import parse_day
 
 COUNT, MONEY, TEXT = "count", "money", "text"
+YESNO, CHOICE, MULTI, YEAR, DATE = "yesno", "choice", "multi", "year", "date"
+_YES = {"co", "c", "yes", "y", "dung", "phai", "co a", "u", "uh"}
+_NO = {"khong", "k", "ko", "kg", "khg", "no", "n", "sai", "chua", "khong co"}
 
 
 @dataclass(frozen=True)
 class Field:
-    """One question. Its label and prompt are catalogue keys ``form.<form>.<key>.label|prompt``."""
+    """One question. Its label and prompt are catalogue keys ``form.<form>.<key>.label|prompt``
+    unless ``label_key``/``prompt_key`` name others (fields built from configuration).
+
+    ``choices`` are (value, label key) pairs for ``choice`` and ``multi`` fields. The draft may
+    narrow ``min``/``max`` per form instance with ``draft["bounds"][key] = [min, max]``
+    (e.g. a target year from this year on).
+    """
 
     key: str
     kind: str
@@ -34,6 +45,9 @@ class Field:
     default: str = "previous"  # "previous": one tap keeps the default; "zero"; "none"
     optional: bool = False
     max_length: int = 1000
+    choices: tuple[tuple[str, str], ...] = ()
+    label_key: str | None = None
+    prompt_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -58,10 +72,10 @@ class FormSpec:
     extra_first_options: tuple[tuple[str, str], ...] = field(default=())  # (label key, action)
 
     def label(self, f: Field) -> str:
-        return t(f"form.{self.key}.{f.key}.label")
+        return t(f.label_key or f"form.{self.key}.{f.key}.label")
 
     def prompt(self, f: Field) -> str:
-        return t(f"form.{self.key}.{f.key}.prompt")
+        return t(f.prompt_key or f"form.{self.key}.{f.key}.prompt")
 
     def index(self, key: str) -> int:
         return next(i for i, f in enumerate(self.fields) if f.key == key)
@@ -79,13 +93,27 @@ class Step:
 
 
 def format_value(f: Field, value: object) -> str:
+    if f.kind == MULTI and value == []:
+        return t("form.none_selected")
     if value is None or value == "":
         return t("form.empty_value")
     if f.kind == COUNT:
         return format_count(int(value))
     if f.kind == MONEY:
         return format_money(int(value))
+    if f.kind == YESNO:
+        return t("form.option.yes") if value else t("form.option.no")
+    if f.kind == CHOICE:
+        return _choice_label(f, value)
+    if f.kind == MULTI:
+        return ", ".join(_choice_label(f, v) for v in value)
+    if f.kind == DATE:
+        return date.fromisoformat(str(value)).strftime("%d/%m/%Y")
     return str(value)
+
+
+def _choice_label(f: Field, value: object) -> str:
+    return next((t(label) for v, label in f.choices if v == value), str(value))
 
 
 class FormEngine:
@@ -163,8 +191,23 @@ class FormEngine:
         n = len(self.spec.fields)
         lines = [t("form.question", n=draft["idx"] + 1, total=n, prompt=self.spec.prompt(f))]
         options: list[Option] = []
+        free = f.kind not in (YESNO, CHOICE, MULTI)
+        if f.kind == YESNO:
+            options += [Option(t("form.option.yes"), "yes"), Option(t("form.option.no"), "no")]
+        elif f.kind == CHOICE:
+            options += [Option(t(label), f"val:{v}") for v, label in f.choices]
+        elif f.kind == MULTI:
+            chosen = draft.get("multi") or []
+            lines.append(t("form.multi_hint"))
+            if chosen:
+                lines.append(t("form.multi_selected", items=format_value(f, chosen)))
+            options += [Option(("✔ " if v in chosen else "") + t(label), f"toggle:{i}")
+                        for i, (v, label) in enumerate(f.choices)]
+            options.append(Option(t("form.option.done"), "done", ("xong",)))
+        elif f.kind == DATE:
+            options.append(Option(t("form.option.today"), "today", ("hom nay",)))
         default = draft.get("defaults", {}).get(f.key)
-        if f.default == "previous" and default not in (None, ""):
+        if f.default == "previous" and default not in (None, "") and f.kind != MULTI:
             shown = format_value(f, default)
             lines.append(t("form.default_hint", value=shown))
             options.append(Option(t("form.option.keep", value=shown), "keep",
@@ -177,7 +220,7 @@ class FormEngine:
             extra = self.spec.extra_first_options
             options += [Option(t(label), action) for label, action in extra]
         options.append(Option(t("form.option.cancel"), "cancel", ("huy",)))
-        return Outbound("\n".join(lines), tuple(options), free_input=True)
+        return Outbound("\n".join(lines), tuple(options), free_input=free)
 
     def summary(self, draft: dict, can_send: bool = True) -> Outbound:
         lines = [draft.get("title", "")] if draft.get("title") else []
@@ -238,8 +281,21 @@ class FormEngine:
             value = 0
         elif action == "skip":
             value = None
+        elif action in ("yes", "no"):
+            value = action == "yes"
+        elif action == "today":
+            value = draft["today"]
+        elif action and action.startswith("val:"):
+            value = action[4:]
+        elif action and action.startswith("toggle:"):
+            chosen = draft.setdefault("multi", [])
+            picked = f.choices[int(action[7:])][0]
+            chosen.remove(picked) if picked in chosen else chosen.append(picked)
+            return Step(draft, [self.ask(draft)])
+        elif action == "done":
+            value = [v for v, _ in f.choices if v in (draft.get("multi") or [])]
         else:
-            value, error = self._parse(f, text)
+            value, error = self._parse(f, text, draft)
             if error:
                 return Step(draft, [Outbound(error), self.ask(draft)])
         trial = dict(draft["values"], **{f.key: value})
@@ -257,6 +313,7 @@ class FormEngine:
         f = self.spec.fields[draft["idx"]]
         draft["values"][f.key] = value
         draft["pending"] = None
+        draft.pop("multi", None)
         following = self._next_unanswered(draft, draft["idx"] + 1)
         if following is None:
             draft["mode"] = "summary"
@@ -299,6 +356,8 @@ class FormEngine:
         key = self.spec.fields[number - 1].key
         if draft["values"].get(key) is not None:  # one tap keeps the value being fixed
             draft.setdefault("defaults", {})[key] = draft["values"][key]
+        if self.spec.fields[number - 1].kind == MULTI:
+            draft["multi"] = list(draft["values"].get(key) or [])
         draft["accepted"] = [c for c in draft["accepted"]
                              if key not in self._check(c).fields]
         draft["values"].pop(key, None)
@@ -322,9 +381,35 @@ class FormEngine:
                 return i
         return None
 
-    def _parse(self, f: Field, text: str) -> tuple[object, str | None]:
+    def _parse(self, f: Field, text: str, draft: dict | None = None) -> tuple[object, str | None]:
         """The value of a typed answer, or the sentence that says what is expected."""
         label = self.spec.label(f)
+        typed = plain(text)
+        if f.kind == YESNO:
+            if typed in _YES:
+                return True, None
+            if typed in _NO:
+                return False, None
+            return None, t("form.yesno_expected")
+        if f.kind == CHOICE:
+            for value, key in f.choices:
+                if typed and typed in (plain(t(key)), plain(value)):
+                    return value, None
+            return None, t("form.choice_expected", n=len(f.choices))
+        if f.kind == MULTI:
+            if typed in _NO:
+                return [], None
+            numbers = typed.replace(",", " ").split()
+            if numbers and all(x.isdigit() and 1 <= int(x) <= len(f.choices) for x in numbers):
+                picked = {f.choices[int(x) - 1][0] for x in numbers}
+                return [v for v, _ in f.choices if v in picked], None
+            return None, t("form.multi_expected", n=len(f.choices))
+        if f.kind == DATE:
+            today = date.fromisoformat((draft or {}).get("today") or date.today().isoformat())
+            day = parse_day(text, today)
+            if day is None:
+                return None, t("form.date_expected")
+            return day.isoformat(), None
         if f.kind == TEXT:
             value = " ".join(text.split())
             if not value:
@@ -336,9 +421,10 @@ class FormEngine:
             value = parse_money(text) if f.kind == MONEY else parse_count(text)
         except NumberError as exc:
             return None, t(exc.key, **exc.params)
-        if not f.min <= value <= f.max:
-            show = format_money if f.kind == MONEY else format_count
-            return None, t("form.out_of_bounds", label=label, min=show(f.min), max=show(f.max))
+        low, high = ((draft or {}).get("bounds") or {}).get(f.key) or (f.min, f.max)
+        if not low <= value <= high:
+            show = {MONEY: format_money, YEAR: str}.get(f.kind, format_count)
+            return None, t("form.out_of_bounds", label=label, min=show(low), max=show(high))
         return value, None
 
     def _check(self, key: str) -> Check:

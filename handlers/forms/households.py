@@ -1,0 +1,96 @@
+"""The household forms, as data: a household's card, its assessment (income and the
+deprivation indicators of the standard in force), support received, and a voluntary
+registration to exit poverty."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from handlers.forms.engine import (
+    CHOICE,
+    DATE,
+    MONEY,
+    MULTI,
+    TEXT,
+    YEAR,
+    YESNO,
+    Check,
+    Field,
+    FormSpec,
+)
+
+STATUSES = tuple((s, f"poverty.status.{s}") for s in ("poor", "near_poor", "average", "other"))
+PLAN_KINDS = (
+    ("crops", "household.plan.crops"),
+    ("livestock", "household.plan.livestock"),
+    ("wage_work", "household.plan.wage_work"),
+    ("business", "household.plan.business"),
+    ("craft", "household.plan.craft"),
+    ("other", "household.plan.other"),
+)
+SUPPORT_KINDS = (
+    ("loan", "household.support.loan"),
+    ("breeds", "household.support.breeds"),
+    ("training", "household.support.training"),
+    ("job", "household.support.job"),
+    ("housing", "household.support.housing"),
+    ("other", "household.support.other"),
+)
+# Income per person per month above this asks "are you sure?" (a typo of a few zeros).
+INCOME_CONFIRM_ABOVE = 100_000_000
+
+HOUSEHOLD = FormSpec(
+    key="household",
+    fields=(
+        Field("code", TEXT, max_length=20, default="none"),
+        Field("head_name", TEXT, max_length=100, default="none"),
+        Field("status", CHOICE, choices=STATUSES),
+        Field("ethnic_minority", YESNO),
+        Field("no_work_capacity", YESNO),
+        Field("has_merit", YESNO),
+        Field("has_loan", YESNO),
+    ),
+)
+
+
+def _income_high(v: dict, prev: dict | None) -> dict | None:
+    return {"income": v["income"]} if v["income"] > INCOME_CONFIRM_ABOVE else None
+
+
+@lru_cache(maxsize=8)
+def assessment_spec(indicators: tuple[str, ...]) -> FormSpec:
+    """Income, then one yes/no question per deprivation indicator of the standard."""
+    fields = [Field("income", MONEY, max=10_000_000_000, default="none")]
+    fields += [
+        Field(f"lacks_{key}", YESNO, default="previous",
+              label_key=f"poverty.indicator.{key}.label",
+              prompt_key=f"poverty.indicator.{key}.question")
+        for key in indicators
+    ]
+    return FormSpec(
+        key="assessment",
+        fields=tuple(fields),
+        checks=(Check("income_high", ("income",), False, _income_high),),
+    )
+
+
+SUPPORT = FormSpec(
+    key="support",
+    fields=(
+        Field("kind", CHOICE, choices=SUPPORT_KINDS, default="none"),
+        Field("amount", MONEY, max=10_000_000_000, default="zero"),
+        Field("source", TEXT, max_length=200, default="none", optional=True),
+        Field("given_on", DATE, default="none"),
+    ),
+)
+
+REGISTRATION = FormSpec(
+    key="registration",
+    fields=(
+        Field("target_year", YEAR, min=2020, max=2100, default="none"),
+        Field("plan_kind", CHOICE, choices=PLAN_KINDS, default="none"),
+        Field("plan_text", TEXT, max_length=500, default="none", optional=True),
+        Field("support_asked", MULTI, choices=SUPPORT_KINDS, default="none", optional=True),
+        Field("registered_on", DATE, default="none"),
+    ),
+)

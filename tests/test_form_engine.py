@@ -1,0 +1,85 @@
+"""The form engine's field kinds, through the household forms (pure: no database)."""
+
+from __future__ import annotations
+
+from handlers.forms.engine import FormEngine
+from handlers.forms.households import REGISTRATION, SUPPORT
+
+
+def start(spec, **draft):
+    engine = FormEngine(spec)
+    step = engine.start({"today": "2026-11-05", **draft})
+    return engine, step.draft, step.messages[-1]
+
+
+def labels(message):
+    return [o.label for o in message.options]
+
+
+def test_year_bounds_come_from_the_draft():
+    engine, draft, question = start(REGISTRATION, bounds={"target_year": [2026, 2030]})
+    assert "(1/5)" in question.text and question.free_input
+    step = engine.answer(draft, "2025", None)
+    assert "từ 2026 đến 2030" in step.messages[0].text  # years shown without a dot
+    step = engine.answer(draft, "2027", None)
+    assert "(2/5)" in step.messages[-1].text
+
+
+def test_choice_is_a_numbered_list_answered_by_option_or_label():
+    engine, draft, _ = start(REGISTRATION, bounds={"target_year": [2026, 2030]})
+    step = engine.answer(draft, "2027", None)
+    question = step.messages[-1]
+    assert not question.free_input and labels(question)[:2] == ["Trồng trọt", "Chăn nuôi"]
+    step = engine.answer(draft, "nuoi ga", None)
+    assert "gõ số thứ tự từ 1 đến 6" in step.messages[0].text
+    step = engine.answer(draft, "chan nuoi", None)
+    assert draft["values"]["plan_kind"] == "livestock"
+    step = engine.answer(draft, "", "skip")
+    assert draft["values"]["plan_text"] is None
+
+
+def test_multi_choice_by_toggling_or_by_typed_numbers():
+    engine, draft, _ = start(REGISTRATION, bounds={"target_year": [2026, 2030]})
+    for text, action in (("2027", None), ("", "val:livestock"), ("Nuôi bò", None)):
+        step = engine.answer(draft, text, action)
+    question = step.messages[-1]
+    assert "Vay vốn" in labels(question) and "✔️ Xong" in labels(question)
+    step = engine.answer(draft, "", "toggle:0")
+    step = engine.answer(draft, "", "toggle:2")
+    step = engine.answer(draft, "", "toggle:0")  # chosen again: unchosen
+    assert "Đã chọn: Học nghề" in step.messages[-1].text
+    assert "✔ Học nghề" in labels(step.messages[-1])
+    step = engine.answer(draft, "", "done")
+    assert draft["values"]["support_asked"] == ["training"]
+    step = engine.answer(draft, "hôm nay", None)
+    summary = step.messages[-1].text
+    assert "4. Hỗ trợ đề nghị: Học nghề" in summary and "5. Ngày đăng ký: 05/11/2026" in summary
+    step = engine.answer(draft, "sửa 4", None)
+    step = engine.answer(draft, "1, 5", None)
+    assert draft["values"]["support_asked"] == ["loan", "housing"]
+    step = engine.answer(draft, "", "send")
+    assert step.submitted
+
+
+def test_multi_choice_refuses_numbers_out_of_range_and_accepts_none():
+    engine, draft, _ = start(REGISTRATION, bounds={"target_year": [2026, 2030]})
+    for text, action in (("2027", None), ("", "val:crops"), ("", "skip")):
+        engine.answer(draft, text, action)
+    step = engine.answer(draft, "1 9", None)
+    assert "từ 1 đến 6" in step.messages[0].text
+    engine.answer(draft, "không", None)
+    assert draft["values"]["support_asked"] == []
+
+
+def test_dates_typed_the_vietnamese_way_never_in_the_future():
+    engine, draft, _ = start(SUPPORT)
+    for text, action in (("", "val:loan"), ("20tr", None), ("NHCSXH huyện", None)):
+        step = engine.answer(draft, text, action)
+    assert labels(step.messages[-1])[0] == "Hôm nay"
+    step = engine.answer(draft, "31/12/2026", None)
+    assert "không nhận ngày trong tương lai" in step.messages[0].text
+    step = engine.answer(draft, "30/2/2026", None)
+    assert "ngày/tháng/năm" in step.messages[0].text
+    step = engine.answer(draft, "3/11", None)
+    assert draft["values"]["given_on"] == "2026-11-03"
+    assert "2. Giá trị (đồng): 20.000.000đ" in step.messages[-1].text
