@@ -22,12 +22,12 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 
-from bot import importer
+from bot import household_import, importer
 from bot.config import Config, ConfigError, load_config
 from bot.importer import ADMIN_UNITS, AdminUnits, Levels, RosterError, base_name, pick
 from handlers.router import INVITE_ALPHABET
 from handlers.text import fold
-from storage import areas, audit, invites, migrations, people, reports
+from storage import areas, audit, households, invites, migrations, people, reports
 from storage.areas import Area
 from storage.db import Database
 
@@ -282,6 +282,165 @@ def cmd_import_areas(config: Config, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+async def _household_target(conn, config: Config, args) -> tuple[Area, list[Area], bool]:
+    """(the area, its villages, per commune?) from ``--village`` or ``--commune``."""
+    village_name = config.level_name(config.report_level)
+    if args.village:
+        area = await resolve_area(conn, config, args.village)
+        if area.level != config.report_level:
+            raise CliError(
+                f"«{area.name}» is a {config.level_name(area.level)} ({area.level}), not a "
+                f"{village_name} ({config.report_level}): use --commune for a commune's list"
+            )
+        return area, [area], False
+    area = await resolve_area(conn, config, args.commune)
+    if area.level == config.report_level:
+        raise CliError(f"«{area.name}» is a {village_name}: use --village for one village's list")
+    villages = await areas.subtree(conn, area, config.report_level)
+    if not villages:
+        raise CliError(f"no {village_name} under «{area.name}» (#{area.id}): import the areas "
+                       "first (python -m bot import-areas FILE)")
+    return area, villages, True
+
+
+def _listing(lines: Sequence[str], limit: int = 20) -> None:
+    for line in lines[:limit]:
+        print(f"    {line}")
+    if len(lines) > limit:
+        print(f"    … and {len(lines) - limit} more")
+
+
+async def _import_households(config: Config, roster, args: argparse.Namespace):
+    """Check and write the households in one transaction; undo it for a dry run, or when a row
+    is bad and --skip-bad is not given."""
+    db = await _open(config)
+    result: dict = {}
+    try:
+        async with db.write() as conn:
+            area, villages, per_commune = await _household_target(conn, config, args)
+            result["label"] = f"{await area_label(conn, area)} (#{area.id})"
+            checked = await household_import.plan(
+                conn, roster, target=area, villages=villages, per_commune=per_commune,
+                update_names=args.update_names,
+            )
+            result["checked"] = checked
+            if (checked.problems and not args.skip_bad) or not checked.entries:
+                raise _Rollback
+            result["outcome"] = await household_import.apply(
+                conn, checked, on=args.as_of or now().astimezone(config.timezone).date(),
+                exit_window_months=config.poverty.recently_exited_months, actor=cli_actor(),
+                at=now(), source=roster.source,
+            )
+            if args.dry_run:
+                raise _Rollback
+    except _Rollback:
+        pass
+    finally:
+        await db.close()
+    return result
+
+
+def cmd_import_households(config: Config, args: argparse.Namespace) -> int:
+    """Import a village's or a commune's household list."""
+    roster = household_import.read_households(args.file, args.sheet)
+    columns = ", ".join(f"{name}=«{title}»" for name, title in roster.columns.items())
+    print(f"Read {len(roster.rows)} rows from {roster.source} (header on row "
+          f"{roster.header_row}: {columns}).")
+    result = _run(_import_households(config, roster, args))
+    checked = result["checked"]
+    for warning in checked.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if checked.ignored_columns:
+        print("Columns not imported: " + ", ".join(f"«{t}»" for t in checked.ignored_columns)
+              + ".")
+    bad = len({p.number for p in checked.problems})
+    for problem in sorted(checked.problems, key=lambda p: p.number):
+        print(problem, file=sys.stderr)
+    rows = f"{bad} bad row{'s' if bad != 1 else ''}"
+    if bad and not args.skip_bad:
+        verb = "would be" if args.dry_run else "was"
+        raise CliError(f"{rows}; nothing {verb} imported (fix them, or skip them with "
+                       "--skip-bad)")
+    if not checked.entries:
+        raise CliError("no good rows: nothing was imported")
+    outcome = result["outcome"]
+    if bad:
+        print(f"{rows} skipped (listed above).")
+    if args.dry_run:
+        print(f"Dry run: nothing was changed. Importing into {result['label']} would do this:")
+        for title, lines in (("add", outcome.created), ("update", outcome.updated),
+                             ("change status", outcome.status_changes)):
+            if lines:
+                print(f"  {title} ({len(lines)}):")
+                _listing(lines)
+    else:
+        print(f"Imported into {result['label']}:")
+    table_rows = [
+        (outcome.village_names[vid], c.rows, c.created, c.updated, c.status_changed,
+         c.unchanged, c.not_in_file)
+        for vid, c in outcome.by_village.items()
+    ]
+    print(table(table_rows, (config.level_name(config.report_level).upper(), "ROWS",
+                             "WOULD ADD" if args.dry_run else "ADDED", "UPDATED",
+                             "STATUS CHANGED", "UNCHANGED", "NOT IN FILE")))
+    if outcome.events:
+        kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(outcome.events.items()))
+        day = args.as_of or now().astimezone(config.timezone).date()
+        print(f"Status changes {'to record' if args.dry_run else 'recorded'} as of {day}: "
+              f"{kinds}.")
+    if any(c.not_in_file for c in outcome.by_village.values()):
+        print("Households on record but not in the file are kept as they are.")
+    if not args.dry_run:
+        if outcome.changed:
+            print(f"Every change is in the audit log (actor {cli_actor().label}).")
+        else:
+            print("Nothing new: every household is already on record as in the file.")
+    return EXIT_OK
+
+
+_FLAG_COLUMNS = (("ethnic_minority", "ETHNIC MIN."), ("no_work_capacity", "NO WORK CAP."),
+                 ("has_merit", "MERIT"), ("has_loan", "LOAN"))
+
+
+async def cmd_households(config: Config, args: argparse.Namespace) -> int:
+    """List a village's households."""
+    db = await _open(config)
+    try:
+        async with db.read() as conn:
+            area = await resolve_area(conn, config, args.village)
+            if area.level != config.report_level:
+                raise CliError(
+                    f"«{area.name}» is a {config.level_name(area.level)} ({area.level}); "
+                    f"households belong to a {config.level_name(config.report_level)}"
+                )
+            label = await area_label(conn, area)
+            found = await households.list_households(conn, area.id, status=args.status)
+            period = now().astimezone(config.timezone).strftime("%Y-%m")
+            figures = await households.village_figures(conn, area.id, period)
+    finally:
+        await db.close()
+    which = f" ({args.status})" if args.status else ""
+    if not found:
+        print(f"No households{which} on record for {label} (#{area.id}). Import the list: "
+              f"python -m bot import-households FILE --village '#{area.id}'")
+        return EXIT_OK
+    print(f"Households{which} of {label} (#{area.id}):")
+    rows = [
+        (h.code, h.head_name, h.status, h.status_since,
+         *("x" if getattr(h, key) else "" for key, _ in _FLAG_COLUMNS),
+         h.recently_exited_until or "")
+        for h in found
+    ]
+    print(table(rows, ("CODE", "HEAD OF HOUSEHOLD", "STATUS", "SINCE",
+                       *(title for _, title in _FLAG_COLUMNS), "RECENTLY EXITED UNTIL")))
+    f = figures
+    print(f"{f['total']} households: {f['poor']} poor, {f['near_poor']} near-poor, "
+          f"{f['total'] - f['poor'] - f['near_poor']} average or other; {f['em_poor']} poor "
+          f"of an ethnic minority; {f['loans']} poor or near-poor with a loan. In {period}: "
+          f"{f['exited']} exited, {f['newly_poor']} newly poor, {f['fallen_back']} fell back.")
+    return EXIT_OK
+
+
 async def cmd_invite(config: Config, args: argparse.Namespace) -> int:
     """Create one-time invite codes."""
     if args.name and args.count > 1:
@@ -498,6 +657,14 @@ async def cmd_audit(config: Config, args: argparse.Namespace) -> int:
 
 # --- the parser --------------------------------------------------------------------------------
 
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not a date: {text!r} (write YYYY-MM-DD, e.g. 2026-11-05)") from None
+
+
 def _positive(text: str) -> int:
     try:
         value = int(text)
@@ -580,6 +747,45 @@ def build_parser() -> argparse.ArgumentParser:
                    help="check the roster and show what would be created; change nothing")
     p.add_argument("--admin-units", metavar="PATH", default=str(ADMIN_UNITS),
                    help="the official list of provinces and communes (default: %(default)s)")
+
+    p = add("import-households", cmd_import_households,
+            "import a village's or a commune's household list (CSV or XLSX)",
+            "Import a household list with columns household code (Mã hộ), head's name (Họ tên "
+            "chủ hộ), status (Phân loại: nghèo, cận nghèo, trung bình, khác) and optionally "
+            "village (Thôn: required with --commune), ethnic minority (Dân tộc thiểu số), no "
+            "working capacity, a person with revolutionary merit, a Social Policy Bank loan "
+            "(x/có/1 for yes). Titles may be Vietnamese or English, diacritics optional. Other "
+            "columns are never stored (ID-card numbers included). New households are added, "
+            "changed ones updated (a status change is recorded as an event); if any row is "
+            "bad, every bad row is listed and nothing is imported unless --skip-bad.")
+    p.add_argument("file", metavar="FILE", help="the list: .csv (',' or ';') or .xlsx")
+    target = p.add_mutually_exclusive_group(required=True)
+    target.add_argument("--village", metavar="AREA",
+                        help="the village every row belongs to: #id, a name (diacritics "
+                        "optional) or a path like 'Mường Tè/Nà Khan'")
+    target.add_argument("--commune", metavar="AREA",
+                        help="the commune whose villages the rows name in their village column")
+    p.add_argument("--sheet", metavar="NAME",
+                   help="the Excel sheet to read (default: the first with a household header)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="check the list and show what would change; change nothing")
+    p.add_argument("--skip-bad", action="store_true",
+                   help="import the good rows and skip the bad ones (still listed)")
+    p.add_argument("--update-names", action="store_true",
+                   help="accept a new head's name for a code already on record (the head of "
+                   "the household changed); without it such a row is bad")
+    p.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD",
+                   help="the date the list is valid on: status date of new households and "
+                   "effective date of status changes (default: today)")
+
+    p = add("households", cmd_households, "list a village's households",
+            "List a village's households: code, head's name, status and since when, the "
+            "ethnic-minority, no-working-capacity, merit and loan flags, and the village's "
+            "figures computed from the list.")
+    p.add_argument("village", metavar="VILLAGE",
+                   help="the village: #id, a name (diacritics optional) or a path")
+    p.add_argument("--status", choices=households.STATUSES,
+                   help="only households of this status")
 
     p = add("invite", cmd_invite, "create one-time invite codes",
             "Create one-time invite codes that give a role over an area. The person sends "

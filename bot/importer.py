@@ -10,6 +10,9 @@ Three steps, each testable on its own:
 3. ``import_entries`` creates the missing province, commune and village areas (or reuses the
    existing ones) in the caller's transaction; the caller rolls back for a dry run or when a
    row conflicts with the database.
+
+The reading step is shared: ``read_table`` reads any list whose header a ``TableKind`` describes
+(the household list of ``bot.household_import`` uses it too).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -234,20 +237,33 @@ _ALIASES = {
     "urban": ("thanh thi", "urban", "do thi", "thanh thi nong thon"),
 }
 _BY_ALIAS = {alias: name for name, aliases in _ALIASES.items() for alias in aliases}
+VILLAGE_ALIASES = _ALIASES["village"]  # also the village column of a household list
+
+
+def title_key(title: str) -> str:
+    """A column title as a lookup key: folded, without notes in brackets, ``*``, ``:`` and
+    punctuation (``"Tên thôn/bản (*)"`` → ``"ten thon ban"``)."""
+    key = re.sub(r"\(.*?\)|[*:]", " ", fold(title))
+    return " ".join(re.sub(r"[_\-/,.;]+", " ", key).split())
+
+
+def match_title(title: str, by_alias: dict[str, str]) -> str | None:
+    """The field ``title`` names in ``by_alias`` (alias key → field); a title made of
+    alternatives (``"Thôn/Bản"``, ``"Xã hoặc Phường"``) names a field when they all agree."""
+    key = title_key(title)
+    if key in by_alias:
+        return by_alias[key]
+    parts = [p.strip() for p in re.split(r"[/,;]| hoac ", fold(title)) if p.strip()]
+    if len(parts) > 1:
+        names = {match_title(p, by_alias) for p in parts}
+        if len(names) == 1 and None not in names:
+            return names.pop()
+    return None
 
 
 def column_field(title: str) -> str | None:
     """The field a column title stands for (``"Tên thôn/bản"`` → ``"village"``), or None."""
-    key = re.sub(r"\(.*?\)|[*:]", " ", fold(title))
-    key = " ".join(re.sub(r"[_\-/,.;]+", " ", key).split())
-    if key in _BY_ALIAS:
-        return _BY_ALIAS[key]
-    parts = [p.strip() for p in re.split(r"[/,;]| hoac ", fold(title)) if p.strip()]
-    if len(parts) > 1:
-        names = {column_field(p) for p in parts}
-        if len(names) == 1 and None not in names:
-            return names.pop()
-    return None
+    return match_title(title, _BY_ALIAS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,48 +275,108 @@ class RosterRow:
 @dataclass
 class Roster:
     source: str  # "roster.xlsx, sheet «Danh sách»"
-    header_row: int
+    header_row: int  # the (last) header row
     columns: dict[str, str]  # field -> column title as written
     rows: list[RosterRow]
+    ignored: list[str] = field(default_factory=list)  # titles of the unmapped columns
 
 
-def _header(rows: list[tuple[int, list[str]]]) -> tuple[int, dict[str, int]] | None:
-    """The first row among ``rows`` that names a village and a commune column."""
-    for number, cells in rows[:HEADER_SEARCH_ROWS]:
+@dataclass(frozen=True)
+class TableKind:
+    """What the header of a kind of list looks like.
+
+    ``field_of`` maps a column title to a field (or None); the header is the first of the first
+    ``HEADER_SEARCH_ROWS`` rows naming a field of every group of ``required`` (each group: any
+    one of its fields). With ``two_row_header``, the row just below it completes it when each of
+    its filled cells names a field or repeats the cell above (a title merged down): a group
+    title over sub-titles ("Đối tượng" over "DTTS", "Người có công").
+    """
+
+    noun: str  # "roster", "household list": how errors name the list
+    field_of: Callable[[str], str | None]
+    titles: dict[str, str]  # field -> how errors name its column
+    required: tuple[tuple[str, ...], ...]
+    two_row_header: bool = False
+
+    def fields_in(self, cells: list[str]) -> dict[str, int]:
         found: dict[str, int] = {}
         for index, cell in enumerate(cells):
-            name = column_field(cell) if cell else None
+            name = self.field_of(cell) if cell else None
             if name and name not in found:
                 found[name] = index
-        if "village" in found and ("commune" in found or "commune_code" in found):
-            return number, found
+        return found
+
+    def complete(self, found: Iterable[str]) -> bool:
+        found = set(found)
+        return all(found & set(group) for group in self.required)
+
+
+def _header(
+    rows: list[tuple[int, list[str]]], kind: TableKind
+) -> tuple[int, dict[str, int], bool] | None:
+    """The (last) header row among ``rows``, where each field's column is, and whether the
+    header takes two rows."""
+    for i, (number, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        found = kind.fields_in(cells)
+        if not kind.complete(found):
+            continue
+        if kind.two_row_header and i + 1 < len(rows):
+            below_number, below_cells = rows[i + 1]
+            below = kind.fields_in(below_cells)
+            titles = set(below.values())
+            if below_number == number + 1 and below and all(
+                not cell or index in titles or (index < len(cells) and cell == cells[index])
+                for index, cell in enumerate(below_cells)
+            ):
+                for name, index in found.items():
+                    if name not in below and index not in titles:
+                        below[name] = index
+                return below_number, below, True
+        return number, found, False
     return None
 
 
-def _missing_columns(rows: list[tuple[int, list[str]]]) -> str:
+def _missing_columns(rows: list[tuple[int, list[str]]], kind: TableKind) -> str:
     best: set[str] = set()
     for _, cells in rows[:HEADER_SEARCH_ROWS]:
-        found = {column_field(c) for c in cells if c} - {None}
+        found = {kind.field_of(c) for c in cells if c} - {None}
         if len(found) > len(best):
             best = found
-    missing = []
-    if "commune" not in best and "commune_code" not in best:
-        missing.append(FIELD_TITLES["commune"])
-    if "village" not in best:
-        missing.append(FIELD_TITLES["village"])
+    missing = [kind.titles[group[0]] for group in kind.required if not best & set(group)]
     label = "column" if len(missing) == 1 else "columns"
     return f"missing required {label}: " + "; ".join(f"«{m}»" for m in missing) + (
         f" (looked for a header row in the first {HEADER_SEARCH_ROWS} rows)"
     )
 
 
-def _roster(source: str, rows: list[tuple[int, list[str]]]) -> Roster:
-    found = _header(rows)
+ROSTER = TableKind(
+    noun="roster",
+    field_of=column_field,
+    titles=FIELD_TITLES,
+    required=(("commune", "commune_code"), ("village",)),
+)
+
+
+def _roster(
+    source: str, rows: list[tuple[int, list[str]]], kind: TableKind = ROSTER
+) -> Roster:
+    found = _header(rows, kind)
     if found is None:
-        raise RosterError(f"{source}: {_missing_columns(rows)}")
-    header_number, columns = found
+        raise RosterError(f"{source}: {_missing_columns(rows, kind)}")
+    header_number, columns, two_rows = found
     header_cells = next(cells for n, cells in rows if n == header_number)
     titles = {name: header_cells[index] for name, index in columns.items()}
+    # The unmapped columns' titles (of a two-row header, from either row).
+    above = next((cells for n, cells in rows if n == header_number - 1), []) if two_rows else []
+    ignored = []
+    for index in range(max(len(header_cells), len(above))):
+        if index in columns.values():
+            continue
+        title = header_cells[index] if index < len(header_cells) else ""
+        if not title and index < len(above):
+            title = above[index]
+        if title and title not in ignored:
+            ignored.append(title)
     out = []
     for number, cells in rows:
         if number <= header_number or not any(cells):
@@ -313,7 +389,7 @@ def _roster(source: str, rows: list[tuple[int, list[str]]]) -> Roster:
         if not out and _is_numbering(cells):
             continue  # "(1) (2) (3)" under the header, as official forms have
         out.append(RosterRow(number, values))
-    return Roster(source, header_number, titles, out)
+    return Roster(source, header_number, titles, out, ignored)
 
 
 _NUMBER = re.compile(r"^\(?(\d{1,2})\)?$")
@@ -344,12 +420,12 @@ def _delimiter(lines: Iterable[str]) -> str:
     return best if counts[best] else ","
 
 
-def read_csv(path: Path) -> Roster:
+def read_csv(path: Path, kind: TableKind = ROSTER) -> Roster:
     text = _decode(path.read_bytes(), path.name)
     lines = text.splitlines()
     reader = csv.reader(io.StringIO(text), delimiter=_delimiter(lines))
     rows = [(number, [clean(c) for c in cells]) for number, cells in enumerate(reader, 1)]
-    return _roster(path.name, rows)
+    return _roster(path.name, rows, kind)
 
 
 def sheet_names(path: Path) -> list[str]:
@@ -379,7 +455,7 @@ def _sheet_rows(sheet) -> list[tuple[int, list[str]]]:
     return rows
 
 
-def read_xlsx(path: Path, sheet: str | None = None) -> Roster:
+def read_xlsx(path: Path, sheet: str | None = None, kind: TableKind = ROSTER) -> Roster:
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -398,15 +474,16 @@ def read_xlsx(path: Path, sheet: str | None = None) -> Roster:
                     f"{path.name} has no sheet named «{sheet}»; available sheets: {listed}"
                 )
             name = chosen[0]
-            return _roster(f"{path.name}, sheet «{name}»", _sheet_rows(workbook[name]))
+            return _roster(f"{path.name}, sheet «{name}»", _sheet_rows(workbook[name]), kind)
         first_error = None
         for name in names:
             try:
-                return _roster(f"{path.name}, sheet «{name}»", _sheet_rows(workbook[name]))
+                return _roster(f"{path.name}, sheet «{name}»", _sheet_rows(workbook[name]),
+                               kind)
             except RosterError as exc:
                 first_error = first_error or exc
         raise RosterError(
-            f"{first_error}; no sheet has a roster header (sheets: {listed}; choose one "
+            f"{first_error}; no sheet has a {kind.noun} header (sheets: {listed}; choose one "
             "with --sheet)"
         )
     finally:
@@ -415,6 +492,12 @@ def read_xlsx(path: Path, sheet: str | None = None) -> Roster:
 
 def read_roster(path: str | Path, sheet: str | None = None) -> Roster:
     """Read a CSV or XLSX roster; raise ``RosterError`` with a clear message if it cannot."""
+    return read_table(path, ROSTER, sheet)
+
+
+def read_table(path: str | Path, kind: TableKind, sheet: str | None = None) -> Roster:
+    """Read a CSV or XLSX list of ``kind``: header found in the first rows, merged cells
+    filled, BOM and separator detected, blank rows skipped. ``RosterError`` if it cannot."""
     path = Path(path)
     if not path.is_file():
         raise RosterError(f"file not found: {path}")
@@ -424,10 +507,10 @@ def read_roster(path: str | Path, sheet: str | None = None) -> Roster:
     with path.open("rb") as f:
         is_zip = f.read(4) == b"PK\x03\x04"
     if suffix in (".xlsx", ".xlsm") or is_zip:
-        return read_xlsx(path, sheet)
+        return read_xlsx(path, sheet, kind)
     if sheet is not None:
         raise RosterError(f"{path.name} is a CSV file: --sheet only applies to Excel files")
-    return read_csv(path)
+    return read_csv(path, kind)
 
 
 # --- checking the rows -----------------------------------------------------------------------

@@ -108,6 +108,7 @@ MESSAGES: dict[str, str] = {
     # --- the form engine ---
     "form.question": "({n}/{total}) {prompt}",
     "form.default_hint": "Tháng trước: {value}. Bấm «Giữ nguyên» nếu không đổi.",
+    "form.list_hint": "Theo danh sách hộ của thôn: {value}. Bấm «Giữ nguyên» nếu đúng.",
     "form.empty_value": "—",
     "form.option.keep": "Giữ nguyên ({value})",
     "form.option.keep_alias": "giu nguyen",
@@ -142,6 +143,89 @@ MESSAGES: dict[str, str] = {
     "form.multi_selected": "Đã chọn: {items}",
     "form.multi_expected": "Vui lòng gõ các số thứ tự từ 1 đến {n}, ví dụ: 1 3; hoặc gõ «không» nếu không chọn mục nào.",
     "form.date_expected": "Vui lòng gõ ngày theo dạng ngày/tháng/năm, ví dụ: 12/11/2026, hoặc «hôm nay» (không nhận ngày trong tương lai).",
+    # --- households in chat (handlers/households.py) ---
+    "menu.option.household": "🏠 Hộ gia đình",
+    "menu.option.review": "✅ Duyệt, công nhận",
+    "help.households": (
+        "• /ho — tìm hộ theo mã hoặc tên chủ hộ (gõ không dấu cũng được), thêm hộ mới, cập nhật "
+        "thu nhập và chỉ số thiếu hụt, ghi nhận hỗ trợ.\n"
+        "• /dangky — các hộ đăng ký tự nguyện thoát nghèo và trạng thái; đăng ký cho một hộ."
+    ),
+    "help.review": "• /duyet — xem và công nhận các đề xuất phân loại hộ và đăng ký thoát nghèo trong địa bàn.",
+    "households.find": "Tìm hộ: gõ mã hộ hoặc tên chủ hộ (có dấu hay không dấu đều được).",
+    "households.not_found": "Không tìm thấy hộ nào khớp «{query}» trong địa bàn của bạn.",
+    "households.pick": "Có nhiều hộ khớp. Chọn một hộ:",
+    "households.pick_village": "Thêm hộ cho thôn nào? Chọn bên dưới.",
+    "households.gone": "Không tìm thấy hộ này (có thể đã bị xóa hoặc không thuộc địa bàn của bạn).",
+    "households.closed": "Đã đóng. Bạn cần làm gì tiếp?",
+    "households.choose_action": "Vui lòng chọn một việc trong danh sách bên dưới.",
+    "households.read_only": "Bạn chỉ được xem hộ này, không được sửa.",
+    "households.add_via_village_head": "Địa bàn của bạn có nhiều thôn; hãy thêm hộ qua trưởng thôn hoặc bằng lệnh import-households.",
+    "households.option.add": "➕ Thêm hộ mới",
+    "households.option.assess": "📊 Cập nhật thu nhập, chỉ số",
+    "households.option.support": "🎁 Ghi nhận hỗ trợ",
+    "households.option.register": "✋ Đăng ký thoát nghèo",
+    "households.option.edit": "✏️ Sửa thông tin",
+    "households.option.done": "Xong",
+    "households.card.title": "🏠 Hộ {code} — {name} ({village})",
+    "households.card.status": "Phân loại: {status} (từ {since})",
+    "households.card.recently_exited": "Hộ mới thoát nghèo: còn được hỗ trợ đến {until}",
+    "households.card.flags": "Đặc điểm: {flags}",
+    "households.card.assessment.suggested": "Đánh giá năm {year}: đề xuất {status} — chờ xã công nhận",
+    "households.card.assessment.recognised": "Đánh giá năm {year}: {status} — xã đã công nhận",
+    "households.card.assessment.rejected": "Đánh giá năm {year}: đề xuất {status} — xã chưa công nhận",
+    "households.card.registration": "Đăng ký thoát nghèo năm {year}: {state}",
+    "households.add_intro": "➕ Thêm hộ mới vào {village}.",
+    "households.add_title": "Hộ mới — {village}",
+    "households.form_title": "Hộ {code} — {name}",
+    "households.added": "✅ Đã thêm hộ {code}.",
+    "households.saved": "✅ Đã lưu thông tin hộ.",
+    "households.support_saved": "✅ Đã ghi nhận hỗ trợ.",
+    "households.registered": "✅ Đã ghi nhận hộ đăng ký thoát nghèo năm {year}. Xã sẽ xem xét công nhận.",
+    "households.assessed_same": "Phân loại không đổi: {after}.",
+    "households.assessed_change": "Đề xuất chuyển từ {before} sang {after}. Đây mới là đề xuất: cán bộ xã sẽ xem xét công nhận.",
+    "households.registrations_title": "Các hộ đăng ký tự nguyện thoát nghèo:",
+    "households.registration_line": "• {code} {name}: năm {year} — {state}",
+    "households.no_registrations": "Chưa có hộ nào đăng ký thoát nghèo.",
+    "households.review_officers_only": "Chỉ cán bộ xã, tỉnh mới duyệt và công nhận được.",
+    "households.review.title": "Có {n} việc chờ duyệt. Chọn một việc:",
+    "households.review.nothing": "Không có việc nào chờ duyệt trong địa bàn của bạn.",
+    "households.review.reg_label": "✋ {code} {name} — thoát nghèo {year}",
+    "households.review.asm_label": "📊 {code} {name} → {after}",
+    "households.review.reg": (
+        "✋ Hộ {code} — {name} đăng ký thoát nghèo năm {year}.\nPhương án: {plan} — {plan_text}\n"
+        "Hỗ trợ đề nghị: {asked}\nTrạng thái: {state}"
+    ),
+    "households.review.asm": (
+        "📊 Hộ {code} — {name}: thu nhập {income}/người/tháng, thiếu {n} chỉ số.\n"
+        "Đề xuất chuyển từ {before} sang {after}."
+    ),
+    "households.review.reason": "Lý do (ngắn gọn)? Hoặc bấm «Bỏ qua».",
+    "households.review.option.recognise": "✅ Công nhận",
+    "households.review.option.not_yet": "⏳ Chưa đạt",
+    "households.review.option.under_review": "🔍 Đang xem xét",
+    "households.review.option.withdrawn": "↩️ Hộ rút đăng ký",
+    "households.review.option.reject": "✖️ Không công nhận",
+    "households.review.already": "Việc này đã được xử lý trước đó; không thay đổi gì thêm.",
+    "households.review.done.recognised": "✅ Đã công nhận. Phân loại của hộ đã được cập nhật.",
+    "households.review.done.under_review": "🔍 Đã chuyển sang «đang xem xét».",
+    "households.review.done.not_yet": "⏳ Đã ghi «chưa đạt».",
+    "households.review.done.withdrawn": "↩️ Đã ghi hộ rút đăng ký.",
+    "households.review.done.rejected": "✖️ Đã ghi «không công nhận».",
+    "households.error.duplicate_code": "Mã hộ này đã có trong thôn. Vui lòng dùng mã khác.",
+    "households.error.no_code": "Hộ cần có mã hộ.",
+    "households.error.no_name": "Hộ cần có họ tên chủ hộ.",
+    "households.error.unknown_status": "Phân loại hộ không hợp lệ.",
+    "households.error.open_registration": "Hộ này đang có một đăng ký thoát nghèo chưa xử lý xong.",
+    "households.error.already_exited": "Hộ này đã được công nhận thoát nghèo.",
+    "households.error.not_poor": "Chỉ hộ nghèo hoặc cận nghèo mới đăng ký thoát nghèo.",
+    "households.error.transition": "Không thể chuyển sang trạng thái đó từ trạng thái hiện tại.",
+    "households.error.already_decided": "Đề xuất này đã được quyết định trước đó.",
+    "registration.state.registered": "đã đăng ký",
+    "registration.state.under_review": "đang xem xét",
+    "registration.state.recognised": "đã công nhận thoát nghèo",
+    "registration.state.not_yet": "chưa đạt",
+    "registration.state.withdrawn": "đã rút",
     # --- the household forms (handlers/forms/households.py) ---
     "form.household.code.label": "Mã hộ",
     "form.household.code.prompt": "Mã hộ (theo sổ của thôn, ví dụ: NK-015)?",
@@ -244,6 +328,10 @@ MESSAGES: dict[str, str] = {
         "Số hộ nghèo {poor} chưa khớp: tháng trước {prev} − thoát nghèo {exited} + nghèo mới "
         "{newly} + tái nghèo {fallen} = {expected}."
     ),
+    "form.monthly_village.differs_from_list": (
+        "{label}: bạn gõ {typed}, nhưng danh sách hộ của thôn cho {listed}."
+    ),
+    "report.from_list": "Số liệu gợi ý lấy từ danh sách hộ của thôn.",
     "form.monthly_village.check.change_total": (
         "Tổng số hộ đổi từ {before} thành {now} ({percent}%) so với tháng trước."
     ),

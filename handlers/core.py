@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime
 import aiosqlite
 
 from bot.config import Config
-from handlers import enrol, menu, report
+from handlers import enrol, households, menu, report
 from handlers.catalogue import t
 from handlers.messages import Inbound, Option, Outbound
 from handlers.router import Command, looks_like_invite, match
@@ -62,7 +62,7 @@ class Answer:
 
 
 # Dialog name -> module with ``ask(ctx, state)`` and ``answer(ctx, state, answer)``.
-DIALOGS = {"report": report}
+DIALOGS = {"report": report, "household": households, "review": households.REVIEW}
 
 
 class Core:
@@ -159,6 +159,16 @@ class Core:
             return [menu.whoami(ctx)]
         if command.name == "report":
             state, messages = await report.start(ctx, command.args)
+            return await self._settle(ctx, state, messages)
+        if command.name == "household":
+            state, messages = await households.start(ctx, command.args)
+            return await self._settle(ctx, state, messages)
+        if command.name == "registrations":
+            listing = await households.registrations_text(ctx)
+            state, messages = await households.start(ctx, "", intent="register")
+            return await self._settle(ctx, state, listing + messages)
+        if command.name == "review":
+            state, messages = await households.review_start(ctx)
             return await self._settle(ctx, state, messages)
         return [menu.main_menu(ctx, t("core.unknown_command"))]
 

@@ -24,7 +24,10 @@ def role_label(ctx: Context, role: str, area) -> str:
 
 def main_menu(ctx: Context, text: str) -> Outbound:
     """``text`` followed by the buttons of what this person can do."""
-    options = [Option(t("menu.option.report"), menu_option("report"))]
+    options = [Option(t("menu.option.report"), menu_option("report")),
+               Option(t("menu.option.household"), menu_option("household"))]
+    if ctx.person.has_role("officer", "admin"):
+        options.append(Option(t("menu.option.review"), menu_option("review")))
     options.append(Option(t("menu.option.help"), menu_option("help")))
     return Outbound(text, tuple(options), free_input=True)
 
@@ -34,8 +37,10 @@ def help_text(ctx: Context) -> Outbound:
     lines = [t("help.title")]
     if person.has_role("village_head"):
         lines.append(t("help.village_head"))
+    lines.append(t("help.households"))
     if person.has_role("officer", "admin"):
         lines.append(t("help.officer"))
+        lines.append(t("help.review"))
     lines.append(t("help.common"))
     return Outbound("\n".join(lines))
 

@@ -13,13 +13,14 @@ from bot.config import MonthlyReportConfig
 from handlers import menu
 from handlers.catalogue import t
 from handlers.forms.engine import FormEngine
-from handlers.forms.monthly import monthly_spec
+from handlers.forms.monthly import FROM_LIST, monthly_spec
 from handlers.messages import Option, Outbound
 from handlers.numbers import NumberError, parse_count
 from reports.periods import Month, default_month, parse_month
 from storage import areas
 from storage.areas import Area
 from storage.dialogs import DialogState
+from storage.households import has_household_list, village_figures
 from storage.reports import MONTHLY_FORM, current_report, save_report
 
 if TYPE_CHECKING:
@@ -135,6 +136,11 @@ async def begin(
         "version": current.version if current else 0,
     }
     intro = [t("report.intro", period=period.label, area=area.name)]
+    if await has_household_list(ctx.conn, area.id):
+        listed = await village_figures(ctx.conn, area.id, period.key)
+        draft["from_list"] = {k: listed[k] for k in FROM_LIST}
+        draft["defaults"].update(draft["from_list"])
+        intro.append(t("report.from_list"))
     if current:
         intro.append(t("report.replaces", version=current.version,
                        name=current.submitted_by_name or "?",

@@ -19,9 +19,12 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "report": ("baocao", "bc"),
     "cancel": ("huy", "huybo", "cancel", "thoat"),
     "whoami": ("toi", "toilaai", "whoami"),
+    "household": ("ho", "hogiadinh", "timho"),
+    "registrations": ("dangky", "dangkythoatngheo"),
+    "review": ("duyet", "xetduyet"),
 }
 _BY_WORD = {word: name for name, words in ALIASES.items() for word in words}
-_LONGEST = 3  # the longest alias typed with spaces: "toi la ai"
+_LONGEST = 4  # the longest alias typed with spaces: "dang ky thoat ngheo"
 MENU_PREFIX = "cmd:"
 # Invite codes use an alphabet without look-alikes (no I, L, O, 0, 1).
 INVITE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"

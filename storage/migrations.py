@@ -167,10 +167,116 @@ M002_LEAN_HOT_TABLES = [
     "ALTER TABLE dialogs_new RENAME TO dialogs",
 ]
 
+# The household list of each village (DOMAIN §3, §7, §9): the minimum the reports need — a
+# code, the head's name, the status and four yes/no breakdowns; no ID-card numbers, no members.
+# Dates are 'YYYY-MM-DD' text, times ISO-8601 text in UTC, yes/no flags 0/1.
+# ``household_events`` also keeps the village the household was in when the event happened, so
+# a month's events of a village (or of every village under an area, through ``areas.path``) come
+# from one index range without touching the households.
+M003_HOUSEHOLDS = [
+    """CREATE TABLE households (
+        id INTEGER PRIMARY KEY,
+        village_id INTEGER NOT NULL REFERENCES areas(id),
+        code TEXT NOT NULL,
+        head_name TEXT NOT NULL,
+        head_name_folded TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('poor', 'near_poor', 'average', 'other')),
+        status_since TEXT NOT NULL,
+        recently_exited_until TEXT,
+        ethnic_minority INTEGER NOT NULL DEFAULT 0 CHECK (ethnic_minority IN (0, 1)),
+        no_work_capacity INTEGER NOT NULL DEFAULT 0 CHECK (no_work_capacity IN (0, 1)),
+        has_merit INTEGER NOT NULL DEFAULT 0 CHECK (has_merit IN (0, 1)),
+        has_loan INTEGER NOT NULL DEFAULT 0 CHECK (has_loan IN (0, 1)),
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        UNIQUE (village_id, code)
+    )""",
+    # Covers the monthly figures of a village (counts by status and flag): an index-only scan.
+    "CREATE INDEX households_village_status"
+    " ON households(village_id, status, ethnic_minority, has_loan)",
+    """CREATE TABLE household_events (
+        id INTEGER PRIMARY KEY,
+        household_id INTEGER NOT NULL REFERENCES households(id),
+        village_id INTEGER NOT NULL REFERENCES areas(id),
+        kind TEXT NOT NULL CHECK (kind IN ('created', 'newly_poor', 'newly_near_poor', 'exited',
+            'exited_near_poor', 'fallen_back', 'status_change')),
+        status_before TEXT,
+        status_after TEXT NOT NULL,
+        effective_date TEXT NOT NULL,
+        recognised_by INTEGER REFERENCES people(id),
+        reason TEXT NOT NULL DEFAULT '',
+        at TEXT NOT NULL
+    )""",
+    # The events of a village (or of the villages under an area) in a month, by kind.
+    "CREATE INDEX household_events_village_date"
+    " ON household_events(village_id, effective_date, kind)",
+    "CREATE INDEX household_events_household ON household_events(household_id, effective_date)",
+    """CREATE TABLE household_assessments (
+        id INTEGER PRIMARY KEY,
+        household_id INTEGER NOT NULL REFERENCES households(id),
+        year INTEGER NOT NULL,
+        income_per_person INTEGER NOT NULL,
+        deprived TEXT NOT NULL,
+        standard_name TEXT NOT NULL,
+        suggested_status TEXT NOT NULL
+            CHECK (suggested_status IN ('poor', 'near_poor', 'average', 'other')),
+        assessed_by INTEGER REFERENCES people(id),
+        assessed_at TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'suggested'
+            CHECK (state IN ('suggested', 'recognised', 'rejected')),
+        decided_by INTEGER REFERENCES people(id),
+        decided_at TEXT,
+        decision_reason TEXT
+    )""",
+    "CREATE INDEX household_assessments_household ON household_assessments(household_id, year)",
+    """CREATE TABLE household_support (
+        id INTEGER PRIMARY KEY,
+        household_id INTEGER NOT NULL REFERENCES households(id),
+        kind TEXT NOT NULL,
+        amount_vnd INTEGER NOT NULL DEFAULT 0,
+        source TEXT NOT NULL DEFAULT '',
+        given_on TEXT NOT NULL,
+        recorded_by INTEGER REFERENCES people(id),
+        at TEXT NOT NULL
+    )""",
+    "CREATE INDEX household_support_household ON household_support(household_id, given_on)",
+    """CREATE TABLE exit_registrations (
+        id INTEGER PRIMARY KEY,
+        household_id INTEGER NOT NULL REFERENCES households(id),
+        target_year INTEGER NOT NULL,
+        plan_kind TEXT NOT NULL,
+        plan_text TEXT NOT NULL DEFAULT '',
+        support_asked TEXT NOT NULL DEFAULT '[]',
+        registered_on TEXT NOT NULL,
+        recorded_by INTEGER REFERENCES people(id),
+        state TEXT NOT NULL DEFAULT 'registered' CHECK (state IN
+            ('registered', 'under_review', 'recognised', 'not_yet', 'withdrawn')),
+        state_at TEXT NOT NULL,
+        state_by INTEGER REFERENCES people(id),
+        state_reason TEXT,
+        created_at TEXT NOT NULL
+    )""",
+    # At most one open registration per household (partial indexes: SQLite and PostgreSQL).
+    "CREATE UNIQUE INDEX exit_registrations_open ON exit_registrations(household_id)"
+    " WHERE state IN ('registered', 'under_review', 'not_yet')",
+    "CREATE INDEX exit_registrations_household ON exit_registrations(household_id, state)",
+    """CREATE TABLE registration_events (
+        id INTEGER PRIMARY KEY,
+        registration_id INTEGER NOT NULL REFERENCES exit_registrations(id),
+        state_before TEXT,
+        state_after TEXT NOT NULL,
+        changed_by INTEGER REFERENCES people(id),
+        at TEXT NOT NULL,
+        reason TEXT
+    )""",
+    "CREATE INDEX registration_events_registration ON registration_events(registration_id)",
+]
+
 # (number, name, statements). Append only; never edit a migration that has shipped.
 MIGRATIONS: list[tuple[int, str, list[str]]] = [
     (1, "m001_initial", M001_INITIAL),
     (2, "m002_lean_hot_tables", M002_LEAN_HOT_TABLES),
+    (3, "m003_households", M003_HOUSEHOLDS),
 ]
 
 

@@ -28,3 +28,18 @@ def test_bench_core_quick_run_files_every_report():
     assert result["dialogs"] == heads
     assert result["messages_per_s"] > 0
     assert result["p50_ms"] is not None and result["p99_ms"] >= result["p50_ms"]
+
+
+def test_bench_households_quick_run_checks_its_figures():
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.households", "--quick"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert any(line.startswith("verified: all 120 households") for line in lines)
+    assert any(line.startswith("prefill figures of Thôn 1") for line in lines)
+    result = json.loads(lines[-1])
+    assert set(result) == {"import_rows_per_s", "classify_per_s", "prefill_ms"}
+    assert result["import_rows_per_s"] > 0 and result["prefill_ms"] > 0
+    assert result["classify_per_s"] is None or result["classify_per_s"] > 0

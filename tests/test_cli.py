@@ -105,7 +105,7 @@ COMMANDS = sorted(cli.subcommands(cli.build_parser()))
 def test_the_command_list_is_complete():
     assert set(COMMANDS) == {
         "run", "console", "migrate", "import-areas", "invite", "areas", "people", "invites",
-        "reports", "audit",
+        "reports", "audit", "import-households", "households",
     }
 
 

@@ -55,13 +55,18 @@ class Check:
     """A rule across fields. ``test`` returns message parameters when the rule is broken.
 
     Blocking checks refuse the answer that breaks them; warnings ask "are you sure?".
-    A check runs once all its ``fields`` are answered.
+    A check runs once all its ``fields`` are answered. ``test(values, reference)`` gets the
+    draft's ``source`` entry as reference: last period's figures (``previous``) or, for
+    instance, the figures computed from the household list (``from_list``). Its message is
+    ``form.<form>.check.<key>`` unless ``message_key`` names another.
     """
 
     key: str
     fields: tuple[str, ...]
     blocking: bool
     test: Callable[[dict, dict | None], dict | None]
+    source: str = "previous"
+    message_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -207,9 +212,10 @@ class FormEngine:
         elif f.kind == DATE:
             options.append(Option(t("form.option.today"), "today", ("hom nay",)))
         default = draft.get("defaults", {}).get(f.key)
-        if f.default == "previous" and default not in (None, "") and f.kind != MULTI:
+        listed = f.key in (draft.get("from_list") or {})
+        if (f.default == "previous" or listed) and default not in (None, "") and f.kind != MULTI:
             shown = format_value(f, default)
-            lines.append(t("form.default_hint", value=shown))
+            lines.append(t("form.list_hint" if listed else "form.default_hint", value=shown))
             options.append(Option(t("form.option.keep", value=shown), "keep",
                                   (t("form.option.keep_alias"), "gn", "nhu cu")))
         elif f.default == "zero":
@@ -437,9 +443,9 @@ class FormEngine:
                 continue
             if any(values.get(k) is None for k in check.fields):
                 continue
-            params = check.test(values, draft.get("previous"))
+            params = check.test(values, draft.get(check.source))
             if params is not None:
                 yield params, check
 
     def _message(self, check: Check, params: dict) -> str:
-        return t(f"form.{self.spec.key}.check.{check.key}", **params)
+        return t(check.message_key or f"form.{self.spec.key}.check.{check.key}", **params)

@@ -39,18 +39,19 @@ SUPPORT_KINDS = (
 # Income per person per month above this asks "are you sure?" (a typo of a few zeros).
 INCOME_CONFIRM_ABOVE = 100_000_000
 
-HOUSEHOLD = FormSpec(
-    key="household",
-    fields=(
-        Field("code", TEXT, max_length=20, default="none"),
-        Field("head_name", TEXT, max_length=100, default="none"),
-        Field("status", CHOICE, choices=STATUSES),
-        Field("ethnic_minority", YESNO),
-        Field("no_work_capacity", YESNO),
-        Field("has_merit", YESNO),
-        Field("has_loan", YESNO),
-    ),
+_CARD = (
+    Field("code", TEXT, max_length=20),
+    Field("head_name", TEXT, max_length=100),
+    Field("status", CHOICE, choices=STATUSES),
+    Field("ethnic_minority", YESNO),
+    Field("no_work_capacity", YESNO),
+    Field("has_merit", YESNO),
+    Field("has_loan", YESNO),
 )
+# A new household comes with the status the commune has recognised; afterwards the status
+# only changes through an assessment or an exit registration that an officer recognises.
+HOUSEHOLD = FormSpec(key="household", fields=_CARD)
+HOUSEHOLD_EDIT = FormSpec(key="household", fields=tuple(f for f in _CARD if f.key != "status"))
 
 
 def _income_high(v: dict, prev: dict | None) -> dict | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.config import MonthlyReportConfig
+from handlers.catalogue import t
 from handlers.forms.engine import COUNT, MONEY, TEXT, Check, Field, FormSpec
 from storage.reports import MONTHLY_FORM
 
@@ -21,6 +22,10 @@ FIELDS = (
 
 # Counts compared with last month for the "are you sure?" warning.
 TRACKED = ("total", "poor", "near_poor", "em_poor", "loans")
+# Counts a village's household list yields (storage.households.village_figures); where the
+# village keeps one, they are the defaults, and a typed figure that differs asks "are you sure?".
+FROM_LIST = ("total", "poor", "near_poor", "exited", "newly_poor", "fallen_back", "em_poor",
+             "loans")
 
 
 def _poor_near_le_total(v: dict, prev: dict | None) -> dict | None:
@@ -74,6 +79,16 @@ def _change(key: str, share: float, minimum: int):
     return test
 
 
+def _differs_from_list(key: str):
+    def test(v: dict, listed: dict | None) -> dict | None:
+        if not listed or listed.get(key) is None or int(v[key]) == int(listed[key]):
+            return None
+        return {"label": t(f"form.{MONTHLY_FORM}.{key}.label"), "typed": v[key],
+                "listed": listed[key]}
+
+    return test
+
+
 def monthly_spec(cfg: MonthlyReportConfig) -> FormSpec:
     checks = [
         Check("poor_near_le_total", ("total", "poor", "near_poor"), True, _poor_near_le_total),
@@ -87,6 +102,11 @@ def monthly_spec(cfg: MonthlyReportConfig) -> FormSpec:
         Check(f"change_{key}", (key,), False,
               _change(key, cfg.change_warning_share, cfg.change_warning_min))
         for key in TRACKED
+    ]
+    checks += [
+        Check(f"list_{key}", (key,), False, _differs_from_list(key), source="from_list",
+              message_key="form.monthly_village.differs_from_list")
+        for key in FROM_LIST
     ]
     return FormSpec(
         key=MONTHLY_FORM,
