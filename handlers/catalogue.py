@@ -30,7 +30,7 @@ MESSAGES: dict[str, str] = {
     "core.cancelled": "Đã hủy. Không có gì được lưu.",
     "core.nothing_to_cancel": "Không có việc gì đang dở để hủy.",
     "core.busy": (
-        "Bạn đang nhập dở một báo cáo. Hãy trả lời câu hỏi dưới đây, hoặc gõ /huy để hủy."
+        "Bạn đang làm dở một việc. Hãy trả lời câu hỏi dưới đây, hoặc gõ /huy để dừng."
     ),
     "core.stale_button": (
         "Nút này đã cũ hoặc không hợp lệ. Vui lòng dùng câu hỏi mới nhất bên dưới."

@@ -77,7 +77,7 @@ async def test_too_many_figures_in_one_line(core):
     reply = await head.send("/baocao 120 15 8 2 1 0 3 10 5tr")
     assert "Gửi báo cáo này?" in reply
     reply = await head.send("/baocao")
-    assert "đang nhập dở" in reply and "Gửi báo cáo này?" in reply
+    assert "đang làm dở" in reply and "Gửi báo cáo này?" in reply
 
 
 async def test_images_and_stickers_get_a_polite_answer(core):
