@@ -143,3 +143,45 @@ async def test_officer_rejects_a_suggestion_with_a_reason(core, db, world, clock
 async def test_village_heads_cannot_review(core):
     reply = await Chat(core, "100").send("/duyet")
     assert "Chỉ cán bộ xã, tỉnh mới duyệt" in reply
+
+
+async def test_duplicate_code_in_chat_keeps_the_form(core, db, world, clock):
+    await add(db, clock, world.village, "NK-010", "Lò Văn Một")
+    head = Chat(core, "100")
+    await head.send("/ho")
+    await head.press("Thêm hộ mới")
+    for answer in ("nk-010", "Lò Văn Hai", "2", "có", "không", "không", "không"):
+        await head.send(answer)
+    reply = await head.press("Gửi")
+    assert "Mã hộ này đã có trong thôn" in reply and "Sửa mục nào" in reply
+    await head.send("1")
+    await head.send("NK-011")
+    reply = await head.press("Gửi")
+    assert "Đã thêm hộ NK-011" in reply
+
+
+async def test_an_implausible_income_asks_to_confirm(core, db, world, clock):
+    await add(db, clock, world.village, "NK-012", "Lò Văn Ba")
+    head = Chat(core, "100")
+    await head.send("/ho NK-012")
+    await head.press("Cập nhật thu nhập")
+    reply = await head.send("-5")
+    assert "không được âm" in reply
+    reply = await head.send("150tr")
+    assert "rất cao so với chuẩn nghèo" in reply and "có chắc" in reply
+    reply = await head.press("Nhập lại")
+    assert "(1/13)" in reply
+    reply = await head.send("1.3tr")
+    assert "(2/13)" in reply
+
+
+async def test_typed_figures_that_differ_from_the_list_ask_to_confirm(core, db, world, clock):
+    for n in range(3):
+        await add(db, clock, world.village, f"NK-2{n}", f"Hộ {n}")
+    head = Chat(core, "100")
+    reply = await head.send("/baocao")
+    assert "Theo danh sách hộ của thôn: 3" in reply
+    reply = await head.send("120")
+    assert "Tổng số hộ: bạn gõ 120, nhưng danh sách hộ của thôn cho 3" in reply
+    reply = await head.press("Đúng")
+    assert "(2/10)" in reply
