@@ -98,6 +98,18 @@ def _day(text: str | None) -> date | None:
     return None if text is None else date.fromisoformat(text)
 
 
+def _scoped(
+    select: str, column: str, village_id: int | None, within: Area | None, what: str
+) -> tuple[str, list]:
+    """``select`` narrowed to one village, or to every village under ``within``."""
+    if village_id is not None:
+        return select + f" WHERE {column} = ?", [village_id]
+    if within is not None:
+        join = f" JOIN areas a ON a.id = {column} WHERE a.path LIKE ?"
+        return select + join, [within.path + "%"]
+    raise ValueError(f"{what} needs a village_id or an area (within)")
+
+
 def _check_status(status: str, what: str = "status") -> None:
     if status not in STATUSES:
         raise HouseholdError("household.unknown_status", f"unknown {what} {status!r}",
@@ -590,13 +602,7 @@ async def events_in_month(
     """The events with an effective date in ``period`` (``YYYY-MM``) of a village, or of every
     village under ``within``; by date."""
     start, end = month_bounds(period)
-    if village_id is not None:
-        sql, args = _E_SELECT + " WHERE e.village_id = ?", [village_id]
-    elif within is not None:
-        sql = _E_SELECT + " JOIN areas a ON a.id = e.village_id WHERE a.path LIKE ?"
-        args = [within.path + "%"]
-    else:
-        raise ValueError("events_in_month needs a village_id or an area (within)")
+    sql, args = _scoped(_E_SELECT, "e.village_id", village_id, within, "events_in_month")
     sql += " AND e.effective_date >= ? AND e.effective_date < ?"
     args += [start, end]
     if kinds is not None:
@@ -1086,13 +1092,7 @@ async def registrations(
 ) -> list[Registration]:
     """Registrations of a village, or of every village under ``within`` (in the given states),
     by village, then household code, then id."""
-    if village_id is not None:
-        sql, args = _R_SELECT + " WHERE h.village_id = ?", [village_id]
-    elif within is not None:
-        sql = _R_SELECT + " JOIN areas a ON a.id = h.village_id WHERE a.path LIKE ?"
-        args = [within.path + "%"]
-    else:
-        raise ValueError("registrations needs a village_id or an area (within)")
+    sql, args = _scoped(_R_SELECT, "h.village_id", village_id, within, "registrations")
     if states is not None:
         states = list(states)
         unknown = set(states) - set(REGISTRATION_STATES)
