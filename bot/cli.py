@@ -19,7 +19,8 @@ import os
 import re
 import secrets
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
 
 from bot import household_import, importer
@@ -87,11 +88,17 @@ def table(rows: Sequence[Sequence[object]], header: Sequence[str]) -> str:
     )
 
 
-async def _open(config: Config) -> Database:
-    return await Database.open(
+@asynccontextmanager
+async def _database(config: Config) -> AsyncIterator[Database]:
+    """The configured database (migrated), closed when the block ends."""
+    db = await Database.open(
         config.db_path, synchronous=config.db_synchronous,
         busy_timeout_ms=config.db_busy_timeout_ms,
     )
+    try:
+        yield db
+    finally:
+        await db.close()
 
 
 def _run(coro) -> int:
@@ -206,12 +213,9 @@ async def cmd_migrate(config: Config, args: argparse.Namespace) -> int:
             before = {m["version"] for m in await migrations.applied_migrations(conn)}
     finally:
         await db.close()
-    db = await _open(config)
-    try:
+    async with _database(config) as db:
         async with db.read() as conn:
             done = await migrations.applied_migrations(conn)
-    finally:
-        await db.close()
     print(f"Database: {config.db_path}")
     for m in done:
         state = "applied now" if m["version"] not in before else "applied"
@@ -224,19 +228,17 @@ async def cmd_migrate(config: Config, args: argparse.Namespace) -> int:
 
 async def _import(config: Config, entries, levels: Levels, dry_run: bool):
     """Create the areas in one transaction; undo it for a dry run or on any conflict."""
-    db = await _open(config)
     outcome = None
-    try:
-        async with db.write() as conn:
-            outcome = await importer.import_entries(
-                conn, entries, levels=levels, actor=cli_actor(), at=now()
-            )
-            if outcome.problems or dry_run:
-                raise _Rollback
-    except _Rollback:
-        pass
-    finally:
-        await db.close()
+    async with _database(config) as db:
+        try:
+            async with db.write() as conn:
+                outcome = await importer.import_entries(
+                    conn, entries, levels=levels, actor=cli_actor(), at=now()
+                )
+                if outcome.problems or dry_run:
+                    raise _Rollback
+        except _Rollback:
+            pass
     return outcome
 
 
@@ -313,30 +315,28 @@ def _listing(lines: Sequence[str], limit: int = 20) -> None:
 async def _import_households(config: Config, roster, args: argparse.Namespace):
     """Check and write the households in one transaction; undo it for a dry run, or when a row
     is bad and --skip-bad is not given."""
-    db = await _open(config)
     result: dict = {}
-    try:
-        async with db.write() as conn:
-            area, villages, per_commune = await _household_target(conn, config, args)
-            result["label"] = f"{await area_label(conn, area)} (#{area.id})"
-            checked = await household_import.plan(
-                conn, roster, target=area, villages=villages, per_commune=per_commune,
-                update_names=args.update_names,
-            )
-            result["checked"] = checked
-            if (checked.problems and not args.skip_bad) or not checked.entries:
-                raise _Rollback
-            result["outcome"] = await household_import.apply(
-                conn, checked, on=args.as_of or now().astimezone(config.timezone).date(),
-                exit_window_months=config.poverty.recently_exited_months, actor=cli_actor(),
-                at=now(), source=roster.source,
-            )
-            if args.dry_run:
-                raise _Rollback
-    except _Rollback:
-        pass
-    finally:
-        await db.close()
+    async with _database(config) as db:
+        try:
+            async with db.write() as conn:
+                area, villages, per_commune = await _household_target(conn, config, args)
+                result["label"] = f"{await area_label(conn, area)} (#{area.id})"
+                checked = await household_import.plan(
+                    conn, roster, target=area, villages=villages, per_commune=per_commune,
+                    update_names=args.update_names,
+                )
+                result["checked"] = checked
+                if (checked.problems and not args.skip_bad) or not checked.entries:
+                    raise _Rollback
+                result["outcome"] = await household_import.apply(
+                    conn, checked, on=args.as_of or now().astimezone(config.timezone).date(),
+                    exit_window_months=config.poverty.recently_exited_months, actor=cli_actor(),
+                    at=now(), source=roster.source,
+                )
+                if args.dry_run:
+                    raise _Rollback
+        except _Rollback:
+            pass
     return result
 
 
@@ -404,8 +404,7 @@ _FLAG_COLUMNS = (("ethnic_minority", "ETHNIC MIN."), ("no_work_capacity", "NO WO
 
 async def cmd_households(config: Config, args: argparse.Namespace) -> int:
     """List a village's households."""
-    db = await _open(config)
-    try:
+    async with _database(config) as db:
         async with db.read() as conn:
             area = await resolve_area(conn, config, args.village)
             if area.level != config.report_level:
@@ -417,8 +416,6 @@ async def cmd_households(config: Config, args: argparse.Namespace) -> int:
             found = await households.list_households(conn, area.id, status=args.status)
             period = now().astimezone(config.timezone).strftime("%Y-%m")
             figures = await households.village_figures(conn, area.id, period)
-    finally:
-        await db.close()
     which = f" ({args.status})" if args.status else ""
     if not found:
         print(f"No households{which} on record for {label} (#{area.id}). Import the list: "
@@ -448,8 +445,7 @@ async def cmd_invite(config: Config, args: argparse.Namespace) -> int:
     days = args.days if args.days is not None else config.invite_ttl_days
     actor, at = cli_actor(), now()
     expires = at + timedelta(days=days)
-    db = await _open(config)
-    try:
+    async with _database(config) as db:
         async with db.write() as conn:
             area = await resolve_area(conn, config, args.area)
             if args.role == "village_head" and area.level != config.report_level:
@@ -469,8 +465,6 @@ async def cmd_invite(config: Config, args: argparse.Namespace) -> int:
                     full_name=args.name or "", expires_at=expires, actor=actor, at=at,
                 )
                 codes.append(code)
-    finally:
-        await db.close()
     username = config.telegram.username
     who = f" for {args.name}" if args.name else ""
     print(f"{len(codes)} invite(s){who}: {args.role} of {label} (#{area.id})")
@@ -500,14 +494,11 @@ def _level(config: Config, text: str) -> str:
 async def cmd_areas(config: Config, args: argparse.Namespace) -> int:
     """Show the area tree."""
     level = _level(config, args.level) if args.level else None
-    db = await _open(config)
-    try:
+    async with _database(config) as db:
         async with db.read() as conn:
             root = await resolve_area(conn, config, args.under) if args.under else None
             tree = await areas.subtree(conn, root)
             above = await areas.ancestors(conn, root) if root else []
-    finally:
-        await db.close()
     if not tree:
         print("No areas yet. Import the roster: python -m bot import-areas FILE")
         return EXIT_OK
@@ -536,13 +527,10 @@ async def cmd_areas(config: Config, args: argparse.Namespace) -> int:
 
 async def cmd_people(config: Config, args: argparse.Namespace) -> int:
     """List people, their roles and identities."""
-    db = await _open(config)
-    try:
+    async with _database(config) as db:
         async with db.read() as conn:
             root = await resolve_area(conn, config, args.under) if args.under else None
             rows = await people.list_people(conn, root)
-    finally:
-        await db.close()
     if not rows:
         print("Nobody yet. Create an invite: python -m bot invite --role ... --area ...")
         return EXIT_OK
@@ -559,12 +547,9 @@ async def cmd_people(config: Config, args: argparse.Namespace) -> int:
 
 async def cmd_invites(config: Config, args: argparse.Namespace) -> int:
     """List invite codes and their state."""
-    db = await _open(config)
-    try:
+    async with _database(config) as db:
         async with db.read() as conn:
             rows = await invites.list_invites(conn)
-    finally:
-        await db.close()
     if not rows:
         print("No invites yet.")
         return EXIT_OK
@@ -602,16 +587,13 @@ def _figures(data: dict) -> str:
 
 async def cmd_reports(config: Config, args: argparse.Namespace) -> int:
     """Show a village's monthly reports with every version."""
-    db = await _open(config)
-    try:
+    async with _database(config) as db:
         async with db.read() as conn:
             area = await resolve_area(conn, config, args.village)
             label = await area_label(conn, area)
             versions = await reports.report_versions(
                 conn, area.id, reports.MONTHLY_FORM, args.period
             )
-    finally:
-        await db.close()
     when = f" for {args.period}" if args.period else ""
     if not versions:
         print(f"No monthly reports{when} for {label} (#{area.id}).")
@@ -632,12 +614,9 @@ async def cmd_audit(config: Config, args: argparse.Namespace) -> int:
     """Show the audit log, newest first."""
     if args.id is not None and args.entity is None:
         raise CliError("--id needs --entity (e.g. --entity area --id 12)", EXIT_USAGE)
-    db = await _open(config)
-    try:
+    async with _database(config) as db:
         async with db.read() as conn:
             rows = await audit.entries(conn, args.entity, args.id, limit=args.limit)
-    finally:
-        await db.close()
     if not rows:
         print("No audit entries.")
         return EXIT_OK

@@ -216,17 +216,17 @@ async def ask(ctx: Context, state: DialogState) -> list[Outbound]:
             options = options[-1:]
         return [Outbound(await _card(ctx, household, village), tuple(options),
                          free_input=False)]
-    return [_engine(ctx, draft).ask(draft["form"])]
+    return [_engine(draft).ask(draft["form"])]
 
 
-def _spec(ctx: Context, draft: dict) -> FormSpec:
+def _spec(draft: dict) -> FormSpec:
     if draft["form_kind"] == "assess":
         return assessment_spec(tuple(draft["indicators"]))
     return FORMS[draft["form_kind"]]
 
 
-def _engine(ctx: Context, draft: dict) -> FormEngine:
-    return FormEngine(_spec(ctx, draft))
+def _engine(draft: dict) -> FormEngine:
+    return FormEngine(_spec(draft))
 
 
 async def answer(ctx: Context, state: DialogState, reply: Answer) -> Result:
@@ -313,7 +313,7 @@ async def _open_form(ctx: Context, state: DialogState, kind: str) -> Result:
         form["bounds"] = {"target_year": [ctx.today.year, ctx.today.year + 5]}
     state.step = "form"
     draft["form"] = form
-    step = _engine(ctx, draft).start(form)
+    step = _engine(draft).start(form)
     draft["form"] = step.draft
     state.draft = draft
     return state, step.messages
@@ -321,7 +321,7 @@ async def _open_form(ctx: Context, state: DialogState, kind: str) -> Result:
 
 async def _on_form(ctx: Context, state: DialogState, reply: Answer) -> Result:
     draft = state.draft
-    step = _engine(ctx, draft).answer(draft["form"], reply.text, reply.action)
+    step = _engine(draft).answer(draft["form"], reply.text, reply.action)
     if step.cancelled:
         return await answer(ctx, state, type(reply)("", "cancel"))
     draft["form"] = step.draft
