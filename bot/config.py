@@ -6,10 +6,24 @@ import os
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import time
 from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from reports.calendar import (
+    HALF_YEAR,
+    YEARLY,
+    AreaCalendar,
+    Calendar,
+    CalendarConfig,
+    DayOfYear,
+    MonthlyCalendar,
+    Schedule,
+    Window,
+    YearlyReportCalendar,
+    window_span,
+)
 from reports.poverty import INDICATORS, Indicator, PovertyConfig, Standard
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,6 +49,19 @@ class MonthlyReportConfig:
 
 
 @dataclass(frozen=True)
+class OutboxConfig:
+    """How the dispatcher delivers what the bot sends on its own (``[outbox]``)."""
+
+    concurrency: int = 8
+    max_attempts: int = 6
+    retry_base_seconds: float = 5.0
+    retry_max_seconds: float = 900.0
+    progress_every_seconds: float = 60.0
+    progress_min_recipients: int = 20
+    prefer_channel: str = "last_used"
+
+
+@dataclass(frozen=True)
 class TelegramConfig:
     token: str = ""
     username: str = ""
@@ -43,6 +70,7 @@ class TelegramConfig:
     poll_timeout: int = 30
     overall_max_rate: float = 30
     group_max_rate: float = 20
+    per_chat_interval: float = 1.0
     concurrent_updates: int = 64
 
 
@@ -67,6 +95,8 @@ class Config:
     demo_path: Path = ROOT / "var" / "demo.sqlite3"
     # The standards of the shipped config.toml (a lambda: shipped_poverty is defined below).
     poverty: PovertyConfig = field(default_factory=lambda: shipped_poverty())
+    calendar: CalendarConfig = field(default_factory=CalendarConfig)
+    outbox: OutboxConfig = field(default_factory=OutboxConfig)
 
     def level_name(self, key: str) -> str:
         for level in self.levels:
@@ -127,6 +157,7 @@ def load_config(path: str | os.PathLike | None = None, env: dict | None = None) 
         poll_timeout=_get(tg, "telegram.poll_timeout", int, 30),
         overall_max_rate=_get(tg, "telegram.overall_max_rate", float, 30.0),
         group_max_rate=_get(tg, "telegram.group_max_rate", float, 20.0),
+        per_chat_interval=_get(tg, "telegram.per_chat_interval", float, 1.0),
         concurrent_updates=_get(tg, "telegram.concurrent_updates", int, 64),
     )
     if "token" in tg:
@@ -165,6 +196,10 @@ def load_config(path: str | os.PathLike | None = None, env: dict | None = None) 
     if monthly.change_warning_share <= 0:
         raise ConfigError("setting reports.monthly.change_warning_share must be above 0")
 
+    if telegram.overall_max_rate <= 0 or telegram.per_chat_interval < 0:
+        raise ConfigError("setting telegram.overall_max_rate must be above 0 and "
+                          "telegram.per_chat_interval 0 or more")
+
     db_path = env.get("GIAMNGHEO_DB") or _get(dbc, "database.path", str, "var/giamngheo.sqlite3")
     return Config(
         timezone=tz,
@@ -185,7 +220,226 @@ def load_config(path: str | os.PathLike | None = None, env: dict | None = None) 
             data.get("poverty", {}),
             shipped=None if path.resolve() == DEFAULT_CONFIG.resolve() else shipped_poverty,
         ),
+        calendar=_calendar(data.get("calendar", {}), monthly),
+        outbox=_outbox(data.get("outbox", {})),
     )
+
+
+# --- [outbox]: delivery of what the bot sends on its own -----------------------------------
+
+_CHANNEL_PREFERENCES = ("last_used", "telegram", "zalo")
+
+
+def _outbox(section: object) -> OutboxConfig:
+    if not isinstance(section, dict):
+        raise ConfigError("setting outbox must be a table ([outbox])")
+    d = OutboxConfig()
+    cfg = OutboxConfig(
+        concurrency=_get(section, "outbox.concurrency", int, d.concurrency),
+        max_attempts=_get(section, "outbox.max_attempts", int, d.max_attempts),
+        retry_base_seconds=_get(section, "outbox.retry_base_seconds", float,
+                                d.retry_base_seconds),
+        retry_max_seconds=_get(section, "outbox.retry_max_seconds", float,
+                               d.retry_max_seconds),
+        progress_every_seconds=_get(section, "outbox.progress_every_seconds", float,
+                                    d.progress_every_seconds),
+        progress_min_recipients=_get(section, "outbox.progress_min_recipients", int,
+                                     d.progress_min_recipients),
+        prefer_channel=_get(section, "outbox.prefer_channel", str, d.prefer_channel),
+    )
+    if not 1 <= cfg.concurrency <= 256:
+        raise ConfigError("setting outbox.concurrency must be from 1 to 256")
+    if cfg.max_attempts < 1:
+        raise ConfigError("setting outbox.max_attempts must be 1 or more")
+    if not 0 < cfg.retry_base_seconds <= cfg.retry_max_seconds:
+        raise ConfigError("setting outbox.retry_base_seconds must be above 0 and at most "
+                          "outbox.retry_max_seconds")
+    if cfg.progress_every_seconds <= 0:
+        raise ConfigError("setting outbox.progress_every_seconds must be above 0")
+    if cfg.prefer_channel not in _CHANNEL_PREFERENCES:
+        raise ConfigError(f"setting outbox.prefer_channel must be one of "
+                          f"{', '.join(_CHANNEL_PREFERENCES)}, not {cfg.prefer_channel!r}")
+    return cfg
+
+
+# --- [calendar]: the reporting calendar ----------------------------------------------------
+
+_CALENDAR_PARTS = ("monthly", "half_year", "yearly", "peak_month", "annual_review")
+
+
+def _clock_time(section: dict, dotted: str, default: time) -> time:
+    raw = _get(section, dotted, str, default.strftime("%H:%M"))
+    try:
+        hours, minutes = (int(x) for x in raw.split(":"))
+        return time(hours, minutes)
+    except ValueError as exc:
+        raise ConfigError(f"setting {dotted} must be a time of day like \"08:00\", "
+                          f"not {raw!r}") from exc
+
+
+def _day_of_year(section: dict, dotted: str, default: DayOfYear) -> DayOfYear:
+    raw = _get(section, dotted, str, f"{default.month:02d}-{default.day:02d}")
+    try:
+        month, day = (int(x) for x in raw.split("-"))
+        if (month, day) == (2, 29):
+            raise ValueError
+        return DayOfYear(month, day)
+    except ValueError as exc:
+        raise ConfigError(
+            f"setting {dotted}: {raw!r} is not a day of the year; write \"MM-DD\", like "
+            "\"11-20\" for 20 November (29 February is not allowed: it is missing most years)"
+        ) from exc
+
+
+def _table(section: dict, name: str, where: str) -> dict:
+    value = section.get(name, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"setting {where}.{name} must be a table")
+    return value
+
+
+def _known(section: dict, where: str, names: tuple[str, ...]) -> None:
+    for name in section:
+        if name not in names:
+            raise ConfigError(f"setting {where}.{name} is not a setting here "
+                              f"(expected: {', '.join(names)})")
+
+
+def _schedule(section: dict, where: str, default: Schedule) -> Schedule:
+    raw = section.get("reminders", list(default.reminders))
+    if (not isinstance(raw, list) or not raw
+            or not all(isinstance(x, int) and not isinstance(x, bool) for x in raw)):
+        raise ConfigError(f"setting {where}.reminders must list days from the due date, "
+                          "like [-3, 0, 2]")
+    if len(set(raw)) != len(raw):
+        raise ConfigError(f"setting {where}.reminders lists a day twice: {raw}")
+    schedule = Schedule(
+        tuple(sorted(raw)),
+        _get(section, f"{where}.escalate_after", int, default.escalate_after),
+        _get(section, f"{where}.digest_after", int, default.digest_after),
+    )
+    if schedule.escalate_after < 0:
+        raise ConfigError(f"setting {where}.escalate_after must be 0 or more days "
+                          "after the due date")
+    if schedule.digest_after < schedule.escalate_after:
+        raise ConfigError(f"setting {where}.digest_after must not come before "
+                          f"{where}.escalate_after")
+    first, last = schedule.span()
+    if first < -60 or last > 60:
+        raise ConfigError(f"setting {where}: reminders and escalations must fall within "
+                          "60 days of the due date")
+    return schedule
+
+
+def _monthly_calendar(section: dict, where: str, default: MonthlyCalendar,
+                      lock_day: int) -> MonthlyCalendar:
+    _known(section, where, ("due_day", "reminders", "escalate_after", "digest_after"))
+    cal = MonthlyCalendar(_get(section, f"{where}.due_day", int, default.due_day),
+                          _schedule(section, where, default.schedule))
+    if not 1 <= cal.due_day <= 28:
+        raise ConfigError(f"setting {where}.due_day must be a day from 1 to 28")
+    first, last = cal.schedule.span()
+    if cal.due_day + first < 1:
+        raise ConfigError(
+            f"setting {where}.reminders: the first reminder ({first} days from day "
+            f"{cal.due_day}) would come before the month being reported is over")
+    last_reminder = cal.due_day + max(cal.schedule.reminders)
+    if last_reminder > lock_day:
+        raise ConfigError(
+            f"setting {where}.reminders: the last reminder (day {last_reminder} of the next "
+            f"month) falls after reports.monthly.lock_day ({lock_day}), when village heads "
+            "can no longer file")
+    if last - first >= 28:
+        raise ConfigError(f"setting {where}: reminders span {last - first} days, so the "
+                          "windows of two months would overlap (at most 27)")
+    return cal
+
+
+def _yearly_report(section: dict, where: str, default: YearlyReportCalendar
+                   ) -> YearlyReportCalendar:
+    _known(section, where, ("due", "commune_due", "reminders", "escalate_after",
+                            "digest_after"))
+    cal = YearlyReportCalendar(
+        _day_of_year(section, f"{where}.due", default.due),
+        _day_of_year(section, f"{where}.commune_due", default.commune_due),
+        _schedule(section, where, default.schedule),
+    )
+    if (cal.commune_due.month, cal.commune_due.day) < (cal.due.month, cal.due.day):
+        raise ConfigError(f"setting {where}.commune_due ({cal.commune_due.label}) must not "
+                          f"come before {where}.due ({cal.due.label}): communes compile "
+                          "their villages' reports")
+    return cal
+
+
+def _window(section: dict, where: str, default: Window) -> Window:
+    _known(section, where, ("start", "end"))
+    window = Window(_day_of_year(section, f"{where}.start", default.start),
+                    _day_of_year(section, f"{where}.end", default.end))
+    if (window.end.month, window.end.day) < (window.start.month, window.start.day):
+        raise ConfigError(f"setting {where}: end ({window.end.label}) comes before start "
+                          f"({window.start.label})")
+    return window
+
+
+def _one_calendar(section: dict, where: str, base: Calendar, lock_day: int) -> Calendar:
+    cal = Calendar(
+        monthly=_monthly_calendar(_table(section, "monthly", where), f"{where}.monthly",
+                                  base.monthly, lock_day),
+        half_year=_yearly_report(_table(section, "half_year", where), f"{where}.half_year",
+                                 base.half_year),
+        yearly=_yearly_report(_table(section, "yearly", where), f"{where}.yearly",
+                              base.yearly),
+        peak_month=_window(_table(section, "peak_month", where), f"{where}.peak_month",
+                           base.peak_month),
+        annual_review=_window(_table(section, "annual_review", where),
+                              f"{where}.annual_review", base.annual_review),
+    )
+    h1_first, h1_last = window_span(cal, HALF_YEAR)
+    y_first, y_last = window_span(cal, YEARLY)
+    if h1_last >= y_first or y_last - 365 >= h1_first:
+        raise ConfigError(
+            f"setting {where}.half_year and {where}.yearly: their reminder windows overlap "
+            "(from the first reminder to the last escalation); move a due date or shorten "
+            "the reminders")
+    return cal
+
+
+def _calendar(section: object, monthly: MonthlyReportConfig) -> CalendarConfig:
+    if not isinstance(section, dict):
+        raise ConfigError("setting calendar must be a table ([calendar])")
+    _known(section, "calendar", (*_CALENDAR_PARTS, "send_time", "quiet_start", "quiet_end",
+                                 "overrides"))
+    d = CalendarConfig()
+    send_time = _clock_time(section, "calendar.send_time", d.send_time)
+    quiet_start = _clock_time(section, "calendar.quiet_start", d.quiet_start)
+    quiet_end = _clock_time(section, "calendar.quiet_end", d.quiet_end)
+    default = _one_calendar(section, "calendar", d.default, monthly.lock_day)
+    raw = section.get("overrides", [])
+    if not isinstance(raw, list):
+        raise ConfigError("setting calendar.overrides must be a list of tables "
+                          "([[calendar.overrides]])")
+    overrides = []
+    seen: set[str] = set()
+    for i, entry in enumerate(raw):
+        where = f"calendar.overrides[{i}]"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"setting {where} must be a table ([[calendar.overrides]])")
+        _known(entry, where, ("area", *_CALENDAR_PARTS))
+        area = _get(entry, f"{where}.area", str, "").strip()
+        if not area:
+            raise ConfigError(f"setting {where}.area must name an area (its code or name)")
+        if area.casefold() in seen:
+            raise ConfigError(f"setting {where}.area: {area!r} is overridden twice")
+        seen.add(area.casefold())
+        overrides.append(AreaCalendar(area, _one_calendar(entry, where, default,
+                                                          monthly.lock_day), where))
+    config = CalendarConfig(default, tuple(overrides), send_time, quiet_start, quiet_end)
+    if config.in_quiet_hours(send_time):
+        raise ConfigError(
+            f"setting calendar.send_time ({send_time:%H:%M}) falls in the quiet hours "
+            f"(calendar.quiet_start {quiet_start:%H:%M} – calendar.quiet_end "
+            f"{quiet_end:%H:%M}), when nothing is sent")
+    return config
 
 
 # --- [poverty]: the national poverty standards --------------------------------------------
