@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import TextIO
 
 from bot import demo as demo_db
-from bot.config import Config
+from bot.config import Config, ConfigError
 from handlers.core import Core
-from scheduler import build_scheduler
+from scheduler import Clockwork
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -187,6 +187,9 @@ async def _main(config: Config, mode: str, person: str | None, demo: Path | None
             if mode == "telegram":
                 return await _run_telegram(services)
             return await _run_console(services, person, script)
+    except ConfigError as exc:
+        log.error("configuration error: %s", exc)
+        return EXIT_USAGE
     except Exception:
         log.exception("the bot stopped on an error")
         return EXIT_FAILED
@@ -205,14 +208,19 @@ async def _run_console(services: Services, person: str | None,
 
 async def _run_telegram(services: Services) -> int:
     """Poll Telegram until SIGINT or SIGTERM (``run_polling`` turns them into ``stop``)."""
-    from bot.channels.telegram import run_polling  # imports telegram only when needed
+    # imports telegram only when needed
+    from bot.channels.telegram import TelegramSender, run_polling
 
-    scheduler = build_scheduler(services.db, services.config)
-    scheduler.start()
-    try:
-        log.info("polling Telegram")
-        await run_polling(services.config, services.core, stop=asyncio.Event())
-    finally:
-        scheduler.shutdown(wait=False)
+    async def start_clockwork(bot):
+        """Reminders and announcements: planned by the calendar, delivered on Telegram."""
+        clockwork = Clockwork(services.db, services.config,
+                              {TelegramSender.channel: TelegramSender(bot, services.config)},
+                              services.core.clock)
+        await clockwork.start()
+        return clockwork.stop
+
+    log.info("polling Telegram")
+    await run_polling(services.config, services.core, stop=asyncio.Event(),
+                      on_started=start_clockwork)
     log.info("stopped")
     return EXIT_OK

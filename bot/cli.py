@@ -28,7 +28,7 @@ from bot.config import Config, ConfigError, load_config
 from bot.importer import ADMIN_UNITS, AdminUnits, Levels, RosterError, base_name, pick
 from handlers.router import INVITE_ALPHABET
 from handlers.text import fold
-from storage import areas, audit, households, invites, migrations, people, reports
+from storage import areas, audit, households, invites, migrations, outbox, people, reports
 from storage.areas import Area
 from storage.db import Database
 
@@ -634,6 +634,78 @@ async def cmd_audit(config: Config, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+async def cmd_calendar(config: Config, args: argparse.Namespace) -> int:
+    """Show the year's reminders, late lists, digests and notices (checks the overrides)."""
+    from reports.calendar import calendars, events_between
+    from scheduler.planner import governing, override_paths, report_name
+
+    year = args.year or datetime.now(config.timezone).year
+    async with _database(config) as db:
+        async with db.read() as conn:
+            try:
+                paths = await override_paths(conn, config)
+            except ConfigError as exc:
+                raise CliError(str(exc)) from exc
+            index = 0
+            if args.area:
+                area = await resolve_area(conn, config, args.area)
+                index = governing(area, paths)
+                print(f"Calendar of {await area_label(conn, area)}"
+                      + (f" ({config.calendar.overrides[index - 1].setting})" if index else
+                         " (the default calendar)"))
+    tz = config.timezone
+    start = datetime(year, 1, 1, tzinfo=tz) - timedelta(seconds=1)
+    events = [e for e in events_between(config.calendar, tz, start,
+                                        datetime(year, 12, 31, 23, 59, tzinfo=tz))
+              if e.calendar == index]
+    names = {"remind": "reminder to those who have not filed",
+             "escalate": "late list to the officers", "digest": "digest to the officers above",
+             "notice": "notice to everyone"}
+    rows = []
+    for e in events:
+        what = (e.form.replace("_", " ") if e.kind == "notice"
+                else f"{report_name(e.form, e.period)} ({e.level}, due {e.due:%d/%m/%Y})")
+        rows.append((f"{e.at:%Y-%m-%d %H:%M}", names[e.kind], what))
+    print(table(rows, ("WHEN", "WHAT", "ABOUT")))
+    print(f"{len(rows)} events in {year}; {len(calendars(config.calendar)) - 1} area overrides; "
+          f"quiet hours {config.calendar.quiet_start:%H:%M}–{config.calendar.quiet_end:%H:%M}")
+    return EXIT_OK
+
+
+async def cmd_outbox(config: Config, args: argparse.Namespace) -> int:
+    """Show recent campaigns and their delivery, or one campaign's messages."""
+    async with _database(config) as db:
+        async with db.read() as conn:
+            if args.campaign is None:
+                found = await outbox.recent_campaigns(conn, args.limit)
+                rows = []
+                for c in found:
+                    counts = await outbox.campaign_counts(conn, c.id)
+                    rows.append((c.id, local(config, c.created_at), c.kind, c.title[:48],
+                                 c.total, counts["sent"], counts["pending"] + counts["sending"],
+                                 counts["skipped"], counts["failed"] + counts["unreachable"],
+                                 local(config, c.done_at)))
+                if not rows:
+                    print("The outbox is empty.")
+                    return EXIT_OK
+                print(table(rows, ("#", "PLANNED", "KIND", "TITLE", "TOTAL", "SENT", "WAITING",
+                                   "SKIPPED", "FAILED", "DONE")))
+                return EXIT_OK
+            campaign = (await outbox.get_campaign(conn, int(args.campaign))
+                        if args.campaign.isdigit()
+                        else await outbox.campaign_by_key(conn, args.campaign))
+            if campaign is None:
+                raise CliError(f"no campaign {args.campaign!r} (see '{PROG} outbox')")
+            messages = await outbox.outbox_rows(conn, campaign.id)
+    print(f"Campaign #{campaign.id} {campaign.key} ({campaign.kind}), planned "
+          f"{local(config, campaign.created_at)}, {campaign.total} messages:")
+    print(table([(r["id"], r["full_name"], r["state"], r["attempts"], r["channel"],
+                  local(config, r["sent_at"]), (r["last_error"] or "")[:60])
+                 for r in messages[:args.limit]],
+                ("#", "TO", "STATE", "TRIES", "CHANNEL", "SENT", "LAST ERROR")))
+    return EXIT_OK
+
+
 # --- the parser --------------------------------------------------------------------------------
 
 def _date(text: str) -> date:
@@ -801,6 +873,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("village", metavar="VILLAGE",
                    help="the village: #id, a name (diacritics optional) or a path")
     p.add_argument("--period", type=_period, metavar="YYYY-MM", help="only this month")
+
+    p = add("calendar", cmd_calendar, "show the reporting calendar of a year",
+            "Show every reminder, late list, digest and notice the calendar plans in a year, "
+            "with its time (quiet hours applied). Checks that every [[calendar.overrides]] "
+            "names a known area.")
+    p.add_argument("--year", type=_positive, metavar="YYYY", help="the year (default: this)")
+    p.add_argument("--area", metavar="AREA",
+                   help="the calendar that applies to this area (default: the default one)")
+
+    p = add("outbox", cmd_outbox, "show what the bot sent on its own, and what waits",
+            "Show recent campaigns (reminders, notices, announcements) with their delivery: "
+            "sent, waiting, skipped (the report came first), failed or unreachable. With "
+            "--campaign, that campaign's messages one by one.")
+    p.add_argument("--campaign", metavar="ID_OR_KEY", help="one campaign: its # or its key")
+    p.add_argument("--limit", type=_positive, default=30, metavar="N",
+                   help="show at most N rows (default: %(default)s)")
 
     p = add("audit", cmd_audit, "show the audit log",
             "Show the audit log, newest first: who changed what, when, before and after.")

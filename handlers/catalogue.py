@@ -43,6 +43,9 @@ MESSAGES: dict[str, str] = {
     "menu.choose": "Bạn cần làm gì?",
     "menu.option.report": "📝 Báo cáo tháng",
     "menu.option.help": "❓ Hướng dẫn",
+    "menu.option.calendar": "📅 Lịch báo cáo",
+    "help.calendar": "• /lich — lịch báo cáo, các báo cáo đến hạn của bạn và tiến độ trong địa bàn.",
+    "help.announce": "• /thongbao [tên địa bàn] — gửi thông báo tới mọi người trong địa bàn (xem trước rồi mới gửi).",
     "help.title": "Hướng dẫn sử dụng:",
     "help.village_head": (
         "• /baocao — gửi số liệu tháng của thôn (bot hỏi từng mục; bấm «Giữ nguyên» nếu không "
@@ -69,6 +72,10 @@ MESSAGES: dict[str, str] = {
     # --- the Telegram command menu (bot/channels/telegram.py) ---
     "telegram.command.baocao": "Gửi báo cáo tháng",
     "telegram.command.huy": "Hủy việc đang làm",
+    "telegram.command.baocao6thang": "Gửi báo cáo sơ kết 6 tháng",
+    "telegram.command.baocaonam": "Gửi báo cáo tổng kết năm",
+    "telegram.command.lich": "Lịch báo cáo, việc đến hạn",
+    "telegram.command.thongbao": "Gửi thông báo tới địa bàn (cán bộ)",
     "telegram.command.toi": "Xem vai trò của tôi",
     "telegram.command.help": "Hướng dẫn",
     # --- enrolment ---
@@ -394,6 +401,231 @@ MESSAGES: dict[str, str] = {
     "console.document_saved": "📎 Tệp đã lưu tại: {path}",
     "console.document_not_saved": "📎 (Có một tệp, không lưu được trên máy này.)",
     "console.bye": "Tạm biệt!",
+    # --- 6-month and yearly movement reports (handlers/movement.py) ---
+    "help.movement": (
+        "• /baocao6thang — báo cáo 6 tháng đầu năm của phong trào «Vì người nghèo»: hoạt động "
+        "đã tổ chức, tiền vận động (cộng sẵn từ các báo cáo tháng), mô hình hay, khó khăn, đề "
+        "xuất.\n"
+        "• /baocaonam — báo cáo năm, có thêm đề nghị khen thưởng hộ gia đình, cá nhân.\n"
+        "• Năm khác, thôn hoặc xã khác trong địa bàn: /baocaonam 2025, /baocao6thang Tên xã"
+    ),
+    "movement.report.half_year": "6 tháng đầu năm {year}",
+    "movement.report.yearly": "năm {year}",
+    "movement.title": "Báo cáo {report} — {area}",
+    "movement.intro": (
+        "📋 Báo cáo {report} — {area} (phong trào «Vì người nghèo – Không để ai bị bỏ lại "
+        "phía sau»)."
+    ),
+    "movement.replaces": (
+        "Kỳ này đã có báo cáo (phiên bản {version}, do {name} gửi ngày {at}). Báo cáo mới sẽ "
+        "là phiên bản tiếp theo; bản cũ vẫn được lưu."
+    ),
+    "movement.support_now": (
+        "Theo các báo cáo tháng hiện có, tổng tiền vận động trong kỳ là {total}."
+    ),
+    "movement.hint.filed": "Bản đã gửi: {value}. Bấm «Giữ nguyên» nếu không đổi.",
+    "movement.hint.monthly_sum": (
+        "Tổng tiền vận động theo các báo cáo tháng của thôn: {value}. Bấm «Giữ nguyên» nếu đúng."
+    ),
+    "movement.hint.monthly_sum_villages": (
+        "Tổng tiền vận động theo các báo cáo tháng của các thôn: {value}. Bấm «Giữ nguyên» nếu "
+        "đúng."
+    ),
+    "movement.year_not_open": (
+        "Chưa đến kỳ báo cáo {report}: nhận từ ngày {opens}. Hiện chỉ nhận báo cáo cho năm: "
+        "{years}."
+    ),
+    "movement.year_not_accepted": (
+        "Không nhận báo cáo {report}. Hiện chỉ nhận báo cáo cho năm: {years}."
+    ),
+    "movement.pick_area": "Báo cáo cho thôn hoặc xã nào? Chọn bên dưới hoặc gõ tên.",
+    "movement.type_area": (
+        "Báo cáo cho thôn hoặc xã nào? Vui lòng gõ tên (có dấu hay không dấu đều được)."
+    ),
+    "movement.area_not_found": (
+        "Không tìm thấy thôn, xã «{query}» trong địa bàn của bạn. Vui lòng gõ lại tên."
+    ),
+    "movement.only_own_village": "Bạn chỉ được báo cáo cho thôn của mình: {village}.",
+    "movement.no_area": (
+        "Bạn chưa được giao thôn hoặc xã nào để báo cáo. Vui lòng liên hệ cán bộ xã."
+    ),
+    "movement.not_allowed": "Bạn không còn quyền báo cáo cho địa bàn này. Báo cáo chưa được lưu.",
+    "movement.saved": (
+        "✅ Đã lưu báo cáo {report} của {area} (phiên bản {version}). Cảm ơn bạn!"
+    ),
+    "movement.choose_option": (
+        "Vui lòng chọn một việc trong danh sách bên dưới (gõ số thứ tự cũng được)."
+    ),
+    "movement.kind.household": "Hộ gia đình",
+    "movement.kind.person": "Cá nhân",
+    "movement.option.back": "↩️ Quay lại",
+    "movement.option.nominations": "🏅 Đề nghị khen thưởng",
+    "movement.option.add_household": "➕ Hộ gia đình",
+    "movement.option.add_person": "➕ Cá nhân",
+    "movement.option.remove": "🗑 Bỏ một đề nghị",
+    "movement.option.as_typed": "✍️ Ghi theo tên đã gõ: {name}",
+    "movement.nominations_intro": (
+        "Đề nghị khen thưởng hộ gia đình, cá nhân tiêu biểu trong phong trào (tối đa {max}). "
+        "Chọn «➕ Hộ gia đình» hoặc «➕ Cá nhân» để thêm; xong thì chọn «Xong»."
+    ),
+    "movement.nominations_title": "🏅 Đề nghị khen thưởng ({n}):",
+    "movement.nominations_none": "🏅 Đề nghị khen thưởng: chưa có.",
+    "movement.nominations_full": "Đã đủ {max} đề nghị, không thêm được nữa.",
+    "movement.nomination_line": "{kind}: {name} — {reason}",
+    "movement.nomination_added": "✅ Đã thêm: {entry}",
+    "movement.nomination_removed": "🗑 Đã bỏ: {entry}",
+    "movement.ask_name.household": (
+        "Hộ được đề nghị khen thưởng: gõ mã hộ hoặc họ tên chủ hộ (có dấu hay không dấu đều "
+        "được)."
+    ),
+    "movement.ask_name.person": (
+        "Họ tên người được đề nghị khen thưởng? (có thể thêm chức vụ hoặc nơi ở, ví dụ: Lò Văn "
+        "Sáng, trưởng ban công tác mặt trận)"
+    ),
+    "movement.pick_household": (
+        "Có nhiều hộ khớp trong danh sách hộ. Chọn một hộ, hoặc gõ lại mã hộ, tên chủ hộ:"
+    ),
+    "movement.household_not_listed": (
+        "Không thấy hộ «{name}» trong danh sách hộ của thôn; đề nghị sẽ ghi theo tên bạn gõ."
+    ),
+    "movement.name_empty": "Bạn chưa gõ tên. Vui lòng gõ tên, hoặc chọn «Quay lại».",
+    "movement.name_too_long": "Tên dài quá {max} ký tự. Vui lòng gõ ngắn gọn hơn.",
+    "movement.ask_reason": (
+        "Lý do đề nghị khen thưởng {name}? (ví dụ: tự nguyện đăng ký và đã thoát nghèo; ủng hộ "
+        "nhiều cho Quỹ Vì người nghèo)"
+    ),
+    "movement.reason_empty": "Bạn chưa gõ lý do. Vui lòng gõ lý do đề nghị khen thưởng.",
+    "movement.reason_too_long": "Lý do dài quá {max} ký tự. Vui lòng viết ngắn gọn hơn.",
+    "movement.ask_remove": "Bỏ đề nghị nào? Chọn hoặc gõ số thứ tự.",
+    "movement.remove_expected": "Vui lòng gõ số thứ tự của đề nghị cần bỏ, từ 1 đến {n}.",
+    "movement.pick_expected": (
+        "Vui lòng gõ số thứ tự từ 1 đến {n}, hoặc gõ lại mã hộ, tên chủ hộ."
+    ),
+    # the form engine, any form: a field being fixed from the summary keeps its value in one tap
+    "form.fix_hint": "Đang ghi: {value}. Bấm «Giữ nguyên» nếu không đổi.",
+    "form.half_year.activities.label": "Hoạt động đã tổ chức",
+    "form.half_year.activities.prompt": (
+        "Trong 6 tháng đầu năm đã tổ chức những hoạt động gì cho phong trào «Vì người nghèo»? "
+        "(ví dụ: họp thôn vận động 5 hộ đăng ký thoát nghèo, tập huấn chăn nuôi bò)"
+    ),
+    "form.half_year.support_vnd.label": "Tiền vận động hỗ trợ",
+    "form.half_year.support_vnd.prompt": (
+        "Tổng tiền và hiện vật vận động hỗ trợ hộ nghèo trong 6 tháng đầu năm, quy ra đồng? "
+        "(ví dụ: 25tr, 1.500.000)"
+    ),
+    "form.half_year.models.label": "Mô hình hay, cách làm tốt",
+    "form.half_year.models.prompt": (
+        "Mô hình hay, cách làm tốt trong 6 tháng? Gõ nội dung hoặc bấm «Bỏ qua»."
+    ),
+    "form.half_year.difficulties.label": "Khó khăn, vướng mắc",
+    "form.half_year.difficulties.prompt": "Khó khăn, vướng mắc? Gõ nội dung hoặc bấm «Bỏ qua».",
+    "form.half_year.proposals.label": "Đề xuất, kiến nghị",
+    "form.half_year.proposals.prompt": (
+        "Đề xuất, kiến nghị với cấp trên? Gõ nội dung hoặc bấm «Bỏ qua»."
+    ),
+    "form.yearly.activities.label": "Hoạt động đã tổ chức",
+    "form.yearly.activities.prompt": (
+        "Trong năm đã tổ chức những hoạt động gì cho phong trào «Vì người nghèo»? (ví dụ: "
+        "hưởng ứng Tháng cao điểm, vận động 8 hộ đăng ký thoát nghèo, làm 2 nhà đại đoàn kết)"
+    ),
+    "form.yearly.support_vnd.label": "Tiền vận động hỗ trợ",
+    "form.yearly.support_vnd.prompt": (
+        "Tổng tiền và hiện vật vận động hỗ trợ hộ nghèo trong năm, quy ra đồng? (ví dụ: 60tr, "
+        "1.500.000)"
+    ),
+    "form.yearly.models.label": "Mô hình hay, cách làm tốt",
+    "form.yearly.models.prompt": "Mô hình hay, cách làm tốt trong năm? Gõ nội dung hoặc bấm «Bỏ qua».",
+    "form.yearly.difficulties.label": "Khó khăn, vướng mắc",
+    "form.yearly.difficulties.prompt": "Khó khăn, vướng mắc? Gõ nội dung hoặc bấm «Bỏ qua».",
+    "form.yearly.proposals.label": "Đề xuất, kiến nghị",
+    "form.yearly.proposals.prompt": (
+        "Đề xuất, kiến nghị với cấp trên? Gõ nội dung hoặc bấm «Bỏ qua»."
+    ),
+    # --- the reporting calendar, reminders, announcements (handlers/calendar.py, scheduler/) ---
+    "calendar.period.monthly": "tháng {period}",
+    "calendar.period.half_year": "6 tháng đầu năm {year}",
+    "calendar.period.yearly": "năm {year}",
+    "calendar.report.monthly_village": "Báo cáo {period}",
+    "calendar.report.half_year": "Báo cáo sơ kết {period}",
+    "calendar.report.yearly": "Báo cáo tổng kết {period}",
+    "calendar.due.before": "hạn {due}, còn {days} ngày",
+    "calendar.due.today": "hôm nay ({due}) là hạn cuối",
+    "calendar.due.late": "hạn {due}, đã quá hạn {days} ngày",
+    "calendar.and_more": "… và {n} nơi khác",
+    "calendar.option.start": "📝 Báo cáo ngay",
+    "calendar.remind.village": (
+        "⏰ Nhắc việc: {report} của {areas} chưa được gửi ({due}).\n"
+        "Bấm «Báo cáo ngay» hoặc gõ lệnh báo cáo để gửi. Cảm ơn bạn!"
+    ),
+    "calendar.remind.commune": (
+        "⏰ Nhắc việc: {report} của {areas} (cấp xã) chưa được gửi ({due}).\n"
+        "Bấm «Báo cáo ngay» để tổng hợp và gửi."
+    ),
+    "calendar.escalate.village": (
+        "📋 {report} (hạn {due}) — {area}: còn {late}/{total} thôn chưa gửi:\n{names}"
+    ),
+    "calendar.escalate.commune": (
+        "📋 {report} của các xã (hạn {due}) — {area}: còn {late}/{total} xã chưa gửi:\n{names}"
+    ),
+    "calendar.escalate.none": "✅ {report} (hạn {due}) — {area}: đủ {total}/{total}, không nơi nào chậm.",
+    "calendar.with_head": "{area} (trưởng thôn: {heads})",
+    "calendar.no_head": "{area} (chưa có trưởng thôn dùng bot)",
+    "calendar.digest": (
+        "📊 Tiến độ {report} (hạn {due}) — {area}: {filed}/{total} thôn đã gửi.\n{lines}"
+    ),
+    "calendar.digest.line": "• {area}: {filed}/{total} {mark}",
+    "calendar.notice.peak_month": (
+        "📣 Từ {start} đến {end} là Tháng cao điểm «Vì người nghèo». Mời thôn, xã tổ chức vận "
+        "động ủng hộ Quỹ Vì người nghèo và ghi số tiền vận động được vào báo cáo tháng."
+    ),
+    "calendar.notice.annual_review": (
+        "📣 Từ {start} đến {end} là đợt rà soát hộ nghèo, hộ cận nghèo hằng năm. Mời trưởng "
+        "thôn rà soát danh sách hộ và cập nhật qua lệnh /ho."
+    ),
+    # --- /lich (handlers/calendar.py) ---
+    "lich.title": "📅 Lịch báo cáo — {area}",
+    "lich.calendar": (
+        "• Báo cáo tháng: hạn ngày {due_day} tháng sau; nhắc vào các ngày {offsets} so với "
+        "hạn; khóa sổ ngày {lock_day}.\n"
+        "• Báo cáo sơ kết 6 tháng: thôn hạn {h1_due}, xã hạn {h1_commune}.\n"
+        "• Báo cáo tổng kết năm: thôn hạn {year_due}; xã (kèm hồ sơ đề nghị khen thưởng) hạn "
+        "{year_commune}.\n"
+        "• Tháng cao điểm «Vì người nghèo»: {peak_start} – {peak_end}.\n"
+        "• Rà soát hộ nghèo, hộ cận nghèo hằng năm: {review_start} – {review_end}."
+    ),
+    "lich.mine": "Báo cáo của bạn đang đến hạn:",
+    "lich.filed": "✅ {report} — {area}: đã gửi.",
+    "lich.pending": "⏳ {report} — {area}: chưa gửi ({due}).",
+    "lich.nothing_due": "Hiện không có báo cáo nào đến hạn. Bot sẽ nhắc khi gần đến hạn.",
+    "lich.progress": "📊 {report} (hạn {due}) — {area}: {filed}/{total} đã gửi.",
+    "lich.missing": "Chưa gửi:",
+    # --- /thongbao (handlers/announce.py) ---
+    "announce.officers_only": "Chỉ cán bộ xã, cán bộ tỉnh hoặc quản trị viên mới gửi được thông báo.",
+    "announce.area_not_found": "Không tìm thấy địa bàn «{query}» trong phạm vi của bạn. Vui lòng gõ lại tên xã hoặc thôn.",
+    "announce.pick_area": "Gửi thông báo tới địa bàn nào? Chọn bên dưới (gõ số) hoặc gõ tên.",
+    "announce.pick_expected": "Vui lòng chọn một địa bàn trong danh sách (gõ số thứ tự) hoặc gõ đúng tên.",
+    "announce.ask_text": "Nội dung thông báo gửi tới mọi người ở {area}? (tối đa {max} ký tự)",
+    "announce.text_empty": "Thông báo chưa có nội dung. Vui lòng gõ nội dung cần gửi.",
+    "announce.text_too_long": "Thông báo dài {n} ký tự, quá giới hạn {max}. Vui lòng rút gọn rồi gửi lại.",
+    "announce.preview": "Xem trước thông báo:\n\n{text}\n\nSẽ gửi tới {n} người ở {area}. Gửi ngay?",
+    "announce.quiet_hours": "Lưu ý: bây giờ là giờ nghỉ, thông báo sẽ được gửi từ {start} sáng mai.",
+    "announce.option.send": "📣 Gửi",
+    "announce.option.edit": "✏️ Sửa nội dung",
+    "announce.confirm_expected": "Vui lòng bấm «Gửi», «Sửa nội dung» hoặc «Hủy».",
+    "announce.not_allowed": "Bạn không còn quyền gửi thông báo tới địa bàn này. Thông báo chưa được gửi.",
+    "announce.planned": "✅ Đang gửi thông báo tới {n} người ở {area}. Bot sẽ báo lại khi gửi xong.",
+    "announce.planned_later": "✅ Đã xếp lịch: thông báo tới {n} người ở {area} sẽ được gửi lúc {at}. Bot sẽ báo lại khi gửi xong.",
+    "announce.nobody": "Ở {area} chưa có ai khác dùng bot để nhận thông báo. Thông báo chưa được gửi.",
+    "announce.message": "📣 Thông báo từ {name} ({area}):\n{text}",
+    # --- the outbox (scheduler/dispatcher.py) ---
+    "outbox.unreachable": (
+        "⚠️ Không gửi được tin nhắn tới {name} ({areas}): người này đã chặn bot hoặc không còn "
+        "dùng ứng dụng. Vui lòng liên hệ trực tiếp."
+    ),
+    "outbox.progress": "📣 Thông báo «{title}» tới {area}: đã gửi {sent}/{total} người, đang gửi tiếp…",
+    "outbox.done": "✅ Đã gửi xong thông báo «{title}» tới {area}: {sent}/{total} người nhận được.",
+    "outbox.done_missed": "⚠️ {n} người không nhận được (đã chặn bot hoặc lỗi gửi): {names}",
+    "console.outbox": "🔔 Bot tự gửi tới [{to}]:",
     # --- poverty standard (reports/poverty.py) ---
     "poverty.status.poor": "hộ nghèo",
     "poverty.status.near_poor": "hộ cận nghèo",

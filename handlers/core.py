@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime
 import aiosqlite
 
 from bot.config import Config
-from handlers import enrol, households, menu, report
+from handlers import announce, calendar, enrol, households, menu, movement, report
 from handlers.catalogue import t
 from handlers.messages import Inbound, Option, Outbound
 from handlers.router import Command, looks_like_invite, match
@@ -27,7 +27,7 @@ from storage.audit import Actor
 from storage.db import Database
 from storage.dialogs import DialogState, clear_dialog, load_dialog, save_dialog
 from storage.inbound import first_delivery
-from storage.people import Person, person_by_identity
+from storage.people import Person, person_by_identity, touch_identity
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,8 @@ class Answer:
 
 
 # Dialog name -> module with ``ask(ctx, state)`` and ``answer(ctx, state, answer)``.
-DIALOGS = {"report": report, "household": households, "review": households.REVIEW}
+DIALOGS = {"report": report, "household": households, "review": households.REVIEW,
+           "movement": movement, "announce": announce}
 
 
 class Core:
@@ -97,7 +98,7 @@ class Core:
                     log.info("ignored redelivered %s message %s",
                              inbound.channel, inbound.message_id)
                     return []
-                ctx = Context(conn, self.config, inbound, await self._person(conn, key), now,
+                ctx = Context(conn, self.config, inbound, await self._person(conn, key, now), now,
                               now.astimezone(self.config.timezone).date())
                 replies = await self._dispatch(ctx)
         except Exception:
@@ -107,14 +108,21 @@ class Core:
         self._people[key] = (time.monotonic() + PERSON_TTL, ctx.person)  # committed: remember
         return replies
 
-    async def _person(self, conn: aiosqlite.Connection, key: tuple[str, str]) -> Person | None:
-        """The enrolled person behind this identity (None for strangers), cached briefly."""
+    async def _person(self, conn: aiosqlite.Connection, key: tuple[str, str],
+                      now: datetime) -> Person | None:
+        """The enrolled person behind this identity (None for strangers), cached briefly.
+
+        Looking the person up also notes the identity as the one they use now (reminders go
+        to the messenger a person used last) and not blocked (whoever writes has unblocked).
+        """
         cached = self._people.get(key)
         if cached is not None and cached[0] > time.monotonic():
             return cached[1]
         if len(self._people) > 100_000:
             self._people.clear()
         person = await person_by_identity(conn, *key)
+        if person is not None:
+            await touch_identity(conn, *key, now)
         if person is not None and (not person.active or not person.roles):
             person = None
         return person
@@ -169,6 +177,14 @@ class Core:
             return await self._settle(ctx, state, listing + messages)
         if command.name == "review":
             state, messages = await households.review_start(ctx)
+            return await self._settle(ctx, state, messages)
+        if command.name in ("half_year", "yearly"):
+            state, messages = await movement.start(ctx, command.args, command.name)
+            return await self._settle(ctx, state, messages)
+        if command.name == "calendar":
+            return await calendar.show(ctx)
+        if command.name == "announce":
+            state, messages = await announce.start(ctx, command.args)
             return await self._settle(ctx, state, messages)
         return [menu.main_menu(ctx, t("core.unknown_command"))]
 

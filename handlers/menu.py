@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from handlers import movement
 from handlers.catalogue import t
 from handlers.messages import Option, Outbound
 from handlers.router import menu_option
+from storage import areas
 
 if TYPE_CHECKING:
     from handlers.core import Context
@@ -22,12 +24,23 @@ def role_label(ctx: Context, role: str, area) -> str:
     return t("role.line", role=t(ROLE_KEYS[role]), area=name)
 
 
+async def area_choices(conn, area_ids) -> tuple[Option, ...]:
+    """A numbered choice of areas (``area:<id>``), skipping any that no longer exist."""
+    options = []
+    for area_id in area_ids:
+        area = await areas.get_area(conn, area_id)
+        if area is not None:
+            options.append(Option(area.name, f"area:{area.id}"))
+    return tuple(options)
+
+
 def main_menu(ctx: Context, text: str) -> Outbound:
     """``text`` followed by the buttons of what this person can do."""
     options = [Option(t("menu.option.report"), menu_option("report")),
                Option(t("menu.option.household"), menu_option("household"))]
     if ctx.person.has_role("officer", "admin"):
         options.append(Option(t("menu.option.review"), menu_option("review")))
+    options.append(Option(t("menu.option.calendar"), menu_option("calendar")))
     options.append(Option(t("menu.option.help"), menu_option("help")))
     return Outbound(text, tuple(options), free_input=True)
 
@@ -38,9 +51,12 @@ def help_text(ctx: Context) -> Outbound:
     if person.has_role("village_head"):
         lines.append(t("help.village_head"))
     lines.append(t("help.households"))
+    lines.append(movement.help_line())
     if person.has_role("officer", "admin"):
         lines.append(t("help.officer"))
         lines.append(t("help.review"))
+        lines.append(t("help.announce"))
+    lines.append(t("help.calendar"))
     lines.append(t("help.common"))
     return Outbound("\n".join(lines))
 

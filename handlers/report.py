@@ -158,14 +158,10 @@ async def ask(ctx: Context, state: DialogState) -> list[Outbound]:
     """The current question again."""
     draft = state.draft
     if state.step == "pick_area":
-        options = []
-        for area_id in draft["choices"]:
-            area = await areas.get_area(ctx.conn, area_id)
-            if area is not None:
-                options.append(Option(area.name, f"area:{area.id}"))
+        options = await menu.area_choices(ctx.conn, draft["choices"])
         text = t("report.pick_area") if options else t("report.type_area")
         # A numbered list: "2" picks the second village; a typed name is searched for.
-        return [Outbound(text, tuple(options) + (Option(t("form.option.cancel"), "cancel"),),
+        return [Outbound(text, options + (Option(t("form.option.cancel"), "cancel"),),
                          free_input=False)]
     if state.step == "pick_period":
         current = Month.of(ctx.today)

@@ -22,6 +22,10 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "household": ("ho", "hogiadinh", "timho"),
     "registrations": ("dangky", "dangkythoatngheo"),
     "review": ("duyet", "xetduyet"),
+    "half_year": ("baocao6thang", "baocao6t", "bc6t", "soket", "soket6thang"),
+    "yearly": ("baocaonam", "bcn", "tongket", "tongketnam"),
+    "calendar": ("lich", "lichbaocao", "hanbaocao"),
+    "announce": ("thongbao", "guithongbao"),
 }
 _BY_WORD = {word: name for name, words in ALIASES.items() for word in words}
 _LONGEST = 4  # the longest alias typed with spaces: "dang ky thoat ngheo"
@@ -41,8 +45,12 @@ class Command:
 def match(text: str, option: str | None = None) -> Command | None:
     """The command ``text`` (or a menu ``option``) asks for, or None."""
     if option is not None:
-        if option.startswith(MENU_PREFIX) and option[len(MENU_PREFIX):] in ALIASES:
-            return Command(option[len(MENU_PREFIX):], "", True)
+        # "cmd:report" (a menu button) or "cmd:report 10/2026" (a reminder's button): the
+        # arguments are checked like typed ones, so forged data asks for nothing one could
+        # not type.
+        name, _, args = option[len(MENU_PREFIX):].partition(" ")
+        if option.startswith(MENU_PREFIX) and name in ALIASES:
+            return Command(name, args.strip(), True)
         return None
     stripped = text.strip()
     if not stripped:
@@ -65,5 +73,6 @@ def looks_like_invite(text: str) -> str | None:
     return folded.replace("-", "").replace(" ", "").upper() if _INVITE.match(folded) else None
 
 
-def menu_option(command: str) -> str:
-    return MENU_PREFIX + command
+def menu_option(command: str, args: str = "") -> str:
+    """Button data that runs ``command`` (with ``args``, as if typed after it)."""
+    return MENU_PREFIX + command + (f" {args}" if args else "")

@@ -272,11 +272,60 @@ M003_HOUSEHOLDS = [
     "CREATE INDEX registration_events_registration ON registration_events(registration_id)",
 ]
 
+# Everything the bot sends on its own (DESIGN "outbox"): a campaign per calendar event,
+# announcement or notice, unique by its key, and one outbox row per (campaign, recipient), so a
+# campaign planned twice or a dispatcher restarted in the middle of a broadcast sends each
+# message once. ``message`` is the rendered Outbound (JSON); ``subject`` says what a reminder
+# is about (form, period, areas) so it can be dropped when the report arrives before it goes.
+# ``identities.blocked_at``: the person blocked the bot on that messenger.
+M004_OUTBOX = [
+    """CREATE TABLE campaigns (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        form TEXT,
+        period TEXT,
+        area_id INTEGER REFERENCES areas(id),
+        requested_by INTEGER REFERENCES people(id),
+        title TEXT NOT NULL DEFAULT '',
+        total INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        starts_at TEXT NOT NULL,
+        progress_at TEXT,
+        progress_seq INTEGER NOT NULL DEFAULT 0,
+        done_at TEXT
+    )""",
+    "CREATE INDEX campaigns_open ON campaigns(done_at, requested_by)",
+    """CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        campaign_id INTEGER NOT NULL REFERENCES campaigns(id),
+        person_id INTEGER NOT NULL REFERENCES people(id),
+        message TEXT NOT NULL,
+        subject TEXT NOT NULL DEFAULT '',
+        priority INTEGER NOT NULL DEFAULT 5,
+        state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sending', 'sent',
+            'failed', 'skipped', 'unreachable')),
+        not_before TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        channel TEXT,
+        chat_id TEXT,
+        last_error TEXT,
+        sent_at TEXT,
+        updated_at TEXT NOT NULL,
+        UNIQUE (campaign_id, person_id)
+    )""",
+    # The queue: due rows in priority order (rows waiting for a retry are few).
+    "CREATE INDEX outbox_queue ON outbox(state, priority, id)",
+    "CREATE INDEX outbox_campaign ON outbox(campaign_id, state)",
+    "ALTER TABLE identities ADD COLUMN blocked_at TEXT",
+]
+
 # (number, name, statements). Append only; never edit a migration that has shipped.
 MIGRATIONS: list[tuple[int, str, list[str]]] = [
     (1, "m001_initial", M001_INITIAL),
     (2, "m002_lean_hot_tables", M002_LEAN_HOT_TABLES),
     (3, "m003_households", M003_HOUSEHOLDS),
+    (4, "m004_outbox", M004_OUTBOX),
 ]
 
 

@@ -149,6 +149,14 @@ async def person_by_identity(
     ))
 
 
+async def touch_identity(conn: aiosqlite.Connection, channel: str, external_id: str,
+                         at: datetime) -> None:
+    """The person wrote from this identity: it is the one they use now, and a person who
+    writes has not blocked the bot (any more)."""
+    await run(conn, "UPDATE identities SET last_seen_at = ?, blocked_at = NULL"
+              " WHERE channel = ? AND external_id = ?", (iso(at), channel, external_id))
+
+
 async def list_people(conn: aiosqlite.Connection, within: Area | None = None) -> list[dict]:
     """People with a role in ``within`` (or anywhere), with their roles and identities."""
     sql = (

@@ -12,15 +12,37 @@ from datetime import datetime
 
 import aiosqlite
 
+from storage.areas import Area
 from storage.audit import Actor, record
 from storage.clock import iso, parse_iso
 from storage.query import fetch_all, fetch_one, run
 
 MONTHLY_FORM = "monthly_village"
+# The movement reports ("Vì người nghèo"): a 6-month report for January–June of a year, and a
+# yearly report. Filed by villages and by communes.
+HALF_YEAR_FORM = "half_year"
+YEARLY_FORM = "yearly"
+MOVEMENT_FORMS = (HALF_YEAR_FORM, YEARLY_FORM)
 MONTHLY_COLUMNS = (
     "total", "poor", "near_poor", "exited", "newly_poor", "fallen_back", "em_poor", "loans",
     "support_vnd", "note",
 )
+
+
+def movement_period(form: str, year: int) -> str:
+    """The period key of a movement report: ``2026-H1`` (6-month) or ``2026`` (yearly)."""
+    if form == HALF_YEAR_FORM:
+        return f"{year:04d}-H1"
+    if form == YEARLY_FORM:
+        return f"{year:04d}"
+    raise ValueError(f"not a movement form: {form!r}")
+
+
+def movement_months(form: str, year: int) -> tuple[str, str]:
+    """The first and last monthly period (``YYYY-MM``) a movement report covers."""
+    last = 6 if form == HALF_YEAR_FORM else 12
+    movement_period(form, year)  # refuses an unknown form
+    return f"{year:04d}-01", f"{year:04d}-{last:02d}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,3 +152,26 @@ async def save_report(
         after={"version": version, **data},
     )
     return version
+
+
+async def monthly_support_total(
+    conn: aiosqlite.Connection, area: Area, first: str, last: str
+) -> int:
+    """Support mobilised (VND) in the current monthly reports of months ``first``..``last``
+    (``YYYY-MM``, inclusive) of ``area``: a village's own, or every village under a commune."""
+    row = await fetch_one(
+        conn,
+        "SELECT coalesce(sum(m.support_vnd), 0) FROM village_monthly m"
+        " JOIN areas a ON a.id = m.area_id"
+        " WHERE a.path LIKE ? AND m.period >= ? AND m.period <= ?",
+        (area.path + "%", first, last),
+    )
+    return int(row[0])
+
+
+async def movement_support_total(
+    conn: aiosqlite.Connection, area: Area, form: str, year: int
+) -> int:
+    """The pre-filled support of a movement report: the sum over the months it covers."""
+    first, last = movement_months(form, year)
+    return await monthly_support_total(conn, area, first, last)

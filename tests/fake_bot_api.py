@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -51,6 +52,7 @@ class Call:
     files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     result: Any = None
     error: int | None = None  # the HTTP status when the fake answered with an error
+    at: float = field(default_factory=time.monotonic)  # when the request arrived
 
     @property
     def chat_id(self) -> int | str | None:
@@ -116,6 +118,9 @@ class FakeBotApi:
         self._polled_after = 0  # deliveries followed by another getUpdates call
         self._closing = False
         self._runner: web.AppRunner | None = None
+        # Called with each call before it is answered; a Response it returns is the answer
+        # (a test uses it to crash the bot in the middle of a request, or to refuse one chat).
+        self.intercept: Callable[[Call], Any] | None = None
 
     # ---- lifecycle ------------------------------------------------------------------------
 
@@ -218,6 +223,16 @@ class FakeBotApi:
             self._again.append(self._delivered[update_id])
             self._changed.notify_all()
 
+    @staticmethod
+    def error(call: Call, status: int, description: str, retry_after: float | None = None
+              ) -> web.Response:
+        """Answer ``call`` with a Bot API error (for ``intercept``)."""
+        call.error = status
+        body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
+        if retry_after is not None:
+            body["parameters"] = {"retry_after": retry_after}
+        return web.json_response(body, status=status)
+
     def fail(self, method: str, status: int, description: str, *,
              retry_after: float | None = None, times: int = 1, skip: int = 0) -> None:
         """Answer ``times`` calls of ``method`` with a Bot API error, after ``skip`` good ones."""
@@ -283,6 +298,12 @@ class FakeBotApi:
                 self._changed.notify_all()
 
     async def _answer(self, call: Call) -> web.Response:
+        if self.intercept is not None:
+            response = self.intercept(call)
+            if asyncio.iscoroutine(response):
+                response = await response
+            if response is not None:
+                return response
         failures = self._failures.get(call.method)
         if failures and failures[0].skip > 0:
             failures[0].skip -= 1

@@ -105,7 +105,7 @@ COMMANDS = sorted(cli.subcommands(cli.build_parser()))
 def test_the_command_list_is_complete():
     assert set(COMMANDS) == {
         "run", "console", "migrate", "import-areas", "invite", "areas", "people", "invites",
-        "reports", "audit", "import-households", "households",
+        "reports", "audit", "import-households", "households", "calendar", "outbox",
     }
 
 
@@ -612,3 +612,37 @@ def test_urban_values():
     assert [importer.parse_urban(v) for v in ("", "x", "Có", "1", "0", "không", "nông thôn")] \
         == [None, True, True, True, False, False, False]
     assert "not understood" in importer.parse_urban("hmm")
+
+
+def test_calendar_lists_the_year_and_checks_overrides(run, tree):
+    result = run("calendar", "--year", "2027")
+    assert result.code == 0, result.err
+    assert "2027-11-20 08:00  reminder to those who have not filed  Báo cáo tổng kết năm 2027" \
+        " (village, due 20/11/2027)" in result.out
+    assert "2027-10-17 08:00  notice to everyone" in result.out
+    assert "84 events in 2027; 0 area overrides; quiet hours 21:00–07:00" in result.out
+    run.config.write_text(run.config.read_text(encoding="utf-8")
+                          + '[[calendar.overrides]]\narea = "Xã Không Có"\n', encoding="utf-8")
+    bad = run("calendar")
+    assert bad.code == 1 and "calendar.overrides[0].area" in bad.err
+
+
+def test_outbox_shows_campaigns_and_their_messages(run, tree):
+    from handlers.messages import Outbound
+    from storage.outbox import Planned, create_campaign
+
+    village = next(a for a in tree.values() if a.name == "Bản Nà Khan")
+    at = datetime(2026, 12, 2, 1, 0, tzinfo=UTC)
+
+    async def plan(conn):
+        pid = await people.create_person(conn, "Lò Văn Páo", actor=SETUP, at=at)
+        await people.grant_role(conn, pid, "village_head", village, actor=SETUP, at=at)
+        await create_campaign(conn, key="remind:test", kind="remind", title="Nhắc báo cáo",
+                              messages=[Planned(pid, Outbound("⏰"))], not_before=at, at=at)
+
+    run.write(plan)
+    listed = run("outbox")
+    assert listed.code == 0 and "remind  Nhắc báo cáo  1      0     1" in listed.out
+    one = run("outbox", "--campaign", "remind:test")
+    assert "Campaign #1 remind:test (remind)" in one.out and "Lò Văn Páo  pending" in one.out
+    assert run("outbox", "--campaign", "99").code == 1

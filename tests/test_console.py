@@ -320,14 +320,23 @@ def test_telegram_mode_needs_a_token(tmp_path):
 def test_auto_mode_with_a_token_polls_telegram_on_the_real_database(tmp_path, monkeypatch):
     calls = []
 
-    async def run_polling(config, core, stop=None):
+    class TelegramSender:
+        channel = "telegram"
+
+        def __init__(self, bot, config):
+            self.rate, self.per_chat_interval = 30.0, 1.0
+
+    async def run_polling(config, core, stop=None, on_started=None):
         async with core.db.read() as conn:
             async with conn.execute("SELECT count(*) FROM schema_migrations") as cur:
                 migrated = (await cur.fetchone())[0]
+        stop_reminders = await on_started(object())  # the calendar and the delivery start
+        await stop_reminders()
         calls.append((config.telegram.token, core.db.path, migrated, type(stop).__name__))
 
     fake = type(sys)("bot.channels.telegram")
     fake.run_polling = run_polling
+    fake.TelegramSender = TelegramSender
     monkeypatch.setitem(sys.modules, "bot.channels.telegram", fake)
     assert app.run(app_config(tmp_path, token="1:x")) == app.EXIT_OK
     assert calls == [("1:x", str(tmp_path / "real.sqlite3"), len(MIGRATIONS), "Event")]

@@ -188,6 +188,10 @@ async def test_stranger_enrols_and_files_the_monthly_report(bot, api, db, world,
 async def test_command_menu_is_published_in_vietnamese(bot, api):
     assert api.commands == [
         {"command": "baocao", "description": "Gửi báo cáo tháng"},
+        {"command": "baocao6thang", "description": "Gửi báo cáo sơ kết 6 tháng"},
+        {"command": "baocaonam", "description": "Gửi báo cáo tổng kết năm"},
+        {"command": "lich", "description": "Lịch báo cáo, việc đến hạn"},
+        {"command": "thongbao", "description": "Gửi thông báo tới địa bàn (cán bộ)"},
         {"command": "huy", "description": "Hủy việc đang làm"},
         {"command": "toi", "description": "Xem vai trò của tôi"},
         {"command": "help", "description": "Hướng dẫn"},

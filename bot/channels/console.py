@@ -302,6 +302,52 @@ class ConsoleSession:
         self.out.flush()
 
 
+class ConsoleSender:
+    """The dispatcher's way to send on the console (``scheduler.dispatcher.Sender``).
+
+    On the demo everybody reads the same screen: what the bot sends on its own (reminders,
+    announcements, the report to the officer who made one) is collected here and printed after
+    the reply, each with its recipient.
+    """
+
+    channel = CHANNEL
+    rate = 1000.0
+    per_chat_interval = 0.0
+
+    def __init__(self):
+        self.delivered: list[tuple[str, Outbound]] = []
+
+    async def send(self, chat_id: str, message: Outbound) -> None:
+        """Keep ``message`` for printing."""
+        self.delivered.append((chat_id, message))
+
+
+class ConsoleDelivery:
+    """On the demo database only: the calendar (interactive mode, real time) and the outbox,
+    delivered on the console after each message. A real database is left to the bot process
+    that runs the messenger channels."""
+
+    def __init__(self, core: Core, session: ConsoleSession, calendar: bool):
+        from scheduler.dispatcher import Dispatcher
+        from scheduler.planner import Planner
+
+        self.sender = ConsoleSender()
+        self.session = session
+        self.dispatcher = Dispatcher(core.db, core.config, {CHANNEL: self.sender}, core.clock)
+        self.planner = Planner(core.db, core.config, core.clock) if calendar else None
+
+    async def deliver(self) -> None:
+        """Plan what the calendar asks for now, deliver what is due, print it."""
+        if self.planner is not None:
+            await self.planner.tick()
+        await self.dispatcher.drain()
+        for chat_id, message in self.sender.delivered:
+            self.session.print(t("console.outbox", to=chat_id))
+            self.session.print(render(message, self.session.files))
+            self.session.print()
+        self.sender.delivered.clear()
+
+
 def default_out_dir(core: Core) -> Path:
     """Where attachments go: ``console-out`` beside the database file."""
     db_path = str(core.db.path)
@@ -367,6 +413,9 @@ async def run_console(
     if not scripted:
         session.print(t("console.help"))
     session.print()
+    delivery = ConsoleDelivery(core, session, calendar=not scripted) if meta else None
+    if delivery is not None:
+        await delivery.deliver()
 
     while True:
         if not scripted:
@@ -406,6 +455,8 @@ async def run_console(
             continue
         await session.send(text)
         session.print()
+        if delivery is not None:
+            await delivery.deliver()
 
 
 def _is_tty(stream: TextIO) -> bool:

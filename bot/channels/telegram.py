@@ -260,6 +260,25 @@ async def send(bot, chat_id: str | int, outbound: Outbound, *, wait_throttled: f
         ), wait_throttled)
 
 
+class TelegramSender:
+    """The dispatcher's way to send on Telegram (``scheduler.dispatcher.Sender``).
+
+    Throttling is not waited for here: the dispatcher pauses the whole channel for
+    ``retry_after`` and puts the message back in the queue.
+    """
+
+    channel = CHANNEL
+
+    def __init__(self, bot, config: Config):
+        self.bot = bot
+        self.rate = config.telegram.overall_max_rate
+        self.per_chat_interval = config.telegram.per_chat_interval
+
+    async def send(self, chat_id: str, message: Outbound) -> None:
+        """Deliver ``message`` or raise a channel-neutral delivery error."""
+        await send(self.bot, chat_id, message, wait_throttled=0)
+
+
 async def deliver_replies(bot, chat_id: str, replies: Sequence[Outbound]) -> None:
     """Send the core's replies in order; a chat that fails gets none of its later replies.
 
@@ -404,6 +423,10 @@ def bot_commands() -> list[tuple[str, str]]:
     """The command menu Telegram shows next to the text box."""
     return [
         ("baocao", t("telegram.command.baocao")),
+        ("baocao6thang", t("telegram.command.baocao6thang")),
+        ("baocaonam", t("telegram.command.baocaonam")),
+        ("lich", t("telegram.command.lich")),
+        ("thongbao", t("telegram.command.thongbao")),
         ("huy", t("telegram.command.huy")),
         ("toi", t("telegram.command.toi")),
         ("help", t("telegram.command.help")),
@@ -466,8 +489,17 @@ def build_application(config: Config, core: Core) -> Application:
     return application
 
 
-async def run_polling(config: Config, core: Core, stop: asyncio.Event | None = None) -> None:
-    """Poll Telegram for updates until ``stop`` is set or the process gets SIGINT/SIGTERM."""
+async def run_polling(
+    config: Config,
+    core: Core,
+    stop: asyncio.Event | None = None,
+    on_started: Callable[[Any], Awaitable[Callable[[], Awaitable[None]]]] | None = None,
+) -> None:
+    """Poll Telegram for updates until ``stop`` is set or the process gets SIGINT/SIGTERM.
+
+    ``on_started(bot)``, once the bot is up, starts what else runs with it (the reminders'
+    delivery) and returns the coroutine function that stops it, called before the bot stops.
+    """
     if stop is None:
         stop = asyncio.Event()
     application = build_application(config, core)
@@ -492,8 +524,13 @@ async def run_polling(config: Config, core: Core, stop: asyncio.Event | None = N
                     allowed_updates=list(ALLOWED_UPDATES),
                 )
                 log.info("Telegram: polling as @%s", application.bot.username)
-                await stop.wait()
-                log.info("Telegram: stopping")
+                stop_background = await on_started(application.bot) if on_started else None
+                try:
+                    await stop.wait()
+                    log.info("Telegram: stopping")
+                finally:
+                    if stop_background is not None:
+                        await stop_background()
             finally:
                 if application.updater.running:
                     await application.updater.stop()

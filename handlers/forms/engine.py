@@ -5,9 +5,11 @@ answer, and returns the new draft plus what to say. Saving is the caller's busin
 same engine serves the monthly report, household updates and every later form.
 
 Draft keys: ``values`` (answered fields; a skipped optional field is present with ``None``),
-``defaults`` (one-tap values per field), ``previous`` (last period's values, for checks),
-``idx`` (field being asked), ``mode`` (``fill``, ``warn``, ``summary``, ``pick_fix``),
-``pending`` (a value waiting for "are you sure?"), ``accepted`` (warnings already confirmed).
+``defaults`` (one-tap values per field), ``hints`` (per field, the message key, with
+``{value}``, saying where its default comes from; "last month" unless given), ``previous``
+(last period's values, for checks), ``idx`` (field being asked), ``mode`` (``fill``,
+``warn``, ``summary``, ``pick_fix``), ``pending`` (a value waiting for "are you sure?"),
+``accepted`` (warnings already confirmed).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ COUNT, MONEY, TEXT = "count", "money", "text"
 YESNO, CHOICE, MULTI, YEAR, DATE = "yesno", "choice", "multi", "year", "date"
 _YES = {"co", "c", "yes", "y", "dung", "phai", "co a", "u", "uh"}
 _NO = {"khong", "k", "ko", "kg", "khg", "no", "n", "sai", "chua", "khong co"}
+KEEP_LABEL_MAX = 32  # characters of a default shown on its "keep" button
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,11 @@ def format_value(f: Field, value: object) -> str:
     if f.kind == DATE:
         return date.fromisoformat(str(value)).strftime("%d/%m/%Y")
     return str(value)
+
+
+def _short(text: str, limit: int = KEEP_LABEL_MAX) -> str:
+    """``text`` cut to ``limit`` characters for a button label (a long text default)."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _choice_label(f: Field, value: object) -> str:
@@ -215,8 +223,10 @@ class FormEngine:
         listed = f.key in (draft.get("from_list") or {})
         if (f.default == "previous" or listed) and default not in (None, "") and f.kind != MULTI:
             shown = format_value(f, default)
-            lines.append(t("form.list_hint" if listed else "form.default_hint", value=shown))
-            options.append(Option(t("form.option.keep", value=shown), "keep",
+            hint = (draft.get("hints") or {}).get(f.key)
+            hint = hint or ("form.list_hint" if listed else "form.default_hint")
+            lines.append(t(hint, value=shown))
+            options.append(Option(t("form.option.keep", value=_short(shown)), "keep",
                                   (t("form.option.keep_alias"), "gn", "nhu cu")))
         elif f.default == "zero":
             options.append(Option(t("form.option.zero"), "zero"))
@@ -362,6 +372,7 @@ class FormEngine:
         key = self.spec.fields[number - 1].key
         if draft["values"].get(key) is not None:  # one tap keeps the value being fixed
             draft.setdefault("defaults", {})[key] = draft["values"][key]
+            draft.setdefault("hints", {})[key] = "form.fix_hint"
         if self.spec.fields[number - 1].kind == MULTI:
             draft["multi"] = list(draft["values"].get(key) or [])
         draft["accepted"] = [c for c in draft["accepted"]

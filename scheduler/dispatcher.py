@@ -1,0 +1,349 @@
+"""The dispatcher: delivers the outbox at each channel's rate, and survives crashes.
+
+Channel-neutral: each channel adapter gives a :class:`Sender` (``send(chat_id, outbound)``
+raising the delivery errors of :mod:`bot.channels.errors`) with its rate limits; the
+dispatcher knows no messenger.
+
+For every message: claim it (``sending``, committed), wait for the channel's next sending slot
+(``rate`` messages a second over all chats, ``per_chat_interval`` seconds between two messages
+to one chat), send, record the outcome:
+
+* sent → ``sent``;
+* the person blocked the bot → that messenger is marked blocked and the message tries the
+  person's next messenger; with none left it is ``unreachable`` and the commune officers are
+  told;
+* throttled → the whole channel pauses for ``retry_after`` and the message waits as long
+  (throttling never counts as a failed attempt);
+* a passing failure → retried with a doubling back-off, up to ``outbox.max_attempts``;
+* misconfigured (our fault) → ``failed`` at once, logged as an error.
+
+At most ``outbox.concurrency`` messages are claimed at once. A normal stop lets them finish;
+after a hard crash they are found ``sending`` at start-up and sent again (at-least-once for
+those few, exactly once for all others). A reminder whose report arrived in the meantime is
+dropped (``skipped``) instead of sent. Campaigns started by a person report their progress to
+that person while they run and when they are done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from bot.channels.errors import DeliveryError, Misconfigured, RecipientBlocked, Throttled
+from bot.config import Config
+from handlers.catalogue import t
+from handlers.messages import Outbound
+from storage import outbox
+from storage.areas import get_area
+from storage.db import Database
+from storage.outbox import Planned, QueuedMessage
+from storage.people import get_person
+from storage.progress import filed_areas, role_holders
+
+log = logging.getLogger(__name__)
+
+IDLE_POLL = 1.0  # seconds between looks at the queue when nothing is due
+MAINTAIN_EVERY = 1.0  # seconds between progress checks of running campaigns
+
+
+class Sender(Protocol):
+    """What a channel adapter offers the dispatcher."""
+
+    channel: str
+    rate: float  # messages per second over all chats
+    per_chat_interval: float  # seconds between two messages to one chat
+
+    async def send(self, chat_id: str, message: Outbound) -> None:
+        """Deliver or raise a :class:`bot.channels.errors.DeliveryError`."""
+
+
+class Pacer:
+    """Evenly spaced sending slots: ``rate`` a second overall, one per chat per interval."""
+
+    def __init__(self, rate: float, per_chat_interval: float,
+                 monotonic: Callable[[], float] = time.monotonic):
+        self.interval = 1.0 / rate
+        self.per_chat = per_chat_interval
+        self.monotonic = monotonic
+        self._next = 0.0
+        self._chat_next: dict[str, float] = {}
+
+    async def wait(self, chat_id: str) -> None:
+        """Wait for this chat's next slot and take it."""
+        now = self.monotonic()
+        slot = max(now, self._next, self._chat_next.get(chat_id, 0.0))
+        self._next = slot + self.interval
+        self._chat_next[chat_id] = slot + self.per_chat
+        if len(self._chat_next) > 50_000:  # forget chats whose slot has long passed
+            self._chat_next = {c: s for c, s in self._chat_next.items() if s > now}
+        if slot > now:
+            await asyncio.sleep(slot - now)
+
+    def pause(self, seconds: float) -> None:
+        """No slot before ``seconds`` from now (the messenger said "retry after")."""
+        self._next = max(self._next, self.monotonic() + seconds)
+
+
+class Dispatcher:
+    def __init__(self, db: Database, config: Config, senders: dict[str, Sender],
+                 clock: Callable[[], datetime] | None = None):
+        self.db = db
+        self.config = config
+        self.senders = senders
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.pacers = {name: Pacer(s.rate, s.per_chat_interval) for name, s in senders.items()}
+        self._maintained = 0.0
+        self.in_flight: set[asyncio.Task] = set()  # deliveries under way
+        self.sent = 0  # messages delivered by this dispatcher (for logs and benchmarks)
+
+    # ---- running ------------------------------------------------------------------------
+
+    async def recover(self) -> int:
+        """Put messages left in flight by a dead process back in the queue."""
+        async with self.db.write() as conn:
+            count = await outbox.recover_in_flight(conn, self.clock())
+        if count:
+            log.warning("outbox: %d messages were in flight when the bot stopped; "
+                        "sending them again", count)
+        return count
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Deliver until ``stop`` is set; then let the messages in flight finish."""
+        await self.recover()
+        tasks = self.in_flight
+        limit = self.config.outbox.concurrency
+        try:
+            while not stop.is_set():
+                await self._maintain_now_and_then()
+                claimed = await self._claim(limit - len(tasks)) if len(tasks) < limit else []
+                for message in claimed:
+                    task = asyncio.create_task(self._deliver(message))
+                    tasks.add(task)
+                    task.add_done_callback(tasks.discard)
+                if claimed:
+                    continue
+                waiters = [asyncio.ensure_future(stop.wait())]
+                await asyncio.wait(waiters + list(tasks), timeout=await self._idle_time(),
+                                   return_when=asyncio.FIRST_COMPLETED)
+                waiters[0].cancel()
+        finally:
+            if tasks:
+                await asyncio.gather(*tasks, return_exceptions=True)
+        await self.maintain()
+
+    async def drain(self) -> int:
+        """Deliver everything due now, then return how many messages were handled (tests,
+        the console, the command line)."""
+        handled = 0
+        limit = self.config.outbox.concurrency
+        async with self.db.read() as conn:
+            due = await outbox.next_due(conn)
+        if due is None or due > self.clock():
+            return 0
+        while True:
+            claimed = await self._claim(limit)
+            if not claimed:
+                # A finished broadcast's report to its sender is due at once: send it too.
+                if handled and await self.maintain():
+                    continue
+                return handled
+            await asyncio.gather(*(self._deliver(m) for m in claimed))
+            handled += len(claimed)
+
+    async def _claim(self, limit: int) -> list[QueuedMessage]:
+        if limit <= 0:
+            return []
+        async with self.db.write() as conn:
+            return await outbox.claim_due(conn, self.clock(), limit)
+
+    async def _idle_time(self) -> float:
+        async with self.db.read() as conn:
+            due = await outbox.next_due(conn)
+        if due is None:
+            return IDLE_POLL
+        return min(IDLE_POLL, max(0.01, (due - self.clock()).total_seconds()))
+
+    # ---- one message --------------------------------------------------------------------
+
+    async def _deliver(self, message: QueuedMessage) -> None:
+        try:
+            await self._try(message)
+        except Exception:  # a bug or a database error: keep the message, try later
+            log.exception("outbox: message %s failed unexpectedly", message.id)
+            try:
+                await self._retry(message, "internal error")
+            except Exception:
+                log.exception("outbox: could not reschedule message %s", message.id)
+
+    async def _try(self, message: QueuedMessage) -> None:
+        now = self.clock()
+        async with self.db.read() as conn:
+            if message.subject and await self._no_longer_needed(conn, message.subject):
+                skip = True
+            else:
+                skip = False
+                addresses = await outbox.reachable_identities(
+                    conn, message.person_id, self.config.outbox.prefer_channel)
+        if skip:
+            async with self.db.write() as conn:
+                await outbox.mark_final(conn, message.id, "skipped", at=now,
+                                        error="report filed before the reminder went out")
+            return
+        usable = [a for a in addresses if a.channel in self.senders]
+        if not usable:
+            await self._unreachable(message, "no messenger left to reach this person")
+            return
+        address = usable[0]
+        await self.pacers[address.channel].wait(address.chat_id)
+        try:
+            await self.senders[address.channel].send(address.chat_id, message.message)
+        except RecipientBlocked as exc:
+            log.info("outbox: person %s blocked the bot on %s", message.person_id,
+                     address.channel)
+            async with self.db.write() as conn:
+                await outbox.mark_blocked(conn, address.channel, address.external_id,
+                                          self.clock())
+                await outbox.retry_later(conn, message.id, not_before=self.clock(),
+                                         at=self.clock(), error=f"blocked: {exc.message}",
+                                         count_attempt=False)
+        except Throttled as exc:
+            self.pacers[address.channel].pause(exc.retry_after)
+            async with self.db.write() as conn:
+                await outbox.retry_later(
+                    conn, message.id, at=self.clock(), error=f"throttled: {exc.message}",
+                    not_before=self.clock() + timedelta(seconds=exc.retry_after),
+                    count_attempt=False)
+        except Misconfigured as exc:
+            log.error("outbox: message %s to %s cannot be sent: %s", message.id,
+                      address.channel, exc.message)
+            async with self.db.write() as conn:
+                await outbox.mark_final(conn, message.id, "failed", at=self.clock(),
+                                        error=f"misconfigured: {exc.message}",
+                                        channel=address.channel, chat_id=address.chat_id)
+        except DeliveryError as exc:
+            await self._retry(message, f"{type(exc).__name__}: {exc.message}")
+        else:
+            async with self.db.write() as conn:
+                await outbox.mark_sent(conn, message.id, channel=address.channel,
+                                       chat_id=address.chat_id, at=self.clock())
+            self.sent += 1
+
+    async def _no_longer_needed(self, conn, subject: dict) -> bool:
+        """A reminder whose every report has come in since it was planned."""
+        areas = subject.get("areas") or []
+        filed = await filed_areas(conn, subject["form"], subject["period"], areas)
+        return bool(areas) and len(filed) == len(set(areas))
+
+    async def _retry(self, message: QueuedMessage, error: str) -> None:
+        cfg = self.config.outbox
+        now = self.clock()
+        async with self.db.write() as conn:
+            if message.attempts >= cfg.max_attempts:
+                log.warning("outbox: giving up message %s after %d attempts: %s",
+                            message.id, message.attempts, error)
+                await outbox.mark_final(conn, message.id, "failed", at=now, error=error)
+                return
+            wait = min(cfg.retry_max_seconds,
+                       cfg.retry_base_seconds * 2 ** (message.attempts - 1))
+            when = self.config.calendar.next_sending_time(
+                (now + timedelta(seconds=wait)).astimezone(self.config.timezone))
+            await outbox.retry_later(conn, message.id, not_before=when, at=now, error=error)
+
+    async def _unreachable(self, message: QueuedMessage, error: str) -> None:
+        """No messenger reaches the person: record it and tell their commune officers."""
+        now = self.clock()
+        async with self.db.write() as conn:
+            await outbox.mark_final(conn, message.id, "unreachable", at=now, error=error)
+            person = await get_person(conn, message.person_id)
+            if person is None or message.kind in ("alert", "progress"):
+                return
+            officers = await _nearest_officers(conn, person)
+            if not officers:
+                return
+            areas = ", ".join(r.area.name for r in person.roles) or "?"
+            text = t("outbox.unreachable", name=person.full_name, areas=areas)
+            day = now.astimezone(self.config.timezone).date().isoformat()
+            await outbox.create_campaign(
+                conn, key=f"alert:unreachable:{person.id}:{day}", kind="alert",
+                messages=[Planned(o, Outbound(text)) for o in officers],
+                not_before=self.config.calendar.next_sending_time(
+                    now.astimezone(self.config.timezone)),
+                at=now, priority=1)
+
+    # ---- campaigns ----------------------------------------------------------------------
+
+    async def _maintain_now_and_then(self) -> None:
+        if time.monotonic() - self._maintained >= MAINTAIN_EVERY:
+            await self.maintain()
+
+    async def maintain(self) -> int:
+        """Close finished campaigns; report progress of running ones to who started them.
+        Returns how many reports were planned."""
+        self._maintained = time.monotonic()
+        now = self.clock()
+        cfg = self.config.outbox
+        reports = 0
+        async with self.db.write() as conn:
+            await outbox.close_finished(conn, now)
+            for campaign in await outbox.open_campaigns(conn):
+                if campaign.requested_by is None:
+                    continue
+                counts = await outbox.campaign_counts(conn, campaign.id)
+                open_now = counts["pending"] + counts["sending"]
+                done = open_now == 0
+                last = campaign.progress_at or campaign.starts_at
+                due = (campaign.total >= cfg.progress_min_recipients
+                       and (now - last).total_seconds() >= cfg.progress_every_seconds)
+                if not done and not due:
+                    continue
+                seq = await outbox.note_progress(conn, campaign.id, now, done)
+                text = await self._progress_text(conn, campaign, counts, done)
+                await outbox.create_campaign(
+                    conn, key=f"progress:{campaign.id}:{seq}", kind="progress",
+                    messages=[Planned(campaign.requested_by, Outbound(text))],
+                    not_before=self.config.calendar.next_sending_time(
+                        now.astimezone(self.config.timezone)),
+                    at=now, priority=0)
+                reports += 1
+        return reports
+
+    async def _progress_text(self, conn, campaign: outbox.Campaign, counts: dict,
+                             done: bool) -> str:
+        delivered = counts["sent"]
+        missed = counts["unreachable"] + counts["failed"]
+        area = await get_area(conn, campaign.area_id) if campaign.area_id else None
+        where = area.name if area else ""
+        if not done:
+            return t("outbox.progress", title=campaign.title, area=where, sent=delivered,
+                     total=campaign.total)
+        lines = [t("outbox.done", title=campaign.title, area=where, sent=delivered,
+                   total=campaign.total)]
+        if missed:
+            names = await outbox.unreachable_names(conn, campaign.id)
+            lines.append(t("outbox.done_missed", n=missed, names=", ".join(names)))
+        return "\n".join(lines)
+
+
+async def _nearest_officers(conn, person) -> list[int]:
+    """The officers of the nearest area above each of the person's areas (their commune)."""
+    found: list[int] = []
+    holders = await role_holders(conn, ("officer",))
+    for role in person.roles:
+        best: list[int] = []
+        depth = -1
+        for holder in holders:
+            if holder.person_id == person.id:
+                continue
+            area = await get_area(conn, holder.area_id)
+            if area is None or not area.contains(role.area) or area.id == role.area.id:
+                continue
+            if len(area.path) > depth:
+                best, depth = [holder.person_id], len(area.path)
+            elif len(area.path) == depth:
+                best.append(holder.person_id)
+        found += [p for p in best if p not in found]
+    return found
