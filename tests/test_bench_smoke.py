@@ -43,3 +43,17 @@ def test_bench_households_quick_run_checks_its_figures():
     assert set(result) == {"import_rows_per_s", "classify_per_s", "prefill_ms"}
     assert result["import_rows_per_s"] > 0 and result["prefill_ms"] > 0
     assert result["classify_per_s"] is None or result["classify_per_s"] > 0
+
+
+def test_bench_reminders_quick_run_survives_its_crash():
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.reminders", "--quick"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert any(line.startswith("dispatcher process killed after 30 messages") for line in lines)
+    result = json.loads(lines[-1])
+    assert set(result) == {"recipients", "rate_ratio", "duplicates", "missing", "seconds"}
+    assert result["recipients"] == 60 and result["missing"] == 0
+    assert result["rate_ratio"] > 0
