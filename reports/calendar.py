@@ -177,8 +177,7 @@ class Event:
                 f"@{self.calendar}")
 
 
-def _series(cal: Calendar, form: str, period: str, level: str, due: date,
-            schedule: Schedule) -> list[tuple[str, int, date]]:
+def _series(level: str, due: date, schedule: Schedule) -> list[tuple[str, int, date]]:
     """(kind, offset, day) of one report's events, in time order within each kind."""
     out = [(REMIND, offset, due + timedelta(days=offset)) for offset in sorted(schedule.reminders)]
     out.append((ESCALATE, schedule.escalate_after,
@@ -200,9 +199,10 @@ def calendar_events(config: CalendarConfig, cal: Calendar, index: int, year: int
     Cached: the scheduler asks every minute, and the answer never changes."""
     events: list[Event] = []
 
-    def add(series, form, period, level, due):
+    def add(form: str, period: str, level: str, due: date, schedule: Schedule) -> None:
+        """The events of one report; each expires when the next of its kind is due."""
         by_kind: dict[str, list[tuple[int, datetime]]] = {}
-        for kind, offset, day in series:
+        for kind, offset, day in _series(level, due, schedule):
             by_kind.setdefault(kind, []).append((offset, _dated(config, tz, day)))
         for kind, items in by_kind.items():
             for n, (offset, at) in enumerate(items):
@@ -212,14 +212,12 @@ def calendar_events(config: CalendarConfig, cal: Calendar, index: int, year: int
     for month in range(1, 13):
         period = Month(year, month)
         due = cal.monthly.due(period)
-        add(_series(cal, MONTHLY, period.key, VILLAGE, due, cal.monthly.schedule),
-            MONTHLY, period.key, VILLAGE, due)
+        add(MONTHLY, period.key, VILLAGE, due, cal.monthly.schedule)
     for form, report, period in ((HALF_YEAR, cal.half_year, f"{year}-H1"),
                                  (YEARLY, cal.yearly, f"{year}")):
         for level, due in ((VILLAGE, report.due.in_year(year)),
                            (COMMUNE, report.commune_due.in_year(year))):
-            add(_series(cal, form, period, level, due, report.schedule), form, period, level,
-                due)
+            add(form, period, level, due, report.schedule)
     for name, window in ((PEAK_MONTH, cal.peak_month), (ANNUAL_REVIEW, cal.annual_review)):
         start, end = window.start.in_year(year), window.end.in_year(year)
         at = _dated(config, tz, start)

@@ -149,9 +149,6 @@ class Tree:
     communes: list[Area]
     calendar_of: dict[int, int]
 
-    def villages_of(self, commune_id: int) -> list[Area]:
-        return [v for v in self.villages if v.parent_id == commune_id]
-
 
 class Planner:
     def __init__(self, db: Database, config: Config,
@@ -179,7 +176,6 @@ class Planner:
         commune_ids = sorted({v.parent_id for v in villages if v.parent_id in by_id},
                              key=lambda i: by_id[i].path)
         communes = [by_id[i] for i in commune_ids]
-
         calendar_of = {a.id: governing(a, self.override_paths) for a in (*villages, *communes)}
         return Tree(by_id, villages, communes, calendar_of)
 
