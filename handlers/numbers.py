@@ -147,3 +147,14 @@ def _value(folded: str, *, money: bool) -> int | None:
     if numerator % scale:  # "1,2345k" = 1234.5
         raise NumberError(fraction_key)
     return numerator // scale
+
+
+def format_decimal(x: float, places: int = 2) -> str:
+    """A decimal the Vietnamese way: ``11.2437`` -> ``"11,24"``, ``-1.5`` -> ``"-1,50"``."""
+    whole = f"{x:,.{places}f}"
+    return whole.replace(",", " ").replace(".", ",").replace(" ", ".")
+
+
+def format_percent(x: float | None, places: int = 2) -> str:
+    """A rate in percent: ``11.2437`` -> ``"11,24 %"``; ``None`` -> ``"—"``."""
+    return "—" if x is None else f"{format_decimal(x, places)} %"

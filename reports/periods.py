@@ -110,3 +110,107 @@ def parse_day(text: str, today: date) -> date | None:
     except ValueError:
         return None
     return day if day <= today else None
+
+
+# ---- periods of statistics: a month, a quarter, a half-year, a year -----------------------
+
+MONTH, QUARTER, HALF, YEAR = "month", "quarter", "half", "year"
+_SPAN = {QUARTER: 3, HALF: 6, YEAR: 12}
+
+
+@dataclass(frozen=True, order=True, slots=True)
+class Period:
+    """A stretch of months statistics are asked for: ``number`` is the month (1–12), the
+    quarter (1–4) or the half (1–2) of ``year``; 0 for a whole year."""
+
+    kind: str
+    year: int
+    number: int = 0
+
+    @classmethod
+    def of_month(cls, month: Month) -> Period:
+        return cls(MONTH, month.year, month.month)
+
+    @property
+    def first(self) -> Month:
+        if self.kind == MONTH:
+            return Month(self.year, self.number)
+        if self.kind == YEAR:
+            return Month(self.year, 1)
+        return Month(self.year, (self.number - 1) * _SPAN[self.kind] + 1)
+
+    @property
+    def last(self) -> Month:
+        if self.kind == MONTH:
+            return self.first
+        if self.kind == YEAR:
+            return Month(self.year, 12)
+        return Month(self.year, self.number * _SPAN[self.kind])
+
+    def months(self) -> list[Month]:
+        out, month = [], self.first
+        while month <= self.last:
+            out.append(month)
+            month = month.next()
+        return out
+
+    @property
+    def key(self) -> str:
+        """``2026-10``, ``2026-Q3``, ``2026-H1``, ``2026``."""
+        if self.kind == MONTH:
+            return self.first.key
+        if self.kind == YEAR:
+            return f"{self.year}"
+        return f"{self.year}-{'Q' if self.kind == QUARTER else 'H'}{self.number}"
+
+
+_QUARTER = re.compile(r"^(?:quy|q)\s*(\d{1,2})(?:\s*[/.\- ]\s*(\d{4}))?$")
+_QUARTER_KEY = re.compile(r"^(\d{4})\s*[/.\- ]\s*q\s*(\d{1,2})$")
+_HALF = re.compile(r"^(?:h|nua nam\s*|6 thang\s*)(\d)(?:\s*[/.\- ]\s*(\d{4}))?$")
+_HALF_WORDS = re.compile(r"^(?:6 thang|sau thang) (dau|cuoi) nam(?:\s+(\d{4}))?$")
+_YEAR = re.compile(r"^(?:nam\s*)?(\d{4})$")
+_LOOKS_LIKE = re.compile(r"\d|^(?:quy|q|thang|t|nam|h)\b")
+
+
+class PeriodError(ValueError):
+    """Text that tries to be a period and is not one (``quy 5``, ``2019-13``)."""
+
+
+def parse_period(text: str, today: date) -> Period | None:
+    """The period ``text`` names, None when it is not meant as one; PeriodError when it
+    looks like a period but names none.
+
+    Months as :func:`parse_month` takes them; quarters ``quy 3/2026``, ``q3 2026``,
+    ``2026-Q3``, ``quy 3`` (this year); half-years ``6 thang dau nam 2026``, ``h2/2026``;
+    years ``nam 2026``, ``2026``.
+    """
+    folded = fold(text)
+    if not folded:
+        return None
+    month = parse_month(folded, today)
+    if month is not None:
+        return Period.of_month(month)
+    for pattern, kind in ((_QUARTER, QUARTER), (_HALF, HALF)):
+        found = pattern.match(folded)
+        if found:
+            return _checked(kind, int(found[2]) if found[2] else today.year, int(found[1]))
+    found = _QUARTER_KEY.match(folded)
+    if found:
+        return _checked(QUARTER, int(found[1]), int(found[2]))
+    found = _HALF_WORDS.match(folded)
+    if found:
+        year = int(found[2]) if found[2] else today.year
+        return _checked(HALF, year, 1 if found[1] == "dau" else 2)
+    found = _YEAR.match(folded)
+    if found:
+        return _checked(YEAR, int(found[1]), 0)
+    if _LOOKS_LIKE.search(folded) and len(folded) <= 24:
+        raise PeriodError(text)
+    return None
+
+
+def _checked(kind: str, year: int, number: int) -> Period:
+    limit = {QUARTER: 4, HALF: 2, YEAR: 0}[kind]
+    if not 1990 <= year <= 2999 or (limit and not 1 <= number <= limit):
+        raise PeriodError(f"{kind} {number}/{year}")
+    return Period(kind, year, number)

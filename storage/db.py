@@ -85,6 +85,9 @@ class Database:
             await writer.execute("PRAGMA wal_autocheckpoint=0")
             await writer.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
             checkpointer = await _connect(path, synchronous, busy_timeout_ms)
+            # Never wait: a restarting checkpoint that waits for a long read (statistics)
+            # blocks every writer meanwhile; one that cannot run now simply runs next time.
+            await checkpointer.execute("PRAGMA busy_timeout=0")
         return cls(writer, reader, path, checkpointer)
 
     async def checkpoint(self, restart: bool = False) -> tuple[int, int, int]:

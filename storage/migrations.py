@@ -320,12 +320,64 @@ M004_OUTBOX = [
     "ALTER TABLE identities ADD COLUMN blocked_at TEXT",
 ]
 
+# Statistics sum every village's latest report month after month: stored by its primary key
+# (area_id, period), the latest report of a village is one seek that lands on the row itself
+# (a rowid table needed the unique index, then the row). PostgreSQL: drop WITHOUT ROWID.
+M005_VILLAGE_MONTHLY_BY_KEY = [
+    """CREATE TABLE village_monthly_new (
+        area_id INTEGER NOT NULL REFERENCES areas(id),
+        period TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        total INTEGER NOT NULL,
+        poor INTEGER NOT NULL,
+        near_poor INTEGER NOT NULL,
+        exited INTEGER NOT NULL,
+        newly_poor INTEGER NOT NULL,
+        fallen_back INTEGER NOT NULL,
+        em_poor INTEGER NOT NULL,
+        loans INTEGER NOT NULL,
+        support_vnd INTEGER NOT NULL,
+        note TEXT NOT NULL DEFAULT '',
+        submitted_at TEXT NOT NULL,
+        PRIMARY KEY (area_id, period)
+    ) WITHOUT ROWID""",
+    "INSERT INTO village_monthly_new SELECT area_id, period, version, total, poor, near_poor,"
+    " exited, newly_poor, fallen_back, em_poor, loans, support_vnd, note, submitted_at"
+    " FROM village_monthly",
+    "DROP TABLE village_monthly",
+    "ALTER TABLE village_monthly_new RENAME TO village_monthly",
+    "CREATE INDEX village_monthly_period ON village_monthly(period, area_id)",
+]
+
+# Each village's figures as they count for each month (storage/effective.py): the primary key
+# (month, path) makes an area's month one range, summed without a seek per village. Filled
+# for the reports already on record at start-up (StatsService.resolve).
+M006_VILLAGE_EFFECTIVE = [
+    """CREATE TABLE village_effective (
+        month TEXT NOT NULL,
+        path TEXT NOT NULL,
+        area_id INTEGER NOT NULL REFERENCES areas(id),
+        period TEXT NOT NULL,
+        total INTEGER NOT NULL,
+        poor INTEGER NOT NULL,
+        near_poor INTEGER NOT NULL,
+        em_poor INTEGER NOT NULL,
+        loans INTEGER NOT NULL,
+        support_vnd INTEGER NOT NULL,
+        filed_at TEXT,
+        PRIMARY KEY (month, path)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX village_effective_area ON village_effective(area_id, month)",
+]
+
 # (number, name, statements). Append only; never edit a migration that has shipped.
 MIGRATIONS: list[tuple[int, str, list[str]]] = [
     (1, "m001_initial", M001_INITIAL),
     (2, "m002_lean_hot_tables", M002_LEAN_HOT_TABLES),
     (3, "m003_households", M003_HOUSEHOLDS),
     (4, "m004_outbox", M004_OUTBOX),
+    (5, "m005_village_monthly_by_key", M005_VILLAGE_MONTHLY_BY_KEY),
+    (6, "m006_village_effective", M006_VILLAGE_EFFECTIVE),
 ]
 
 

@@ -12,6 +12,7 @@ from datetime import datetime
 
 import aiosqlite
 
+from storage import effective
 from storage.areas import Area
 from storage.audit import Actor, record
 from storage.clock import iso, parse_iso
@@ -145,6 +146,7 @@ async def save_report(
             f" {updates}, submitted_at = excluded.submitted_at",
             (area_id, period, version, *values, iso(at)),
         )
+        await effective.refresh(conn, area_id, period)
     await record(
         conn, actor=actor, action="submit", entity="report",
         entity_id=f"{area_id}/{form}/{period}", at=at,
@@ -175,3 +177,48 @@ async def movement_support_total(
     """The pre-filled support of a movement report: the sum over the months it covers."""
     first, last = movement_months(form, year)
     return await monthly_support_total(conn, area, first, last)
+
+
+async def import_monthly(conn: aiosqlite.Connection, rows: list[tuple[int, str, dict]], *,
+                         actor: Actor, via: str, at: datetime) -> int:
+    """Store months of history at once: (village id, period, figures) each becomes version 1
+    of its monthly report (periods already on record are left alone), with one audit row for
+    the whole import. For taking over the figures a province kept before the bot; returns how
+    many reports were added."""
+    stamp = iso(at)
+    added = []
+    for area_id, period, data in rows:
+        row = await fetch_one(
+            conn,
+            "INSERT INTO reports (area_id, form, period, version, created_at, updated_at)"
+            " VALUES (?, ?, ?, 1, ?, ?) ON CONFLICT (area_id, form, period) DO NOTHING"
+            " RETURNING id",
+            (area_id, MONTHLY_FORM, period, stamp, stamp))
+        if row is not None:
+            added.append((row[0], area_id, period, data))
+    await conn.executemany(
+        "INSERT INTO report_versions"
+        " (report_id, version, data, submitted_by, submitted_via, submitted_at)"
+        " VALUES (?, 1, ?, ?, ?, ?)",
+        [(rid, json.dumps(data, ensure_ascii=False, sort_keys=True), actor.person_id, via,
+          stamp) for rid, _, _, data in added])
+    cols = ", ".join(MONTHLY_COLUMNS)
+    await conn.executemany(
+        f"INSERT INTO village_monthly (area_id, period, version, {cols}, submitted_at)"
+        f" VALUES (?, ?, 1, {', '.join('?' * len(MONTHLY_COLUMNS))}, ?)",
+        [(area_id, period,
+          *[data.get(c, "" if c == "note" else 0) or ("" if c == "note" else 0)
+            for c in MONTHLY_COLUMNS], stamp)
+         for _, area_id, period, data in added])
+    spans: dict[int, list[str]] = {}
+    for _, area_id, period, _ in added:
+        span = spans.setdefault(area_id, [period, period])
+        span[0], span[1] = min(span[0], period), max(span[1], period)
+    for area_id, (first, last) in spans.items():
+        await effective.refresh(conn, area_id, first, last)
+    if added:
+        await record(conn, actor=actor, action="import", entity="report",
+                     entity_id=f"{MONTHLY_FORM}:{len(added)}", at=at,
+                     after={"reports": len(added), "periods": sorted({p for _, _, p, _ in
+                                                                      added})})
+    return len(added)
