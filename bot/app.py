@@ -57,9 +57,12 @@ async def open_services(
         busy_timeout_ms=config.db_busy_timeout_ms,
     )
     log.info("opened the database %s", db.path)
+    core = Core(db, config, clock)
     try:
-        yield Services(config, db, Core(db, config, clock))
+        await core.stats.resolve()  # an unknown area in [[targets.areas]] stops the start
+        yield Services(config, db, core)
     finally:
+        core.close()
         await db.close()
         log.info("closed the database %s", db.path)
 
@@ -212,7 +215,9 @@ async def _run_telegram(services: Services) -> int:
     from bot.channels.telegram import TelegramSender, run_polling
 
     async def start_clockwork(bot):
-        """Reminders and announcements: planned by the calendar, delivered on Telegram."""
+        """Reminders and announcements: planned by the calendar, delivered on Telegram; the
+        chart processes started."""
+        await services.core.stats.renderer.start()
         clockwork = Clockwork(services.db, services.config,
                               {TelegramSender.channel: TelegramSender(bot, services.config)},
                               services.core.clock)

@@ -11,6 +11,7 @@ from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from reports.awards import RULES, AreaTarget, AwardsConfig, TargetsConfig
 from reports.calendar import (
     HALF_YEAR,
     YEARLY,
@@ -62,6 +63,15 @@ class OutboxConfig:
 
 
 @dataclass(frozen=True)
+class StatsConfig:
+    """``[stats]``: statistics and charts for officers."""
+
+    baseline_year: int = 0  # 0: the first year of the poverty standard in force
+    chart_workers: int = 2
+    carry_months: int = 12
+
+
+@dataclass(frozen=True)
 class TelegramConfig:
     token: str = ""
     username: str = ""
@@ -97,6 +107,9 @@ class Config:
     poverty: PovertyConfig = field(default_factory=lambda: shipped_poverty())
     calendar: CalendarConfig = field(default_factory=CalendarConfig)
     outbox: OutboxConfig = field(default_factory=OutboxConfig)
+    stats: StatsConfig = field(default_factory=StatsConfig)
+    targets: TargetsConfig = field(default_factory=TargetsConfig)
+    awards: AwardsConfig = field(default_factory=AwardsConfig)
 
     def level_name(self, key: str) -> str:
         for level in self.levels:
@@ -222,7 +235,101 @@ def load_config(path: str | os.PathLike | None = None, env: dict | None = None) 
         ),
         calendar=_calendar(data.get("calendar", {}), monthly),
         outbox=_outbox(data.get("outbox", {})),
+        stats=_stats(data.get("stats", {})),
+        targets=_targets(data.get("targets", {})),
+        awards=_awards(data.get("awards", {}), levels),
     )
+
+
+# --- [stats], [targets], [awards] ----------------------------------------------------------
+
+
+def _stats(section: object) -> StatsConfig:
+    if not isinstance(section, dict):
+        raise ConfigError("setting stats must be a table ([stats])")
+    _known(section, "stats", ("baseline_year", "chart_workers", "carry_months"))
+    d = StatsConfig()
+    cfg = StatsConfig(
+        baseline_year=_get(section, "stats.baseline_year", int, d.baseline_year),
+        chart_workers=_get(section, "stats.chart_workers", int, d.chart_workers),
+        carry_months=_get(section, "stats.carry_months", int, d.carry_months),
+    )
+    if cfg.baseline_year and not 1990 <= cfg.baseline_year <= 2999:
+        raise ConfigError("setting stats.baseline_year must be a year like 2022, or 0 for the "
+                          "first year of the poverty standard in force")
+    if not 0 <= cfg.chart_workers <= 16:
+        raise ConfigError("setting stats.chart_workers must be from 0 (no process pool) to 16")
+    if not 0 <= cfg.carry_months <= 36:
+        raise ConfigError("setting stats.carry_months must be from 0 to 36")
+    return cfg
+
+
+def _points(section: dict, dotted: str, default: float | None) -> float | None:
+    value = section.get(dotted.rsplit(".", 1)[-1], default)
+    if value is None:
+        return None
+    value = _get(section, dotted, float, default)
+    if not 0 <= value <= 50:
+        raise ConfigError(f"setting {dotted} must be from 0 to 50 percentage points a year")
+    return value
+
+
+def _targets(section: object) -> TargetsConfig:
+    if not isinstance(section, dict):
+        raise ConfigError("setting targets must be a table ([targets])")
+    _known(section, "targets", ("points_per_year", "ethnic_minority_factor", "areas"))
+    d = TargetsConfig()
+    factor = _get(section, "targets.ethnic_minority_factor", float, d.ethnic_minority_factor)
+    if not 1 <= factor <= 5:
+        raise ConfigError("setting targets.ethnic_minority_factor must be from 1 to 5")
+    raw = section.get("areas", [])
+    if not isinstance(raw, list):
+        raise ConfigError("setting targets.areas must be a list of tables ([[targets.areas]])")
+    entries = []
+    for i, entry in enumerate(raw):
+        where = f"targets.areas[{i}]"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"setting {where} must be a table ([[targets.areas]])")
+        _known(entry, where, ("area", "points_per_year", "ethnic_minority"))
+        area = _get(entry, f"{where}.area", str, "").strip()
+        if not area:
+            raise ConfigError(f"setting {where}.area must name an area (its code or name)")
+        entries.append(AreaTarget(area, _points(entry, f"{where}.points_per_year", None),
+                                  _get(entry, f"{where}.ethnic_minority", bool, False), where))
+    return TargetsConfig(_points(section, "targets.points_per_year", d.points_per_year),
+                         factor, tuple(entries))
+
+
+def _awards(section: object, levels: tuple[Level, ...]) -> AwardsConfig:
+    if not isinstance(section, dict):
+        raise ConfigError("setting awards must be a table ([awards])")
+    _known(section, "awards", ("points_per_year", "consecutive_years", "halved_share",
+                               "rules"))
+    d = AwardsConfig()
+    rules = section.get("rules", d.rules)
+    if not isinstance(rules, dict):
+        raise ConfigError("setting awards.rules must map a level to its rules, like "
+                          '{ commune = ["halved"] }')
+    keys = {lv.key for lv in levels}
+    checked: dict[str, tuple[str, ...]] = {}
+    for level, names in rules.items():
+        if level not in keys:
+            raise ConfigError(f"setting awards.rules.{level}: {level!r} is not in areas.levels")
+        if not isinstance(names, list | tuple) or any(n not in RULES for n in names):
+            raise ConfigError(f"setting awards.rules.{level} must list rules among "
+                              f"{', '.join(RULES)}")
+        checked[level] = tuple(names)
+    cfg = AwardsConfig(
+        points_per_year=_points(section, "awards.points_per_year", d.points_per_year),
+        consecutive_years=_get(section, "awards.consecutive_years", int, d.consecutive_years),
+        halved_share=_get(section, "awards.halved_share", float, d.halved_share),
+        rules=checked,
+    )
+    if not 1 <= cfg.consecutive_years <= 10:
+        raise ConfigError("setting awards.consecutive_years must be from 1 to 10")
+    if not 0 < cfg.halved_share < 1:
+        raise ConfigError("setting awards.halved_share must be between 0 and 1 (0.5 is 50 %)")
+    return cfg
 
 
 # --- [outbox]: delivery of what the bot sends on its own -----------------------------------

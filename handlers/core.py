@@ -18,11 +18,12 @@ from datetime import UTC, date, datetime
 import aiosqlite
 
 from bot.config import Config
-from handlers import announce, calendar, enrol, households, menu, movement, report
+from handlers import announce, calendar, enrol, households, menu, movement, report, stats
 from handlers.catalogue import t
 from handlers.messages import Inbound, Option, Outbound
 from handlers.router import Command, looks_like_invite, match
 from handlers.text import plain
+from reports.stats import StatsService
 from storage.audit import Actor
 from storage.db import Database
 from storage.dialogs import DialogState, clear_dialog, load_dialog, save_dialog
@@ -46,6 +47,7 @@ class Context:
     person: Person | None
     now: datetime  # aware, UTC
     today: date  # in the configured time zone
+    stats: StatsService | None = None
 
     @property
     def actor(self) -> Actor:
@@ -63,7 +65,7 @@ class Answer:
 
 # Dialog name -> module with ``ask(ctx, state)`` and ``answer(ctx, state, answer)``.
 DIALOGS = {"report": report, "household": households, "review": households.REVIEW,
-           "movement": movement, "announce": announce}
+           "movement": movement, "announce": announce, "stats": stats}
 
 
 class Core:
@@ -75,6 +77,11 @@ class Core:
         self.clock = clock or (lambda: datetime.now(UTC))
         self._locks: dict[tuple[str, str], list] = {}
         self._people: dict[tuple[str, str], tuple[float, Person | None]] = {}
+        self.stats = StatsService(db, config, clock=self.clock)
+
+    def close(self) -> None:
+        """Stop the chart processes."""
+        self.stats.close()
 
     async def handle(self, inbound: Inbound) -> list[Outbound]:
         """Process one message and return the replies to send to its chat."""
@@ -99,14 +106,32 @@ class Core:
                              inbound.channel, inbound.message_id)
                     return []
                 ctx = Context(conn, self.config, inbound, await self._person(conn, key, now), now,
-                              now.astimezone(self.config.timezone).date())
+                              now.astimezone(self.config.timezone).date(), self.stats)
                 replies = await self._dispatch(ctx)
         except Exception:
             self._people.pop(key, None)
             log.exception("failed to handle %s message %s", inbound.channel, inbound.message_id)
             return [Outbound(t("core.internal_error"))]
         self._people[key] = (time.monotonic() + PERSON_TTL, ctx.person)  # committed: remember
+        if any(r.deferred for r in replies):
+            replies = await self._run_deferred(inbound, replies)
         return replies
+
+    async def _run_deferred(self, inbound: Inbound, replies: list[Outbound]) -> list[Outbound]:
+        """Run the work handlers left for after the commit (statistics: reads and charts
+        that must not hold the write lock); a failure is one sentence, not a lost reply."""
+        out: list[Outbound] = []
+        for reply in replies:
+            if reply.deferred is None:
+                out.append(reply)
+                continue
+            try:
+                out += await reply.deferred()
+            except Exception:
+                log.exception("deferred work for %s message %s failed", inbound.channel,
+                              inbound.message_id)
+                out.append(Outbound(t("core.deferred_error")))
+        return out
 
     async def _person(self, conn: aiosqlite.Connection, key: tuple[str, str],
                       now: datetime) -> Person | None:
@@ -140,6 +165,10 @@ class Core:
             key = "core.cancelled" if had else "core.nothing_to_cancel"
             return [menu.main_menu(ctx, t(key))]
         state = await load_dialog(ctx.conn, inbound.channel, inbound.sender_id)
+        if state is not None and command and command.slash and getattr(
+                DIALOGS[state.dialog], "PASSIVE", False):
+            await clear_dialog(ctx.conn, inbound.channel, inbound.sender_id)  # only a menu
+            state = None
         if state is not None:
             if command and command.slash:
                 if command.name == "help":
@@ -183,6 +212,9 @@ class Core:
             return await self._settle(ctx, state, messages)
         if command.name == "calendar":
             return await calendar.show(ctx)
+        if command.name == "stats":
+            state, messages = await stats.start(ctx, command.args)
+            return await self._settle(ctx, state, messages)
         if command.name == "announce":
             state, messages = await announce.start(ctx, command.args)
             return await self._settle(ctx, state, messages)

@@ -40,6 +40,7 @@ def main_menu(ctx: Context, text: str) -> Outbound:
                Option(t("menu.option.household"), menu_option("household"))]
     if ctx.person.has_role("officer", "admin"):
         options.append(Option(t("menu.option.review"), menu_option("review")))
+        options.append(Option(t("menu.option.stats"), menu_option("stats")))
     options.append(Option(t("menu.option.calendar"), menu_option("calendar")))
     options.append(Option(t("menu.option.help"), menu_option("help")))
     return Outbound(text, tuple(options), free_input=True)
@@ -56,6 +57,7 @@ def help_text(ctx: Context) -> Outbound:
         lines.append(t("help.officer"))
         lines.append(t("help.review"))
         lines.append(t("help.announce"))
+        lines.append(t("help.stats"))
     lines.append(t("help.calendar"))
     lines.append(t("help.common"))
     return Outbound("\n".join(lines))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -52,6 +53,9 @@ class Outbound:
     document: bytes | None = None
     filename: str | None = None
     chat_id: str | None = None  # set when the reply goes to another chat than the sender's
+    # Work the core runs after the message's transaction is committed (statistics, charts):
+    # it returns the replies that take this one's place. Channels never see it.
+    deferred: Callable[[], Awaitable[list[Outbound]]] | None = None
 
     def with_options(self, *options: Option, free_input: bool | None = None) -> Outbound:
         return Outbound(
@@ -62,4 +66,5 @@ class Outbound:
             document=self.document,
             filename=self.filename,
             chat_id=self.chat_id,
+            deferred=self.deferred,
         )

@@ -26,6 +26,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "yearly": ("baocaonam", "bcn", "tongket", "tongketnam"),
     "calendar": ("lich", "lichbaocao", "hanbaocao"),
     "announce": ("thongbao", "guithongbao"),
+    "stats": ("thongke", "tk", "bieudo", "solieu", "xephang", "khenthuong"),
 }
 _BY_WORD = {word: name for name, words in ALIASES.items() for word in words}
 _LONGEST = 4  # the longest alias typed with spaces: "dang ky thoat ngheo"

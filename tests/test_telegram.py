@@ -192,6 +192,7 @@ async def test_command_menu_is_published_in_vietnamese(bot, api):
         {"command": "baocaonam", "description": "Gửi báo cáo tổng kết năm"},
         {"command": "lich", "description": "Lịch báo cáo, việc đến hạn"},
         {"command": "thongbao", "description": "Gửi thông báo tới địa bàn (cán bộ)"},
+        {"command": "thongke", "description": "Thống kê, biểu đồ, Excel (cán bộ)"},
         {"command": "huy", "description": "Hủy việc đang làm"},
         {"command": "toi", "description": "Xem vai trò của tôi"},
         {"command": "help", "description": "Hướng dẫn"},

@@ -427,6 +427,7 @@ def bot_commands() -> list[tuple[str, str]]:
         ("baocaonam", t("telegram.command.baocaonam")),
         ("lich", t("telegram.command.lich")),
         ("thongbao", t("telegram.command.thongbao")),
+        ("thongke", t("telegram.command.thongke")),
         ("huy", t("telegram.command.huy")),
         ("toi", t("telegram.command.toi")),
         ("help", t("telegram.command.help")),

@@ -1,0 +1,283 @@
+"""``/thongke [địa bàn] [kỳ]``: officers' statistics in chat — a summary, charts, the
+ranking, award candidates and spreadsheets, for the officer's area and what lies under it.
+
+Steps: ``pick_area`` (several areas match, or the officer has several) → ``menu`` (the summary,
+then buttons: each chart, candidates for commendation, each spreadsheet; typing another area
+or period asks again about that). The menu is passive: any other command ends it.
+
+Nothing heavy happens inside the message's transaction: the summary, charts and spreadsheets
+are ``Outbound.deferred`` work that the core runs after the commit, on the read connection
+and the chart processes, so statistics never hold up anyone's report.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING
+
+from handlers import menu
+from handlers.catalogue import t
+from handlers.messages import Option, Outbound
+from handlers.numbers import format_count, format_decimal, format_money, format_percent
+from handlers.text import fold
+from reports.awards import POINTS, Candidate
+from reports.periods import Period, PeriodError, default_month, parse_period
+from reports.stats import CHART_KINDS, SHEET_KINDS, StatsService, Summary, period_label
+from storage import areas
+from storage.areas import Area
+from storage.dialogs import DialogState
+
+if TYPE_CHECKING:
+    from handlers.core import Answer, Context
+
+Result = tuple[DialogState | None, list[Outbound]]
+DIALOG = "stats"
+PASSIVE = True  # another command simply ends this dialog
+MAX_CHOICES = 20
+CHART_OPTION_KEYS = {
+    "trend": "stats.option.trend", "reduction": "stats.option.reduction",
+    "baseline": "stats.option.baseline", "completeness": "stats.option.completeness",
+    "funnel": "stats.option.funnel", "ranking": "stats.option.ranking",
+}
+SHEET_OPTION_KEYS = {
+    "monthly": "stats.option.sheet_monthly", "summary": "stats.option.sheet_summary",
+    "households": "stats.option.sheet_households",
+    "registrations": "stats.option.sheet_registrations",
+}
+
+
+def _officer_scopes(ctx: Context) -> list[Area]:
+    return [r.area for r in ctx.person.roles if r.role in ("officer", "admin")]
+
+
+def split_args(text: str, today) -> tuple[str, Period | None, bool]:
+    """(area text, period, a period was attempted and is wrong) from ``/thongke`` arguments:
+    the period is the longest trailing run of words that names one."""
+    words = text.split()
+    failed = False
+    for size in range(min(6, len(words)), 0, -1):
+        try:
+            period = parse_period(" ".join(words[-size:]), today)
+        except PeriodError:
+            failed = True
+            continue
+        if period is not None:
+            return " ".join(words[:-size]), period, False
+    return " ".join(words), None, failed
+
+
+async def start(ctx: Context, args: str) -> Result:
+    """Opens the statistics of an area (the officer's own by default)."""
+    scopes = _officer_scopes(ctx)
+    if not scopes:
+        return None, [Outbound(t("stats.officers_only"))]
+    query, period, bad_period = split_args(args, ctx.today)
+    choices = scopes
+    if query:
+        found = await _in_scope(ctx, query)
+        if not found and bad_period:  # "quy 5", "2019-13": say what a period looks like
+            return None, [Outbound(t("stats.period_expected"))]
+        if not found:
+            return None, [Outbound(t("stats.area_not_found", query=query[:60]))]
+        choices = found
+    elif bad_period:
+        return None, [Outbound(t("stats.period_expected"))]
+    period = period or Period.of_month(
+        default_month(ctx.today, ctx.config.monthly.previous_month_until_day))
+    if len(choices) == 1:
+        return _open(ctx, choices[0], period)
+    state = DialogState(DIALOG, "pick_area", {"choices": [a.id for a in choices[:MAX_CHOICES]],
+                                              "period": _key(period)})
+    return state, await ask(ctx, state)
+
+
+async def _in_scope(ctx: Context, query: str) -> list[Area]:
+    """Areas in the officer's scope whose name contains ``query``; an exact name wins."""
+    found = [a for a in await areas.find_areas(ctx.conn, query, limit=50)
+             if ctx.person.can_see(a)]
+    exact = [a for a in found if fold(a.name) == fold(query)
+             or fold(a.name).split(" ", 1)[-1] == fold(query)]
+    return exact if len(exact) == 1 else found
+
+
+def _key(period: Period) -> list:
+    return [period.kind, period.year, period.number]
+
+
+def _period(draft: dict) -> Period:
+    kind, year, number = draft["period"]
+    return Period(kind, year, number)
+
+
+def _open(ctx: Context, area: Area, period: Period) -> Result:
+    """The summary (computed after the commit) and the menu."""
+    state = DialogState(DIALOG, "menu", {"area_id": area.id, "area_name": area.name,
+                                         "period": _key(period)})
+    work = partial(summary_reply, ctx.stats, area, period)
+    return state, [Outbound("", deferred=work), _menu(state)]
+
+
+def _menu(state: DialogState) -> Outbound:
+    draft = state.draft
+    options = [Option(t(CHART_OPTION_KEYS[k]), f"chart:{k}") for k in CHART_KINDS]
+    options.append(Option(t("stats.option.awards"), "awards"))
+    options += [Option(t(SHEET_OPTION_KEYS[k]), f"sheet:{k}") for k in SHEET_KINDS]
+    options.append(Option(t("stats.option.done"), "done", ("xong",)))
+    return Outbound(t("stats.menu", area=draft["area_name"],
+                      period=period_label(_period(draft))), tuple(options), free_input=False)
+
+
+async def ask(ctx: Context, state: DialogState) -> list[Outbound]:
+    """The current question again."""
+    if state.step == "pick_area":
+        options = await menu.area_choices(ctx.conn, state.draft["choices"])
+        return [Outbound(t("stats.pick_area"),
+                         options + (Option(t("form.option.cancel"), "cancel"),),
+                         free_input=False)]
+    return [_menu(state)]
+
+
+async def answer(ctx: Context, state: DialogState, reply: Answer) -> Result:
+    """A chosen area, a chart, a spreadsheet, candidates, or another area or period."""
+    if reply.action in ("cancel", "done"):
+        return None, [menu.main_menu(ctx, t("stats.closed"))]
+    if not _officer_scopes(ctx):
+        return None, [Outbound(t("stats.officers_only"))]
+    if state.step == "pick_area":
+        area = None
+        if reply.action and reply.action.startswith("area:"):
+            area = await areas.get_area(ctx.conn, int(reply.action[5:]))
+        if area is None or not ctx.person.can_see(area):
+            found = await _in_scope(ctx, reply.text) if reply.text.strip() else []
+            if len(found) != 1:
+                return state, [Outbound(t("stats.pick_expected"))] + await ask(ctx, state)
+            area = found[0]
+        return _open(ctx, area, _period(state.draft))
+    area = await areas.get_area(ctx.conn, state.draft["area_id"])
+    if area is None or not ctx.person.can_see(area):
+        return None, [menu.main_menu(ctx, t("stats.not_allowed"))]
+    period = _period(state.draft)
+    action = reply.action or ""
+    if action.startswith("chart:") and action[6:] in CHART_KINDS:
+        work = partial(chart_reply, ctx.stats, action[6:], area, period)
+    elif action == "awards":
+        work = partial(awards_reply, ctx.stats, area, period)
+    elif action.startswith("sheet:") and action[6:] in SHEET_KINDS:
+        work = partial(sheet_reply, ctx.stats, action[6:], area, period)
+    else:  # typed: another area and/or period
+        return await _retarget(ctx, state, area, reply.text)
+    return state, [Outbound("", deferred=work), _menu(state)]
+
+
+async def _retarget(ctx: Context, state: DialogState, area: Area, text: str) -> Result:
+    query, period, bad_period = split_args(text, ctx.today)
+    if bad_period and not query:
+        return state, [Outbound(t("stats.period_expected")), _menu(state)]
+    if query:
+        found = await _in_scope(ctx, query)
+        if len(found) != 1:
+            key = "stats.area_not_found" if not found else "stats.pick_expected"
+            return state, [Outbound(t(key, query=query[:60])), _menu(state)]
+        area = found[0]
+    elif period is None:
+        return state, [Outbound(t("stats.menu_expected")), _menu(state)]
+    return _open(ctx, area, period or _period(state.draft))
+
+
+# ---- the deferred work: after the commit, on the read connection -----------------------
+
+
+def _points(x: float | None) -> str:
+    return "—" if x is None else format_decimal(x)
+
+
+def summary_text(s: Summary, now_label: str) -> str:
+    """The summary in a few lines."""
+    lines = [t("stats.summary.title", area=s.area.name, period=period_label(s.period),
+               as_of=s.as_of.label, at=now_label)]
+    lines.append(t("stats.summary.households", total=format_count(s.now.total),
+                   villages=s.villages, reported=s.reported_this_month, month=s.as_of.label))
+    lines.append(t("stats.summary.poor", n=format_count(s.now.poor),
+                   rate=format_percent(s.now.poor_rate)))
+    lines.append(t("stats.summary.near_poor", n=format_count(s.now.near_poor),
+                   rate=format_percent(s.now.near_poor_rate)))
+    reduction = s.reduction_this_year
+    if reduction is None:
+        lines.append(t("stats.summary.no_start"))
+    else:
+        done = (f"{round(100 * reduction / s.target)} %" if s.target > 0 else "—")
+        lines.append(t("stats.summary.this_year", points=_points(reduction),
+                       start=format_percent(s.start.poor_rate), target=_points(s.target),
+                       done=done))
+    if s.baseline is not None and s.baseline.poor_rate is not None:
+        change = s.baseline_change
+        lines.append(t("stats.summary.baseline", label=s.baseline_label,
+                       rate=format_percent(s.baseline.poor_rate),
+                       points=_points(s.baseline.poor_rate - s.now.poor_rate),
+                       both=format_count(s.now.poor_and_near),
+                       base=format_count(s.baseline.poor_and_near),
+                       change=_points(change) + " %" if change is not None else "—"))
+    else:
+        lines.append(t("stats.summary.no_baseline", label=s.baseline_label))
+    r = s.reports
+    lines.append(t("stats.summary.reports", month=s.as_of.label, filed=r.filed,
+                   total=r.filed + r.missing, on_time=r.on_time, late=r.late))
+    lines.append(t("stats.summary.registrations", year=s.as_of.year, registered=s.registered,
+                   recognised=s.recognised))
+    lines.append(t("stats.summary.support", amount=format_money(s.support_vnd)))
+    return "\n".join(lines)
+
+
+async def summary_reply(stats: StatsService, area: Area, period: Period) -> list[Outbound]:
+    summary = await stats.summary(area, period)
+    if summary is None:
+        return [Outbound(t("stats.no_data", area=area.name, period=period_label(period)))]
+    at = stats.clock().astimezone(stats.config.timezone)
+    return [Outbound(summary_text(summary, f"{at:%d/%m/%Y %H:%M}"))]
+
+
+async def chart_reply(stats: StatsService, kind: str, area: Area, period: Period
+                      ) -> list[Outbound]:
+    found = await stats.chart(kind, area, period)
+    if found is None:
+        return [Outbound(t("stats.no_chart_data", area=area.name,
+                           period=period_label(period)))]
+    png, reading = found
+    return [Outbound(reading, image=png)]
+
+
+def _candidate_line(c: Candidate) -> str:
+    if c.rule == POINTS:
+        years = ", ".join(f"{y}: {_points(p)}" for y, p in c.years)
+        return t("stats.award.points", name=c.name, years=years,
+                 threshold=_points(c.threshold))
+    return t("stats.award.halved", name=c.name, base=format_count(c.baseline),
+             now=format_count(c.now), fall=format_decimal(c.fall_percent, 1))
+
+
+async def awards_reply(stats: StatsService, area: Area, period: Period) -> list[Outbound]:
+    found = await stats.candidates(area, period)
+    if found is None:
+        return [Outbound(t("stats.no_data", area=area.name, period=period_label(period)))]
+    as_of, candidates = found
+    cfg = stats.config.awards
+    rules = t("stats.award.rules", points=_points(cfg.points_per_year),
+              years=cfg.consecutive_years, share=round(100 * cfg.halved_share))
+    if not candidates:
+        return [Outbound(t("stats.award.none", area=area.name, month=as_of.label) + "\n"
+                         + rules)]
+    lines = [t("stats.award.title", area=area.name, month=as_of.label, n=len(candidates))]
+    lines += [_candidate_line(c) for c in candidates]
+    lines.append(rules)
+    return [Outbound("\n".join(lines))]
+
+
+async def sheet_reply(stats: StatsService, kind: str, area: Area, period: Period
+                      ) -> list[Outbound]:
+    found = await stats.sheet(kind, area, period)
+    if found is None:
+        return [Outbound(t("stats.no_sheet_data", area=area.name,
+                           period=period_label(period)))]
+    data, name = found
+    return [Outbound(t("stats.sheet_caption", name=t(SHEET_OPTION_KEYS[kind]),
+                       area=area.name), document=data, filename=name)]

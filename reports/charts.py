@@ -1,0 +1,908 @@
+"""The officers' charts: PNG images sized for a phone, with a one-line reading of each.
+
+Six kinds, one per data class of :mod:`reports.figures`:
+
+=============  ====================  =========================================================
+kind           data                  what it shows
+=============  ====================  =========================================================
+trend          TrendData             poverty rate by month, with the dashed target path
+reduction      ReductionData         points fallen this year by child area, against each target
+baseline       BaselineData          poor + near-poor households against the baseline and −50 %
+completeness   CompletenessData      reports on time / late / missing by child area
+funnel         FunnelData            voluntary exit registrations: registered → review → exited
+ranking        RankingData           the emulation leaderboard of child areas, best first
+=============  ====================  =========================================================
+
+For each kind ``build_<kind>(data)`` draws a :class:`matplotlib.figure.Figure` (never pyplot:
+no global state, safe in a server) and ``reading_<kind>(data)`` says in one Vietnamese sentence
+what the chart shows, computed from the same data. :func:`has_data` tells whether there is
+anything to draw at all (the caller then answers "no data" rather than send an empty chart);
+the builders raise ``ValueError`` when there is not. :func:`render_png` turns data into PNG
+bytes and is picklable, so :class:`ChartRenderer` runs it in a process pool, off the event
+loop, and keeps the bytes in an LRU cache keyed by the (frozen, hashable) data: a chart is
+rendered again only when the data it shows changes.
+
+Every text on a chart comes from :mod:`handlers.catalogue`. Everything but
+:class:`ChartRenderer` is pure: bytes from data, no I/O.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import math
+import multiprocessing
+import os
+import threading
+import time
+import unicodedata
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from datetime import date
+from functools import partial
+from typing import Any
+
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+from PIL import Image
+
+from handlers.catalogue import t
+from handlers.numbers import format_count
+from reports.figures import (
+    BaselineData,
+    ChildCompleteness,
+    ChildReduction,
+    CompletenessData,
+    FunnelData,
+    RankingData,
+    RankingRow,
+    ReductionData,
+    TrendData,
+)
+
+logger = logging.getLogger(__name__)
+
+TREND, REDUCTION, BASELINE = "trend", "reduction", "baseline"
+COMPLETENESS, FUNNEL, RANKING = "completeness", "funnel", "ranking"
+KINDS = (TREND, REDUCTION, BASELINE, COMPLETENESS, FUNNEL, RANKING)
+
+# A portrait image a phone shows full-width without scaling up: 1080 × 1350 px (4:5).
+WIDTH_IN, HEIGHT_IN, DPI = 7.2, 9.0, 150
+SIZE_PX = (1080, 1350)
+
+# Chart processes run at this niceness: drawing takes whatever CPU the bot leaves, so a burst
+# of charts on a small machine never slows a village head's dialog (19 is the lowest).
+WORKER_NICENESS = 15
+MAX_ROWS = 25  # child areas drawn on one bar chart; the rest become "… và N nơi khác"
+MAX_MONTH_TICKS = 13  # a year and the same month of the year before, each labelled
+PX_PER_PT = DPI / 72
+EPSILON = 1e-9
+
+# Colours: colour-blind safe (Okabe–Ito), and each meaning keeps its colour on every chart.
+BLUE, SKY, GREEN, ORANGE = "#0072B2", "#56B4E9", "#009E73", "#E69F00"
+VERMILION, GREY, DARK = "#D55E00", "#9E9E9E", "#333333"
+
+
+# ---- numbers and labels -------------------------------------------------------------------
+
+
+def _nfc(text: str) -> str:
+    """Text in composed form: matplotlib draws no combining marks over letters, so a name
+    typed on a keyboard that sends decomposed Vietnamese (e + ◌̂ + ◌́) must be composed (ế)."""
+    return unicodedata.normalize("NFC", text)
+
+
+def _short(name: str, limit: int) -> str:
+    """A name cut to ``limit`` characters with "…" at the end."""
+    name = _nfc(name).strip()
+    return name if len(name) <= limit else name[: limit - 1].rstrip() + "…"
+
+
+def _fits(width: float, font: float, bold: bool = False) -> int:
+    """How many characters of a name fit in ``width`` (a fraction of the image's width) at
+    ``font`` points: DejaVu Sans averages about 0.66 em a character on Vietnamese names
+    (0.72 em bold). Measuring each text would need a draw; this keeps a build cheap."""
+    em = font * PX_PER_PT * (0.72 if bold else 0.66)
+    return max(8, int(width * SIZE_PX[0] / em))
+
+
+def _decimal(x: float, digits: int = 2) -> str:
+    """``12.4`` -> ``"12,40"``: the Vietnamese decimal comma, a real minus sign."""
+    text = f"{x:.{digits}f}"
+    if float(text) == 0:
+        text = f"{0:.{digits}f}"
+    return text.replace(".", ",").replace("-", "−")
+
+
+def _percent(x: float, digits: int = 2) -> str:
+    return f"{_decimal(x, digits)} %"
+
+
+def _points(x: float) -> str:
+    return _decimal(abs(x))
+
+
+def _change(reduction: float) -> str:
+    """How a rate moved, in words: "giảm 1,55 điểm", "tăng 0,20 điểm", "không đổi"."""
+    if round(reduction, 2) > 0:
+        return t("charts.change.down", points=_points(reduction))
+    if round(reduction, 2) < 0:
+        return t("charts.change.up", points=_points(reduction))
+    return t("charts.change.flat")
+
+
+def _tick(x: float, _pos: int | None = None) -> str:
+    """An axis tick: at most two decimals, trailing zeros dropped, decimal comma."""
+    text = _decimal(x, 2).rstrip("0").rstrip(",")
+    return "0" if text in ("", "−0") else text
+
+
+def _count_tick(x: float, _pos: int | None = None) -> str:
+    return format_count(round(x)).replace("-", "−")
+
+
+def _month(key: str) -> str:
+    """``"2026-10"`` -> ``"T10/26"``."""
+    year, month = key.split("-")
+    return t("charts.month", month=int(month), year=year[-2:])
+
+
+def _month_ticks(keys: Sequence[str]) -> tuple[list[int], list[str]]:
+    """Tick positions and labels for a month axis: "T10", with the year under the first
+    month and under each January; at most 13 labels."""
+    step = max(1, math.ceil(len(keys) / MAX_MONTH_TICKS))
+    positions = list(range(0, len(keys), step))
+    labels = []
+    for n, i in enumerate(positions):
+        year, month = (int(part) for part in keys[i].split("-"))
+        label = t("charts.month_axis", month=month)
+        if n == 0 or month <= step:  # the first tick of each year
+            label += f"\n{year}"
+        labels.append(label)
+    return positions, labels
+
+
+def _as_of(day: date) -> str:
+    return day.strftime("%d/%m/%Y")
+
+
+def _met(child: ChildReduction) -> bool:
+    return child.reduction is not None and child.reduction >= child.target - EPSILON
+
+
+def _nan(value: float | int | None) -> float:
+    return math.nan if value is None else float(value)
+
+
+# ---- layout -------------------------------------------------------------------------------
+
+
+def _figure(title: str, area: str, as_of: date, *, left: float = 0.13,
+            right: float = 0.95, bottom: float = 0.09, top: float = 0.84) -> tuple[Figure, Axes]:
+    """A phone-sized figure on the Agg canvas with the title, the area and the as-of date.
+
+    Fixed margins instead of constrained layout or ``bbox_inches="tight"``: the image stays
+    exactly 1080 × 1350 px, and no layout pass (which measures every text) slows the draw.
+    """
+    fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI, facecolor="white")
+    FigureCanvasAgg(fig)
+    subtitle = t("charts.as_of", area=_short(area, 44), date=_as_of(as_of))
+    fig.suptitle(f"{_nfc(title)}\n{subtitle}", x=0.5, y=0.975, fontsize=14.5,
+                 fontweight="bold", linespacing=1.5, va="top")
+    ax = fig.add_axes((left, bottom, right - left, top - bottom))
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.tick_params(labelsize=10.5)
+    return fig, ax
+
+
+def _legend(ax: Axes, handles: Sequence[Any] | None = None, ncols: int = 2) -> None:
+    """The legend between the title and the plot, where it never hides data."""
+    kwargs: dict[str, Any] = {"handles": handles} if handles is not None else {}
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.01), ncols=ncols, frameon=False,
+              fontsize=10.5, handlelength=2.2, columnspacing=1.4, **kwargs)
+
+
+def _row_font(rows: int) -> float:
+    return 11.5 if rows <= 10 else 10.5 if rows <= 18 else 9.5
+
+
+def _rows_note(fig: Figure, hidden: int, note: str | None = None) -> None:
+    """Under the plot: how many rows did not fit (``note``: what they all have in common)."""
+    if hidden > 0:
+        fig.text(0.5, 0.012, note or t("charts.and_more", n=hidden), ha="center",
+                 va="bottom", fontsize=10, color=DARK, style="italic")
+
+
+def _bar_rows(ax: Axes, names: Sequence[str], font: float, left: float,
+              bold: Sequence[bool] = ()) -> None:
+    """Category rows top to bottom, in the order given, each named left of the axes.
+
+    The names are plain texts (gid ``"row"``) rather than tick labels: a tick is five artists,
+    and on a chart of many rows making them took about a third of the render time.
+    """
+    ax.set_yticks([])
+    ax.set_ylim(len(names) - 0.4, -0.6)
+    for row, name in enumerate(names):
+        heavy = row < len(bold) and bold[row]
+        ax.text(-0.012, row, _short(name, _fits(left - 0.02, font, heavy)),
+                transform=ax.get_yaxis_transform(), ha="right", va="center", fontsize=font,
+                fontweight="bold" if heavy else "normal", color="black", gid="row",
+                clip_on=False)
+
+
+def _span(values: Sequence[float], pad_right: float = 0.32) -> tuple[float, float]:
+    """x limits for horizontal bars, with room for the value written after each bar."""
+    lo, hi = min(0.0, *values), max(0.0, *values)
+    width = (hi - lo) or 1.0
+    return lo - (0.22 * width if lo < 0 else 0.0), hi + pad_right * width
+
+
+# ---- has_data -----------------------------------------------------------------------------
+
+
+def has_data(kind: str, data: object) -> bool:
+    """Whether ``data`` has anything to draw; False means: answer "no data", send no chart."""
+    _check(kind, data)
+    return _KINDS[kind].has_data(data)
+
+
+def _has_trend(data: TrendData) -> bool:
+    return any(r is not None for r in data.rates)
+
+
+def _has_reduction(data: ReductionData) -> bool:
+    return any(c.reduction is not None for c in data.children)
+
+
+def _has_baseline(data: BaselineData) -> bool:
+    return data.baseline > 0 and any(c is not None for c in data.counts)
+
+
+def _has_completeness(data: CompletenessData) -> bool:
+    return any(c.on_time + c.late + c.missing > 0 for c in data.children)
+
+
+def _has_funnel(data: FunnelData) -> bool:
+    return max(data.registered, data.under_review, data.recognised, data.not_yet,
+               data.withdrawn) > 0
+
+
+def _has_ranking(data: RankingData) -> bool:
+    return any(r.reduction is not None for r in data.rows)
+
+
+def _require(ok: bool, kind: str) -> None:
+    if not ok:
+        raise ValueError(f"nothing to draw on the {kind} chart")
+
+
+# ---- trend --------------------------------------------------------------------------------
+
+
+def build_trend(data: TrendData) -> Figure:
+    """The poverty rate by month (line with markers) and the target path (dashed)."""
+    _require(_has_trend(data), TREND)
+    fig, ax = _figure(t("charts.trend.title"), data.area, data.as_of, left=0.11, right=0.97,
+                      top=0.82)
+    x = list(range(len(data.months)))
+    rates = [_nan(r) for r in data.rates]
+    ax.plot(x, rates, color=BLUE, linewidth=2.6, marker="o", markersize=6.5,
+            label=t("charts.trend.series"), zorder=3)
+    ax.plot(x, [_nan(p) for p in data.target], color=VERMILION, linewidth=2, linestyle="--",
+            label=t("charts.trend.target", points=_points(data.target_points)), zorder=2)
+    last = max(i for i, r in enumerate(data.rates) if r is not None)
+    at_the_edge = len(x) > 1 and last == len(x) - 1  # keep the label inside the image
+    ax.annotate(_percent(rates[last]), (last, rates[last]), xytext=(6 if at_the_edge else 0, -16),
+                textcoords="offset points", ha="right" if at_the_edge else "center", va="top",
+                fontsize=11, fontweight="bold", color=BLUE)
+    ax.set_xticks(*_month_ticks(data.months), fontsize=10.5)
+    ax.set_xlim(-0.5, len(x) - 0.5)
+    values = [v for v in [*rates, *(_nan(p) for p in data.target)] if not math.isnan(v)]
+    lo, hi = min(values), max(values)
+    pad = max((hi - lo) * 0.15, 0.25)
+    ax.set_ylim(max(0.0, lo - pad), hi + pad)
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=8, steps=[1, 2, 2.5, 5, 10]))
+    ax.yaxis.set_major_formatter(FuncFormatter(_tick))
+    ax.set_ylabel(t("charts.trend.axis"), fontsize=11)
+    ax.grid(axis="y", color="#DDDDDD", linewidth=0.8)
+    _legend(ax, ncols=1)
+    return fig
+
+
+def reading_trend(data: TrendData) -> str:
+    """"Tỷ lệ hộ nghèo của X giảm từ 12,40 % (T1/26) xuống 10,85 % (T10/26), 1,55 điểm; …"."""
+    known = [(m, r) for m, r in zip(data.months, data.rates, strict=True) if r is not None]
+    if not known:
+        return t("charts.reading.no_data", area=_nfc(data.area))
+    (first_month, first), (last_month, last) = known[0], known[-1]
+    params = {"area": _nfc(data.area), "first": _percent(first),
+              "first_month": _month(first_month), "last": _percent(last),
+              "last_month": _month(last_month), "points": _points(last - first),
+              "target": _points(data.target_points)}
+    if len(known) == 1:
+        text = t("charts.trend.reading.single", **params)
+    elif round(first - last, 2) > 0:
+        text = t("charts.trend.reading.down", **params)
+    elif round(first - last, 2) < 0:
+        text = t("charts.trend.reading.up", **params)
+    else:
+        text = t("charts.trend.reading.flat", **params)
+    path = data.target[data.months.index(last_month)]
+    if path is not None:
+        if last <= path + EPSILON:
+            text += " " + t("charts.trend.reading.on_track", month=_month(last_month),
+                            path=_percent(path))
+        else:
+            text += " " + t("charts.trend.reading.behind", month=_month(last_month),
+                            points=_points(last - path), path=_percent(path))
+    return text
+
+
+# ---- reduction ----------------------------------------------------------------------------
+
+
+def _reduction_order(children: Sequence[ChildReduction]) -> list[ChildReduction]:
+    """Furthest behind the target first (what officers chase), no data last."""
+    return sorted(children, key=lambda c: (c.reduction is None,
+                                           (c.reduction or 0.0) - c.target))
+
+
+def build_reduction(data: ReductionData) -> Figure:
+    """This year's fall of the poverty rate by child area (bars, green where the target is
+    met) with each child's target (a black tick on its row)."""
+    _require(_has_reduction(data), REDUCTION)
+    ordered = _reduction_order(data.children)
+    shown, hidden = ordered[:MAX_ROWS], ordered[MAX_ROWS:]
+    left = 0.31
+    fig, ax = _figure(t("charts.reduction.title", year=data.year), data.area, data.as_of,
+                      left=left, bottom=0.09 if hidden else 0.07)
+    font = _row_font(len(shown))
+    y = list(range(len(shown)))
+    widths = [c.reduction or 0.0 for c in shown]
+    colours = [GREEN if _met(c) else ORANGE if c.reduction is not None else GREY for c in shown]
+    ax.barh(y, widths, height=0.62, color=colours, zorder=2)
+    ax.plot([c.target for c in shown], y, linestyle="none", marker="|",
+            markersize=min(22.0, 330.0 / max(len(shown), 1)), markeredgewidth=3, color=DARK,
+            zorder=3, label=t("charts.reduction.target"))
+    lo, hi = _span([*widths, *(c.target for c in shown)])
+    ax.set_xlim(lo, hi)
+    gap, label_width = (hi - lo) * 0.015, (hi - lo) * 0.11
+    for row, child in zip(y, shown, strict=True):
+        if child.reduction is None:
+            ax.text(gap, row, t("charts.no_data"), va="center", ha="left", fontsize=font - 1,
+                    color=GREY, style="italic", gid="value")
+            continue
+        if child.reduction < 0:
+            ax.text(child.reduction - gap, row, _decimal(child.reduction), va="center",
+                    ha="right", fontsize=font, color=DARK, gid="value")
+            continue
+        end = child.reduction
+        if end - gap < child.target < end + label_width:  # the value would cover the tick
+            end = child.target
+        ax.text(end + gap, row, _decimal(child.reduction), va="center", ha="left",
+                fontsize=font, color=DARK, gid="value")
+    ax.axvline(0, color=DARK, linewidth=0.9, zorder=1)
+    _bar_rows(ax, [c.name for c in shown], font, left)
+    ax.xaxis.set_major_formatter(FuncFormatter(_tick))
+    ax.set_xlabel(t("charts.reduction.axis", year=data.year), fontsize=11)
+    ax.grid(axis="x", color="#E5E5E5", linewidth=0.8, zorder=0)
+    _legend(ax, [Patch(color=GREEN, label=t("charts.reduction.met")),
+                 Patch(color=ORANGE, label=t("charts.reduction.not_met")),
+                 Line2D([], [], linestyle="none", marker="|", markersize=14,
+                        markeredgewidth=3, color=DARK, label=t("charts.reduction.target"))],
+            ncols=3)
+    all_met = all(_met(c) for c in hidden)
+    _rows_note(fig, len(hidden),
+               t("charts.reduction.and_more_met", n=len(hidden)) if all_met else None)
+    return fig
+
+
+def reading_reduction(data: ReductionData) -> str:
+    """How many child areas met the target this year, and the best one."""
+    known = [c for c in data.children if c.reduction is not None]
+    if not known:
+        return t("charts.reading.no_data", area=_nfc(data.area))
+    best = max(known, key=lambda c: c.reduction or 0.0)
+    text = t("charts.reduction.reading", year=data.year, area=_nfc(data.area),
+             met=sum(_met(c) for c in known), total=len(data.children), best=_nfc(best.name),
+             change=_change(best.reduction or 0.0), target=_points(best.target))
+    if len(known) < len(data.children):
+        text += " " + t("charts.reduction.reading_missing", n=len(data.children) - len(known))
+    return text
+
+
+# ---- baseline -----------------------------------------------------------------------------
+
+
+def build_baseline(data: BaselineData) -> Figure:
+    """Poor + near-poor households by month (bars), the baseline (solid line) and half the
+    baseline (dashed, "−50 %"), the award criterion of DOMAIN §5."""
+    _require(_has_baseline(data), BASELINE)
+    fig, ax = _figure(t("charts.baseline.title", baseline_label=_nfc(data.baseline_label)),
+                      data.area, data.as_of, left=0.14, right=0.87, top=0.79)
+    x = list(range(len(data.months)))
+    heights = [c or 0 for c in data.counts]
+    ax.bar(x, heights, width=0.66, color=SKY, label=t("charts.baseline.series"), zorder=2)
+    half = data.baseline / 2
+    ax.axhline(data.baseline, color=DARK, linewidth=2, zorder=3,
+               label=t("charts.baseline.line", baseline_label=_nfc(data.baseline_label),
+                       count=format_count(data.baseline)))
+    ax.axhline(half, color=VERMILION, linewidth=2.2, linestyle="--", zorder=3,
+               label=t("charts.baseline.half", count=format_count(math.ceil(half))))
+    ax.text(1.01, half, t("charts.baseline.half_short"), transform=ax.get_yaxis_transform(),
+            va="center", ha="left", fontsize=11.5, fontweight="bold", color=VERMILION,
+            clip_on=False)
+    last = max(i for i, c in enumerate(data.counts) if c is not None)
+    ax.annotate(format_count(heights[last]), (last, heights[last]), xytext=(0, 4),
+                textcoords="offset points", ha="center", va="bottom", fontsize=10.5,
+                fontweight="bold", color=BLUE)
+    ax.set_xticks(*_month_ticks(data.months), fontsize=10.5)
+    ax.set_xlim(-0.6, len(x) - 0.4)
+    ax.set_ylim(0, max(data.baseline, *heights) * 1.08)
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=8, integer=True, steps=[1, 2, 2.5, 5, 10]))
+    ax.yaxis.set_major_formatter(FuncFormatter(_count_tick))
+    ax.set_ylabel(t("charts.baseline.axis"), fontsize=11)
+    ax.grid(axis="y", color="#E5E5E5", linewidth=0.8, zorder=0)
+    handles, labels = ax.get_legend_handles_labels()  # the bars first, then the two lines
+    order = [labels.index(t("charts.baseline.series"))]
+    order += [i for i in range(len(labels)) if i not in order]
+    _legend(ax, [handles[i] for i in order], ncols=1)
+    return fig
+
+
+def reading_baseline(data: BaselineData) -> str:
+    """"… còn 620 hộ (T10/26), giảm 38,0 % so với gốc …, còn cách mốc −50 % 120 hộ."."""
+    known = [(m, c) for m, c in zip(data.months, data.counts, strict=True) if c is not None]
+    if not known or data.baseline <= 0:
+        return t("charts.reading.no_data", area=_nfc(data.area))
+    month, count = known[-1]
+    change = 100.0 * (data.baseline - count) / data.baseline
+    params = {"area": _nfc(data.area), "count": format_count(count), "month": _month(month),
+              "pct": _percent(abs(change), 1), "baseline_label": _nfc(data.baseline_label),
+              "baseline": format_count(data.baseline),
+              "gap": format_count(math.ceil(count - data.baseline / 2))}
+    if count <= data.baseline / 2:
+        return t("charts.baseline.reading.reached", **params)
+    if count <= data.baseline:
+        return t("charts.baseline.reading.down", **params)
+    return t("charts.baseline.reading.up", **params)
+
+
+# ---- completeness -------------------------------------------------------------------------
+
+
+def _completeness_order(children: Sequence[ChildCompleteness]) -> list[ChildCompleteness]:
+    """The largest share missing first, then the largest share late; no reports due last."""
+    def key(c: ChildCompleteness) -> tuple[bool, float, float]:
+        total = c.on_time + c.late + c.missing
+        if not total:
+            return (True, 0.0, 0.0)
+        return (False, -c.missing / total, -c.late / total)
+    return sorted(children, key=key)
+
+
+def build_completeness(data: CompletenessData) -> Figure:
+    """Reports of the period by child area: stacked bars on time, late, missing."""
+    _require(_has_completeness(data), COMPLETENESS)
+    ordered = _completeness_order(data.children)
+    shown, hidden = ordered[:MAX_ROWS], ordered[MAX_ROWS:]
+    left = 0.31
+    fig, ax = _figure(t("charts.completeness.title", period_label=_nfc(data.period_label)),
+                      data.area, data.as_of, left=left, bottom=0.09 if hidden else 0.07)
+    font = _row_font(len(shown))
+    y = list(range(len(shown)))
+    on_time = [c.on_time for c in shown]
+    late = [c.late for c in shown]
+    missing = [c.missing for c in shown]
+    ax.barh(y, on_time, height=0.62, color=GREEN, label=t("charts.completeness.on_time"),
+            zorder=2)
+    ax.barh(y, late, left=on_time, height=0.62, color=ORANGE,
+            label=t("charts.completeness.late"), zorder=2)
+    ax.barh(y, missing, left=[a + b for a, b in zip(on_time, late, strict=True)], height=0.62,
+            color=VERMILION, label=t("charts.completeness.missing"), zorder=2)
+    totals = [a + b + c for a, b, c in zip(on_time, late, missing, strict=True)]
+    _lo, hi = _span([float(n) for n in totals], pad_right=0.18)
+    ax.set_xlim(0, hi)
+    for row, child, total in zip(y, shown, totals, strict=True):
+        ax.text(total + hi * 0.012, row, f"{child.on_time + child.late}/{total}",
+                va="center", ha="left", fontsize=font, color=DARK, gid="value")
+    _bar_rows(ax, [c.name for c in shown], font, left)
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=8, integer=True))
+    ax.xaxis.set_major_formatter(FuncFormatter(_count_tick))
+    ax.set_xlabel(t("charts.completeness.axis"), fontsize=11)
+    ax.grid(axis="x", color="#E5E5E5", linewidth=0.8, zorder=0)
+    _legend(ax, ncols=3)
+    all_on_time = all(c.late == c.missing == 0 for c in hidden)
+    _rows_note(fig, len(hidden), t("charts.completeness.and_more_on_time", n=len(hidden))
+               if all_on_time else None)
+    return fig
+
+
+def reading_completeness(data: CompletenessData) -> str:
+    """"Báo cáo tháng 10/2026 của X: 18/20 báo cáo đã gửi, trong đó 3 gửi muộn; 2 chưa gửi."."""
+    if not _has_completeness(data):
+        return t("charts.reading.no_data", area=_nfc(data.area))
+    on_time = sum(c.on_time for c in data.children)
+    late = sum(c.late for c in data.children)
+    missing = sum(c.missing for c in data.children)
+    text = t("charts.completeness.reading", period_label=_nfc(data.period_label),
+             area=_nfc(data.area), filed=on_time + late, total=on_time + late + missing,
+             late=late, missing=missing)
+    if missing:
+        worst = max(data.children, key=lambda c: c.missing)
+        text += " " + t("charts.completeness.reading_worst", name=_nfc(worst.name),
+                        n=worst.missing)
+    else:
+        text += " " + t("charts.completeness.reading_complete")
+    return text
+
+
+# ---- funnel -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FunnelStage:
+    label: str
+    count: int
+    colour: str
+
+
+def funnel_stages(data: FunnelData) -> tuple[list[FunnelStage], list[FunnelStage], int]:
+    """The funnel's stages, the side outcomes and the registrations not yet reviewed.
+
+    The life cycle is registered → under review → recognised | not yet (DOMAIN §7), so a
+    registration has reached review when it is under review or decided: the middle stage is
+    ``under_review + recognised + not_yet``. Withdrawals can happen at any stage and are shown
+    beside the funnel, with the not-yet decisions.
+    """
+    reviewed = data.under_review + data.recognised + data.not_yet
+    stages = [FunnelStage(t("charts.funnel.registered"), data.registered, BLUE),
+              FunnelStage(t("charts.funnel.reviewed"), reviewed, SKY),
+              FunnelStage(t("charts.funnel.recognised"), data.recognised, GREEN)]
+    sides = [FunnelStage(t("charts.funnel.not_yet"), data.not_yet, ORANGE),
+             FunnelStage(t("charts.funnel.withdrawn"), data.withdrawn, GREY)]
+    pending = max(0, data.registered - reviewed - data.withdrawn)
+    return stages, sides, pending
+
+
+def build_funnel(data: FunnelData) -> Figure:
+    """Centred bars narrowing from registered to recognised, then not yet and withdrawn."""
+    _require(_has_funnel(data), FUNNEL)
+    stages, sides, pending = funnel_stages(data)
+    fig, ax = _figure(t("charts.funnel.title"), data.area, data.as_of, left=0.05, right=0.95,
+                      top=0.86, bottom=0.10)
+    rows = [*stages, *sides]
+    y = [0.0, 1.0, 2.0, 3.4, 4.4]  # a gap between the funnel and the side outcomes
+    widest = max(s.count for s in rows) or 1
+    ax.barh(y, [s.count for s in rows], left=[(widest - s.count) / 2 for s in rows],
+            height=0.5, color=[s.colour for s in rows], zorder=2)
+    for row, stage in zip(y, rows, strict=True):
+        share = _percent(100.0 * stage.count / data.registered, 0) if data.registered else "—"
+        ax.text(widest / 2, row - 0.31, stage.label, ha="center", va="bottom", fontsize=12.5,
+                color=DARK)
+        value = t("charts.funnel.value", count=format_count(stage.count), share=share)
+        if stage.count >= widest * 0.4:  # room inside the bar
+            ax.text(widest / 2, row + 0.02, value, ha="center", va="center", fontsize=13,
+                    fontweight="bold", color="white", zorder=3, gid="value")
+        else:
+            ax.text((widest + stage.count) / 2 + widest * 0.02, row + 0.02, value,
+                    ha="left", va="center", fontsize=13, fontweight="bold", color=DARK,
+                    zorder=3, gid="value")
+    ax.axhline(2.7, color="#CCCCCC", linewidth=1, xmin=0.05, xmax=0.95)
+    ax.set_ylim(4.9, -0.6)
+    ax.set_xlim(-widest * 0.04, widest * 1.04)
+    ax.set_axis_off()
+    if pending:
+        fig.text(0.5, 0.05, t("charts.funnel.pending", n=format_count(pending)), ha="center",
+                 va="center", fontsize=11.5, color=DARK, style="italic")
+    return fig
+
+
+def reading_funnel(data: FunnelData) -> str:
+    """How many registered, how many recognised (and what share), the rest by state."""
+    if not _has_funnel(data):
+        return t("charts.reading.no_data", area=_nfc(data.area))
+    share = _percent(100.0 * data.recognised / data.registered, 0) if data.registered else "—"
+    return t("charts.funnel.reading", area=_nfc(data.area),
+             registered=format_count(data.registered), recognised=format_count(data.recognised),
+             share=share, under_review=format_count(data.under_review),
+             not_yet=format_count(data.not_yet), withdrawn=format_count(data.withdrawn))
+
+
+# ---- ranking ------------------------------------------------------------------------------
+
+
+def ranked(rows: Sequence[RankingRow]) -> list[tuple[int | None, RankingRow]]:
+    """Rows best first with their rank; equal reductions (to the shown two decimals) share a
+    rank ("1, 2, 2, 4"); rows without data come last, unranked. Stable: ties keep the order
+    the statistics gave them."""
+    ordered = sorted(rows, key=lambda r: (r.reduction is None, -(r.reduction or 0.0)))
+    result: list[tuple[int | None, RankingRow]] = []
+    rank, previous = 0, None
+    for position, row in enumerate(ordered, start=1):
+        if row.reduction is None:
+            result.append((None, row))
+            continue
+        value = round(row.reduction, 2)
+        if value != previous:
+            rank, previous = position, value
+        result.append((rank, row))
+    return result
+
+
+def build_ranking(data: RankingData) -> Figure:
+    """The leaderboard: child areas by this year's reduction, best first, with the rank by
+    each name, the reduction by each bar and the poverty rate now in a column on the right;
+    the top three stand out."""
+    _require(_has_ranking(data), RANKING)
+    ordered = ranked(data.rows)
+    shown, hidden = ordered[:MAX_ROWS], ordered[MAX_ROWS:]
+    left = 0.34
+    fig, ax = _figure(t("charts.ranking.title", year=data.year), data.area, data.as_of,
+                      left=left, right=0.96, bottom=0.09 if hidden else 0.07, top=0.85)
+    font = _row_font(len(shown))
+    y = list(range(len(shown)))
+    top3 = [rank is not None and rank <= 3 for rank, _row in shown]
+    widths = [row.reduction or 0.0 for _, row in shown]
+    colours = [GREY if row.reduction is None else VERMILION if row.reduction < 0
+               else BLUE if best else SKY for best, (_, row) in zip(top3, shown, strict=True)]
+    ax.barh(y, widths, height=0.66, color=colours, zorder=2)
+    lo, hi = _span(widths, pad_right=0.55)
+    ax.set_xlim(lo, hi)
+    gap = (hi - lo) * 0.012
+    rates = ax.get_yaxis_transform()
+    for position, best, (_rank, row) in zip(y, top3, shown, strict=True):
+        weight = "bold" if best else "normal"
+        if row.reduction is None:
+            ax.text(gap, position, t("charts.no_data"), va="center", ha="left",
+                    fontsize=font - 1, color=GREY, style="italic", gid="value")
+        else:
+            ax.text(row.reduction + (gap if row.reduction >= 0 else -gap), position,
+                    _decimal(row.reduction), va="center",
+                    ha="left" if row.reduction >= 0 else "right", fontsize=font, color=DARK,
+                    fontweight=weight, gid="value")
+        ax.text(1.0, position, "—" if row.rate is None else _percent(row.rate),
+                transform=rates, va="center", ha="right", fontsize=font, color=DARK,
+                fontweight=weight, gid="rate")
+    ax.text(1.0, 1.01, t("charts.ranking.rate_header"), transform=ax.transAxes, ha="right",
+            va="bottom", fontsize=10, color=DARK)
+    names = [t("charts.ranking.label", rank=rank, name=_nfc(row.name)) if rank is not None
+             else row.name for rank, row in shown]
+    _bar_rows(ax, names, font, left, bold=top3)
+    ax.axvline(0, color=DARK, linewidth=0.9, zorder=1)
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=6))
+    ax.xaxis.set_major_formatter(FuncFormatter(_tick))
+    ax.set_xlabel(t("charts.ranking.axis", year=data.year), fontsize=11)
+    ax.grid(axis="x", color="#E5E5E5", linewidth=0.8, zorder=0)
+    _rows_note(fig, len(hidden))
+    return fig
+
+
+def reading_ranking(data: RankingData) -> str:
+    """The top three of the leaderboard."""
+    leaders = [(rank, row) for rank, row in ranked(data.rows) if rank is not None][:3]
+    if not leaders:
+        return t("charts.reading.no_data", area=_nfc(data.area))
+    names = ", ".join(t("charts.ranking.leader", rank=rank, name=_nfc(row.name),
+                        change=_change(row.reduction or 0.0)) for rank, row in leaders)
+    return t("charts.ranking.reading", year=data.year, area=_nfc(data.area), leaders=names)
+
+
+# ---- dispatch -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Kind:
+    data_type: type
+    build: Callable[[Any], Figure]
+    reading: Callable[[Any], str]
+    has_data: Callable[[Any], bool]
+
+
+_KINDS: dict[str, _Kind] = {
+    TREND: _Kind(TrendData, build_trend, reading_trend, _has_trend),
+    REDUCTION: _Kind(ReductionData, build_reduction, reading_reduction, _has_reduction),
+    BASELINE: _Kind(BaselineData, build_baseline, reading_baseline, _has_baseline),
+    COMPLETENESS: _Kind(CompletenessData, build_completeness, reading_completeness,
+                        _has_completeness),
+    FUNNEL: _Kind(FunnelData, build_funnel, reading_funnel, _has_funnel),
+    RANKING: _Kind(RankingData, build_ranking, reading_ranking, _has_ranking),
+}
+
+
+def _check(kind: str, data: object) -> None:
+    spec = _KINDS.get(kind)
+    if spec is None:
+        raise ValueError(f"no such chart: {kind!r} (one of {', '.join(KINDS)})")
+    if not isinstance(data, spec.data_type):
+        raise TypeError(f"the {kind} chart draws {spec.data_type.__name__}, "
+                        f"not {type(data).__name__}")
+
+
+def build(kind: str, data: object) -> Figure:
+    """The figure of chart ``kind`` for ``data``."""
+    _check(kind, data)
+    return _KINDS[kind].build(data)
+
+
+def reading(kind: str, data: object) -> str:
+    """The one-line reading of chart ``kind`` for ``data``."""
+    _check(kind, data)
+    return _KINDS[kind].reading(data)
+
+
+def render_png(kind: str, data: object) -> bytes:
+    """Chart ``kind`` of ``data`` as PNG bytes, exactly 1080 × 1350 px.
+
+    Module-level and pure, so a process pool can run it. The image is drawn by the Agg
+    canvas and written by Pillow as a 256-colour PNG with no metadata (not even a software
+    name or a date), so equal data gives byte-equal images.
+    """
+    fig = build(kind, data)
+    canvas = fig.canvas
+    assert isinstance(canvas, FigureCanvasAgg)
+    canvas.draw()
+    image = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw",
+                             "RGBA", 0, 1).convert("RGB")
+    # 256 colours are plenty for flat chart colours and their anti-aliasing: a third of the
+    # bytes of true colour and faster to compress (~25 ms instead of ~50 ms).
+    image = image.quantize(256, method=Image.Quantize.FASTOCTREE)
+    # Freeing: without pyplot no registry holds the figure, so dropping the last reference
+    # frees it (fig.clear() would only spend ~15 ms clearing axes that go away anyway).
+    del fig, canvas
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", compress_level=3)
+    return buffer.getvalue()
+
+
+# ---- rendering off the event loop, with a cache -------------------------------------------
+
+# matplotlib is not thread-safe: in thread mode (workers=0) one chart is drawn at a time.
+_THREAD_LOCK = threading.Lock()
+
+
+def _render_in_thread(kind: str, data: object) -> bytes:
+    with _THREAD_LOCK:
+        return render_png(kind, data)
+
+
+def _init_worker() -> None:
+    """Start a pool worker: yield the CPU to the bot's own process, load the font once."""
+    if hasattr(os, "nice"):
+        try:
+            os.nice(WORKER_NICENESS)  # a burst of charts must not starve the event loop
+        except OSError:
+            pass
+    fig = Figure(figsize=(1, 1), dpi=DPI)
+    canvas = FigureCanvasAgg(fig)
+    fig.text(0.5, 0.5, "Tỷ lệ hộ nghèo")
+    canvas.draw()
+
+
+class ChartRenderer:
+    """Renders charts in a process pool and keeps the PNG bytes until the data changes.
+
+    The cache is an LRU keyed by ``(kind, data)``: the data classes are frozen and hashable,
+    and equal data is the same picture, so nothing is ever rendered twice and a change in the
+    data (a new report, a new month) is a new key. Concurrent requests for one key share one
+    render. ``workers=0`` draws in a thread instead (tests, tiny machines).
+    """
+
+    def __init__(self, workers: int = 2, cache_size: int = 256) -> None:
+        if workers < 0 or cache_size < 0:
+            raise ValueError("workers and cache_size must not be negative")
+        self.workers = workers
+        self.cache_size = cache_size
+        self.renders = 0  # charts actually drawn (not served from the cache)
+        self._cache: OrderedDict[tuple[str, object], bytes] = OrderedDict()
+        self._pending: dict[tuple[str, object], asyncio.Future[bytes]] = {}
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __len__(self) -> int:
+        return len(self._cache)
+
+    async def render(self, kind: str, data: object) -> bytes:
+        """The PNG of chart ``kind`` for ``data``, from the cache when it was drawn before.
+
+        Raises ``ValueError`` when there is nothing to draw (check :func:`has_data` first).
+        """
+        _check(kind, data)
+        key = (kind, data)
+        cached = self._cache.get(key)
+        if cached is not None:
+            self._cache.move_to_end(key)
+            return cached
+        pending = self._pending.get(key)
+        if pending is None:
+            pending = asyncio.ensure_future(self._draw(kind, data))
+            self._pending[key] = pending
+            pending.add_done_callback(partial(self._settle, key))
+        # A caller that gives up (a cancelled handler) must not cancel the render the others
+        # are waiting for; the result still lands in the cache.
+        return await asyncio.shield(pending)
+
+    def _settle(self, key: tuple[str, object], future: asyncio.Future[bytes]) -> None:
+        self._pending.pop(key, None)
+        if future.cancelled() or future.exception() is not None:
+            return  # not cached: the next request tries again
+        if self.cache_size:
+            self._cache[key] = future.result()
+            self._cache.move_to_end(key)
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+
+    async def _draw(self, kind: str, data: object) -> bytes:
+        self.renders += 1
+        started = time.perf_counter()
+        if self.workers == 0:
+            png = await asyncio.to_thread(_render_in_thread, kind, data)
+        else:
+            png = await self._in_pool(kind, data)
+        logger.debug("chart %s of %s drawn in %.0f ms, %d bytes", kind,
+                     getattr(data, "area", "?"), 1000 * (time.perf_counter() - started),
+                     len(png))
+        return png
+
+    async def _in_pool(self, kind: str, data: object) -> bytes:
+        loop = asyncio.get_running_loop()
+        for attempt in (1, 2):
+            pool = self._get_pool()
+            try:
+                return await loop.run_in_executor(pool, render_png, kind, data)
+            except BrokenProcessPool:
+                # A worker died (killed, out of memory): start a fresh pool and retry once.
+                logger.warning("chart worker pool broke (attempt %d), starting a new one",
+                               attempt, exc_info=True)
+                if self._pool is pool:
+                    self._pool = None
+                pool.shutdown(wait=False, cancel_futures=True)
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _get_pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            # "spawn", not "fork": the bot's process has threads (asyncio.to_thread, the
+            # database driver, the HTTP client), and a forked child inherits whatever locks
+            # they held at that instant, which can deadlock it (Python 3.12+ warns about fork
+            # in threaded programs). A spawned worker starts a fresh interpreter and imports
+            # only this module; it lives as long as the pool, so its start-up (~1 s, mostly
+            # importing matplotlib) is paid once per worker, not per chart. "forkserver" would
+            # do as well on Linux but is not available everywhere and shares one server
+            # process-wide. Note: spawn re-imports the program's __main__ in each worker;
+            # ``python -m bot`` is safe (package __main__ modules are skipped), a script
+            # needs the usual ``if __name__ == "__main__":`` guard.
+            self._pool = ProcessPoolExecutor(max_workers=self.workers,
+                                             mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=_init_worker)
+        return self._pool
+
+    async def start(self) -> None:
+        """Start every worker now (at the bot's start), so that the first charts are not
+        slow and no worker is spawned — a second of CPU — while people are chatting."""
+        if self.workers == 0:
+            return
+        loop = asyncio.get_running_loop()
+        pool = self._get_pool()
+        # One task per worker, each holding its worker a moment, so that all of them start.
+        await asyncio.gather(*(loop.run_in_executor(pool, time.sleep, 0.2)
+                               for _ in range(self.workers)))
+
+    def clear(self) -> None:
+        """Forget every cached image."""
+        self._cache.clear()
+
+    def close(self, wait: bool = True) -> None:
+        """Stop the worker processes (the cache stays usable; a later render starts a new
+        pool)."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=wait, cancel_futures=True)

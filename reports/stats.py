@@ -1,0 +1,699 @@
+"""Officers' statistics: an area's figures at a time, its trend, its child areas, award
+candidates, and the data of charts and spreadsheets (DOMAIN §3, §5, §8).
+
+Every figure is a sum over the villages under the area of their latest monthly report at or
+before the month asked about (a village that has not reported that month counts with its last
+report of at most ``stats.carry_months`` before). Rates are poor ÷ all households. "Start of
+the year" is the end of the year before (December); the baseline is the end of the year before
+``stats.baseline_year`` (default: the first year of the poverty standard in force, 2022, so the
+end of 2021), or its first month with data when the year before has none.
+
+All reads go through ``Database.read()``: statistics never hold up a dialog's writes. Charts
+render in ``reports.charts.ChartRenderer`` (a process pool), cached by their data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from bot.config import Config, ConfigError
+from handlers.catalogue import t
+from reports import charts, sheets
+from reports.awards import (
+    HALVED,
+    POINTS,
+    AreaTarget,
+    Candidate,
+    Target,
+    halved_rule,
+    points_rule,
+    target_for,
+)
+from reports.calendar import calendars
+from reports.figures import (
+    BaselineData,
+    ChildCompleteness,
+    ChildReduction,
+    CompletenessData,
+    Figures,
+    FunnelData,
+    HouseholdRow,
+    HouseholdSheetData,
+    MonthlySheetData,
+    RankingData,
+    RankingRow,
+    ReductionData,
+    RegistrationRow,
+    RegistrationSheetData,
+    SummaryRow,
+    SummarySheetData,
+    TrendData,
+    VillageMonthRow,
+)
+from reports.periods import Month, Period
+from reports.poverty import NoStandardError, standard_for, status_label
+from storage import areas as area_store
+from storage import effective
+from storage import stats as store
+from storage.areas import Area
+from storage.db import Database
+from storage.households import registrations as registrations_of
+from storage.reports import MONTHLY_FORM
+
+log = logging.getLogger(__name__)
+
+STATS_CONCURRENCY = 1  # questions computed at once (each takes milliseconds); others queue
+CHART_KINDS = ("trend", "reduction", "baseline", "completeness", "funnel", "ranking")
+SHEET_KINDS = ("monthly", "summary", "households", "registrations")
+REGISTRATION_STATE_KEYS = {
+    "registered": "registration.state.registered",
+    "under_review": "registration.state.under_review",
+    "recognised": "registration.state.recognised",
+    "not_yet": "registration.state.not_yet",
+    "withdrawn": "registration.state.withdrawn",
+}
+PLAN_KEYS = {
+    "crops": "household.plan.crops", "livestock": "household.plan.livestock",
+    "wage_work": "household.plan.wage_work", "business": "household.plan.business",
+    "craft": "household.plan.craft", "other": "household.plan.other",
+}
+SUPPORT_KEYS = {
+    "loan": "household.support.loan", "breeds": "household.support.breeds",
+    "training": "household.support.training", "job": "household.support.job",
+    "housing": "household.support.housing", "other": "household.support.other",
+}
+
+
+def _index(month: Month) -> int:
+    return month.year * 12 + month.month - 1
+
+
+def _month_of(index: int) -> Month:
+    return Month(index // 12, index % 12 + 1)
+
+
+@dataclass
+class Reports:
+    """One month's monthly reports of a set of villages."""
+
+    on_time: int = 0
+    late: int = 0
+    missing: int = 0
+
+    @property
+    def filed(self) -> int:
+        return self.on_time + self.late
+
+
+@dataclass
+class Summary:
+    """What ``/thongke`` says about an area and a period."""
+
+    area: Area
+    period: Period
+    as_of: Month  # the month the figures are of
+    villages: int
+    reported_this_month: int  # villages whose own report of ``as_of`` is in
+    now: Figures
+    start: Figures | None  # the end of the year before
+    baseline: Figures | None
+    baseline_label: str
+    reports: Reports
+    registered: int
+    recognised: int
+    support_vnd: int
+    target: float  # points a year, the ethnic-minority rule applied
+    children: list[tuple[Area, Figures | None]] = field(default_factory=list)
+
+    @property
+    def reduction_this_year(self) -> float | None:
+        if self.start is None or self.start.poor_rate is None or self.now.poor_rate is None:
+            return None
+        return self.start.poor_rate - self.now.poor_rate
+
+    @property
+    def baseline_change(self) -> float | None:
+        """Poor + near-poor against the baseline, in percent (−38.0: down 38 %)."""
+        if self.baseline is None or not self.baseline.poor_and_near:
+            return None
+        base = self.baseline.poor_and_near
+        return 100.0 * (self.now.poor_and_near - base) / base
+
+
+class Question:
+    """One question about an area: its villages, child areas, and figures by month (cached).
+
+    Figures are summed by SQLite, by child area (``storage.stats.sums``): one row per child
+    and month reaches Python, not one per village."""
+
+    def __init__(self, stats: StatsService, conn, area: Area, counts: dict[str, int],
+                 children: list[Area]):
+        self.stats = stats
+        self.conn = conn
+        self.area = area
+        self.children = children
+        self._counts = counts  # villages by child id ("" for the area itself)
+        self.villages: list[Area] = []  # loaded by load_villages() when a list is needed
+        self.child_of: dict[int, Area] = {}
+        self.villages_of: dict[int, list[Area]] = {c.id: [] for c in children}
+        # month -> child id (None: the whole area) -> (figures, (reported, on time, support))
+        self._sums: dict[Month, dict[int | None, tuple[Figures, tuple[int, int, int]]]] = {}
+        self._on_time: dict[Month, dict[int | None, tuple[int, int]]] = {}
+        self._registrations: dict[int | None, dict[str, int]] | None = None
+
+    def count(self, child: Area | None = None) -> int:
+        """Villages under the area (or under one child area)."""
+        if child is None:
+            return sum(self._counts.values())
+        return self._counts.get(str(child.id), 0)
+
+    async def load_villages(self) -> list[Area]:
+        """The villages themselves, each with its child area (spreadsheets, due dates)."""
+        if not self.villages and self.count():
+            self.villages = await area_store.subtree(self.conn, self.area,
+                                                     level=self.stats.config.report_level)
+            depth = len(self.area.path.strip("/").split("/"))
+            by_id = {c.id: c for c in self.children}
+            for village in self.villages:
+                parts = village.path.strip("/").split("/")
+                if len(parts) > depth and int(parts[depth]) in by_id:
+                    self.child_of[village.id] = by_id[int(parts[depth])]
+                    self.villages_of[int(parts[depth])].append(village)
+        return self.villages
+
+    async def load(self, months: Iterable[Month]) -> None:
+        """Sum the figures of these months (those not yet summed) in one query."""
+        wanted = sorted({m for m in months if m not in self._sums})
+        if not wanted:
+            return
+        rows = await store.sums(self.conn, self.area.path,
+                                [(m.key, self.stats.cutoff(m)) for m in wanted])
+        for month in wanted:
+            self._sums[month] = {}
+        for r in rows:
+            self._sums[Month.parse_key(r.month)][int(r.child) if r.child else None] = (
+                Figures(r.total, r.poor, r.near_poor, r.em_poor, r.loans),
+                (r.reported, r.on_time, r.support_vnd))
+        for month in wanted:  # the whole area: the sum of its child areas
+            by_child = self._sums[month]
+            parts = [v for k, v in by_child.items() if k is not None]
+            if parts and None not in by_child:
+                figures = Figures(*(sum(getattr(f, n) for f, _ in parts) for n in
+                                    ("total", "poor", "near_poor", "em_poor", "loans")))
+                by_child[None] = (figures, tuple(sum(c[i] for _, c in parts)
+                                                 for i in range(3)))
+
+    async def at(self, month: Month, child: Area | None = None) -> Figures | None:
+        """The area's figures as of ``month`` (of one child area when given)."""
+        await self.load([month])
+        found = self._sums[month].get(None if child is None else child.id)
+        return found[0] if found else None
+
+    async def _counts_of(self, month: Month, child: Area | None) -> tuple[int, int, int]:
+        await self.load([month])
+        found = self._sums[month].get(None if child is None else child.id)
+        return found[1] if found else (0, 0, 0)
+
+    async def reported(self, month: Month) -> int:
+        """Villages whose own report of ``month`` is in."""
+        return (await self._counts_of(month, None))[0]
+
+    async def support(self, months: Iterable[Month], child: Area | None = None) -> int:
+        """Support mobilised over ``months`` (the villages' own reports of them)."""
+        months = list(months)
+        await self.load(months)
+        total = 0
+        for month in months:
+            total += (await self._counts_of(month, child))[2]
+        return total
+
+    async def series(self, months: list[Month]) -> list[Figures | None]:
+        """The area's figures each month of ``months``."""
+        await self.load(months)
+        return [await self.at(m) for m in months]
+
+    async def filed(self, month: Month, child: Area | None = None) -> tuple[int, int]:
+        """(monthly reports of ``month`` filed, of which on time) of the area or a child."""
+        if not self.stats.config.calendar.overrides:  # one due date: summed with the figures
+            reported, on_time, _ = await self._counts_of(month, child)
+            return reported, on_time
+        if month not in self._on_time:
+            self._on_time[month] = await self.stats._filed_with_overrides(self, month)
+        return self._on_time[month].get(None if child is None else child.id, (0, 0))
+
+    async def registrations(self, as_of: Month, child: Area | None = None) -> dict[str, int]:
+        """Exit registrations made in ``as_of``'s year up to its end: state -> count."""
+        if self._registrations is None:
+            last = as_of.next()
+            last_day = date.fromordinal(date(last.year, last.month, 1).toordinal() - 1)
+            by_child: dict[int | None, dict[str, int]] = {}
+            for key, state, count in await store.registration_counts(
+                    self.conn, self.area.path, f"{as_of.year}-01-01", last_day.isoformat()):
+                for k in {None, int(key) if key else None}:
+                    states = by_child.setdefault(k, {})
+                    states[state] = states.get(state, 0) + count
+            self._registrations = by_child
+        return self._registrations.get(None if child is None else child.id, {})
+
+
+class StatsService:
+    """Statistics for officers; built once per process (``Core.stats``)."""
+
+    def __init__(self, db: Database, config: Config, renderer=None,
+                 clock: Callable[[], datetime] | None = None):
+        self.db = db
+        self.config = config
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self._renderer = renderer
+        self._targets: dict[str, tuple[str, AreaTarget]] | None = None
+        self._gate = asyncio.Semaphore(STATS_CONCURRENCY)
+        self._calendar_paths: list[str | None] | None = None
+
+    @asynccontextmanager
+    async def _reading(self):
+        """The read connection, for one question at a time per ``STATS_CONCURRENCY``: a burst
+        of officers' questions must not crowd out village heads' messages (on a small machine
+        every database trip of theirs would wait for the Python work of the statistics)."""
+        async with self._gate, self.db.read() as conn:
+            yield conn
+
+    @property
+    def renderer(self) -> charts.ChartRenderer:
+        if self._renderer is None:
+            self._renderer = charts.ChartRenderer(workers=self.config.stats.chart_workers)
+        return self._renderer
+
+    def close(self) -> None:
+        if self._renderer is not None:
+            self._renderer.close()
+
+    async def resolve(self) -> None:
+        """Find the area of every ``[[targets.areas]]`` entry (ConfigError naming the setting
+        when one is unknown), and the calendar's overrides (for due dates)."""
+        from scheduler.planner import override_paths
+
+        resolved: dict[str, tuple[str, AreaTarget]] = {}
+        async with self.db.read() as conn:
+            for entry in self.config.targets.areas:
+                found = await area_store.areas_by_code(conn, entry.area)
+                if not found:
+                    found = [a for a in await area_store.find_areas(conn, entry.area, limit=5)
+                             if a.name.casefold() == entry.area.casefold()]
+                if len(found) != 1:
+                    problem = "matches no area" if not found else "matches several areas"
+                    raise ConfigError(f"setting {entry.setting}.area: {entry.area!r} "
+                                      f"{problem}; give the area's official code or exact name")
+                resolved[entry.setting] = (found[0].path, entry)
+            self._calendar_paths = await override_paths(conn, self.config)
+        async with self.db.write() as conn:
+            rebuilt = await effective.ensure(conn, self.config.stats.carry_months)
+        if rebuilt is not None:
+            log.info("counted every village's figures month by month again (%d rows, "
+                     "carry %d months)", rebuilt, self.config.stats.carry_months)
+        self._targets = resolved
+
+    async def target(self, area: Area) -> Target:
+        if self._targets is None:
+            await self.resolve()
+        return target_for(area.path, self.config.targets, self._targets)
+
+    async def _effective_target(self, area: Area) -> float:
+        return (await self.target(area)).effective(self.config.targets.ethnic_minority_factor)
+
+    def _due(self, village: Area, month: Month) -> date:
+        from scheduler.planner import governing
+
+        index = governing(village, self._calendar_paths or [None])
+        return calendars(self.config.calendar)[index].monthly.due(month)
+
+    # ---- a question ---------------------------------------------------------------------
+
+    async def question(self, conn, area: Area) -> Question:
+        counts = await store.village_counts(conn, area.path, self.config.report_level)
+        kids = [] if area.level == self.config.report_level else [
+            c for c in await area_store.children(conn, area) if counts.get(str(c.id))]
+        return Question(self, conn, area, counts, kids)
+
+    def as_of(self, period: Period) -> Month | None:
+        """The month a period's figures are of: its last, or this month; None if ahead."""
+        today = self.clock().astimezone(self.config.timezone).date()
+        current = Month.of(today)
+        if period.first > current:
+            return None
+        return min(period.last, current)
+
+    def baseline_year(self, year: int) -> int:
+        if self.config.stats.baseline_year:
+            return self.config.stats.baseline_year
+        try:
+            return standard_for(self.config.poverty, year).first_year
+        except NoStandardError:
+            return year
+
+    async def baseline(self, q: Question, as_of: Month) -> tuple[Month | None, str]:
+        """The baseline month (None: no data) and how to name it."""
+        year = self.baseline_year(as_of.year)
+        end_before = Month(year - 1, 12)
+        if await q.at(end_before) is not None:
+            return end_before, t("stats.baseline.end_of_year", year=year - 1)
+        first = await store.first_month_with_data(q.conn, q.area.path, self.config.report_level,
+                                                  f"{year}-01", min(as_of, Month(year, 12)).key)
+        if first is None:
+            return None, t("stats.baseline.end_of_year", year=year - 1)
+        month = Month.parse_key(first)
+        return month, t("stats.baseline.month", period=month.label)
+
+    async def _reports(self, q: Question, month: Month, child: Area | None = None,
+                       villages: int | None = None) -> Reports:
+        """The monthly reports of ``month`` of the area (or a child): on time, late, missing."""
+        filed, on_time = await q.filed(month, child)
+        if villages is None:
+            villages = q.count(child)
+        return Reports(on_time, filed - on_time, villages - filed)
+
+    def cutoff(self, month: Month) -> str:
+        """The end of ``month``'s due day (default calendar), as an ISO time in UTC."""
+        due = self.config.calendar.default.monthly.due(month)
+        end = datetime.combine(due, datetime.min.time(), self.config.timezone)
+        return (end + timedelta(days=1)).astimezone(UTC).isoformat(timespec="seconds")
+
+    async def _filed_with_overrides(self, q: Question, month: Month
+                                    ) -> dict[int | None, tuple[int, int]]:
+        """(filed, on time) by child area when due dates differ between areas: each report
+        against its own village's due date."""
+        tz = self.config.timezone
+        out: dict[int | None, tuple[int, int]] = {}
+        villages = {v.id: v for v in await q.load_villages()}
+        for r in await store.filed_reports(q.conn, MONTHLY_FORM, month.key, month.key,
+                                           q.area.path):
+            village = villages.get(r.area_id)
+            if village is None:
+                continue
+            on_time = (datetime.fromisoformat(r.first_filed_at).astimezone(tz).date()
+                       <= self._due(village, month))
+            keys = {None, q.child_of[village.id].id if village.id in q.child_of else None}
+            for key in keys:
+                filed, timely = out.get(key, (0, 0))
+                out[key] = (filed + 1, timely + on_time)
+        return out
+
+    async def summary(self, area: Area, period: Period) -> Summary | None:
+        """The figures of ``area`` for ``period``; None when there are none."""
+        if self._calendar_paths is None:
+            await self.resolve()
+        as_of = self.as_of(period)
+        if as_of is None:
+            return None
+        async with self._reading() as conn:
+            q = await self.question(conn, area)
+            await q.load([as_of, Month(as_of.year - 1, 12)])
+            now = await q.at(as_of)
+            if now is None:
+                return None
+            base_month, base_label = await self.baseline(q, as_of)
+            start = await q.at(Month(as_of.year - 1, 12))
+            baseline = await q.at(base_month) if base_month else None
+            own = await q.reported(as_of)
+            reports = await self._reports(q, as_of)
+            regs = await q.registrations(as_of)
+            support = await q.support(m for m in period.months() if m <= as_of)
+            children = [(c, await q.at(as_of, c)) for c in q.children]
+        registered = sum(regs.values())
+        recognised = regs.get("recognised", 0)
+        return Summary(area, period, as_of, q.count(), own, now, start, baseline,
+                       base_label, reports, registered, recognised, support,
+                       await self._effective_target(area), children)
+
+    # ---- charts ---------------------------------------------------------------------------
+
+    async def chart_data(self, kind: str, area: Area, period: Period):
+        """The data of chart ``kind`` (see reports.figures), or None without data."""
+        if self._calendar_paths is None:
+            await self.resolve()
+        as_of = self.as_of(period)
+        if as_of is None:
+            return None
+        today = self.clock().astimezone(self.config.timezone).date()
+        async with self._reading() as conn:
+            q = await self.question(conn, area)
+            if await q.at(as_of) is None:
+                return None
+            data = await getattr(self, f"_chart_{kind}")(q, as_of, today)
+        return data if data is not None and charts.has_data(kind, data) else None
+
+    async def chart(self, kind: str, area: Area, period: Period) -> tuple[bytes, str] | None:
+        """The PNG of chart ``kind`` and its one-line reading; None without data."""
+        data = await self.chart_data(kind, area, period)
+        if data is None:
+            return None
+        png = await self.renderer.render(kind, data)
+        return png, getattr(charts, f"reading_{kind}")(data)
+
+    async def _chart_trend(self, q: Question, as_of: Month, today: date) -> TrendData:
+        months = [_month_of(i) for i in range(_index(as_of) - 12, _index(as_of) + 1)]
+        await q.load([*months, *(Month(m.year - 1, 12) for m in months)])
+        figures = await q.series(months)
+        rates = tuple(f.poor_rate if f else None for f in figures)
+        points = await self._effective_target(q.area)
+        target: list[float | None] = []
+        for month in months:
+            anchor = await q.at(Month(month.year - 1, 12))
+            start = anchor.poor_rate if anchor else None
+            target.append(None if start is None else max(0.0, start - points * month.month / 12))
+        return TrendData(q.area.name, today, tuple(m.key for m in months), rates,
+                         tuple(target), points)
+
+    async def _child_reductions(self, q: Question, as_of: Month
+                                ) -> list[tuple[Area, float | None, float | None]]:
+        out = []
+        for child in q.children:
+            now = await q.at(as_of, child)
+            start = await q.at(Month(as_of.year - 1, 12), child)
+            reduction = (None if not now or not start or now.poor_rate is None
+                         or start.poor_rate is None else start.poor_rate - now.poor_rate)
+            out.append((child, reduction, now.poor_rate if now else None))
+        return out
+
+    async def _chart_reduction(self, q: Question, as_of: Month, today: date) -> ReductionData:
+        rows = [ChildReduction(child.name, reduction, await self._effective_target(child))
+                for child, reduction, _ in await self._child_reductions(q, as_of)]
+        return ReductionData(q.area.name, today, as_of.year, tuple(rows))
+
+    async def _chart_ranking(self, q: Question, as_of: Month, today: date) -> RankingData:
+        rows = [RankingRow(child.name, reduction, now)
+                for child, reduction, now in await self._child_reductions(q, as_of)]
+        rows.sort(key=lambda r: (r.reduction is None, -(r.reduction or 0.0), r.name))
+        return RankingData(q.area.name, today, as_of.year, tuple(rows))
+
+    async def _chart_baseline(self, q: Question, as_of: Month, today: date
+                              ) -> BaselineData | None:
+        base_month, label = await self.baseline(q, as_of)
+        if base_month is None:
+            return None
+        baseline = await q.at(base_month)
+        months = [base_month] + [Month(y, 12) for y in range(base_month.year, as_of.year)
+                                 if Month(y, 12) > base_month]
+        if months[-1] != as_of:
+            months.append(as_of)
+        counts = tuple((f.poor_and_near if f else None) for f in await q.series(months))
+        return BaselineData(q.area.name, today, label, baseline.poor_and_near,
+                            tuple(m.key for m in months), counts)
+
+    async def _chart_completeness(self, q: Question, as_of: Month, today: date
+                                  ) -> CompletenessData:
+        rows = []
+        for child in q.children or [None]:
+            r = await self._reports(q, as_of, child)
+            if r.filed + r.missing:
+                name = child.name if child else q.area.name
+                rows.append(ChildCompleteness(name, r.on_time, r.late, r.missing))
+        return CompletenessData(q.area.name, today, t("stats.period.month",
+                                                      period=as_of.label), tuple(rows))
+
+    async def _chart_funnel(self, q: Question, as_of: Month, today: date) -> FunnelData:
+        counts = await q.registrations(as_of)
+        return FunnelData(q.area.name, today, sum(counts.values()),
+                          counts.get("under_review", 0), counts.get("recognised", 0),
+                          counts.get("not_yet", 0), counts.get("withdrawn", 0))
+
+    # ---- awards ---------------------------------------------------------------------------
+
+    async def candidates(self, area: Area, period: Period
+                         ) -> tuple[Month, list[Candidate]] | None:
+        """Child areas that meet an award rule of their level, with their figures."""
+        if self._calendar_paths is None:
+            await self.resolve()
+        as_of = self.as_of(period)
+        if as_of is None:
+            return None
+        cfg = self.config.awards
+        last_full = as_of.year if as_of.month == 12 else as_of.year - 1
+        found: list[Candidate] = []
+        async with self._reading() as conn:
+            q = await self.question(conn, area)
+            if await q.at(as_of) is None:
+                return None
+            base_month, _ = await self.baseline(q, as_of)
+            await q.load([Month(y, 12) for y in range(last_full - cfg.consecutive_years,
+                                                      last_full + 1)])
+            for child in q.children:
+                rules = cfg.rules_for(child.level)
+                target = await self.target(child)
+                factor = (self.config.targets.ethnic_minority_factor
+                          if target.ethnic_minority else 1.0)
+                if POINTS in rules:
+                    reductions: dict[int, float | None] = {}
+                    for year in range(last_full - cfg.consecutive_years + 1, last_full + 1):
+                        before = await q.at(Month(year - 1, 12), child)
+                        after = await q.at(Month(year, 12), child)
+                        reductions[year] = (None if not before or not after
+                                            or before.poor_rate is None
+                                            or after.poor_rate is None
+                                            else before.poor_rate - after.poor_rate)
+                    hit = points_rule(child.name, reductions, last_full, cfg, factor)
+                    if hit:
+                        found.append(hit)
+                if HALVED in rules and base_month is not None:
+                    base = await q.at(base_month, child)
+                    now = await q.at(as_of, child)
+                    hit = halved_rule(child.name, base.poor_and_near if base else None,
+                                      now.poor_and_near if now else None, cfg)
+                    if hit:
+                        found.append(hit)
+        return as_of, found
+
+    # ---- spreadsheets ---------------------------------------------------------------------
+
+    async def sheet(self, kind: str, area: Area, period: Period) -> tuple[bytes, str] | None:
+        """Workbook ``kind`` (xlsx bytes) and its file name; None without data."""
+        if self._calendar_paths is None:
+            await self.resolve()
+        as_of = self.as_of(period)
+        if as_of is None:
+            return None
+        today = self.clock().astimezone(self.config.timezone).date()
+        async with self._reading() as conn:
+            q = await self.question(conn, area)
+            data = await getattr(self, f"_sheet_{kind}")(q, period, as_of, today)
+        if data is None:
+            return None
+        build = {"monthly": sheets.monthly_workbook, "summary": sheets.summary_workbook,
+                 "households": sheets.households_workbook,
+                 "registrations": sheets.registrations_workbook}[kind]
+        return build(data), sheets.file_name(kind, area.name, period.key)
+
+    async def _sheet_monthly(self, q: Question, period: Period, as_of: Month, today: date
+                             ) -> MonthlySheetData | None:
+        months = [m for m in period.months() if m <= as_of][-12:]
+        rows = await store.monthly_rows(q.conn, q.area.path, months[0].key, months[-1].key)
+        if not rows:
+            return None
+        filed = {(r.area_id, r.period): r for r in await store.filed_reports(
+            q.conn, MONTHLY_FORM, months[0].key, months[-1].key, q.area.path)}
+        by_key = {(r["area_id"], r["period"]): r for r in rows}
+        parents = {a.id: a for a in await area_store.subtree(q.conn, q.area)}
+        tz = self.config.timezone
+        out = []
+        for month in months:
+            lines = []
+            for village in await q.load_villages():
+                data = by_key.get((village.id, month.key))
+                report = filed.get((village.id, month.key))
+                commune = parents.get(village.parent_id)
+                if data is None:
+                    lines.append(VillageMonthRow(
+                        commune.name if commune else "", village.name, *([None] * 9), "",
+                        None, None, None))
+                    continue
+                first = datetime.fromisoformat(report.first_filed_at).astimezone(tz)
+                at = datetime.fromisoformat(report.submitted_at).astimezone(tz)
+                lines.append(VillageMonthRow(
+                    commune.name if commune else "", village.name, data["total"],
+                    data["poor"], data["near_poor"], data["exited"], data["newly_poor"],
+                    data["fallen_back"], data["em_poor"], data["loans"], data["support_vnd"],
+                    data["note"], f"{at:%d/%m/%Y %H:%M}", report.submitted_by,
+                    first.date() <= self._due(village, month)))
+            out.append((t("stats.period.month", period=month.label), tuple(lines)))
+        return MonthlySheetData(q.area.name, today, period_label(period), tuple(out))
+
+    async def _summary_row(self, q: Question, name: str, child: Area | None, period: Period,
+                           as_of: Month, base_month: Month | None) -> SummaryRow | None:
+        now = await q.at(as_of, child)
+        if now is None:
+            return None
+        start = await q.at(Month(as_of.year - 1, 12), child)
+        base = await q.at(base_month, child) if base_month else None
+        reports = await self._reports(q, as_of, child)
+        regs = await q.registrations(as_of, child)
+        return SummaryRow(
+            name, now.total, now.poor, now.near_poor, now.poor_rate, now.near_poor_rate,
+            start.poor_rate if start else None, base.poor_and_near if base else None,
+            q.count(child), reports.filed, reports.on_time, sum(regs.values()),
+            regs.get("recognised", 0),
+            await q.support((m for m in period.months() if m <= as_of), child))
+
+    async def _sheet_summary(self, q: Question, period: Period, as_of: Month, today: date
+                             ) -> SummarySheetData | None:
+        base_month, base_label = await self.baseline(q, as_of)
+        total = await self._summary_row(q, t("stats.total"), None, period, as_of, base_month)
+        if total is None:
+            return None
+        rows = []
+        for child in q.children:
+            row = await self._summary_row(q, child.name, child, period, as_of, base_month)
+            if row is not None:
+                rows.append(row)
+        return SummarySheetData(q.area.name, today, period_label(period), base_label,
+                                tuple(rows), total)
+
+    async def _sheet_households(self, q: Question, period: Period, as_of: Month,
+                                today: date) -> HouseholdSheetData | None:
+        names = {a.id: a for a in await area_store.subtree(q.conn, q.area)}
+        rows = []
+        for h in await store.households_under(q.conn, q.area.path):
+            village = names.get(h["village_id"])
+            commune = names.get(village.parent_id) if village else None
+            rows.append(HouseholdRow(
+                commune.name if commune else "", village.name if village else "", h["code"],
+                h["head_name"], status_label(h["status"]).capitalize(),
+                date.fromisoformat(h["status_since"]), bool(h["ethnic_minority"]),
+                bool(h["no_work_capacity"]), bool(h["has_merit"]), bool(h["has_loan"])))
+        return HouseholdSheetData(q.area.name, today, tuple(rows)) if rows else None
+
+    async def _sheet_registrations(self, q: Question, period: Period, as_of: Month,
+                                   today: date) -> RegistrationSheetData | None:
+        names = {a.id: a for a in await area_store.subtree(q.conn, q.area)}
+        rows = []
+        for r in await registrations_of(q.conn, within=q.area):
+            village = names.get(r.village_id)
+            commune = names.get(village.parent_id) if village else None
+            plan = t(PLAN_KEYS.get(r.plan_kind, "household.plan.other"))
+            if r.plan_text:
+                plan = f"{plan}: {r.plan_text}"
+            rows.append(RegistrationRow(
+                commune.name if commune else "", village.name if village else "",
+                r.household_code, r.head_name, r.target_year, plan,
+                ", ".join(t(SUPPORT_KEYS.get(s, "household.support.other"))
+                          for s in r.support_asked),
+                r.registered_on, t(REGISTRATION_STATE_KEYS[r.state]),
+                r.state_at.astimezone(self.config.timezone).date()))
+        return RegistrationSheetData(q.area.name, today, tuple(rows)) if rows else None
+
+
+PERIOD_KEYS = {"month": "stats.period.month", "quarter": "stats.period.quarter",
+               "year": "stats.period.year"}
+
+
+def period_label(period: Period) -> str:
+    """"tháng 10/2026", "quý 3/2026", "6 tháng đầu năm 2026", "năm 2026"."""
+    if period.kind == "month":
+        return t(PERIOD_KEYS["month"], period=period.first.label)
+    if period.kind == "half":
+        return t("stats.period.half_first" if period.number == 1 else "stats.period.half_second",
+                 year=period.year)
+    return t(PERIOD_KEYS[period.kind], number=period.number, year=period.year)

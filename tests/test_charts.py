@@ -1,0 +1,558 @@
+"""Tests for reports/charts.py: what each chart plots (read back from the figure's artists, not
+its pixels), the readings, the PNG, and the renderer's pool and cache."""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import io
+import logging
+import math
+import struct
+import threading
+import unicodedata
+import warnings
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import matplotlib.image
+import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import to_hex
+from matplotlib.figure import Figure
+
+from reports import charts
+from reports.charts import (
+    KINDS,
+    MAX_ROWS,
+    ChartRenderer,
+    build_baseline,
+    build_completeness,
+    build_funnel,
+    build_ranking,
+    build_reduction,
+    build_trend,
+    has_data,
+    reading,
+    reading_baseline,
+    reading_completeness,
+    reading_funnel,
+    reading_ranking,
+    reading_reduction,
+    reading_trend,
+    render_png,
+)
+from reports.figures import (
+    BaselineData,
+    ChildCompleteness,
+    ChildReduction,
+    CompletenessData,
+    FunnelData,
+    RankingData,
+    RankingRow,
+    ReductionData,
+    TrendData,
+)
+
+AS_OF = date(2026, 11, 5)
+AREA = "Xã Nậm Khắt"
+
+TREND = TrendData(
+    area=AREA, as_of=AS_OF,
+    months=("2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-06"),
+    rates=(12.4, 12.1, None, 11.6, 11.2, None),
+    target=(12.4, 12.15, 11.9, 11.65, 11.4, 11.15),
+    target_points=3.0,
+)
+REDUCTION = ReductionData(AREA, AS_OF, 2026, (
+    ChildReduction("Bản A", 3.5, 3.0),  # met, 0.5 ahead
+    ChildReduction("Bản B", 1.0, 3.0),  # 2.0 behind
+    ChildReduction("Bản C", None, 3.0),  # no data
+    ChildReduction("Bản D", 5.0, 4.5),  # met (an ethnic-minority target, 1.5 × 3.0), 0.5 ahead
+    ChildReduction("Bản E", -0.4, 2.0),  # rose: 2.4 behind
+))
+BASELINE = BaselineData(AREA, AS_OF, "cuối năm 2021", 1000,
+                        ("2026-07", "2026-08", "2026-09", "2026-10"), (980, 900, None, 620))
+COMPLETENESS = CompletenessData(AREA, AS_OF, "tháng 10/2026", (
+    ChildCompleteness("Thôn A", 8, 2, 2),
+    ChildCompleteness("Thôn B", 5, 0, 0),
+    ChildCompleteness("Thôn C", 0, 1, 3),
+    ChildCompleteness("Thôn D", 0, 0, 0),
+))
+FUNNEL = FunnelData(AREA, AS_OF, registered=120, under_review=30, recognised=54, not_yet=12,
+                    withdrawn=6)
+RANKING = RankingData("Tỉnh Lào Cai", AS_OF, 2026, (
+    RankingRow("Xã A", 2.0, 10.0),
+    RankingRow("Xã B", 3.5, 8.0),
+    RankingRow("Xã C", 2.0, 12.0),
+    RankingRow("Xã D", None, 5.0),
+    RankingRow("Xã E", -0.3, 20.0),
+))
+SAMPLES = {"trend": TREND, "reduction": REDUCTION, "baseline": BASELINE,
+           "completeness": COMPLETENESS, "funnel": FUNNEL, "ranking": RANKING}
+# Every Vietnamese vowel with every tone mark, and đ: a name that needs all of DejaVu's glyphs.
+ALL_LETTERS = ("Ằ ắ ẳ ẵ ặ ầ ấ ẩ ẫ ậ ề ế ể ễ ệ ì í ỉ ĩ ị ồ ố ổ ỗ ộ ờ ớ ở ỡ ợ ừ ứ ử ữ ự "
+               "ỳ ý ỷ ỹ ỵ Đ đ ơ ư — … −")
+
+
+def _nan_list(values):
+    return ["nan" if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
+            for v in values]
+
+
+def _rows(ax) -> list[str]:
+    return [text.get_text() for text in ax.texts if text.get_gid() == "row"]
+
+
+def _texts(fig: Figure) -> list[str]:
+    found = [text.get_text() for text in fig.texts]
+    for ax in fig.axes:
+        found += [text.get_text() for text in ax.texts]
+    return found
+
+
+def _widths(ax) -> list[float]:
+    return [round(p.get_width(), 6) for p in ax.patches]
+
+
+def _title(fig: Figure) -> str:
+    return fig.get_suptitle()
+
+
+# ---- what each chart plots -----------------------------------------------------------------
+
+
+def test_every_chart_is_a_phone_sized_figure_with_area_and_date_in_the_title():
+    for kind, data in SAMPLES.items():
+        fig = charts.build(kind, data)
+        assert isinstance(fig, Figure) and isinstance(fig.canvas, FigureCanvasAgg)
+        width, height = fig.canvas.get_width_height()
+        assert (width, height) == (1080, 1350), kind
+        assert data.area in _title(fig) and "tính đến 05/11/2026" in _title(fig), kind
+
+
+def test_trend_plots_the_rates_and_the_dashed_target_path():
+    fig = build_trend(TREND)
+    ax = fig.axes[0]
+    rates, path = ax.lines[0], ax.lines[1]
+    assert _nan_list(rates.get_ydata()) == [12.4, 12.1, "nan", 11.6, 11.2, "nan"]
+    assert list(rates.get_xdata()) == [0, 1, 2, 3, 4, 5]
+    assert rates.get_marker() == "o"
+    assert _nan_list(path.get_ydata()) == [12.4, 12.15, 11.9, 11.65, 11.4, 11.15]
+    assert path.get_linestyle() == "--"
+    assert [label.get_text() for label in ax.get_xticklabels()] == [
+        "T1\n2026", "T2", "T3", "T4", "T5", "T6"]
+    assert "%" in ax.get_ylabel()
+    legend = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert legend == ["Tỷ lệ hộ nghèo", "Lộ trình mục tiêu (giảm 3,00 điểm/năm)"]
+    assert "Tỷ lệ hộ nghèo theo tháng" in _title(fig)
+    assert "11,20 %" in _texts(fig)  # the last rate is written by its point
+
+
+def test_trend_month_axis_keeps_at_most_thirteen_labels_and_marks_each_year():
+    months = tuple(f"{year}-{month:02d}" for year in (2025, 2026) for month in range(1, 13))
+    data = TrendData(AREA, AS_OF, months, tuple(12 - i / 10 for i in range(24)),
+                     (None,) * 24, 1.5)
+    labels = [label.get_text() for label in build_trend(data).axes[0].get_xticklabels()]
+    assert labels == ["T1\n2025", "T3", "T5", "T7", "T9", "T11",
+                      "T1\n2026", "T3", "T5", "T7", "T9", "T11"]
+
+
+def test_reduction_bars_are_this_years_fall_furthest_behind_first_with_each_target():
+    fig = build_reduction(REDUCTION)
+    ax = fig.axes[0]
+    # Shortfall to target: E −2.4, B −2.0, A +0.5, D +0.5 (ties keep their order), C no data.
+    assert _rows(ax) == ["Bản E", "Bản B", "Bản A", "Bản D", "Bản C"]
+    assert _widths(ax) == [-0.4, 1.0, 3.5, 5.0, 0.0]
+    assert [round(p.get_y() + p.get_height() / 2, 6) for p in ax.patches] == [0, 1, 2, 3, 4]
+    targets = ax.lines[0]
+    assert list(targets.get_xdata()) == [2.0, 3.0, 3.0, 4.5, 3.0]
+    assert list(targets.get_ydata()) == [0, 1, 2, 3, 4]
+    green, orange, grey = to_hex(charts.GREEN), to_hex(charts.ORANGE), to_hex(charts.GREY)
+    assert [to_hex(p.get_facecolor()) for p in ax.patches] == [orange, orange, green, green,
+                                                                grey]
+    values = [text.get_text() for text in ax.texts if text.get_gid() == "value"]
+    assert values == ["−0,40", "1,00", "3,50", "5,00", "chưa có số liệu"]
+    assert "năm 2026" in _title(fig)
+
+
+def test_reduction_target_met_exactly_counts_as_met():
+    data = ReductionData(AREA, AS_OF, 2026, (ChildReduction("Bản A", 3.3, 3.3),))
+    ax = build_reduction(data).axes[0]
+    assert to_hex(ax.patches[0].get_facecolor()) == to_hex(charts.GREEN)
+
+
+def test_baseline_bars_with_the_baseline_and_the_minus_50_percent_line():
+    fig = build_baseline(BASELINE)
+    ax = fig.axes[0]
+    assert [p.get_height() for p in ax.patches] == [980, 900, 0, 620]
+    baseline, half = ax.lines
+    assert list(baseline.get_ydata()) == [1000, 1000]
+    assert list(half.get_ydata()) == [500, 500] and half.get_linestyle() == "--"
+    assert "−50 %" in _texts(fig)
+    legend = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert legend == ["Hộ nghèo + cận nghèo", "Gốc cuối năm 2021: 1.000 hộ",
+                      "Mốc giảm 50 % so với gốc: 500 hộ"]
+    assert ax.get_ylim()[0] == 0 and ax.get_ylim()[1] > 1000
+    assert "gốc cuối năm 2021" in _title(fig)
+
+
+def test_completeness_stacks_on_time_late_missing_worst_first():
+    fig = build_completeness(COMPLETENESS)
+    ax = fig.axes[0]
+    # Share missing: C 3/4, A 2/12, B 0; D has no reports due and comes last.
+    assert _rows(ax) == ["Thôn C", "Thôn A", "Thôn B", "Thôn D"]
+    on_time, late, missing = ax.containers
+    assert [p.get_width() for p in on_time] == [0, 8, 5, 0]
+    assert [p.get_width() for p in late] == [1, 2, 0, 0]
+    assert [p.get_x() for p in late] == [0, 8, 5, 0]
+    assert [p.get_width() for p in missing] == [3, 2, 0, 0]
+    assert [p.get_x() for p in missing] == [1, 10, 5, 0]
+    assert [text.get_text() for text in ax.texts if text.get_gid() == "value"] == [
+        "1/4", "10/12", "5/5", "0/0"]
+    legend = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert legend == ["Đúng hạn", "Gửi muộn", "Chưa gửi"]
+    assert "tháng 10/2026" in _title(fig)
+
+
+def test_funnel_narrows_from_registered_to_recognised_with_the_side_outcomes():
+    fig = build_funnel(FUNNEL)
+    ax = fig.axes[0]
+    # registered 120; reached review = under review 30 + recognised 54 + not yet 12 = 96.
+    assert _widths(ax) == [120, 96, 54, 12, 6]
+    assert [p.get_x() for p in ax.patches] == [0, 12, 33, 54, 57]  # centred
+    texts = _texts(fig)
+    assert "120 hộ · 100 %" in texts and "96 hộ · 80 %" in texts and "54 hộ · 45 %" in texts
+    assert "Còn 18 hộ đã đăng ký nhưng chưa được đưa ra xem xét." in texts
+
+
+def test_ranking_is_best_first_with_shared_ranks_and_the_rate_now():
+    fig = build_ranking(RANKING)
+    ax = fig.axes[0]
+    assert _rows(ax) == ["1. Xã B", "2. Xã A", "2. Xã C", "4. Xã E", "Xã D"]
+    assert _widths(ax) == [3.5, 2.0, 2.0, -0.3, 0.0]
+    assert [text.get_text() for text in ax.texts if text.get_gid() == "rate"] == [
+        "8,00 %", "10,00 %", "12,00 %", "20,00 %", "5,00 %"]
+    assert [text.get_text() for text in ax.texts if text.get_gid() == "value"] == [
+        "3,50", "2,00", "2,00", "−0,30", "chưa có số liệu"]
+    bold = [text.get_fontweight() for text in ax.texts if text.get_gid() == "row"]
+    assert bold == ["bold", "bold", "bold", "normal", "normal"]
+    assert to_hex(ax.patches[3].get_facecolor()) == to_hex(charts.VERMILION)  # it rose
+
+
+def test_many_child_areas_show_the_first_rows_and_say_how_many_are_left_out():
+    children = tuple(ChildReduction(f"Thôn số {i:02d} có một cái tên rất là dài", i / 10, 3.0)
+                     for i in range(40))
+    fig = build_reduction(ReductionData(AREA, AS_OF, 2026, children))
+    ax = fig.axes[0]
+    rows = _rows(ax)
+    assert len(rows) == len(ax.patches) == MAX_ROWS == 25
+    assert rows[0].startswith("Thôn số 00") and all(row.endswith("…") for row in rows)
+    assert "… và 15 nơi khác không hiện trên biểu đồ" in _texts(fig)
+
+
+def test_the_note_says_when_every_row_left_out_is_fine():
+    villages = tuple(ChildCompleteness(f"Thôn {i}", *((0, 0, 1) if i < 5 else (1, 0, 0)))
+                     for i in range(30))
+    fig = build_completeness(CompletenessData(AREA, AS_OF, "tháng 10/2026", villages))
+    assert _rows(fig.axes[0])[:5] == ["Thôn 0", "Thôn 1", "Thôn 2", "Thôn 3", "Thôn 4"]
+    assert "… và 5 nơi khác, đều đã gửi đủ và đúng hạn" in _texts(fig)
+    children = tuple(ChildReduction(f"Bản {i}", 4.0 if i else 1.0, 3.0) for i in range(27))
+    fig = build_reduction(ReductionData(AREA, AS_OF, 2026, children))
+    assert _rows(fig.axes[0])[0] == "Bản 0"
+    assert "… và 2 nơi khác, đều đã đạt mục tiêu" in _texts(fig)
+
+
+def test_decomposed_vietnamese_is_composed_before_drawing():
+    name = unicodedata.normalize("NFD", "Bản Phìn Hồ")
+    data = RankingData(unicodedata.normalize("NFD", AREA), AS_OF, 2026,
+                       (RankingRow(name, 1.0, 5.0),))
+    fig = build_ranking(data)
+    assert _rows(fig.axes[0]) == ["1. Bản Phìn Hồ"]
+    assert "Xã Nậm Khắt" in _title(fig)
+
+
+# ---- readings --------------------------------------------------------------------------------
+
+
+def test_reading_trend_from_first_to_last_known_month_against_the_path():
+    assert reading_trend(TREND) == (
+        "Tỷ lệ hộ nghèo của Xã Nậm Khắt giảm từ 12,40 % (T1/26) xuống 11,20 % (T5/26), "
+        "1,20 điểm; mục tiêu cả năm giảm 3,00 điểm. Đến T5/26 đã theo kịp lộ trình "
+        "(mốc 11,40 %).")
+
+
+def test_reading_trend_when_the_rate_rose_and_is_behind_the_path():
+    data = TrendData(AREA, AS_OF, ("2026-09", "2026-10"), (10.0, 10.5), (10.0, 9.75), 3.0)
+    assert reading_trend(data) == (
+        "Tỷ lệ hộ nghèo của Xã Nậm Khắt tăng từ 10,00 % (T9/26) lên 10,50 % (T10/26), "
+        "0,50 điểm; mục tiêu cả năm giảm 3,00 điểm. Đến T10/26 còn cao hơn lộ trình "
+        "0,75 điểm (mốc 9,75 %).")
+
+
+def test_reading_trend_with_one_month_and_no_path():
+    data = TrendData(AREA, AS_OF, ("2026-10",), (8.125,), (None,), 4.5)
+    assert reading_trend(data) == (
+        "Tỷ lệ hộ nghèo của Xã Nậm Khắt là 8,12 % (T10/26); mục tiêu cả năm giảm 4,50 điểm.")
+
+
+def test_reading_reduction_counts_who_met_the_target_and_names_the_best():
+    assert reading_reduction(REDUCTION) == (
+        "Năm 2026, 2/5 nơi thuộc Xã Nậm Khắt đã đạt mục tiêu giảm nghèo cả năm; tốt nhất là "
+        "Bản D (giảm 5,00 điểm, mục tiêu 4,50 điểm). 1 nơi chưa có số liệu.")
+
+
+def test_reading_baseline_says_the_fall_and_the_distance_to_minus_50_percent():
+    assert reading_baseline(BASELINE) == (
+        "Hộ nghèo và cận nghèo của Xã Nậm Khắt còn 620 hộ (T10/26), giảm 38,0 % so với gốc "
+        "cuối năm 2021 (1.000 hộ); còn cách mốc −50 % 120 hộ.")
+    reached = replace(BASELINE, counts=(980, 900, 700, 480))
+    assert reading_baseline(reached) == (
+        "Hộ nghèo và cận nghèo của Xã Nậm Khắt còn 480 hộ (T10/26), giảm 52,0 % so với gốc "
+        "cuối năm 2021 (1.000 hộ): đã đạt mốc −50 %.")
+    rose = replace(BASELINE, counts=(1000, 1020, 1050, None))
+    assert reading_baseline(rose) == (
+        "Hộ nghèo và cận nghèo của Xã Nậm Khắt có 1.050 hộ (T9/26), tăng 5,0 % so với gốc "
+        "cuối năm 2021 (1.000 hộ); còn cách mốc −50 % 550 hộ.")
+
+
+def test_reading_completeness_counts_filed_late_missing():
+    assert reading_completeness(COMPLETENESS) == (
+        "Báo cáo tháng 10/2026 của Xã Nậm Khắt: 16/21 đã gửi, trong đó 3 gửi muộn; 5 chưa "
+        "gửi. Thiếu nhiều nhất: Thôn C (3 chưa gửi).")
+    complete = CompletenessData(AREA, AS_OF, "tháng 10/2026",
+                                (ChildCompleteness("Thôn A", 3, 1, 0),))
+    assert reading_completeness(complete) == (
+        "Báo cáo tháng 10/2026 của Xã Nậm Khắt: 4/4 đã gửi, trong đó 1 gửi muộn; 0 chưa gửi. "
+        "Không nơi nào còn thiếu báo cáo.")
+
+
+def test_reading_funnel():
+    assert reading_funnel(FUNNEL) == (
+        "Xã Nậm Khắt: 120 hộ đăng ký tự nguyện thoát nghèo, 54 hộ đã được công nhận (45 %); "
+        "30 hộ đang xem xét, 12 hộ chưa đạt, 6 hộ rút đăng ký.")
+
+
+def test_reading_ranking_names_the_top_three():
+    assert reading_ranking(RANKING) == (
+        "Dẫn đầu thi đua giảm nghèo năm 2026 ở Tỉnh Lào Cai: 1. Xã B (giảm 3,50 điểm), "
+        "2. Xã A (giảm 2,00 điểm), 2. Xã C (giảm 2,00 điểm).")
+
+
+def test_reading_dispatches_by_kind():
+    assert reading("funnel", FUNNEL) == reading_funnel(FUNNEL)
+
+
+# ---- no data -----------------------------------------------------------------------------------
+
+EMPTY = {
+    "trend": TrendData(AREA, AS_OF, ("2026-01", "2026-02"), (None, None), (12.0, 11.75), 3.0),
+    "reduction": ReductionData(AREA, AS_OF, 2026, (ChildReduction("Bản A", None, 3.0),)),
+    "baseline": BaselineData(AREA, AS_OF, "cuối năm 2021", 1000, ("2026-01",), (None,)),
+    "completeness": CompletenessData(AREA, AS_OF, "tháng 10/2026", ()),
+    "funnel": FunnelData(AREA, AS_OF, 0, 0, 0, 0, 0),
+    "ranking": RankingData(AREA, AS_OF, 2026, (RankingRow("Xã A", None, 7.5),)),
+}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_no_data_is_no_chart(kind):
+    assert has_data(kind, SAMPLES[kind])
+    empty = EMPTY[kind]
+    assert not has_data(kind, empty)
+    with pytest.raises(ValueError):
+        charts.build(kind, empty)
+    with pytest.raises(ValueError):
+        render_png(kind, empty)
+    assert reading(kind, empty) == f"Chưa có số liệu để vẽ biểu đồ này cho {AREA}."
+
+
+def test_more_kinds_of_nothing():
+    assert not has_data("reduction", ReductionData(AREA, AS_OF, 2026, ()))
+    assert not has_data("ranking", RankingData(AREA, AS_OF, 2026, ()))
+    assert not has_data("trend", TrendData(AREA, AS_OF, (), (), (), 3.0))
+    assert not has_data("baseline", replace(BASELINE, baseline=0))
+    assert not has_data("completeness", CompletenessData(
+        AREA, AS_OF, "tháng 10/2026", (ChildCompleteness("Thôn A", 0, 0, 0),)))
+    # Nobody filed is not "no data": it is a chart of missing reports.
+    assert has_data("completeness", CompletenessData(
+        AREA, AS_OF, "tháng 10/2026", (ChildCompleteness("Thôn A", 0, 0, 1),)))
+
+
+def test_unknown_kind_and_wrong_data_are_refused():
+    with pytest.raises(ValueError):
+        has_data("pie", TREND)
+    with pytest.raises(TypeError):
+        render_png("trend", FUNNEL)
+
+
+# ---- the PNG ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_png_decodes_at_exactly_1080_by_1350(kind):
+    png = render_png(kind, SAMPLES[kind])
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and png[12:16] == b"IHDR"
+    assert struct.unpack(">II", png[16:24]) == (1080, 1350)
+    pixels = matplotlib.image.imread(io.BytesIO(png))
+    assert pixels.shape[:2] == (1350, 1080)
+    assert pixels.min() < pixels.max()  # not a blank image
+    assert render_png(kind, SAMPLES[kind]) == png  # no timestamp: equal data, equal bytes
+    assert b"tEXt" not in png and b"tIME" not in png
+
+
+def _glyph_warnings(draw) -> list[str]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        draw()
+    return [str(w.message) for w in caught if "missing from" in str(w.message)]
+
+
+def test_the_glyph_check_does_catch_a_missing_glyph():
+    def draw():
+        fig = Figure(figsize=(2, 1), dpi=50)
+        fig.text(0.1, 0.5, "中")  # a Chinese character: not in DejaVu Sans
+        FigureCanvasAgg(fig).draw()
+    assert _glyph_warnings(draw)
+
+
+def test_vietnamese_text_has_every_glyph(caplog):
+    names = ALL_LETTERS.split()
+    samples = {
+        "trend": replace(TREND, area=ALL_LETTERS),
+        "reduction": ReductionData(ALL_LETTERS, AS_OF, 2026, tuple(
+            ChildReduction(name * 3, i / 4, 2.0) for i, name in enumerate(names))),
+        "baseline": replace(BASELINE, area=ALL_LETTERS, baseline_label="cuối năm 2021 ỹ"),
+        "completeness": CompletenessData(ALL_LETTERS, AS_OF, "tháng 10/2026", tuple(
+            ChildCompleteness(name * 3, i, 1, 2) for i, name in enumerate(names))),
+        "funnel": replace(FUNNEL, area=ALL_LETTERS),
+        "ranking": RankingData(ALL_LETTERS, AS_OF, 2026, tuple(
+            RankingRow(name * 3, i / 4, 9.5) for i, name in enumerate(names))),
+    }
+    with caplog.at_level(logging.WARNING, logger="matplotlib"):
+        for kind, data in samples.items():
+            assert not _glyph_warnings(lambda k=kind, d=data: render_png(k, d)), kind
+    assert not [r for r in caplog.records if r.name.startswith("matplotlib")]
+
+
+def test_charts_never_use_pyplot():
+    source = (Path(charts.__file__)).read_text(encoding="utf-8")
+    imported = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            imported.add(node.module or "")
+            imported |= {f"{node.module}.{alias.name}" for alias in node.names}
+    assert not [name for name in imported if "pyplot" in name]
+
+
+# ---- the renderer -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def counted(monkeypatch):
+    """Count the charts really drawn (thread mode calls the module's render_png)."""
+    calls: list[str] = []
+    real = charts.render_png
+
+    def counting(kind, data):
+        calls.append(kind)
+        return real(kind, data)
+
+    monkeypatch.setattr(charts, "render_png", counting)
+    return calls
+
+
+async def test_renderer_caches_until_the_data_changes(counted):
+    renderer = ChartRenderer(workers=0)
+    first = await renderer.render("funnel", FUNNEL)
+    assert struct.unpack(">II", first[16:24]) == (1080, 1350)
+    again = await renderer.render("funnel", replace(FUNNEL))  # equal data, another object
+    assert again is first and counted == ["funnel"]
+    changed = await renderer.render("funnel", replace(FUNNEL, recognised=55))
+    assert changed != first and counted == ["funnel", "funnel"]
+    assert renderer.renders == 2 and len(renderer) == 2
+
+
+async def test_renderer_shares_one_render_between_concurrent_requests(counted):
+    renderer = ChartRenderer(workers=0)
+    results = await asyncio.gather(*(renderer.render("trend", TREND) for _ in range(5)))
+    assert counted == ["trend"]
+    assert all(result is results[0] for result in results)
+
+
+async def test_a_cancelled_request_does_not_cancel_the_shared_render(monkeypatch):
+    started, release = threading.Event(), threading.Event()
+    calls = []
+
+    def slow(kind, data):
+        calls.append(kind)
+        started.set()
+        release.wait(10)
+        return b"png"
+
+    monkeypatch.setattr(charts, "render_png", slow)
+    renderer = ChartRenderer(workers=0)
+    first = asyncio.create_task(renderer.render("funnel", FUNNEL))
+    second = asyncio.create_task(renderer.render("funnel", FUNNEL))
+    await asyncio.to_thread(started.wait, 10)
+    first.cancel()
+    release.set()
+    assert await second == b"png"
+    assert first.cancelled() and calls == ["funnel"]
+    assert await renderer.render("funnel", FUNNEL) == b"png" and calls == ["funnel"]
+
+
+async def test_renderer_forgets_the_least_recently_used(counted):
+    renderer = ChartRenderer(workers=0, cache_size=2)
+    a, b, c = (replace(FUNNEL, registered=n) for n in (120, 121, 122))
+    for data in (a, b, a, c):  # a is used again, so b is the oldest when c arrives
+        await renderer.render("funnel", data)
+    assert len(counted) == 3 and len(renderer) == 2
+    await renderer.render("funnel", a)
+    assert len(counted) == 3
+    await renderer.render("funnel", b)
+    assert len(counted) == 4
+
+
+async def test_a_failed_render_is_not_cached(monkeypatch):
+    outcomes = [RuntimeError("worker died"), b"png"]
+
+    def flaky(kind, data):
+        outcome = outcomes.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    monkeypatch.setattr(charts, "render_png", flaky)
+    renderer = ChartRenderer(workers=0)
+    with pytest.raises(RuntimeError):
+        await renderer.render("funnel", FUNNEL)
+    assert await renderer.render("funnel", FUNNEL) == b"png"
+    assert renderer.renders == 2
+
+
+async def test_renderer_refuses_no_data_and_wrong_data():
+    renderer = ChartRenderer(workers=0)
+    with pytest.raises(ValueError):
+        await renderer.render("funnel", EMPTY["funnel"])
+    with pytest.raises(TypeError):
+        await renderer.render("trend", FUNNEL)
+    assert len(renderer) == 0
+
+
+async def test_renderer_with_a_real_process_pool():
+    renderer = ChartRenderer(workers=1)
+    try:
+        png = await renderer.render("ranking", RANKING)
+        assert png == render_png("ranking", RANKING)  # the worker draws what this process does
+        assert await renderer.render("ranking", RANKING) is png
+        other = await renderer.render("ranking", replace(RANKING, year=2025))
+        assert other != png and struct.unpack(">II", other[16:24]) == (1080, 1350)
+        assert renderer.renders == 2
+    finally:
+        renderer.close()
+    # Closed, the cache still answers, and a new render starts a new pool.
+    assert await renderer.render("ranking", RANKING) is png

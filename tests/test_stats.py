@@ -1,0 +1,370 @@
+"""Officers' statistics: figures against hand-computed fixtures (DOMAIN §8 reproduced),
+the data behind each chart, award criteria at their thresholds, and /thongke in chat."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import replace
+from datetime import UTC, date, datetime
+
+import pytest
+from openpyxl import load_workbook
+
+from handlers.core import Core
+from reports.awards import AwardsConfig, halved_rule, points_rule
+from reports.periods import Month, Period
+from reports.stats import StatsService
+from storage import areas, households
+from storage.reports import MONTHLY_FORM, import_monthly, save_report
+from tests.conftest import SETUP, Chat
+
+ZERO = {"exited": 0, "newly_poor": 0, "fallen_back": 0, "em_poor": 0, "loans": 0,
+        "support_vnd": 0, "note": ""}
+
+
+def figures(total: int, poor: int, near: int, **more) -> dict:
+    return {**ZERO, "total": total, "poor": poor, "near_poor": near, **more}
+
+
+@pytest.fixture
+def cfg(config):
+    return replace(config, stats=replace(config.stats, chart_workers=0))
+
+
+@pytest.fixture
+def stats(db, cfg, clock):
+    service = StatsService(db, cfg, clock=clock)
+    yield service
+    service.close()
+
+
+async def history(db, rows, at=datetime(2026, 11, 1, 2, 0, tzinfo=UTC)):
+    """Monthly reports filed long ago: (area, period, figures)."""
+    async with db.write() as conn:
+        await import_monthly(conn, [(a.id, p, d) for a, p, d in rows], actor=SETUP,
+                             via="test", at=at)
+
+
+async def filed(db, area, period, data, at):
+    async with db.write() as conn:
+        await save_report(conn, area_id=area.id, form=MONTHLY_FORM, period=period, data=data,
+                          actor=SETUP, via="test", at=at)
+
+
+def local(text: str) -> datetime:
+    return datetime.fromisoformat(text + "+07:00").astimezone(UTC)
+
+
+@pytest.fixture
+async def muong_te(db, world, clock):
+    """Mường Tè's two villages: the baseline (end of 2021), the end of 2025, October 2026."""
+    v1, v2, v3 = world.village, world.village2, world.far_village
+    await history(db, [
+        (v1, "2021-12", figures(120, 30, 12)), (v2, "2021-12", figures(80, 20, 8)),
+        (v3, "2021-12", figures(50, 25, 5)),
+        (v1, "2025-12", figures(120, 18, 10)), (v2, "2025-12", figures(80, 12, 6)),
+        (v3, "2025-12", figures(50, 20, 5)),
+        (v2, "2026-09", figures(80, 11, 6, support_vnd=2_000_000)),
+    ])
+    # October 2026: Nà Khan on time (due 5 November), Nậm Củm late; Pa Ủ has not filed.
+    await filed(db, v1, "2026-10", figures(121, 15, 9, support_vnd=5_000_000),
+                local("2026-11-04 10:00"))
+    await filed(db, v3, "2026-10", figures(50, 19, 5), local("2026-11-08 10:00"))
+    return world
+
+
+# ---- figures ------------------------------------------------------------------------------
+
+
+async def test_a_communes_summary_against_hand_computed_figures(stats, muong_te):
+    s = await stats.summary(muong_te.commune, Period.of_month(Month(2026, 10)))
+    # Pa Ủ has not reported October: its September report counts.
+    assert (s.now.total, s.now.poor, s.now.near_poor) == (121 + 80, 15 + 11, 9 + 6)
+    assert round(s.now.poor_rate, 2) == round(100 * 26 / 201, 2) == 12.94
+    assert s.reported_this_month == 1 and s.villages == 2
+    assert round(s.start.poor_rate, 2) == 15.00  # 30 of 200 at the end of 2025
+    assert round(s.reduction_this_year, 2) == round(15.0 - 100 * 26 / 201, 2) == 2.06
+    assert s.baseline_label == "cuối năm 2021"
+    assert s.baseline.poor_and_near == 70 and s.now.poor_and_near == 41
+    assert round(s.baseline_change, 1) == -41.4
+    assert (s.reports.on_time, s.reports.late, s.reports.missing) == (1, 0, 1)
+    assert s.support_vnd == 5_000_000  # October only
+    assert s.target == 1.5
+
+
+async def test_a_provinces_summary_adds_its_communes(stats, muong_te):
+    s = await stats.summary(muong_te.province, Period.of_month(Month(2026, 10)))
+    assert (s.now.total, s.now.poor) == (251, 45)
+    assert (s.reports.on_time, s.reports.late, s.reports.missing) == (1, 1, 1)
+    assert [(a.name, f.poor) for a, f in s.children] == [("Xã Bum Nưa", 19),
+                                                         ("Xã Mường Tè", 26)]
+    year = await stats.summary(muong_te.province, Period("year", 2026, 0))
+    assert year.as_of == Month(2026, 11)  # the year is not over: as of this month
+    assert year.support_vnd == 7_000_000
+
+
+@pytest.mark.parametrize(("scope", "year", "total", "poor", "near", "poor_rate", "near_rate"), [
+    ("Việt Nam", 2022, 26_230_000, 1_057_374, 915_274, "4.03", "3.49"),
+    ("Việt Nam", 2023, 27_780_000, 815_101, 771_235, "2.93", "2.78"),
+    ("Tỉnh Lai Châu", 2024, 107_713, 20_961, 10_053, "19.46", "9.33"),
+    ("Tỉnh Lào Cai", 2024, 181_603, 20_411, 18_058, "11.24", "9.94"),
+    ("Tỉnh Kon Tum", 2023, 149_500, 10_220, 6_568, "6.84", "4.39"),
+])
+async def test_the_real_figures_of_domain_8_are_reproduced(db, stats, clock, scope, year, total,
+                                                          poor, near, poor_rate, near_rate):
+    """Entered as the villages' December reports, they come out exactly (DOMAIN §8)."""
+    async with db.write() as conn:
+        root = await areas.add_area(conn, parent=None, level="province", name=scope,
+                                    actor=SETUP, at=clock())
+        villages = []
+        for c in range(3):
+            commune = await areas.add_area(conn, parent=root, level="commune",
+                                           name=f"Xã {c}", actor=SETUP, at=clock())
+            villages.append(await areas.add_area(conn, parent=commune, level="village",
+                                                 name=f"Thôn {c}", actor=SETUP, at=clock()))
+    shares = [(total // 3, poor // 3, near // 3)] * 2
+    shares.append((total - 2 * (total // 3), poor - 2 * (poor // 3), near - 2 * (near // 3)))
+    await history(db, [(v, f"{year}-12", figures(*share))
+                       for v, share in zip(villages, shares, strict=True)])
+    s = await stats.summary(root, Period("year", year, 0))
+    assert (s.now.total, s.now.poor, s.now.near_poor) == (total, poor, near)
+    assert f"{s.now.poor_rate:.2f}" == poor_rate and f"{s.now.near_poor_rate:.2f}" == near_rate
+
+
+async def test_a_village_silent_for_longer_than_the_carry_limit_drops_out(db, stats, world):
+    await history(db, [(world.village, "2025-06", figures(100, 10, 5)),
+                       (world.village2, "2026-09", figures(80, 8, 4))])
+    s = await stats.summary(world.commune, Period.of_month(Month(2026, 10)))
+    assert s.now.total == 80  # Nà Khan's report is 16 months old
+
+
+async def test_a_period_ahead_or_without_data_has_no_summary(stats, muong_te):
+    assert await stats.summary(muong_te.commune, Period("year", 2027, 0)) is None
+    assert await stats.summary(muong_te.commune, Period.of_month(Month(2019, 1))) is None
+
+
+# ---- chart data -------------------------------------------------------------------------
+
+
+async def test_the_trend_follows_the_months_and_the_target_path(stats, muong_te):
+    data = await stats.chart_data("trend", muong_te.commune, Period.of_month(Month(2026, 10)))
+    assert data.months[0] == "2025-10" and data.months[-1] == "2026-10"
+    rates = dict(zip(data.months, data.rates, strict=True))
+    assert rates["2025-10"] is None  # nothing reported before December 2025
+    assert round(rates["2025-12"], 2) == 15.00
+    assert round(rates["2026-09"], 2) == round(100 * 29 / 200, 2)  # 18 + 11 of 200
+    target = dict(zip(data.months, data.target, strict=True))
+    assert round(target["2026-06"], 3) == 15.0 - 1.5 * 6 / 12  # half the year's target
+    assert round(target["2026-10"], 3) == 15.0 - 1.5 * 10 / 12
+
+
+async def test_reduction_and_ranking_by_child_area(stats, muong_te, db, clock):
+    async with db.write() as conn:  # a third commune whose rate rose
+        c = await areas.add_area(conn, parent=muong_te.province, level="commune",
+                                 name="Xã Tà Tổng", actor=SETUP, at=clock())
+        v = await areas.add_area(conn, parent=c, level="village", name="Bản Mới",
+                                 actor=SETUP, at=clock())
+    await history(db, [(v, "2025-12", figures(100, 10, 5)), (v, "2026-10", figures(100, 12, 5))])
+    period = Period.of_month(Month(2026, 10))
+    reduction = await stats.chart_data("reduction", muong_te.province, period)
+    by_name = {c.name: c for c in reduction.children}
+    assert round(by_name["Xã Mường Tè"].reduction, 2) == 2.06
+    assert round(by_name["Xã Bum Nưa"].reduction, 2) == 2.0  # 40 % → 38 %
+    assert by_name["Xã Tà Tổng"].reduction == pytest.approx(-2.0)
+    assert {c.target for c in reduction.children} == {1.5}
+    ranking = await stats.chart_data("ranking", muong_te.province, period)
+    assert [r.name for r in ranking.rows] == ["Xã Mường Tè", "Xã Bum Nưa", "Xã Tà Tổng"]
+
+
+async def test_the_baseline_chart_counts_poor_and_near_poor_at_each_year_end(stats, muong_te):
+    data = await stats.chart_data("baseline", muong_te.commune, Period.of_month(Month(2026, 10)))
+    assert data.baseline == 70 and data.baseline_label == "cuối năm 2021"
+    assert data.months == ("2021-12", "2022-12", "2023-12", "2024-12", "2025-12", "2026-10")
+    # The 2021 reports count for twelve months (stats.carry_months), then nothing until 2025.
+    assert data.counts == (70, 70, None, None, 46, 41)
+
+
+async def test_completeness_and_timeliness_by_commune(stats, muong_te):
+    data = await stats.chart_data("completeness", muong_te.province,
+                                  Period.of_month(Month(2026, 10)))
+    assert [(c.name, c.on_time, c.late, c.missing) for c in data.children] == [
+        ("Xã Bum Nưa", 0, 1, 0), ("Xã Mường Tè", 1, 0, 1)]
+
+
+async def test_the_registration_funnel_counts_this_years_registrations(db, stats, muong_te,
+                                                                        clock):
+    async with db.write() as conn:
+        for n, state in enumerate(("registered", "under_review", "recognised", "recognised")):
+            household = await households.add_household(
+                conn, village_id=muong_te.village.id, code=f"H{n}", head_name=f"Hộ {n}",
+                status="poor", status_since=date(2025, 1, 1), actor=SETUP, at=clock())
+            reg = await households.register_exit(
+                conn, household.id, target_year=2027, plan_kind="livestock",
+                registered_on=date(2026, 3, 1), actor=SETUP, at=clock())
+            if state != "registered":
+                await households.set_registration_state(conn, reg.id, "under_review",
+                                                        actor=SETUP, at=clock())
+            if state == "recognised":
+                await households.set_registration_state(
+                    conn, reg.id, "recognised", actor=SETUP, at=clock(),
+                    effective_date=date(2026, 10, 1), exit_window_months=36)
+    data = await stats.chart_data("funnel", muong_te.commune, Period.of_month(Month(2026, 10)))
+    assert (data.registered, data.under_review, data.recognised) == (4, 1, 2)
+
+
+# ---- awards -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("points", "qualifies"), [(4.0, True), (3.99, False), (6.5, True)])
+def test_the_points_rule_at_its_threshold(points, qualifies):
+    cfg = AwardsConfig()
+    found = points_rule("Xã A", {2023: 5.0, 2024: points, 2025: 4.2}, 2025, cfg, 1.0)
+    assert (found is not None) is qualifies
+
+
+def test_the_points_rule_needs_three_consecutive_years_and_counts_the_minority_factor():
+    cfg = AwardsConfig()
+    assert points_rule("Xã A", {2024: 5.0, 2025: 5.0}, 2025, cfg, 1.0) is None  # 2023 missing
+    assert points_rule("Xã A", {2023: 5.0, 2024: 5.9, 2025: 6.0}, 2025, cfg, 1.5) is None
+    hit = points_rule("Xã A", {2023: 6.0, 2024: 6.1, 2025: 7.0}, 2025, cfg, 1.5)
+    assert hit.threshold == 6.0 and hit.years == ((2023, 6.0), (2024, 6.1), (2025, 7.0))
+
+
+@pytest.mark.parametrize(("now", "qualifies"), [(50, False), (49, True), (51, False)])
+def test_the_halved_rule_needs_more_than_half(now, qualifies):
+    assert (halved_rule("Thôn A", 100, now, AwardsConfig()) is not None) is qualifies
+
+
+async def test_candidates_of_a_commune_are_its_villages_halved(stats, db, world):
+    await history(db, [(world.village, "2021-12", figures(100, 30, 10)),
+                       (world.village, "2026-10", figures(100, 12, 7)),  # 40 → 19: −52.5 %
+                       (world.village2, "2021-12", figures(100, 30, 10)),
+                       (world.village2, "2026-10", figures(100, 15, 5))])  # 40 → 20: −50 %
+    as_of, found = await stats.candidates(world.commune, Period.of_month(Month(2026, 10)))
+    assert [(c.name, c.rule, c.baseline, c.now) for c in found] == [
+        ("Bản Nà Khan", "halved", 40, 19)]
+
+
+async def test_a_district_is_judged_by_points_too(stats, db, world, clock):
+    async with db.write() as conn:
+        district = await areas.add_area(conn, parent=world.province, level="district",
+                                        name="Huyện Mường Tè", actor=SETUP, at=clock())
+        commune = await areas.add_area(conn, parent=district, level="commune",
+                                       name="Xã Ka Lăng", actor=SETUP, at=clock())
+        village = await areas.add_area(conn, parent=commune, level="village",
+                                       name="Bản Ka Lăng", actor=SETUP, at=clock())
+    await history(db, [(village, f"{y}-12", figures(100, p, 30)) for y, p in
+                       ((2021, 30), (2022, 26), (2023, 22), (2024, 18), (2025, 14))])
+    _, found = await stats.candidates(world.province, Period("year", 2025, 0))
+    hits = [c for c in found if c.name == "Huyện Mường Tè"]
+    assert [c.rule for c in hits] == ["points"]
+    assert hits[0].years == ((2023, pytest.approx(4.0)), (2024, pytest.approx(4.0)),
+                             (2025, pytest.approx(4.0)))
+
+
+# ---- in chat ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def chat(db, cfg, clock):
+    core = Core(db, cfg, clock)
+    yield lambda sender: Chat(core, sender)
+    core.close()
+
+
+async def test_an_officer_asks_for_statistics_and_gets_charts_and_sheets(chat, muong_te, clock):
+    officer = chat("200")
+    reply = await officer.send("/thongke")
+    assert "📊 Xã Mường Tè — tháng 10/2026 (số liệu tháng 10/2026, tính đến 05/11/2026 09:00)" \
+        in reply
+    assert "• Hộ nghèo: 26 (12,94 %)" in reply
+    assert "giảm 2,06 điểm; mục tiêu 1,50 điểm/năm, đạt 138 %" in reply
+    assert "• Báo cáo tháng 10/2026: 1/2 thôn đã gửi (1 đúng hạn, 0 muộn)" in reply
+    assert "📈 Tỷ lệ nghèo theo tháng" in officer.options()
+
+    reply = await officer.press("Tỷ lệ nghèo theo tháng")
+    [chart] = [m for m in officer.last if m.image is not None]
+    assert chart.image.startswith(b"\x89PNG") and "Xã Mường Tè" in chart.text
+    assert officer.last[-1].options  # the menu again
+
+    await officer.press("Excel số liệu tháng")
+    [sheet] = [m for m in officer.last if m.document is not None]
+    assert sheet.filename.endswith(".xlsx")
+    book = load_workbook(io.BytesIO(sheet.document))
+    cells = [c.value for row in book.active.iter_rows() for c in row]
+    assert "Bản Nà Khan" in cells and 121 in cells
+
+    reply = await officer.send("quy 3/2026")  # another period, same area
+    assert "📊 Xã Mường Tè — quý 3/2026" in reply
+    assert "Đã đóng" in await officer.press("Xong")
+
+
+async def test_statistics_are_refused_outside_the_area_and_to_village_heads(chat, muong_te):
+    officer = chat("200")
+    outside = await officer.send("/thongke Bum Nưa")
+    nowhere = await officer.send("/thongke Xã Không Có")
+    assert outside == "Không tìm thấy địa bàn «Bum Nưa» trong phạm vi của bạn. " \
+        "Vui lòng gõ lại tên xã hoặc thôn."
+    assert nowhere.replace("Xã Không Có", "Bum Nưa") == outside
+    assert "chỉ dành cho cán bộ" in await chat("100").send("/thongke")
+    province = chat("300")
+    assert "📊 Xã Bum Nưa" in await province.send("/thongke xa bum nua")
+
+
+@pytest.mark.parametrize("period", ["quy 5", "2019-13", "13/2026"])
+async def test_an_unparseable_period_gets_the_accepted_forms(chat, muong_te, period):
+    reply = await chat("300").send(f"/thongke Mường Tè {period}")
+    assert reply.startswith("Không hiểu kỳ thống kê. Có thể gõ: tháng (10/2026, t10), quý")
+
+
+async def test_a_period_without_data_says_so_and_sends_no_chart(chat, muong_te):
+    officer = chat("200")
+    reply = await officer.send("/thongke 2019")
+    assert "Chưa có số liệu của Xã Mường Tè cho năm 2019." in reply
+    await officer.press("Tỷ lệ nghèo theo tháng")
+    assert all(m.image is None for m in officer.last)
+    assert "Chưa đủ số liệu để vẽ biểu đồ này" in officer.text
+
+
+async def test_statistics_do_not_hold_the_write_lock(db, cfg, clock, muong_te):
+    core = Core(db, cfg, clock)
+    seen = []
+
+    class Renderer:
+        async def render(self, kind, data):
+            seen.append(db._lock.locked())
+            return b"\x89PNG"
+
+        def close(self):
+            pass
+
+    core.stats._renderer = Renderer()
+    officer = Chat(core, "200")
+    await officer.send("/thongke")
+    await officer.press("Xếp hạng")
+    assert seen == [False]  # the chart was drawn after the transaction
+    core.close()
+
+
+async def test_another_command_ends_the_statistics_menu(chat, muong_te):
+    officer = chat("200")
+    await officer.send("/thongke")
+    reply = await officer.send("/lich")
+    assert "Lịch báo cáo" in reply and "đang làm dở" not in reply
+
+
+async def test_household_list_only_for_the_officers_area(chat, db, muong_te, clock):
+    async with db.write() as conn:
+        for village, code, name in ((muong_te.far_village, "X1", "Hộ Xa"),
+                                    (muong_te.village, "N1", "Hộ Gần")):
+            await households.add_household(conn, village_id=village.id, code=code,
+                                           head_name=name, status="poor",
+                                           status_since=date(2025, 1, 1), actor=SETUP,
+                                           at=clock())
+    officer = chat("200")
+    await officer.send("/thongke")
+    await officer.press("Danh sách hộ")
+    [sheet] = [m for m in officer.last if m.document is not None]
+    cells = {c.value for row in load_workbook(io.BytesIO(sheet.document)).active.iter_rows()
+             for c in row}
+    assert "Hộ Gần" in cells and "Hộ Xa" not in cells
