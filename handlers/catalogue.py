@@ -717,7 +717,7 @@ MESSAGES: dict[str, str] = {
     "stats.no_data": "Chưa có số liệu của {area} cho {period}.",
     "stats.no_chart_data": "Chưa đủ số liệu để vẽ biểu đồ này cho {area} ({period}).",
     "stats.no_sheet_data": "Chưa có số liệu để lập bảng tính này cho {area} ({period}).",
-    "stats.sheet_caption": "📥 {name} — {area}.",
+    "stats.sheet_caption": "{name} — {area}.",
     "stats.option.trend": "📈 Tỷ lệ nghèo theo tháng",
     "stats.option.reduction": "📉 Giảm nghèo năm nay",
     "stats.option.baseline": "🎯 So với gốc (−50 %)",

@@ -456,15 +456,21 @@ class StatsService:
 
     async def _chart_trend(self, q: Question, as_of: Month, today: date) -> TrendData:
         months = [_month_of(i) for i in range(_index(as_of) - 12, _index(as_of) + 1)]
-        await q.load([*months, *(Month(m.year - 1, 12) for m in months)])
+        await q.load([*months, Month(as_of.year - 1, 12)])
         figures = await q.series(months)
         rates = tuple(f.poor_rate if f else None for f in figures)
         points = await self._effective_target(q.area)
+        # The target path of this year: from the rate at the end of last year, down by the
+        # target's points spread over the months (none before the year starts).
+        start = await q.at(Month(as_of.year - 1, 12))
+        anchor = start.poor_rate if start else None
         target: list[float | None] = []
         for month in months:
-            anchor = await q.at(Month(month.year - 1, 12))
-            start = anchor.poor_rate if anchor else None
-            target.append(None if start is None else max(0.0, start - points * month.month / 12))
+            elapsed = 0 if month.year < as_of.year else month.month
+            if anchor is None or month < Month(as_of.year - 1, 12):
+                target.append(None)
+            else:
+                target.append(max(0.0, anchor - points * elapsed / 12))
         return TrendData(q.area.name, today, tuple(m.key for m in months), rates,
                          tuple(target), points)
 

@@ -57,3 +57,18 @@ def test_bench_reminders_quick_run_survives_its_crash():
     assert set(result) == {"recipients", "rate_ratio", "duplicates", "missing", "seconds"}
     assert result["recipients"] == 60 and result["missing"] == 0
     assert result["rate_ratio"] > 0
+
+
+def test_bench_stats_quick_run_draws_and_files():
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.stats", "--quick", "--workers", "1"],
+        cwd=ROOT, capture_output=True, text=True, timeout=180,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert any(line.startswith("province summary: ") for line in lines)
+    assert any(" officers each opened /thongke and drew a chart " in line for line in lines)
+    result = json.loads(lines[-1])
+    assert set(result) == {"province_summary_p95_ms", "commune_summary_p95_ms", "chart_p50_ms",
+                           "dialog_p99_ms_during_charts"}
+    assert all(value > 0 for value in result.values())

@@ -154,6 +154,8 @@ async def test_the_trend_follows_the_months_and_the_target_path(stats, muong_te)
     assert round(rates["2025-12"], 2) == 15.00
     assert round(rates["2026-09"], 2) == round(100 * 29 / 200, 2)  # 18 + 11 of 200
     target = dict(zip(data.months, data.target, strict=True))
+    assert target["2025-11"] is None  # the path is this year's, from the end of last year
+    assert target["2025-12"] == pytest.approx(15.0)
     assert round(target["2026-06"], 3) == 15.0 - 1.5 * 6 / 12  # half the year's target
     assert round(target["2026-10"], 3) == 15.0 - 1.5 * 10 / 12
 
