@@ -21,7 +21,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from bot.config import Config, ConfigError
+from bot.config import Config
 from handlers.catalogue import t
 from reports import charts, sheets
 from reports.awards import (
@@ -295,20 +295,13 @@ class StatsService:
     async def resolve(self) -> None:
         """Find the area of every ``[[targets.areas]]`` entry (ConfigError naming the setting
         when one is unknown), and the calendar's overrides (for due dates)."""
-        from scheduler.planner import override_paths
+        from scheduler.planner import configured_area, override_paths
 
         resolved: dict[str, tuple[str, AreaTarget]] = {}
         async with self.db.read() as conn:
             for entry in self.config.targets.areas:
-                found = await area_store.areas_by_code(conn, entry.area)
-                if not found:
-                    found = [a for a in await area_store.find_areas(conn, entry.area, limit=5)
-                             if a.name.casefold() == entry.area.casefold()]
-                if len(found) != 1:
-                    problem = "matches no area" if not found else "matches several areas"
-                    raise ConfigError(f"setting {entry.setting}.area: {entry.area!r} "
-                                      f"{problem}; give the area's official code or exact name")
-                resolved[entry.setting] = (found[0].path, entry)
+                area = await configured_area(conn, entry.area, entry.setting)
+                resolved[entry.setting] = (area.path, entry)
             self._calendar_paths = await override_paths(conn, self.config)
         async with self.db.write() as conn:
             rebuilt = await effective.ensure(conn, self.config.stats.carry_months)
@@ -338,6 +331,12 @@ class StatsService:
         kids = [] if area.level == self.config.report_level else [
             c for c in await area_store.children(conn, area) if counts.get(str(c.id))]
         return Question(self, conn, area, counts, kids)
+
+    async def _as_of(self, period: Period) -> Month | None:
+        """``as_of``, once the configuration is resolved against the areas."""
+        if self._calendar_paths is None:
+            await self.resolve()
+        return self.as_of(period)
 
     def as_of(self, period: Period) -> Month | None:
         """The month a period's figures are of: its last, or this month; None if ahead."""
@@ -404,9 +403,7 @@ class StatsService:
 
     async def summary(self, area: Area, period: Period) -> Summary | None:
         """The figures of ``area`` for ``period``; None when there are none."""
-        if self._calendar_paths is None:
-            await self.resolve()
-        as_of = self.as_of(period)
+        as_of = await self._as_of(period)
         if as_of is None:
             return None
         async with self._reading() as conn:
@@ -433,9 +430,7 @@ class StatsService:
 
     async def chart_data(self, kind: str, area: Area, period: Period):
         """The data of chart ``kind`` (see reports.figures), or None without data."""
-        if self._calendar_paths is None:
-            await self.resolve()
-        as_of = self.as_of(period)
+        as_of = await self._as_of(period)
         if as_of is None:
             return None
         today = self.clock().astimezone(self.config.timezone).date()
@@ -532,9 +527,7 @@ class StatsService:
     async def candidates(self, area: Area, period: Period
                          ) -> tuple[Month, list[Candidate]] | None:
         """Child areas that meet an award rule of their level, with their figures."""
-        if self._calendar_paths is None:
-            await self.resolve()
-        as_of = self.as_of(period)
+        as_of = await self._as_of(period)
         if as_of is None:
             return None
         cfg = self.config.awards
@@ -577,9 +570,7 @@ class StatsService:
 
     async def sheet(self, kind: str, area: Area, period: Period) -> tuple[bytes, str] | None:
         """Workbook ``kind`` (xlsx bytes) and its file name; None without data."""
-        if self._calendar_paths is None:
-            await self.resolve()
-        as_of = self.as_of(period)
+        as_of = await self._as_of(period)
         if as_of is None:
             return None
         today = self.clock().astimezone(self.config.timezone).date()

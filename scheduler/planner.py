@@ -109,20 +109,26 @@ def start_option(form: str, period: str, area: Area | None = None) -> Option:
     return Option(t("calendar.option.start"), menu_option(COMMAND_OF_FORM[form], args))
 
 
+async def configured_area(conn, text: str, setting: str) -> Area:
+    """The area a setting names by official code or exact name; ConfigError naming the
+    setting when it matches none or several."""
+    found = await area_store.areas_by_code(conn, text)
+    if not found:
+        found = [a for a in await area_store.find_areas(conn, text, limit=5)
+                 if a.name.casefold() == text.casefold()]
+    if len(found) != 1:
+        problem = "matches no area" if not found else "matches several areas"
+        raise ConfigError(f"setting {setting}.area: {text!r} {problem}; give the area's "
+                          "official code or exact name")
+    return found[0]
+
+
 async def override_paths(conn, config: Config) -> list[str | None]:
     """The area path of each calendar (None for the default one, index 0); ConfigError
     naming the setting when an override's area is unknown or ambiguous."""
     paths: list[str | None] = [None]
     for override in config.calendar.overrides:
-        found = await area_store.areas_by_code(conn, override.area)
-        if not found:
-            found = [a for a in await area_store.find_areas(conn, override.area, limit=5)
-                     if a.name.casefold() == override.area.casefold()]
-        if len(found) != 1:
-            problem = "matches no area" if not found else "matches several areas"
-            raise ConfigError(f"setting {override.setting}.area: {override.area!r} "
-                              f"{problem}; give the area's official code or exact name")
-        paths.append(found[0].path)
+        paths.append((await configured_area(conn, override.area, override.setting)).path)
     return paths
 
 

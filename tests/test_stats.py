@@ -370,3 +370,26 @@ async def test_household_list_only_for_the_officers_area(chat, db, muong_te, clo
     cells = {c.value for row in load_workbook(io.BytesIO(sheet.document)).active.iter_rows()
              for c in row}
     assert "Hộ Gần" in cells and "Hộ Xa" not in cells
+
+
+async def test_targets_are_inherited_and_ethnic_minority_areas_aim_faster(db, cfg, clock, world,
+                                                                           tmp_path):
+    from bot.config import ConfigError, load_config
+
+    path = tmp_path / "config.toml"
+    path.write_text('[[targets.areas]]\narea = "12"\npoints_per_year = 3.0\n'
+                    '[[targets.areas]]\narea = "Xã Mường Tè"\nethnic_minority = true\n',
+                    encoding="utf-8")
+    stats = StatsService(db, replace(cfg, targets=load_config(path, env={}).targets),
+                         clock=clock)
+    await stats.resolve()
+    factor = stats.config.targets.ethnic_minority_factor
+    assert (await stats.target(world.village)).effective(factor) == 4.5  # 3.0 × 1.5
+    assert (await stats.target(world.far_village)).effective(factor) == 3.0
+    assert (await stats.target(world.province)).effective(factor) == 3.0
+    path.write_text('[[targets.areas]]\narea = "Xã Không Có"\npoints_per_year = 2\n',
+                    encoding="utf-8")
+    wrong = StatsService(db, replace(cfg, targets=load_config(path, env={}).targets),
+                         clock=clock)
+    with pytest.raises(ConfigError, match=r"targets.areas\[0\].area: 'Xã Không Có' matches no"):
+        await wrong.resolve()
