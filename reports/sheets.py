@@ -171,38 +171,19 @@ def households_workbook(data: HouseholdSheetData) -> bytes:
         _Column(t("sheet.households.col.has_merit"), 10, COUNT, "center"),
         _Column(t("sheet.households.col.has_loan"), 10, COUNT, "center"),
     ]
-    wb = Workbook()
-    ws = wb.active
-    ws.title = _sheet_title(t("sheet.households.sheet"), set(), 1)
-    title = t("sheet.households.title")
-    header_row = _title_block(ws, [
-        title,
-        t("sheet.area", area=data.area),
-        _as_of(data.as_of),
-        t("sheet.personal_data"),
-    ])
-    _header(ws, header_row, columns)
-    row = header_row + 1
-    for number, h in enumerate(data.households, start=1):
-        flags = (h.ethnic_minority, h.no_work_capacity, h.has_merit, h.has_loan)
-        _write(ws, row, columns, [
-            number, h.commune, h.village, h.code, h.head_name, h.status, h.status_since,
-            *(_mark(flag) for flag in flags),
-        ])
-        row += 1
     households = data.households
-    _write(ws, row, columns, [
-        None, t("sheet.total"), t("sheet.households.count", count=len(households)), None,
-        None, None, None,
-        sum(h.ethnic_minority for h in households),
-        sum(h.no_work_capacity for h in households),
-        sum(h.has_merit for h in households),
-        sum(h.has_loan for h in households),
-    ], total=True)
-    _finish(ws, columns, header_row, row, freeze="A", title=title, area=data.area,
-            as_of=data.as_of)
-    wb.properties.title = title
-    return _save(wb)
+    rows = [[number, h.commune, h.village, h.code, h.head_name, h.status, h.status_since,
+             *(_mark(flag) for flag in (h.ethnic_minority, h.no_work_capacity, h.has_merit,
+                                        h.has_loan))]
+            for number, h in enumerate(households, start=1)]
+    total = [None, t("sheet.total"), t("sheet.households.count", count=len(households)), None,
+             None, None, None,
+             sum(h.ethnic_minority for h in households),
+             sum(h.no_work_capacity for h in households),
+             sum(h.has_merit for h in households),
+             sum(h.has_loan for h in households)]
+    return _list_workbook(t("sheet.households.sheet"), t("sheet.households.title"), data.area,
+                          data.as_of, columns, rows, total)
 
 
 def registrations_workbook(data: RegistrationSheetData) -> bytes:
@@ -220,28 +201,32 @@ def registrations_workbook(data: RegistrationSheetData) -> bytes:
         _Column(t("sheet.registrations.col.state"), 16, wrap=True),
         _Column(t("sheet.registrations.col.state_on"), 11, DAY, "center"),
     ]
+    rows = [[number, r.commune, r.village, r.code, r.head_name, r.target_year, r.plan,
+             r.support_asked, r.registered_on, r.state, r.state_on]
+            for number, r in enumerate(data.registrations, start=1)]
+    count = t("sheet.registrations.count", count=len(data.registrations))
+    return _list_workbook(t("sheet.registrations.sheet"), t("sheet.registrations.title"),
+                          data.area, data.as_of, columns, rows,
+                          [None, t("sheet.total"), count] + [None] * 8)
+
+
+def _list_workbook(sheet: str, title: str, area: str, as_of: date,
+                   columns: Sequence[_Column], rows: Sequence[Sequence[Any]],
+                   total: Sequence[Any]) -> bytes:
+    """A list of people's households (personal data, DOMAIN §9): title block, header, one
+    row each, the count row, print setup."""
     wb = Workbook()
     ws = wb.active
-    ws.title = _sheet_title(t("sheet.registrations.sheet"), set(), 1)
-    title = t("sheet.registrations.title")
-    header_row = _title_block(ws, [
-        title,
-        t("sheet.area", area=data.area),
-        _as_of(data.as_of),
-        t("sheet.personal_data"),
-    ])
+    ws.title = _sheet_title(sheet, set(), 1)
+    header_row = _title_block(ws, [title, t("sheet.area", area=area), _as_of(as_of),
+                                   t("sheet.personal_data")])
     _header(ws, header_row, columns)
     row = header_row + 1
-    for number, r in enumerate(data.registrations, start=1):
-        _write(ws, row, columns, [
-            number, r.commune, r.village, r.code, r.head_name, r.target_year, r.plan,
-            r.support_asked, r.registered_on, r.state, r.state_on,
-        ])
+    for values in rows:
+        _write(ws, row, columns, values)
         row += 1
-    count = t("sheet.registrations.count", count=len(data.registrations))
-    _write(ws, row, columns, [None, t("sheet.total"), count] + [None] * 8, total=True)
-    _finish(ws, columns, header_row, row, freeze="A", title=title, area=data.area,
-            as_of=data.as_of)
+    _write(ws, row, columns, total, total=True)
+    _finish(ws, columns, header_row, row, freeze="A", title=title, area=area, as_of=as_of)
     wb.properties.title = title
     return _save(wb)
 
