@@ -622,6 +622,16 @@ MESSAGES: dict[str, str] = {
     "announce.nobody": "Ở {area} chưa có ai khác dùng bot để nhận thông báo. Thông báo chưa được gửi.",
     "announce.message": "📣 Thông báo từ {name} ({area}):\n{text}",
     # --- the outbox (scheduler/dispatcher.py) ---
+    "zalo.no_media": (
+        "(Biểu đồ và tệp chưa gửi được qua Zalo vì máy chủ của bot chưa có địa chỉ công khai. "
+        "Vui lòng báo quản trị viên, hoặc xem trên Telegram.)"
+    ),
+    "zalo.document_link": "📎 Tải tệp {name}: {url}\n(Liên kết dùng được trong {minutes} phút.)",
+    "outbox.unreachable_window": (
+        "⚠️ Không gửi được tin nhắn tới {name} ({areas}) qua Zalo: Zalo chỉ cho bot nhắn tin "
+        "cho người đã nhắn cho bot gần đây. Vui lòng nhắc người này gửi một tin bất kỳ cho bot "
+        "(ví dụ «menu»), hoặc liên hệ trực tiếp."
+    ),
     "outbox.unreachable": (
         "⚠️ Không gửi được tin nhắn tới {name} ({areas}): người này đã chặn bot hoặc không còn "
         "dùng ứng dụng. Vui lòng liên hệ trực tiếp."

@@ -15,7 +15,10 @@ to one chat), send, record the outcome:
 * throttled → the whole channel pauses for ``retry_after`` and the message waits as long
   (throttling never counts as a failed attempt);
 * a passing failure → retried with a doubling back-off, up to ``outbox.max_attempts``;
-* misconfigured (our fault) → ``failed`` at once, logged as an error.
+* misconfigured (our fault) → ``failed`` at once, logged as an error;
+* outside the messenger's window (Zalo lets a bot write only for a while after the person
+  last wrote) → the person's next messenger is tried at once; with none left the message is
+  ``unreachable`` and the commune officers are told (never retried for ever).
 
 At most ``outbox.concurrency`` messages are claimed at once. A normal stop lets them finish;
 after a hard crash they are found ``sending`` at start-up and sent again (at-least-once for
@@ -33,7 +36,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from bot.channels.errors import DeliveryError, Misconfigured, RecipientBlocked, Throttled
+from bot.channels.errors import (
+    DeliveryError,
+    Misconfigured,
+    OutsideWindow,
+    RecipientBlocked,
+    Throttled,
+)
 from bot.config import Config
 from handlers.catalogue import t
 from handlers.messages import Outbound
@@ -197,40 +206,55 @@ class Dispatcher:
         if not usable:
             await self._unreachable(message, "no messenger left to reach this person")
             return
-        address = usable[0]
-        await self.pacers[address.channel].wait(address.chat_id)
-        try:
-            await self.senders[address.channel].send(address.chat_id, message.message)
-        except RecipientBlocked as exc:
-            log.info("outbox: person %s blocked the bot on %s", message.person_id,
-                     address.channel)
-            async with self.db.write() as conn:
-                await outbox.mark_blocked(conn, address.channel, address.external_id,
-                                          self.clock())
-                await outbox.retry_later(conn, message.id, not_before=self.clock(),
-                                         at=self.clock(), error=f"blocked: {exc.message}",
-                                         count_attempt=False)
-        except Throttled as exc:
-            self.pacers[address.channel].pause(exc.retry_after)
-            async with self.db.write() as conn:
-                await outbox.retry_later(
-                    conn, message.id, at=self.clock(), error=f"throttled: {exc.message}",
-                    not_before=self.clock() + timedelta(seconds=exc.retry_after),
-                    count_attempt=False)
-        except Misconfigured as exc:
-            log.error("outbox: message %s to %s cannot be sent: %s", message.id,
-                      address.channel, exc.message)
-            async with self.db.write() as conn:
-                await outbox.mark_final(conn, message.id, "failed", at=self.clock(),
-                                        error=f"misconfigured: {exc.message}",
-                                        channel=address.channel, chat_id=address.chat_id)
-        except DeliveryError as exc:
-            await self._retry(message, f"{type(exc).__name__}: {exc.message}")
-        else:
+        outside: list[str] = []
+        for address in usable:  # the next messenger only when one is outside its window
+            await self.pacers[address.channel].wait(address.chat_id)
+            try:
+                await self.senders[address.channel].send(address.chat_id, message.message)
+            except OutsideWindow as exc:
+                log.info("outbox: person %s cannot be written to on %s now: %s",
+                         message.person_id, address.channel, exc.message)
+                outside.append(f"{address.channel}: {exc.message}")
+                continue
+            except DeliveryError as exc:
+                await self._failed(message, address, exc)
+                return
             async with self.db.write() as conn:
                 await outbox.mark_sent(conn, message.id, channel=address.channel,
                                        chat_id=address.chat_id, at=self.clock())
             self.sent += 1
+            return
+        await self._unreachable(message, "outside the messenger's window: " + "; ".join(outside),
+                                key="outbox.unreachable_window")
+
+    async def _failed(self, message: QueuedMessage, address: outbox.Address,
+                      error: DeliveryError) -> None:
+        """Record a refused send and decide what follows (see the module's docstring)."""
+        now = self.clock()
+        if isinstance(error, RecipientBlocked):
+            log.info("outbox: person %s blocked the bot on %s", message.person_id,
+                     address.channel)
+            async with self.db.write() as conn:
+                await outbox.mark_blocked(conn, address.channel, address.external_id, now)
+                await outbox.retry_later(conn, message.id, not_before=now, at=now,
+                                         error=f"blocked: {error.message}",
+                                         count_attempt=False)
+        elif isinstance(error, Throttled):
+            self.pacers[address.channel].pause(error.retry_after)
+            async with self.db.write() as conn:
+                await outbox.retry_later(
+                    conn, message.id, at=now, error=f"throttled: {error.message}",
+                    not_before=now + timedelta(seconds=error.retry_after),
+                    count_attempt=False)
+        elif isinstance(error, Misconfigured):
+            log.error("outbox: message %s to %s cannot be sent: %s", message.id,
+                      address.channel, error.message)
+            async with self.db.write() as conn:
+                await outbox.mark_final(conn, message.id, "failed", at=now,
+                                        error=f"misconfigured: {error.message}",
+                                        channel=address.channel, chat_id=address.chat_id)
+        else:
+            await self._retry(message, f"{type(error).__name__}: {error.message}")
 
     async def _no_longer_needed(self, conn, subject: dict) -> bool:
         """A reminder whose every report has come in since it was planned."""
@@ -253,8 +277,10 @@ class Dispatcher:
                 (now + timedelta(seconds=wait)).astimezone(self.config.timezone))
             await outbox.retry_later(conn, message.id, not_before=when, at=now, error=error)
 
-    async def _unreachable(self, message: QueuedMessage, error: str) -> None:
-        """No messenger reaches the person: record it and tell their commune officers."""
+    async def _unreachable(self, message: QueuedMessage, error: str,
+                           key: str = "outbox.unreachable") -> None:
+        """No messenger reaches the person: record it and tell their commune officers
+        (``key``: the catalogue message that says why)."""
         now = self.clock()
         async with self.db.write() as conn:
             await outbox.mark_final(conn, message.id, "unreachable", at=now, error=error)
@@ -265,7 +291,9 @@ class Dispatcher:
             if not officers:
                 return
             areas = ", ".join(r.area.name for r in person.roles) or "?"
-            text = t("outbox.unreachable", name=person.full_name, areas=areas)
+            text = (t("outbox.unreachable_window", name=person.full_name, areas=areas)
+                    if key == "outbox.unreachable_window"
+                    else t("outbox.unreachable", name=person.full_name, areas=areas))
             day = now.astimezone(self.config.timezone).date().isoformat()
             await outbox.create_campaign(
                 conn, key=f"alert:unreachable:{person.id}:{day}", kind="alert",

@@ -1,12 +1,15 @@
 """One vocabulary of delivery errors for every channel, as in RapidPro courier.
 
-Each adapter turns its messenger's errors into these four; the dispatcher acts on them and never
+Each adapter turns its messenger's errors into these five; the dispatcher acts on them and never
 sees a messenger's own exception types:
 
 - ``RecipientBlocked`` — the person blocked the bot or left: stop sending, mark them inactive.
 - ``Throttled`` — too many messages: wait ``retry_after`` seconds, then send again.
 - ``Misconfigured`` — our fault (bad token, malformed request, unknown chat): do not retry, alert.
 - ``Transient`` — the network or the messenger failed for now: retry later with a back-off.
+- ``OutsideWindow`` — the messenger lets the bot write to a person only for a while after they
+  last wrote (Zalo): not retried; another messenger of the person is tried, else the officer
+  is told.
 """
 
 from __future__ import annotations
@@ -49,3 +52,9 @@ class Transient(DeliveryError):
     """A network failure or a server error; the same message may go through later."""
 
     retryable = True
+
+
+class OutsideWindow(DeliveryError):
+    """The messenger refuses to deliver because the person has not written for too long."""
+
+    retryable = False

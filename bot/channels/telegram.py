@@ -57,6 +57,9 @@ from bot.channels.errors import (
     Throttled,
     Transient,
 )
+from bot.channels.redact import guard_secret
+from bot.channels.split import split_text as split_lines
+from bot.channels.split import utf16_units
 from bot.config import Config
 from handlers.catalogue import t
 from handlers.messages import Inbound, Outbound
@@ -156,33 +159,13 @@ def to_markup(outbound: Outbound) -> InlineKeyboardMarkup | None:
 
 def _units(text: str) -> int:
     """Length as Telegram counts it: UTF-16 code units (an emoji counts two)."""
-    return len(text.encode("utf-16-le")) // 2
+    return utf16_units(text)
 
 
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
-    """``text`` in pieces of at most ``limit`` units, cut at line ends where possible."""
-    if _units(text) <= limit:
-        return [text]
-    pieces: list[str] = []
-    current = ""
-    for line in text.splitlines(keepends=True):
-        while _units(line) > limit:  # one line longer than a message: cut it hard
-            if current:
-                pieces.append(current)
-                current = ""
-            cut = limit
-            while _units(line[:cut]) > limit:
-                cut -= 1
-            pieces.append(line[:cut])
-            line = line[cut:]
-        if _units(current) + _units(line) > limit:
-            pieces.append(current)
-            current = ""
-        current += line
-    if current:
-        pieces.append(current)
-    stripped = [piece.rstrip("\n") for piece in pieces]
-    return [piece for piece in stripped if piece.strip()]
+    """``text`` in pieces of at most ``limit`` units, cut at paragraph or line ends where
+    possible (:func:`bot.channels.split.split_text`)."""
+    return split_lines(text, limit)
 
 
 def _retry_after(exc: RetryAfter) -> float:
@@ -443,27 +426,9 @@ async def _post_init(application: Application) -> None:
         log.warning("could not set the Telegram command menu: %s", exc.message)
 
 
-class _RedactToken(logging.Filter):
-    """Replaces the token in log records: the Bot API puts it in every URL."""
-
-    def __init__(self, token: str):
-        super().__init__()
-        self.token = token
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if self.token in message:
-            record.msg = message.replace(self.token, "<token>")
-            record.args = ()
-        return True
-
-
 def _guard_token(token: str) -> None:
     """Keep the token out of the logs of httpx (request URLs) and PTB's bot (API URL)."""
-    for name in ("httpx", "telegram.Bot", "telegram.ext.ExtBot"):
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, _RedactToken) and f.token == token for f in logger.filters):
-            logger.addFilter(_RedactToken(token))
+    guard_secret(token, ("httpx", "telegram.Bot", "telegram.ext.ExtBot"))
 
 
 def build_application(config: Config, core: Core) -> Application:
