@@ -85,6 +85,33 @@ class TelegramConfig:
 
 
 @dataclass(frozen=True)
+class ZaloConfig:
+    """The Zalo channel (Zalo Bot Platform). ``token`` and ``webhook_secret`` come from the
+    environment only."""
+
+    token: str = ""
+    webhook_secret: str = ""
+    base_url: str = "https://bot-api.zaloplatforms.com"
+    mode: str = "webhook"  # webhook | polling
+    listen_host: str = "127.0.0.1"
+    listen_port: int = 8080
+    webhook_path: str = "/zalo/webhook"
+    public_base_url: str = ""
+    register_webhook: bool = True
+    poll_timeout: int = 30
+    request_timeout: float = 15.0
+    max_rate: float = 10.0
+    per_chat_interval: float = 1.0
+    concurrent_updates: int = 64
+    media_ttl_minutes: int = 60
+    throttle_retry_seconds: float = 30.0
+    blocked_patterns: tuple[str, ...] = ("block", "chặn", "unfollow", "not follow")
+    window_patterns: tuple[str, ...] = (
+        "window", "interact", "tương tác", "expired", "hết hạn", "out of time", "48h", "24h",
+    )
+
+
+@dataclass(frozen=True)
 class Config:
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Ho_Chi_Minh"))
     log_level: str = "INFO"
@@ -93,6 +120,7 @@ class Config:
     db_busy_timeout_ms: int = 5000
     inbound_dedup_days: int = 14
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
+    zalo: ZaloConfig = field(default_factory=ZaloConfig)
     levels: tuple[Level, ...] = (
         Level("province", "Tỉnh"),
         Level("district", "Huyện"),
@@ -222,6 +250,7 @@ def load_config(path: str | os.PathLike | None = None, env: dict | None = None) 
         db_busy_timeout_ms=_get(dbc, "database.busy_timeout_ms", int, 5000),
         inbound_dedup_days=_get(dbc, "database.inbound_dedup_days", int, 14),
         telegram=telegram,
+        zalo=_zalo(data.get("zalo", {}), env),
         levels=levels,
         report_level=report_level,
         invite_ttl_days=_get(data.get("invites", {}), "invites.ttl_days", int, 14),
@@ -239,6 +268,76 @@ def load_config(path: str | os.PathLike | None = None, env: dict | None = None) 
         targets=_targets(data.get("targets", {})),
         awards=_awards(data.get("awards", {}), levels),
     )
+
+
+# --- [zalo] ----------------------------------------------------------------------------------
+
+
+def _zalo(section: object, env) -> ZaloConfig:
+    if not isinstance(section, dict):
+        raise ConfigError("setting zalo must be a table")
+    for secret in ("token", "webhook_secret"):
+        if secret in section:
+            name = "GIAMNGHEO_ZALO_TOKEN" if secret == "token" else "GIAMNGHEO_ZALO_SECRET"
+            raise ConfigError(f"setting zalo.{secret} must not be in the config file: "
+                              f"set the environment variable {name} instead")
+    _known(section, "zalo", (
+        "base_url", "mode", "listen_host", "listen_port", "webhook_path", "public_base_url",
+        "register_webhook", "poll_timeout", "request_timeout", "max_rate", "per_chat_interval",
+        "concurrent_updates", "media_ttl_minutes", "throttle_retry_seconds",
+        "blocked_patterns", "window_patterns"))
+    d = ZaloConfig()
+
+    def patterns(name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+        value = section.get(name, list(default))
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise ConfigError(f"setting zalo.{name} must be a list of words")
+        return tuple(v.lower() for v in value)
+
+    cfg = ZaloConfig(
+        token=env.get("GIAMNGHEO_ZALO_TOKEN", "").strip(),
+        webhook_secret=env.get("GIAMNGHEO_ZALO_SECRET", "").strip(),
+        base_url=_get(section, "zalo.base_url", str, d.base_url).rstrip("/"),
+        mode=_get(section, "zalo.mode", str, d.mode).lower(),
+        listen_host=_get(section, "zalo.listen_host", str, d.listen_host),
+        listen_port=_get(section, "zalo.listen_port", int, d.listen_port),
+        webhook_path="/" + _get(section, "zalo.webhook_path", str, d.webhook_path).strip("/"),
+        public_base_url=(env.get("GIAMNGHEO_ZALO_PUBLIC_URL")
+                         or _get(section, "zalo.public_base_url", str, "")).rstrip("/"),
+        register_webhook=_get(section, "zalo.register_webhook", bool, d.register_webhook),
+        poll_timeout=_get(section, "zalo.poll_timeout", int, d.poll_timeout),
+        request_timeout=_get(section, "zalo.request_timeout", float, d.request_timeout),
+        max_rate=_get(section, "zalo.max_rate", float, d.max_rate),
+        per_chat_interval=_get(section, "zalo.per_chat_interval", float, d.per_chat_interval),
+        concurrent_updates=_get(section, "zalo.concurrent_updates", int,
+                                d.concurrent_updates),
+        media_ttl_minutes=_get(section, "zalo.media_ttl_minutes", int, d.media_ttl_minutes),
+        throttle_retry_seconds=_get(section, "zalo.throttle_retry_seconds", float,
+                                    d.throttle_retry_seconds),
+        blocked_patterns=patterns("blocked_patterns", d.blocked_patterns),
+        window_patterns=patterns("window_patterns", d.window_patterns),
+    )
+    if cfg.mode not in ("webhook", "polling"):
+        raise ConfigError("setting zalo.mode must be \"webhook\" or \"polling\"")
+    if not 1 <= cfg.listen_port <= 65535:
+        raise ConfigError("setting zalo.listen_port must be a port number (1–65535)")
+    if cfg.webhook_secret and not 8 <= len(cfg.webhook_secret) <= 256:
+        raise ConfigError("GIAMNGHEO_ZALO_SECRET must be 8 to 256 characters (Zalo's limit)")
+    for name, value in (("base_url", cfg.base_url), ("public_base_url", cfg.public_base_url)):
+        if value and not value.startswith(("http://", "https://")):
+            raise ConfigError(f"setting zalo.{name} must start with http:// or https://")
+    if cfg.mode == "webhook" and cfg.token and cfg.register_webhook and not cfg.public_base_url:
+        raise ConfigError("setting zalo.public_base_url is needed in webhook mode: Zalo sends "
+                          "the messages to <public_base_url><webhook_path>")
+    if cfg.max_rate <= 0 or cfg.per_chat_interval < 0:
+        raise ConfigError("setting zalo.max_rate must be above 0 and zalo.per_chat_interval "
+                          "0 or more")
+    if cfg.poll_timeout < 1 or cfg.request_timeout <= 0 or cfg.concurrent_updates < 1:
+        raise ConfigError("settings zalo.poll_timeout, zalo.request_timeout and "
+                          "zalo.concurrent_updates must be above 0")
+    if not 1 <= cfg.media_ttl_minutes <= 7 * 24 * 60:
+        raise ConfigError("setting zalo.media_ttl_minutes must be 1 to 10080 (a week)")
+    return cfg
 
 
 # --- [stats], [targets], [awards] ----------------------------------------------------------

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -31,6 +31,9 @@ from storage.inbound import first_delivery
 from storage.people import Person, person_by_identity, touch_identity
 
 log = logging.getLogger(__name__)
+
+# Work a channel adds to a message's transaction (see Core.handle).
+Settle = Callable[[aiosqlite.Connection], Awaitable[None]]
 
 # Who is behind a messenger identity is remembered this long (seconds) between messages; an
 # enrolment in this process updates it at once, a change made elsewhere shows after this delay.
@@ -83,24 +86,33 @@ class Core:
         """Stop the chart processes."""
         self.stats.close()
 
-    async def handle(self, inbound: Inbound) -> list[Outbound]:
-        """Process one message and return the replies to send to its chat."""
+    async def handle(self, inbound: Inbound, *, settle: Settle | None = None) -> list[Outbound]:
+        """Process one message and return the replies to send to its chat.
+
+        ``settle(conn)``, when given, runs in the message's own transaction (also for a
+        redelivery): the Zalo adapter removes the stored event there, so that an event is
+        processed once and never lost. A message whose processing fails is settled on its
+        own afterwards (its sender got an apology and may write again), so that it cannot
+        fail again at every start-up.
+        """
         key = (inbound.channel, inbound.sender_id)
         entry = self._locks.setdefault(key, [asyncio.Lock(), 0])
         entry[1] += 1
         try:
             async with entry[0]:
-                return await self._handle(inbound)
+                return await self._handle(inbound, settle)
         finally:
             entry[1] -= 1
             if entry[1] == 0:
                 del self._locks[key]
 
-    async def _handle(self, inbound: Inbound) -> list[Outbound]:
+    async def _handle(self, inbound: Inbound, settle: Settle | None) -> list[Outbound]:
         now = inbound.received_at or self.clock()
         key = (inbound.channel, inbound.sender_id)
         try:
             async with self.db.write() as conn:
+                if settle is not None:
+                    await settle(conn)
                 if not await first_delivery(conn, inbound.channel, inbound.message_id, now):
                     log.info("ignored redelivered %s message %s",
                              inbound.channel, inbound.message_id)
@@ -111,6 +123,13 @@ class Core:
         except Exception:
             self._people.pop(key, None)
             log.exception("failed to handle %s message %s", inbound.channel, inbound.message_id)
+            if settle is not None:
+                try:
+                    async with self.db.write() as conn:
+                        await settle(conn)
+                except Exception:
+                    log.exception("could not settle %s message %s", inbound.channel,
+                                  inbound.message_id)
             return [Outbound(t("core.internal_error"))]
         self._people[key] = (time.monotonic() + PERSON_TTL, ctx.person)  # committed: remember
         if any(r.deferred for r in replies):

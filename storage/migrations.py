@@ -370,6 +370,29 @@ M006_VILLAGE_EFFECTIVE = [
     "CREATE INDEX village_effective_area ON village_effective(area_id, month)",
 ]
 
+M008_INBOX_AND_MEDIA = [
+    # Messages a channel has accepted but not yet processed (the Zalo webhook stores each event
+    # before it answers); a row leaves in the transaction that processes it.
+    """CREATE TABLE inbox (
+        channel TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        chat_id TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        PRIMARY KEY (channel, message_id)
+    )""",
+    # Files served at unguessable, short-lived links (Zalo takes photos by URL).
+    """CREATE TABLE media (
+        token TEXT PRIMARY KEY,
+        content_type TEXT NOT NULL,
+        filename TEXT NOT NULL,
+        body BLOB NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    )""",
+    "CREATE INDEX media_expiry ON media(expires_at)",
+]
+
 # (number, name, statements). Append only; never edit a migration that has shipped.
 MIGRATIONS: list[tuple[int, str, list[str]]] = [
     (1, "m001_initial", M001_INITIAL),
@@ -378,6 +401,7 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
     (4, "m004_outbox", M004_OUTBOX),
     (5, "m005_village_monthly_by_key", M005_VILLAGE_MONTHLY_BY_KEY),
     (6, "m006_village_effective", M006_VILLAGE_EFFECTIVE),
+    (8, "m008_inbox_and_media", M008_INBOX_AND_MEDIA),
 ]
 
 
