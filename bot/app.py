@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import signal
 import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -26,7 +27,8 @@ from storage.db import Database
 
 log = logging.getLogger(__name__)
 
-MODES = ("auto", "console", "telegram")
+MODES = ("auto", "console", "telegram", "zalo")
+MESSENGERS = ("telegram", "zalo")
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 _HANDLER_NAME = "giamngheo"
 # Libraries that log every request URL at INFO; Telegram's URLs contain the bot token.
@@ -102,7 +104,8 @@ def setup_logging(config: Config, stream: TextIO | None = None, quiet: bool = Fa
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.set_name(_HANDLER_NAME)
     handler.setFormatter(_RedactingFormatter(
-        "%(asctime)s %(levelname)s %(name)s: %(message)s", (config.telegram.token,)))
+        "%(asctime)s %(levelname)s %(name)s: %(message)s",
+        (config.telegram.token, config.zalo.token, config.zalo.webhook_secret)))
     root = logging.getLogger()
     for old in [h for h in root.handlers if h.get_name() == _HANDLER_NAME]:
         root.removeHandler(old)
@@ -130,9 +133,10 @@ def run(
 ) -> int:
     """Run the bot until it stops; return the process exit status.
 
-    ``mode``: ``"auto"`` runs Telegram when a token is configured, else the console on the
-    demo database; ``"console"`` chats on the console (on the real database unless ``demo``);
-    ``"telegram"`` polls Telegram (an error without a token).
+    ``mode``: ``"auto"`` runs every messenger with a token (Telegram, Zalo), else the
+    console on the demo database; ``"console"`` chats on the console (on the real database
+    unless ``demo``); ``"telegram"`` or ``"zalo"`` runs that messenger alone (an error
+    without its token).
     ``person``: who the console acts as (``--as``: person id, console identity or role word).
     ``demo``: True for the demo database at ``config.demo_path``, a path for another one,
     None for the mode's default (the demo only in ``auto`` mode without a token). The demo is
@@ -142,16 +146,22 @@ def run(
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
-    if mode == "auto":
-        mode = "telegram" if config.telegram.token else "console"
-        if mode == "console" and demo is None:
+    tokens = {"telegram": config.telegram.token, "zalo": config.zalo.token}
+    channels = [name for name in MESSENGERS if tokens[name]] if mode == "auto" else (
+        [mode] if mode in MESSENGERS else [])
+    if mode == "auto" and not channels:
+        mode = "console"
+        if demo is None:
             demo = True
     setup_logging(config, quiet=mode == "console")
     tune_runtime()
-    if mode == "telegram" and not config.telegram.token:
-        log.error("no Telegram token: set the environment variable GIAMNGHEO_TELEGRAM_TOKEN "
-                  "(or run the console chat instead)")
+    if mode in MESSENGERS and not tokens[mode]:
+        variable = f"GIAMNGHEO_{mode.upper()}_TOKEN"
+        log.error("no %s token: set the environment variable %s (or run the console chat "
+                  "instead)", mode.capitalize(), variable)
         return EXIT_USAGE
+    if mode != "console":
+        mode = "messengers"
     stream: TextIO | None = None
     if script is not None and not isinstance(script, bool):
         if str(script) == "-":
@@ -163,8 +173,8 @@ def run(
                 log.error("cannot read the script %s: %s", script, exc)
                 return EXIT_USAGE
     try:
-        return asyncio.run(_main(config, mode, person, demo_path(config, demo), reset_demo,
-                                 script))
+        return asyncio.run(_main(config, mode, channels, person, demo_path(config, demo),
+                                 reset_demo, script))
     except KeyboardInterrupt:
         print(file=sys.stderr)
         log.info("interrupted; stopped")
@@ -174,8 +184,8 @@ def run(
             stream.close()
 
 
-async def _main(config: Config, mode: str, person: str | None, demo: Path | None,
-                reset_demo: bool, script: bool | TextIO | None) -> int:
+async def _main(config: Config, mode: str, channels: list[str], person: str | None,
+                demo: Path | None, reset_demo: bool, script: bool | TextIO | None) -> int:
     db_path = config.db_path
     if demo is not None:
         today = datetime.now(config.timezone).date()
@@ -187,8 +197,8 @@ async def _main(config: Config, mode: str, person: str | None, demo: Path | None
         db_path = demo
     try:
         async with open_services(config, db_path) as services:
-            if mode == "telegram":
-                return await _run_telegram(services)
+            if mode == "messengers":
+                return await _run_messengers(services, channels)
             return await _run_console(services, person, script)
     except ConfigError as exc:
         log.error("configuration error: %s", exc)
@@ -209,23 +219,63 @@ async def _run_console(services: Services, person: str | None,
     return await run_console(services.core, who=person, scripted=True, stdin=script)
 
 
-async def _run_telegram(services: Services) -> int:
-    """Poll Telegram until SIGINT or SIGTERM (``run_polling`` turns them into ``stop``)."""
-    # imports telegram only when needed
-    from bot.channels.telegram import TelegramSender, run_polling
+async def _run_messengers(services: Services, channels: list[str],
+                          stop: asyncio.Event | None = None) -> int:
+    """Run the messengers in ``channels`` until SIGINT or SIGTERM (or ``stop``): Telegram by
+    polling, Zalo by its webhook (or polling); one calendar and one outbox deliver on both."""
+    stop = stop or asyncio.Event()
+    config, core = services.config, services.core
+    senders: dict = {}
 
-    async def start_clockwork(bot):
-        """Reminders and announcements: planned by the calendar, delivered on Telegram; the
-        chart processes started."""
-        await services.core.stats.renderer.start()
-        clockwork = Clockwork(services.db, services.config,
-                              {TelegramSender.channel: TelegramSender(bot, services.config)},
-                              services.core.clock)
+    async def start_background(bot=None):
+        """The chart processes, Zalo, and the reminders' planning and delivery; returns the
+        coroutine function that stops them."""
+        await core.stats.renderer.start()
+        if bot is not None:
+            from bot.channels.telegram import TelegramSender
+            senders[TelegramSender.channel] = TelegramSender(bot, config)
+        zalo = None
+        if "zalo" in channels:
+            from bot.channels.zalo import ZaloChannel
+            zalo = ZaloChannel(config, core, services.db)
+            try:
+                await zalo.start()
+            except BaseException:
+                await zalo.stop()
+                raise
+            senders[zalo.sender.channel] = zalo.sender
+        clockwork = Clockwork(services.db, config, senders, core.clock)
         await clockwork.start()
-        return clockwork.stop
 
-    log.info("polling Telegram")
-    await run_polling(services.config, services.core, stop=asyncio.Event(),
-                      on_started=start_clockwork)
+        async def stop_background() -> None:
+            await clockwork.stop()  # no more reminders, then no more Zalo
+            if zalo is not None:
+                await zalo.stop()
+
+        return stop_background
+
+    log.info("running on %s", " and ".join(channels))
+    if "telegram" in channels:
+        from bot.channels.telegram import run_polling  # imports telegram only when needed
+
+        await run_polling(config, core, stop=stop, on_started=start_background)
+    else:
+        loop = asyncio.get_running_loop()
+        installed = []
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(signum, stop.set)
+                installed.append(signum)
+            except (NotImplementedError, RuntimeError, ValueError):  # not the main thread
+                pass
+        try:
+            stop_background = await start_background()
+            try:
+                await stop.wait()
+            finally:
+                await stop_background()
+        finally:
+            for signum in installed:
+                loop.remove_signal_handler(signum)
     log.info("stopped")
     return EXIT_OK

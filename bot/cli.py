@@ -189,7 +189,7 @@ def _app():
 
 
 def cmd_run(config: Config, args: argparse.Namespace) -> int:
-    """Start the bot (Telegram when a token is set, else the console)."""
+    """Start the bot (on the messengers with a token, else the console)."""
     return int(_app().run(config, mode=args.mode or "auto") or 0)
 
 
@@ -741,7 +741,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="giamngheo-bot: monthly poverty-reduction reports from village heads, "
-        "over Telegram or the console. Without a command: run the bot.",
+        "over Telegram, Zalo or the console. Without a command: run the bot.",
         epilog="Exit codes: 0 success, 1 the command failed, 2 wrong usage. "
         "Run '%(prog)s COMMAND --help' for a command's options."
     )
@@ -757,13 +757,17 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     p = add("run", cmd_run, "run the bot (the default command)",
-            "Run the bot: on Telegram when GIAMNGHEO_TELEGRAM_TOKEN is set, otherwise in the "
+            "Run the bot: on Telegram when GIAMNGHEO_TELEGRAM_TOKEN is set, on Zalo when "
+            "GIAMNGHEO_ZALO_TOKEN is set (both at once when both are), otherwise in the "
             "console.")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--console", dest="mode", action="store_const", const="console",
                       help="chat in this terminal even if a Telegram token is set")
     mode.add_argument("--telegram", dest="mode", action="store_const", const="telegram",
-                      help="connect to Telegram (fails if GIAMNGHEO_TELEGRAM_TOKEN is not set)")
+                      help="connect to Telegram only (fails if GIAMNGHEO_TELEGRAM_TOKEN is not "
+                      "set)")
+    mode.add_argument("--zalo", dest="mode", action="store_const", const="zalo",
+                      help="connect to Zalo only (fails if GIAMNGHEO_ZALO_TOKEN is not set)")
 
     p = add("console", cmd_console, "chat with the bot in this terminal",
             "Chat with the bot in this terminal, as a given person, on the real or the demo "
