@@ -21,7 +21,7 @@ from bot.config import Config
 from handlers import announce, calendar, enrol, households, menu, movement, report, stats
 from handlers.catalogue import t
 from handlers.messages import Inbound, Option, Outbound
-from handlers.router import Command, looks_like_invite, match
+from handlers.router import MENU_PREFIX, Command, looks_like_invite, match
 from handlers.text import plain
 from reports.stats import StatsService
 from storage.audit import Actor
@@ -51,6 +51,7 @@ class Context:
     now: datetime  # aware, UTC
     today: date  # in the configured time zone
     stats: StatsService | None = None
+    settled: bool = False  # the dialog state was saved or cleared for this message
 
     @property
     def actor(self) -> Actor:
@@ -65,6 +66,9 @@ class Answer:
     text: str
     action: str | None
 
+
+# The pseudo-dialog that remembers the last menu shown (see _dispatch); not in DIALOGS.
+MENU = "menu"
 
 # Dialog name -> module with ``ask(ctx, state)`` and ``answer(ctx, state, answer)``.
 DIALOGS = {"report": report, "household": households, "review": households.REVIEW,
@@ -178,12 +182,19 @@ class Core:
             return await self._stranger(ctx, command)
         if inbound.kind not in ("text", "option"):
             return await self._with_dialog_reminder(ctx, [Outbound(t("core.text_only"))])
-        if command and command.name == "cancel" and (command.slash or not command.args):
-            had = await load_dialog(ctx.conn, inbound.channel, inbound.sender_id)
-            await clear_dialog(ctx.conn, inbound.channel, inbound.sender_id)
-            key = "core.cancelled" if had else "core.nothing_to_cancel"
-            return [menu.main_menu(ctx, t(key))]
         state = await load_dialog(ctx.conn, inbound.channel, inbound.sender_id)
+        if state is not None and state.dialog == MENU:
+            # No dialog; the last menu shown lets "1" or a typed label choose its entry (on
+            # messengers without buttons), before the text is read as a command.
+            chosen = None
+            if inbound.option is None and not (command and command.slash):
+                chosen = _typed_option(inbound.text, state.draft.get("_ask") or {})
+            if chosen is not None:
+                command = match("", chosen)
+            state = None
+        if command and command.name == "cancel" and (command.slash or not command.args):
+            key = "core.cancelled" if state else "core.nothing_to_cancel"
+            return await self._settle(ctx, None, [menu.main_menu(ctx, t(key))])
         if state is not None and command and command.slash and getattr(
                 DIALOGS[state.dialog], "PASSIVE", False):
             await clear_dialog(ctx.conn, inbound.channel, inbound.sender_id)  # only a menu
@@ -194,7 +205,10 @@ class Core:
                     return [menu.help_text(ctx)] + await self._ask(ctx, state)
                 return [Outbound(t("core.busy"))] + await self._ask(ctx, state)
             return await self._answer(ctx, state)
-        return await self._command(ctx, command)
+        replies = await self._command(ctx, command)
+        if not ctx.settled:  # no dialog started: remember the menu shown, if any
+            replies = await self._settle(ctx, None, replies)
+        return replies
 
     async def _command(self, ctx: Context, command: Command | None) -> list[Outbound]:
         inbound = ctx.inbound
@@ -274,7 +288,9 @@ class Core:
 
     async def _with_dialog_reminder(self, ctx: Context, messages: list[Outbound]):
         state = await load_dialog(ctx.conn, ctx.inbound.channel, ctx.inbound.sender_id)
-        return messages + (await self._ask(ctx, state) if state else [])
+        if state is None or state.dialog == MENU:
+            return messages
+        return messages + await self._ask(ctx, state)
 
     async def _settle(
         self, ctx: Context, state: DialogState | None, messages: list[Outbound]
@@ -285,10 +301,19 @@ class Core:
         valid now (every field offers "giữ nguyên").
         """
         inbound = ctx.inbound
-        if state is None:
-            await clear_dialog(ctx.conn, inbound.channel, inbound.sender_id)
-            return messages
+        ctx.settled = True
         asked = next((i for i in range(len(messages) - 1, -1, -1) if messages[i].options), None)
+        if state is None:
+            question = messages[asked] if asked is not None else None
+            if question is not None and all(
+                    o.data.startswith(MENU_PREFIX) for o in question.options):
+                await save_dialog(ctx.conn, inbound.channel, inbound.sender_id, DialogState(
+                    MENU, MENU, {"_ask": {"nonce": "", "free": question.free_input,
+                                          "options": [[o.label, o.data, list(o.aliases)]
+                                                      for o in question.options]}}), ctx.now)
+            else:
+                await clear_dialog(ctx.conn, inbound.channel, inbound.sender_id)
+            return messages
         if asked is not None:
             nonce = secrets.token_hex(3)
             question = messages[asked]

@@ -43,7 +43,7 @@ def main_menu(ctx: Context, text: str) -> Outbound:
         options.append(Option(t("menu.option.stats"), menu_option("stats")))
     options.append(Option(t("menu.option.calendar"), menu_option("calendar")))
     options.append(Option(t("menu.option.help"), menu_option("help")))
-    return Outbound(text, tuple(options), free_input=True)
+    return Outbound(text, tuple(options), free_input=False)
 
 
 def help_text(ctx: Context) -> Outbound:

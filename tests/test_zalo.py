@@ -1,0 +1,424 @@
+"""The Zalo channel end to end: the bot's webhook and media server, the core and a real SQLite
+database, against the fake Zalo Bot API server of ``tests/fake_zalo_api.py`` (127.0.0.1 only).
+
+A person here is a Zalo user whose messages the fake posts to the bot's webhook the way Zalo
+does; the test reads what the bot sent back through the fake's recorded calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import logging
+import socket
+from dataclasses import replace
+
+import httpx
+import pytest
+from openpyxl import load_workbook
+
+from bot.channels import zalo as zl
+from bot.channels.errors import OutsideWindow
+from bot.channels.zalo import ZaloChannel
+from handlers.core import Core
+from handlers.messages import Outbound
+from reports.charts import SIZE_PX
+from scheduler.dispatcher import Dispatcher
+from storage import households as hh
+from storage import inbox, outbox, people
+from storage.outbox import Planned
+from storage.reports import MONTHLY_FORM, current_report
+from tests.conftest import SETUP
+from tests.fake_zalo_api import (
+    DEFAULT_TOKEN,
+    FakeZaloApi,
+    image_event,
+    sticker_event,
+    text_event,
+    unsupported_event,
+)
+from tests.test_dialog_households import add
+from tests.test_stats import muong_te  # noqa: F401  (a fixture)
+
+SECRET = "webhook-secret-for-tests"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+async def api():
+    async with FakeZaloApi() as server:
+        yield server
+
+
+@pytest.fixture
+def zalo_config(config, api):
+    port = free_port()
+    zalo = replace(config.zalo, token=DEFAULT_TOKEN, webhook_secret=SECRET,
+                   base_url=api.base_url, mode="webhook", listen_host="127.0.0.1",
+                   listen_port=port, public_base_url=f"http://127.0.0.1:{port}",
+                   max_rate=1000, per_chat_interval=0)
+    return replace(config, zalo=zalo, stats=replace(config.stats, chart_workers=0))
+
+
+@pytest.fixture
+async def channel(zalo_config, db, clock, world):
+    core = Core(db, zalo_config, clock)
+    zalo = ZaloChannel(zalo_config, core, db)
+    await zalo.start()
+    yield zalo
+    await zalo.stop()
+    core.close()
+
+
+def ms(clock) -> int:
+    return int(clock().timestamp() * 1000)
+
+
+class ZaloUser:
+    """Someone chatting with the bot on Zalo."""
+
+    def __init__(self, channel: ZaloChannel, api: FakeZaloApi, clock, user_id: str,
+                 name: str = "Lò Văn Páo"):
+        self.channel, self.api, self.clock = channel, api, clock
+        self.user_id, self.name = user_id, name
+
+    async def post(self, event: dict, **kwargs) -> tuple[int, str]:
+        status, body = await self.api.post_webhook(event, **kwargs)
+        await self.channel.drain()
+        return status, body
+
+    async def send(self, text: str, **kwargs) -> str:
+        mark = len(self.api.calls)
+        status, _ = await self.post(text_event(text, user_id=self.user_id,
+                                               display_name=self.name,
+                                               date_ms=ms(self.clock)), **kwargs)
+        assert status == 200
+        return self.since(mark)
+
+    def since(self, mark: int) -> str:
+        return "\n".join(c.text for c in self.api.calls[mark:]
+                         if c.method == "sendMessage" and c.ok
+                         and c.params.get("chat_id") == self.user_id)
+
+
+async def on_zalo(db, clock, person_id: int, user_id: str) -> None:
+    async with db.write() as conn:
+        await people.link_identity(conn, person_id, channel="zalo", external_id=user_id,
+                                   chat_id=user_id, display_name="", actor=SETUP, at=clock())
+
+
+# ---- dialogs ----------------------------------------------------------------------------------
+
+
+async def test_webhook_is_registered_with_its_secret(channel, api):
+    assert api.webhook_url == f"{channel.zalo.public_base_url}/zalo/webhook"
+    assert api.webhook_secret == SECRET
+
+
+async def test_a_village_head_files_the_monthly_report_on_zalo(channel, api, db, world, clock):
+    await on_zalo(db, clock, world.head_id, "z100")
+    head = ZaloUser(channel, api, clock, "z100")
+    reply = await head.send("menu")
+    assert "1. 📝 Báo cáo tháng" in reply or "Báo cáo tháng" in reply
+    reply = await head.send("bao cao thang")  # a label typed without diacritics
+    assert "tháng 10/2026" in reply and "(1/10) Tổng số hộ" in reply
+    assert "[" in reply  # the shortcuts, written out since Zalo has no buttons
+    for text in ("120", "15", "8", "0", "1", "0", "3", "10", "5tr"):
+        await head.send(text)
+    reply = await head.send("bo qua")
+    assert "1. Tổng số hộ: 120" in reply and "Gửi" in reply
+    reply = await head.send("gui")
+    assert "Đã lưu báo cáo tháng 10/2026 của Bản Nà Khan" in reply
+    async with db.read() as conn:
+        report = await current_report(conn, world.village.id, MONTHLY_FORM, "2026-10")
+    assert report.data["total"] == 120 and report.data["support_vnd"] == 5_000_000
+    assert report.submitted_via == "zalo"
+    async with db.read() as conn:
+        assert await inbox.waiting(conn, "zalo") == []  # every event processed
+
+
+async def test_the_menu_is_a_numbered_list_answered_by_number(channel, api, db, world, clock):
+    await on_zalo(db, clock, world.head_id, "z100")
+    head = ZaloUser(channel, api, clock, "z100")
+    reply = await head.send("/huy")
+    assert "1. 📝 Báo cáo tháng\n2. 🏠 Hộ gia đình" in reply
+    assert "(1/10) Tổng số hộ" in await head.send("1")
+    await head.send("/huy")
+    assert "Tìm hộ" in await head.send("2")
+    await head.send("/huy")
+    reply = await head.send("9")  # no such entry: not understood, the menu again
+    assert "chưa hiểu" in reply and "1. 📝 Báo cáo tháng" in reply
+
+
+async def test_an_exit_registration_on_zalo(channel, api, db, world, clock):
+    await add(db, clock, world.village, "NK-005", "Giàng A Lử")
+    await on_zalo(db, clock, world.head_id, "z100")
+    head = ZaloUser(channel, api, clock, "z100")
+    await head.send("/dangky")
+    reply = await head.send("NK-005")
+    assert "(1/5) Hộ đăng ký thoát nghèo trong năm nào" in reply
+    await head.send("2026")
+    await head.send("chan nuoi")
+    await head.send("Nuôi 2 con bò sinh sản")
+    await head.send("vay von")
+    await head.send("xong")
+    reply = await head.send("hom nay")
+    assert "4. Hỗ trợ đề nghị: Vay vốn" in reply
+    reply = await head.send("gui")
+    assert "Đã ghi nhận hộ đăng ký thoát nghèo năm 2026" in reply
+    async with db.read() as conn:
+        registrations = await hh.registrations(conn, village_id=world.village.id)
+    assert [(r.household_code, r.target_year, r.plan_text) for r in registrations] == [
+        ("NK-005", 2026, "Nuôi 2 con bò sinh sản")]
+
+
+async def test_an_officer_gets_a_chart_and_a_spreadsheet_by_link(
+        channel, api, db, world, clock, muong_te):  # noqa: F811
+    await on_zalo(db, clock, world.officer_id, "z200")
+    officer = ZaloUser(channel, api, clock, "z200", "Nguyễn Thị Hoa")
+    reply = await officer.send("/thongke")
+    assert "📊 Xã Mường Tè — tháng 10/2026" in reply and "• Hộ nghèo: 26 (12,94 %)" in reply
+    assert "Tỷ lệ nghèo theo tháng" in reply
+    await officer.send("Tỷ lệ nghèo theo tháng")
+    [photo] = api.photos("z200")
+    assert photo.params["photo"].startswith(channel.zalo.public_base_url + "/media/")
+    assert photo.photo_content_type == "image/png"
+    assert photo.photo_bytes.startswith(b"\x89PNG")
+    width, height = int.from_bytes(photo.photo_bytes[16:20]), \
+        int.from_bytes(photo.photo_bytes[20:24])
+    assert (width, height) == SIZE_PX
+    assert "Xã Mường Tè" in photo.params["caption"]
+
+    reply = await officer.send("Excel số liệu tháng")
+    link = next(word for word in reply.split() if word.startswith("http"))
+    async with httpx.AsyncClient() as client:
+        response = await client.get(link)
+        assert response.status_code == 200
+        book = load_workbook(io.BytesIO(response.content))
+        cells = [c.value for row in book.active.iter_rows() for c in row]
+        assert "Bản Nà Khan" in cells and 121 in cells
+        assert "attachment" in response.headers["content-disposition"]
+        # unguessable: another token is not found; expired: gone
+        assert (await client.get(link.rsplit("/", 2)[0] + "/x" * 2)).status_code == 404
+        clock.advance(minutes=channel.zalo.media_ttl_minutes + 1)
+        assert (await client.get(link)).status_code == 404
+
+
+# ---- bad input ----------------------------------------------------------------------------------
+
+
+async def test_a_wrong_or_missing_secret_is_refused_and_nothing_is_processed(
+        channel, api, db, world, clock):
+    await on_zalo(db, clock, world.head_id, "z100")
+    head = ZaloUser(channel, api, clock, "z100")
+    for secret in ("wrong-secret-value", None, SECRET[:-1]):
+        status, _ = await head.post(text_event("/toi", user_id="z100"), secret=secret)
+        assert status == 403
+    assert api.sent_texts("z100") == []
+    async with db.read() as conn:
+        assert await inbox.waiting(conn, "zalo") == []
+        seen = await conn.execute_fetchall("SELECT count(*) FROM inbound_seen")
+    assert seen[0][0] == 0
+
+
+@pytest.mark.parametrize("raw", [b"{not json", b"[]", b'{"event_name": 5}',
+                                 b'{"ok": true, "result": {"event_name": "x"}}',
+                                 b"{\"message\": {}}"])
+async def test_a_body_that_is_not_an_event_gets_400(channel, api, raw):
+    status, _ = await api.post_webhook(raw_body=raw)
+    assert status == 400
+
+
+async def test_both_body_shapes_are_accepted_and_unknown_events_ignored(
+        channel, api, db, world, clock):
+    await on_zalo(db, clock, world.head_id, "z100")
+    head = ZaloUser(channel, api, clock, "z100")
+    mark = len(api.calls)
+    for wrapped in (True, False):
+        status, _ = await head.post(text_event("/toi", user_id="z100", date_ms=ms(clock)),
+                                    wrapped=wrapped)
+        assert status == 200
+    assert head.since(mark).count("Lò Văn Páo") == 2
+    unknown = text_event("x", user_id="z100") | {"event_name": "message.reaction.received"}
+    mark = len(api.calls)
+    assert (await head.post(unknown))[0] == 200
+    assert head.since(mark) == ""
+
+
+@pytest.mark.parametrize("event", [image_event, sticker_event, unsupported_event])
+async def test_images_and_stickers_get_a_polite_answer_and_the_question_again(
+        channel, api, db, world, clock, event):
+    await on_zalo(db, clock, world.head_id, "z100")
+    head = ZaloUser(channel, api, clock, "z100")
+    await head.send("/baocao")
+    mark = len(api.calls)
+    await head.post(event(user_id="z100", date_ms=ms(clock)))
+    reply = head.since(mark)
+    assert "chỉ đọc được tin nhắn chữ" in reply and "(1/10) Tổng số hộ" in reply
+
+
+async def test_a_redelivered_event_is_processed_once(channel, api, db, world, clock):
+    await on_zalo(db, clock, world.head_id, "z100")
+    head = ZaloUser(channel, api, clock, "z100")
+    await head.send("/baocao")
+    event = text_event("120", user_id="z100", date_ms=ms(clock))
+    mark = len(api.calls)
+    results = await asyncio.gather(*(api.post_webhook(event) for _ in range(3)))
+    await channel.drain()
+    assert [status for status, _ in results] == [200, 200, 200]
+    assert head.since(mark).count("(2/10)") == 1
+    assert (await head.post(event))[0] == 200  # again, later
+    assert "(3/10)" in await head.send("15")  # the dialog moved on by one step only
+
+
+async def test_a_long_reply_is_split_at_line_ends_within_2000_characters(channel, api):
+    text = "\n".join(f"{n}. Thôn số {n}: đã gửi báo cáo tháng, 120 hộ, 15 hộ nghèo"
+                     for n in range(120))
+    await channel.send("z1", Outbound(text))
+    pieces = api.sent_texts("z1")
+    assert len(pieces) >= 3 and all(len(p) <= 2000 for p in pieces)
+    assert "\n".join(pieces) == text
+
+
+async def test_a_stranger_learns_nothing(channel, api, clock):
+    stranger = ZaloUser(channel, api, clock, "z999", "Người lạ")
+    reply = await stranger.send("/thongke")
+    assert "chưa được đăng ký" in reply and "Mường Tè" not in reply
+
+
+# ---- delivery -----------------------------------------------------------------------------------
+
+
+async def test_refusals_of_zalo_become_delivery_errors(channel, api):
+    api.fail("sendMessage", error_code=-201, description="User has not interacted with the bot")
+    with pytest.raises(OutsideWindow):
+        await channel.send("z1", Outbound("nhắc việc"))
+    api.fail("sendMessage", error_code=429, description="Too many requests, retry after 0.1")
+    await channel.send("z1", Outbound("nhắc việc"), wait_throttled=1)
+    assert api.sent_texts("z1") == ["nhắc việc"]
+
+
+async def test_a_reminder_outside_zalos_window_tells_the_officer(
+        zalo_config, channel, api, db, world, clock):
+    await on_zalo(db, clock, world.head_id, "z100")
+    await on_zalo(db, clock, world.officer_id, "z200")
+    async with db.write() as conn:
+        await conn.execute("DELETE FROM identities WHERE channel = 'test'")
+        await outbox.create_campaign(conn, key="t:window", kind="reminder",
+                                     messages=[Planned(world.head_id, Outbound("Nhắc báo cáo"))],
+                                     not_before=clock(), at=clock())
+    api.fail("sendMessage", error_code=-230, description="Out of interaction window",
+             chat_id="z100")
+    dispatcher = Dispatcher(db, zalo_config, {"zalo": channel.sender}, clock)
+    await dispatcher.drain()
+    clock.advance(minutes=1)
+    await dispatcher.drain()
+    async with db.read() as conn:
+        rows = await outbox.outbox_rows(conn)
+    states = {(r[2], r[4]) for r in rows}
+    assert (world.head_id, "unreachable") in states  # recorded, not retried for ever
+    told = api.sent_texts("z200")
+    assert any("Lò Văn Páo" in text and "Zalo" in text for text in told)
+
+
+async def test_the_token_and_the_api_url_never_reach_the_log(
+        zalo_config, db, world, clock, api, caplog):
+    caplog.set_level(logging.DEBUG)
+    core = Core(db, zalo_config, clock)
+    zalo = ZaloChannel(zalo_config, core, db)
+    await zalo.start()
+    try:
+        api.fail("sendMessage", error_code=500, description=f"boom {DEFAULT_TOKEN}")
+        await zalo.deliver_replies("z1", [Outbound("xin chào")])
+        await api.post_webhook(text_event("xin chào", user_id="z5"), secret="bad-secret!")
+    finally:
+        await zalo.stop()
+        core.close()
+    assert "sendMessage" in caplog.text
+    assert "/bot<token>/sendMessage" in caplog.text  # httpx's DEBUG lines, redacted
+    assert DEFAULT_TOKEN not in caplog.text and api.url("sendMessage") not in caplog.text
+    assert SECRET not in caplog.text
+
+
+# ---- polling, restarts ----------------------------------------------------------------------
+
+
+async def test_polling_mode_answers_and_survives_a_timeout(zalo_config, db, world, clock, api):
+    await on_zalo(db, clock, world.head_id, "z100")
+    cfg = replace(zalo_config, zalo=replace(zalo_config.zalo, mode="polling", poll_timeout=1))
+    core = Core(db, cfg, clock)
+    zalo = ZaloChannel(cfg, core, db)
+    await zalo.start()
+    try:
+        await api.wait_for("getUpdates", answered=False)
+        await asyncio.sleep(1.2)  # one poll times out (408) first
+        api.queue(text_event("/toi", user_id="z100", date_ms=ms(clock)))
+        await api.wait_for("sendMessage")
+    finally:
+        await zalo.stop()
+        core.close()
+    assert any("Lò Văn Páo" in text for text in api.sent_texts("z100"))
+    assert api.calls_to("deleteWebhook")
+
+
+async def test_events_stored_before_a_crash_are_processed_at_start_up(
+        zalo_config, db, world, clock, api):
+    await on_zalo(db, clock, world.head_id, "z100")
+    event = text_event("/toi", user_id="z100", date_ms=ms(clock))
+    inbound = zl.to_inbound(event)
+    async with db.write() as conn:  # stored and acknowledged, then the process died
+        await inbox.store(conn, "zalo", [(inbound.message_id, "z100", json.dumps(event))],
+                          clock())
+    core = Core(db, zalo_config, clock)
+    zalo = ZaloChannel(zalo_config, core, db)
+    await zalo.start()
+    try:
+        await zalo.drain()
+        await api.post_webhook(event)  # Zalo retries it: still once
+        await zalo.drain()
+    finally:
+        await zalo.stop()
+        core.close()
+    assert sum("Lò Văn Páo" in text for text in api.sent_texts("z100")) == 1
+    async with db.read() as conn:
+        assert await inbox.waiting(conn, "zalo") == []
+
+
+async def test_an_event_that_breaks_the_core_is_not_retried_for_ever(
+        zalo_config, db, world, clock, api, caplog):
+    class Broken(Core):
+        async def _dispatch(self, ctx):
+            raise RuntimeError("boom")
+
+    core = Broken(db, zalo_config, clock)
+    zalo = ZaloChannel(zalo_config, core, db)
+    await zalo.start()
+    try:
+        with caplog.at_level(logging.ERROR):
+            await api.post_webhook(text_event("/toi", user_id="z100"))
+            await zalo.drain()
+    finally:
+        await zalo.stop()
+        core.close()
+    assert any("lỗi" in text.lower() for text in api.sent_texts("z100"))
+    async with db.read() as conn:
+        assert await inbox.waiting(conn, "zalo") == []
+
+
+async def test_stopping_finishes_the_messages_being_processed(
+        zalo_config, db, world, clock, api):
+    await on_zalo(db, clock, world.head_id, "z100")
+    core = Core(db, zalo_config, clock)
+    zalo = ZaloChannel(zalo_config, core, db)
+    await zalo.start()
+    api.delay("sendMessage", 0.3)
+    await api.post_webhook(text_event("/toi", user_id="z100", date_ms=ms(clock)))
+    await zalo.stop()
+    core.close()
+    assert any("Lò Văn Páo" in text for text in api.sent_texts("z100"))
