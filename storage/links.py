@@ -87,11 +87,6 @@ async def claim_code(
     return claimed
 
 
-async def revoke_code(conn: aiosqlite.Connection, code_id: int, at: datetime) -> None:
-    await run(conn, "UPDATE link_codes SET revoked_at = ? WHERE id = ? AND used_at IS NULL"
-              " AND revoked_at IS NULL", (iso(at), code_id))
-
-
 async def note_wrong_code(conn: aiosqlite.Connection, channel: str, external_id: str,
                           at: datetime, forget_before: datetime) -> None:
     """Remember a wrong code from this identity (and forget its ones older than the window)."""
