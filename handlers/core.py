@@ -79,6 +79,8 @@ class Core:
         self.clock = clock or (lambda: datetime.now(UTC))
         self._locks: dict[tuple[str, str], list] = {}
         self._people: dict[tuple[str, str], tuple[float, Person | None]] = {}
+        # person id -> the identity last noted as the one they use (see _person).
+        self._last_used: dict[int, tuple[str, str]] = {}
         self.stats = StatsService(db, config, clock=self.clock)
 
     def close(self) -> None:
@@ -115,6 +117,8 @@ class Core:
             log.exception("failed to handle %s message %s", inbound.channel, inbound.message_id)
             return [Outbound(t("core.internal_error"))]
         self._people[key] = (time.monotonic() + PERSON_TTL, ctx.person)  # committed: remember
+        if ctx.person is not None:  # also just linked or enrolled: the identity used last
+            self._last_used[ctx.person.id] = key
         for other in ctx.forget:
             self._people.pop(other, None)
         if any(r.deferred for r in replies):
@@ -143,15 +147,23 @@ class Core:
 
         Looking the person up also notes the identity as the one they use now (reminders go
         to the messenger a person used last) and not blocked (whoever writes has unblocked).
+        A cached person is noted again when they write from another of their identities than
+        last time (Telegram, then Zalo), so the order of their messengers stays right.
         """
         cached = self._people.get(key)
         if cached is not None and cached[0] > time.monotonic():
-            return cached[1]
+            person = cached[1]
+            if person is not None and self._last_used.get(person.id) != key:
+                await touch_identity(conn, *key, now)
+                self._last_used[person.id] = key
+            return person
         if len(self._people) > 100_000:
             self._people.clear()
+            self._last_used.clear()
         person = await person_by_identity(conn, *key)
         if person is not None:
             await touch_identity(conn, *key, now)
+            self._last_used[person.id] = key
         if person is not None and (not person.active or not person.roles):
             person = None
         return person
