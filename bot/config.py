@@ -63,6 +63,15 @@ class OutboxConfig:
 
 
 @dataclass(frozen=True)
+class LinkConfig:
+    """``[link]``: linking a person's second messenger with a one-time code."""
+
+    code_ttl_minutes: int = 15
+    max_wrong_codes: int = 5
+    wrong_codes_window_minutes: int = 60
+
+
+@dataclass(frozen=True)
 class StatsConfig:
     """``[stats]``: statistics and charts for officers."""
 
@@ -129,6 +138,7 @@ class Config:
     )
     report_level: str = "village"
     invite_ttl_days: int = 14
+    link: LinkConfig = field(default_factory=LinkConfig)
     monthly: MonthlyReportConfig = field(default_factory=MonthlyReportConfig)
     demo_path: Path = ROOT / "var" / "demo.sqlite3"
     # The standards of the shipped config.toml (a lambda: shipped_poverty is defined below).
@@ -254,6 +264,7 @@ def load_config(path: str | os.PathLike | None = None, env: dict | None = None) 
         levels=levels,
         report_level=report_level,
         invite_ttl_days=_get(data.get("invites", {}), "invites.ttl_days", int, 14),
+        link=_link(data.get("link", {})),
         monthly=monthly,
         demo_path=_path(
             _get(data.get("demo", {}), "demo.path", str, "var/demo.sqlite3"), base
@@ -337,6 +348,31 @@ def _zalo(section: object, env) -> ZaloConfig:
                           "zalo.concurrent_updates must be above 0")
     if not 1 <= cfg.media_ttl_minutes <= 7 * 24 * 60:
         raise ConfigError("setting zalo.media_ttl_minutes must be 1 to 10080 (a week)")
+    return cfg
+
+
+# --- [link] -------------------------------------------------------------------------------
+
+
+def _link(section: object) -> LinkConfig:
+    if not isinstance(section, dict):
+        raise ConfigError("setting link must be a table ([link])")
+    _known(section, "link", ("code_ttl_minutes", "max_wrong_codes",
+                             "wrong_codes_window_minutes"))
+    d = LinkConfig()
+    cfg = LinkConfig(
+        code_ttl_minutes=_get(section, "link.code_ttl_minutes", int, d.code_ttl_minutes),
+        max_wrong_codes=_get(section, "link.max_wrong_codes", int, d.max_wrong_codes),
+        wrong_codes_window_minutes=_get(section, "link.wrong_codes_window_minutes", int,
+                                        d.wrong_codes_window_minutes),
+    )
+    if not 1 <= cfg.code_ttl_minutes <= 1440:
+        raise ConfigError("setting link.code_ttl_minutes must be from 1 to 1440 (a day)")
+    if not 1 <= cfg.max_wrong_codes <= 100:
+        raise ConfigError("setting link.max_wrong_codes must be from 1 to 100")
+    if not 1 <= cfg.wrong_codes_window_minutes <= 10080:
+        raise ConfigError("setting link.wrong_codes_window_minutes must be from 1 to 10080 "
+                          "(a week)")
     return cfg
 
 

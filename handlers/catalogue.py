@@ -64,6 +64,7 @@ MESSAGES: dict[str, str] = {
     ),
     "help.common": (
         "• /toi — xem bạn đang giữ vai trò gì.\n"
+        "• /lienket — dùng trợ lý trên cả Zalo và Telegram (liên kết bằng mã một lần).\n"
         "• /huy — hủy việc đang làm dở.\n"
         "Có thể gõ không dấu, ví dụ: bao cao, huy."
     ),
@@ -81,6 +82,7 @@ MESSAGES: dict[str, str] = {
     "telegram.command.thongbao": "Gửi thông báo tới địa bàn (cán bộ)",
     "telegram.command.thongke": "Thống kê, biểu đồ, Excel (cán bộ)",
     "telegram.command.toi": "Xem vai trò của tôi",
+    "telegram.command.lienket": "Liên kết với Zalo hoặc tài khoản khác",
     "telegram.command.help": "Hướng dẫn",
     # --- enrolment ---
     "enrol.invalid": (
@@ -91,6 +93,69 @@ MESSAGES: dict[str, str] = {
     "enrol.expired": "Mã mời này đã hết hạn. Hãy xin mã mới từ cán bộ xã.",
     "enrol.default_name": "Người dùng mới",
     "enrol.welcome": "Chào mừng {name}! Bạn đã được đăng ký:\n{role}",
+    # --- linking a second messenger (handlers/link.py) ---
+    "channel.telegram": "Telegram",
+    "channel.zalo": "Zalo",
+    "channel.console": "Bảng điều khiển",
+    "link.identity": "{channel} «{name}»",
+    "link.unnamed": "không tên",
+    "link.issued": (
+        "🔗 Mã liên kết của bạn: {code}\n"
+        "Mã chỉ dùng được một lần, trong {minutes} phút.\n"
+        "Mở trợ lý này trên ứng dụng nhắn tin kia (Zalo hoặc Telegram) rồi gửi mã ở đó: chỉ cần "
+        "gõ {code} (hoặc /start {code}, hoặc /lienket {code}). Sau đó bạn dùng được cả hai; "
+        "nhắc việc sẽ gửi tới ứng dụng bạn dùng gần nhất.\n"
+        "⚠️ Không đưa mã này cho ai: người có mã sẽ báo cáo thay bạn. Gửi /lienket lần nữa sẽ "
+        "hủy mã này và cấp mã mới."
+    ),
+    "link.invalid": (
+        "Mã liên kết không đúng. Vui lòng kiểm tra lại mã (9 ký tự, ví dụ: ABC-DEF-234), hoặc "
+        "gửi /lienket trên ứng dụng bạn đang dùng để lấy mã mới."
+    ),
+    "link.locked": (
+        "Bạn đã gửi sai mã liên kết quá nhiều lần. Để bảo vệ tài khoản, vui lòng thử lại sau "
+        "{minutes} phút."
+    ),
+    "link.expired": (
+        "Mã liên kết này đã hết hạn. Hãy gửi /lienket trên ứng dụng bạn đang dùng để lấy mã mới."
+    ),
+    "link.used": "Mã liên kết này đã được dùng. Mỗi mã chỉ dùng một lần; hãy gửi /lienket để lấy mã mới.",
+    "link.replaced": "Mã liên kết này đã được thay bằng một mã mới hơn. Vui lòng dùng mã mới nhất.",
+    "link.same_account": (
+        "Đây chính là tài khoản đã xin mã. Hãy gửi mã từ ứng dụng nhắn tin kia (Zalo hoặc "
+        "Telegram) hoặc từ tài khoản khác của bạn."
+    ),
+    "link.already": "Tài khoản này đã được liên kết với bạn từ trước, không cần mã nữa. Mã đã được hủy.",
+    "link.other_person": (
+        "Tài khoản này đang được dùng cho một người khác nên không thể liên kết. Nếu có nhầm "
+        "lẫn, hãy báo cán bộ xã."
+    ),
+    "link.welcome": (
+        "🔗 Đã liên kết! Chào {name}, tài khoản {channel} này giờ dùng chung với: {others}. "
+        "Nhắc việc sẽ gửi tới ứng dụng bạn dùng gần nhất."
+    ),
+    "link.notice": (
+        "🔔 Tài khoản {account} vừa được liên kết với bạn lúc {at}. Nếu không phải bạn làm, hãy "
+        "gõ /lienket huy để gỡ tài khoản đó và báo ngay cán bộ xã."
+    ),
+    "link.stranger_help": (
+        "Để liên kết, hãy gửi mã liên kết bạn nhận được trên ứng dụng kia, ví dụ: /lienket "
+        "ABC-DEF-234. Chưa đăng ký? Hãy xin mã mời từ cán bộ xã."
+    ),
+    "link.unlink_none": (
+        "Bạn chỉ dùng trợ lý trên tài khoản này nên không có tài khoản nào khác để gỡ."
+    ),
+    "link.unlink_pick": "Chọn tài khoản muốn gỡ khỏi bạn (tài khoản đang dùng không gỡ ở đây):",
+    "link.unlink_expected": "Vui lòng chọn một tài khoản trong danh sách, hoặc gõ /huy.",
+    "link.unlinked": (
+        "Đã gỡ tài khoản {account}. Tài khoản đó không nhận nhắc việc và không gửi được báo "
+        "cáo nữa."
+    ),
+    "link.unlink_gone": "Tài khoản {account} đã được gỡ từ trước.",
+    "whoami.identities": "Tài khoản nhắn tin:\n{lines}",
+    "whoami.identity": "• {account}",
+    "whoami.identity_current": "• {account} (đang dùng)",
+    "whoami.link_hint": "Muốn dùng thêm Zalo hoặc Telegram? Gõ /lienket.",
     # --- the monthly report dialog ---
     "report.title": "Báo cáo tháng {period} — {area}",
     "report.intro": "📝 Báo cáo tháng {period} — {area}.",

@@ -12,16 +12,22 @@ import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 import aiosqlite
 
 from bot.config import Config
-from handlers import announce, calendar, enrol, households, menu, movement, report, stats
+from handlers import announce, calendar, enrol, households, link, menu, movement, report, stats
 from handlers.catalogue import t
 from handlers.messages import Inbound, Option, Outbound
-from handlers.router import MENU_PREFIX, Command, looks_like_invite, match
+from handlers.router import (
+    MENU_PREFIX,
+    Command,
+    looks_like_invite,
+    looks_like_link_code,
+    match,
+)
 from handlers.text import plain
 from reports.stats import StatsService
 from storage.audit import Actor
@@ -52,6 +58,8 @@ class Context:
     today: date  # in the configured time zone
     stats: StatsService | None = None
     settled: bool = False  # the dialog state was saved or cleared for this message
+    # Identities whose person changed (unlinked): forgotten by the cache once committed.
+    forget: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def actor(self) -> Actor:
@@ -72,7 +80,7 @@ MENU = "menu"
 
 # Dialog name -> module with ``ask(ctx, state)`` and ``answer(ctx, state, answer)``.
 DIALOGS = {"report": report, "household": households, "review": households.REVIEW,
-           "movement": movement, "announce": announce, "stats": stats}
+           "movement": movement, "announce": announce, "stats": stats, "link": link}
 
 
 class Core:
@@ -84,6 +92,8 @@ class Core:
         self.clock = clock or (lambda: datetime.now(UTC))
         self._locks: dict[tuple[str, str], list] = {}
         self._people: dict[tuple[str, str], tuple[float, Person | None]] = {}
+        # person id -> the identity last noted as the one they use (see _person).
+        self._last_used: dict[int, tuple[str, str]] = {}
         self.stats = StatsService(db, config, clock=self.clock)
 
     def close(self) -> None:
@@ -136,6 +146,10 @@ class Core:
                                   inbound.message_id)
             return [Outbound(t("core.internal_error"))]
         self._people[key] = (time.monotonic() + PERSON_TTL, ctx.person)  # committed: remember
+        if ctx.person is not None:  # also just linked or enrolled: the identity used last
+            self._last_used[ctx.person.id] = key
+        for other in ctx.forget:
+            self._people.pop(other, None)
         if any(r.deferred for r in replies):
             replies = await self._run_deferred(inbound, replies)
         return replies
@@ -162,15 +176,23 @@ class Core:
 
         Looking the person up also notes the identity as the one they use now (reminders go
         to the messenger a person used last) and not blocked (whoever writes has unblocked).
+        A cached person is noted again when they write from another of their identities than
+        last time (Telegram, then Zalo), so the order of their messengers stays right.
         """
         cached = self._people.get(key)
         if cached is not None and cached[0] > time.monotonic():
-            return cached[1]
+            person = cached[1]
+            if person is not None and self._last_used.get(person.id) != key:
+                await touch_identity(conn, *key, now)
+                self._last_used[person.id] = key
+            return person
         if len(self._people) > 100_000:
             self._people.clear()
+            self._last_used.clear()
         person = await person_by_identity(conn, *key)
         if person is not None:
             await touch_identity(conn, *key, now)
+            self._last_used[person.id] = key
         if person is not None and (not person.active or not person.roles):
             person = None
         return person
@@ -215,18 +237,20 @@ class Core:
         if command is None:
             if inbound.option is not None:
                 return [menu.main_menu(ctx, t("core.stale_button"))]
-            code = looks_like_invite(inbound.text)
-            if code:
-                return await enrol.enrol(ctx, code)
+            if looks_like_invite(inbound.text) or looks_like_link_code(inbound.text):
+                return await _use_code(ctx, inbound.text)
             return [menu.main_menu(ctx, t("core.not_understood"))]
         if command.name == "start":
             if command.args:
-                return await enrol.enrol(ctx, command.args)
+                return await _use_code(ctx, command.args)
             return [menu.main_menu(ctx, t("core.welcome_back", name=ctx.person.full_name))]
         if command.name == "help":
             return [menu.help_text(ctx), menu.main_menu(ctx, t("menu.choose"))]
         if command.name == "whoami":
-            return [menu.whoami(ctx)]
+            return [await menu.whoami(ctx)]
+        if command.name == "link":
+            state, messages = await link.start(ctx, command.args)
+            return await self._settle(ctx, state, messages)
         if command.name == "report":
             state, messages = await report.start(ctx, command.args)
             return await self._settle(ctx, state, messages)
@@ -254,14 +278,17 @@ class Core:
         return [menu.main_menu(ctx, t("core.unknown_command"))]
 
     async def _stranger(self, ctx: Context, command: Command | None) -> list[Outbound]:
-        """Unknown people may only enrol; they learn nothing else."""
-        code = None
+        """Unknown people may only enrol or link; they learn nothing else."""
+        text = ctx.inbound.text
         if command and command.name == "start" and command.args:
-            code = command.args
-        elif command is None and ctx.inbound.option is None:
-            code = looks_like_invite(ctx.inbound.text)
-        if code:
-            return await enrol.enrol(ctx, code)
+            return await _use_code(ctx, command.args)
+        if command and command.name == "link":
+            if looks_like_link_code(command.args):
+                return await link.use(ctx, command.args)
+            return [Outbound(t("link.stranger_help"))]
+        if command is None and ctx.inbound.option is None and (
+                looks_like_invite(text) or looks_like_link_code(text)):
+            return await _use_code(ctx, text)
         return [Outbound(t("core.stranger"))]
 
     async def _answer(self, ctx: Context, state: DialogState) -> list[Outbound]:
@@ -329,6 +356,14 @@ class Core:
             state.draft["_ask"] = {"nonce": "", "free": True, "options": []}
         await save_dialog(ctx.conn, inbound.channel, inbound.sender_id, state, ctx.now)
         return messages
+
+
+async def _use_code(ctx: Context, text: str) -> list[Outbound]:
+    """A code typed alone or after /start: a linking code by its shape (three groups of
+    three), otherwise an invite (handlers/router.py)."""
+    if looks_like_link_code(text):
+        return await link.use(ctx, text)
+    return await enrol.enrol(ctx, text)
 
 
 def _typed_option(text: str, ask: dict) -> str | None:

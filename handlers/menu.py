@@ -8,12 +8,26 @@ from handlers import movement
 from handlers.catalogue import t
 from handlers.messages import Option, Outbound
 from handlers.router import menu_option
-from storage import areas
+from storage import areas, people
 
 if TYPE_CHECKING:
     from handlers.core import Context
 
 ROLE_KEYS = {"village_head": "role.village_head", "officer": "role.officer", "admin": "role.admin"}
+CHANNEL_KEYS = {"telegram": "channel.telegram", "zalo": "channel.zalo",
+                "console": "channel.console"}
+
+
+def channel_name(channel: str) -> str:
+    """A messenger's name as people know it."""
+    key = CHANNEL_KEYS.get(channel)
+    return t(key) if key else channel
+
+
+def identity_label(identity: dict) -> str:
+    """``Zalo «Páo»``: the messenger and the name the account shows."""
+    return t("link.identity", channel=channel_name(identity["channel"]),
+             name=identity["display_name"] or t("link.unnamed"))
 
 
 def role_label(ctx: Context, role: str, area) -> str:
@@ -63,7 +77,14 @@ def help_text(ctx: Context) -> Outbound:
     return Outbound("\n".join(lines))
 
 
-def whoami(ctx: Context) -> Outbound:
+async def whoami(ctx: Context) -> Outbound:
+    """Who the person is: their roles and the messenger accounts they use the bot from."""
     person = ctx.person
     roles = "\n".join(role_label(ctx, r.role, r.area) for r in person.roles)
-    return Outbound(t("whoami", name=person.full_name, roles=roles))
+    current = (ctx.inbound.channel, ctx.inbound.sender_id)
+    lines = [t("whoami.identity_current" if (i["channel"], i["external_id"]) == current
+               else "whoami.identity", account=identity_label(i))
+             for i in await people.identities_of(ctx.conn, person.id)]
+    return Outbound("\n\n".join((t("whoami", name=person.full_name, roles=roles),
+                                   t("whoami.identities", lines="\n".join(lines)),
+                                   t("whoami.link_hint"))))

@@ -27,6 +27,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "calendar": ("lich", "lichbaocao", "hanbaocao"),
     "announce": ("thongbao", "guithongbao"),
     "stats": ("thongke", "tk", "bieudo", "solieu", "xephang", "khenthuong"),
+    "link": ("lienket", "ketnoi", "link"),
 }
 _BY_WORD = {word: name for name, words in ALIASES.items() for word in words}
 _LONGEST = 4  # the longest alias typed with spaces: "dang ky thoat ngheo"
@@ -34,6 +35,10 @@ MENU_PREFIX = "cmd:"
 # Invite codes use an alphabet without look-alikes (no I, L, O, 0, 1).
 INVITE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 _INVITE = re.compile(r"^[a-hjkmnp-z2-9]{4}[- ]?[a-hjkmnp-z2-9]{4}$")
+# Linking codes (handlers/link.py) use the same alphabet in another shape: nine characters in
+# three groups (ABC-DEF-GHJ) against the invite's eight in two (ABCD-2345), so a code typed
+# alone is one or the other by its shape, never both.
+_LINK_CODE = re.compile(r"^[a-hjkmnp-z2-9]{3}[- ]?[a-hjkmnp-z2-9]{3}[- ]?[a-hjkmnp-z2-9]{3}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +77,12 @@ def looks_like_invite(text: str) -> str | None:
     """The invite code in ``text`` (upper case, no dash) if it looks like one."""
     folded = fold(text)
     return folded.replace("-", "").replace(" ", "").upper() if _INVITE.match(folded) else None
+
+
+def looks_like_link_code(text: str) -> str | None:
+    """The linking code in ``text`` (upper case, no dashes) if it looks like one."""
+    folded = fold(text)
+    return folded.replace("-", "").replace(" ", "").upper() if _LINK_CODE.match(folded) else None
 
 
 def menu_option(command: str, args: str = "") -> str:

@@ -20,6 +20,10 @@ to one chat), send, record the outcome:
   last wrote) → the person's next messenger is tried at once; with none left the message is
   ``unreachable`` and the commune officers are told (never retried for ever).
 
+A message pinned to one identity (``Planned.to``: "your Zalo account was linked", for the
+person's other messenger) goes there or, when that messenger is blocked or unlinked, nowhere
+(``unreachable``, nobody told).
+
 At most ``outbox.concurrency`` messages are claimed at once. A normal stop lets them finish;
 after a hard crash they are found ``sending`` at start-up and sent again (at-least-once for
 those few, exactly once for all others). A reminder whose report arrived in the meantime is
@@ -203,6 +207,13 @@ class Dispatcher:
                                         error="report filed before the reminder went out")
             return
         usable = [a for a in addresses if a.channel in self.senders]
+        if message.to is not None:
+            usable = [a for a in usable if (a.channel, a.external_id) == message.to]
+            if not usable:  # that messenger was blocked or unlinked: nobody else to tell
+                async with self.db.write() as conn:
+                    await outbox.mark_final(conn, message.id, "unreachable", at=now,
+                                            error="the messenger it is for is gone")
+                return
         if not usable:
             await self._unreachable(message, "no messenger left to reach this person")
             return

@@ -370,6 +370,35 @@ M006_VILLAGE_EFFECTIVE = [
     "CREATE INDEX village_effective_area ON village_effective(area_id, month)",
 ]
 
+# Linking a second messenger to a person (storage/links.py): one-time linking codes, kept only
+# as a SHA-256 hash, and the wrong codes an identity sent (rate limit). ``outbox.to_channel``
+# and ``to_external_id`` pin a message to one identity of its person (the notice "your Zalo
+# account was linked" must reach the *other* messenger, not the one used last).
+M007_LINK_CODES = [
+    """CREATE TABLE link_codes (
+        id INTEGER PRIMARY KEY,
+        code_hash TEXT NOT NULL UNIQUE,
+        person_id INTEGER NOT NULL REFERENCES people(id),
+        channel TEXT NOT NULL,
+        external_id TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        used_at TEXT,
+        used_channel TEXT,
+        used_external_id TEXT,
+        revoked_at TEXT
+    )""",
+    "CREATE INDEX link_codes_person ON link_codes(person_id, used_at, revoked_at)",
+    """CREATE TABLE link_failures (
+        channel TEXT NOT NULL,
+        external_id TEXT NOT NULL,
+        at TEXT NOT NULL
+    )""",
+    "CREATE INDEX link_failures_identity ON link_failures(channel, external_id, at)",
+    "ALTER TABLE outbox ADD COLUMN to_channel TEXT",
+    "ALTER TABLE outbox ADD COLUMN to_external_id TEXT",
+]
+
 M008_INBOX_AND_MEDIA = [
     # Messages a channel has accepted but not yet processed (the Zalo webhook stores each event
     # before it answers); a row leaves in the transaction that processes it.
@@ -401,6 +430,7 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
     (4, "m004_outbox", M004_OUTBOX),
     (5, "m005_village_monthly_by_key", M005_VILLAGE_MONTHLY_BY_KEY),
     (6, "m006_village_effective", M006_VILLAGE_EFFECTIVE),
+    (7, "m007_link_codes", M007_LINK_CODES),
     (8, "m008_inbox_and_media", M008_INBOX_AND_MEDIA),
 ]
 

@@ -41,11 +41,16 @@ def decode_message(text: str) -> Outbound:
 
 @dataclass(frozen=True, slots=True)
 class Planned:
-    """One message of a campaign to plan: to ``person_id``, about ``subject`` (or None)."""
+    """One message of a campaign to plan: to ``person_id``, about ``subject`` (or None).
+
+    ``to`` pins it to one identity of the person, (channel, external id): it goes there or
+    nowhere (a notice about another messenger), instead of to the one they used last.
+    """
 
     person_id: int
     message: Outbound
     subject: dict | None = None
+    to: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +62,7 @@ class QueuedMessage:
     subject: dict | None
     attempts: int
     kind: str
+    to: tuple[str, str] | None = None  # pinned to this identity (channel, external id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,10 +126,11 @@ async def create_campaign(
     when, now = iso(not_before), iso(at)
     await conn.executemany(
         "INSERT INTO outbox (campaign_id, person_id, message, subject, priority, not_before,"
-        " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        " updated_at, to_channel, to_external_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (campaign_id, person_id) DO NOTHING",
         [(campaign_id, m.person_id, encode_message(m.message),
-          json.dumps(m.subject) if m.subject else "", priority, when, now) for m in messages],
+          json.dumps(m.subject) if m.subject else "", priority, when, now,
+          *(m.to or (None, None))) for m in messages],
     )
     await run(conn, "UPDATE campaigns SET total = (SELECT count(*) FROM outbox"
               " WHERE campaign_id = ?) WHERE id = ?", (campaign_id, campaign_id))
@@ -157,11 +164,12 @@ async def claim_due(conn: aiosqlite.Connection, now: datetime, limit: int
         " WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' AND not_before <= ?"
         " ORDER BY priority, id LIMIT ?)"
         " RETURNING id, campaign_id, person_id, message, subject, attempts,"
-        " (SELECT kind FROM campaigns c WHERE c.id = campaign_id)",
+        " (SELECT kind FROM campaigns c WHERE c.id = campaign_id), to_channel, to_external_id",
         (iso(now), iso(now), limit),
     )
     found = [QueuedMessage(r[0], r[1], r[2], decode_message(r[3]),
-                           json.loads(r[4]) if r[4] else None, r[5], r[6]) for r in rows]
+                           json.loads(r[4]) if r[4] else None, r[5], r[6],
+                           (r[7], r[8]) if r[7] is not None else None) for r in rows]
     return sorted(found, key=lambda m: m.id)
 
 

@@ -195,6 +195,7 @@ async def test_command_menu_is_published_in_vietnamese(bot, api):
         {"command": "thongke", "description": "Thống kê, biểu đồ, Excel (cán bộ)"},
         {"command": "huy", "description": "Hủy việc đang làm"},
         {"command": "toi", "description": "Xem vai trò của tôi"},
+        {"command": "lienket", "description": "Liên kết với Zalo hoặc tài khoản khác"},
         {"command": "help", "description": "Hướng dẫn"},
     ]
     for name, description in tg.bot_commands():

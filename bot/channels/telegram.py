@@ -413,6 +413,7 @@ def bot_commands() -> list[tuple[str, str]]:
         ("thongke", t("telegram.command.thongke")),
         ("huy", t("telegram.command.huy")),
         ("toi", t("telegram.command.toi")),
+        ("lienket", t("telegram.command.lienket")),
         ("help", t("telegram.command.help")),
     ]
 
