@@ -19,7 +19,7 @@ import pytest
 from openpyxl import load_workbook
 
 from bot.channels import zalo as zl
-from bot.channels.errors import OutsideWindow
+from bot.channels.errors import OutsideWindow, Transient
 from bot.channels.zalo import ZaloChannel
 from handlers.core import Core
 from handlers.messages import Outbound
@@ -302,6 +302,12 @@ async def test_refusals_of_zalo_become_delivery_errors(channel, api):
     api.fail("sendMessage", error_code=429, description="Too many requests, retry after 0.1")
     await channel.send("z1", Outbound("nhắc việc"), wait_throttled=1)
     assert api.sent_texts("z1") == ["nhắc việc"]
+
+
+async def test_a_lost_connection_is_transient(channel, api):
+    api.drop_connection("sendMessage")
+    with pytest.raises(Transient):
+        await channel.send("z1", Outbound("x"))
 
 
 async def test_a_reminder_outside_zalos_window_tells_the_officer(
