@@ -72,3 +72,16 @@ def test_bench_stats_quick_run_draws_and_files():
     assert set(result) == {"province_summary_p95_ms", "commune_summary_p95_ms", "chart_p50_ms",
                            "dialog_p99_ms_during_charts"}
     assert all(value > 0 for value in result.values())
+
+
+def test_bench_zalo_quick_run_files_every_report_through_the_webhook():
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.zalo", "--quick"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert any(line.startswith("verified: 6 monthly reports saved as typed") for line in lines)
+    result = json.loads(lines[-1])
+    assert set(result) == {"events_per_s", "p99_ms"}
+    assert result["events_per_s"] > 0 and result["p99_ms"] > 0

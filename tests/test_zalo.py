@@ -336,7 +336,7 @@ async def test_a_reminder_outside_zalos_window_tells_the_officer(
 async def test_the_token_and_the_api_url_never_reach_the_log(
         zalo_config, db, world, clock, api, caplog):
     caplog.set_level(logging.DEBUG)
-    for chatty in ("httpx", "httpcore"):  # other tests may have quietened them
+    for chatty in ("aiohttp.client", "aiohttp.access"):  # other tests may quieten them
         caplog.set_level(logging.DEBUG, logger=chatty)
     core = Core(db, zalo_config, clock)
     zalo = ZaloChannel(zalo_config, core, db)
@@ -349,7 +349,7 @@ async def test_the_token_and_the_api_url_never_reach_the_log(
         await zalo.stop()
         core.close()
     assert "sendMessage" in caplog.text
-    assert "/bot<token>/sendMessage" in caplog.text  # httpx's DEBUG lines, redacted
+    assert "boom <token>" in caplog.text  # Zalo's description, redacted
     assert DEFAULT_TOKEN not in caplog.text and api.url("sendMessage") not in caplog.text
     assert SECRET not in caplog.text
 
@@ -430,3 +430,53 @@ async def test_stopping_finishes_the_messages_being_processed(
     await zalo.stop()
     core.close()
     assert any("Lò Văn Páo" in text for text in api.sent_texts("z100"))
+
+
+# ---- the process ---------------------------------------------------------------------------
+
+
+async def test_the_bot_runs_on_zalo_alone_with_its_calendar(zalo_config, tmp_path, api, clock):
+    from bot import app
+
+    cfg = replace(zalo_config, db_path=tmp_path / "real.sqlite3")
+    async with app.open_services(cfg, clock=clock) as services:
+        stop = asyncio.Event()
+        task = asyncio.create_task(app._run_messengers(services, ["zalo"], stop))
+        await api.wait_for("setWebhook")
+        status, _ = await api.post_webhook(text_event("xin chào", user_id="z1"))
+        await api.wait_for("sendMessage")
+        stop.set()
+        assert await asyncio.wait_for(task, 10) == app.EXIT_OK
+    assert status == 200 and "chưa được đăng ký" in api.sent_texts("z1")[0]
+
+
+def test_zalo_mode_needs_a_token(tmp_path, config):
+    from bot import app
+
+    cfg = replace(config, db_path=tmp_path / "real.sqlite3")
+    assert app.run(cfg, mode="zalo") == app.EXIT_USAGE
+    assert not (tmp_path / "real.sqlite3").exists()
+
+
+@pytest.mark.parametrize("toml, env, named", [
+    ('[zalo]\ntoken = "x"\n', {}, "GIAMNGHEO_ZALO_TOKEN"),
+    ('[zalo]\nmode = "push"\n', {}, "zalo.mode"),
+    ("[zalo]\nlisten_port = 70000\n", {}, "zalo.listen_port"),
+    ('[zalo]\npublic_base_url = "giamngheo.vn"\n', {}, "zalo.public_base_url"),
+    ("", {"GIAMNGHEO_ZALO_TOKEN": "t"}, "zalo.public_base_url"),  # webhook mode needs it
+    ("", {"GIAMNGHEO_ZALO_SECRET": "short"}, "GIAMNGHEO_ZALO_SECRET"),
+    ("[zalo]\nmax_rate = 0\n", {}, "zalo.max_rate"),
+    ("[zalo]\nwindow_patterns = []\n", {}, None),  # allowed: nothing is read as the window
+    ('[zalo]\nblocked_patterns = [""]\n', {}, "zalo.blocked_patterns"),
+    ("[zalo]\nrate = 5\n", {}, "zalo.rate"),
+])
+def test_a_wrong_zalo_setting_stops_the_start_naming_it(tmp_path, toml, env, named):
+    from bot.config import ConfigError, load_config
+
+    path = tmp_path / "config.toml"
+    path.write_text(toml, encoding="utf-8")
+    if named is None:
+        assert load_config(path, env=env).zalo.window_patterns == ()
+        return
+    with pytest.raises(ConfigError, match=named.replace(".", r"\.")):
+        load_config(path, env=env)
