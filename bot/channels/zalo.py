@@ -367,7 +367,7 @@ class ZaloChannel:
         self.secret = self.zalo.webhook_secret or secrets.token_urlsafe(32)
         guard_secret(self.secret, ("aiohttp.access", __name__))
         self._places = asyncio.Semaphore(self.zalo.concurrent_updates)
-        self._chats: dict[str, deque[tuple[str, dict]]] = {}
+        self._chats: dict[str, deque[Inbound]] = {}
         self._workers: dict[str, asyncio.Task] = {}
         self._pending: list[tuple[list[tuple[str, str, str]], asyncio.Future]] = []
         self._flusher: asyncio.Task | None = None
@@ -449,8 +449,17 @@ class ZaloChannel:
         """Process the events stored before a stop or a crash but not processed then."""
         async with self.db.read() as conn:
             rows = await inbox.waiting(conn, CHANNEL)
-        for message_id, chat_id, payload in rows:
-            self._schedule(chat_id, message_id, json.loads(payload))
+        unknown = []
+        for message_id, _, payload in rows:
+            inbound = to_inbound(json.loads(payload))
+            if inbound is None:  # stored by a version that knew this event; not this one
+                unknown.append(message_id)
+            else:
+                self._schedule(inbound)
+        if unknown:
+            async with self.db.write() as conn:
+                for message_id in unknown:
+                    await inbox.settle(conn, CHANNEL, message_id)
         if rows:
             log.info("Zalo: processing %d message(s) received before the restart", len(rows))
         return len(rows)
@@ -461,23 +470,25 @@ class ZaloChannel:
         """Check, store and schedule events; return how many were new. Raises
         :class:`BadEvent` (nothing stored) when one of them is not a Zalo event."""
         events = [unwrap(body) for body in bodies]
+        accepted: list[Inbound] = []
         rows: list[tuple[str, str, str]] = []
         for event in events:
             inbound = to_inbound(event)
             if inbound is None:
                 log.info("Zalo: ignored event %s", event.get("event_name"))
                 continue
+            accepted.append(inbound)
             rows.append((inbound.message_id, inbound.chat_id,
                          json.dumps(event, ensure_ascii=False)))
         if not rows:
             return 0
         new = set(await self._store(rows))
-        for message_id, chat_id, payload in rows:
-            if message_id in new:
-                new.discard(message_id)  # the same event twice in one batch: once
-                self._schedule(chat_id, message_id, json.loads(payload))
+        for inbound in accepted:
+            if inbound.message_id in new:
+                new.discard(inbound.message_id)  # the same event twice in one batch: once
+                self._schedule(inbound)
             else:
-                log.info("Zalo: ignored redelivered message %s", message_id)
+                log.info("Zalo: ignored redelivered message %s", inbound.message_id)
         return len(rows)
 
     async def _store(self, rows: list[tuple[str, str, str]]) -> list[str]:
@@ -510,9 +521,10 @@ class ZaloChannel:
         finally:
             self._flusher = None
 
-    def _schedule(self, chat_id: str, message_id: str, event: dict) -> None:
-        """Process the event after those of its chat already waiting."""
-        self._chats.setdefault(chat_id, deque()).append((message_id, event))
+    def _schedule(self, inbound: Inbound) -> None:
+        """Process the message after those of its chat already waiting."""
+        chat_id = inbound.chat_id
+        self._chats.setdefault(chat_id, deque()).append(inbound)
         if chat_id not in self._workers:
             self._workers[chat_id] = asyncio.create_task(self._work(chat_id))
 
@@ -520,25 +532,19 @@ class ZaloChannel:
         queue = self._chats[chat_id]
         try:
             while queue:
-                message_id, event = queue.popleft()
+                inbound = queue.popleft()
                 async with self._places:
                     try:
-                        await self._process(message_id, event)
+                        await self._process(inbound)
                     except Exception:
-                        log.exception("Zalo: message %s failed", message_id)
+                        log.exception("Zalo: message %s failed", inbound.message_id)
         finally:
             del self._chats[chat_id]
             del self._workers[chat_id]
 
-    async def _process(self, message_id: str, event: dict) -> None:
-        inbound = to_inbound(event)
-        if inbound is None:  # stored by an older version that knew this event
-            async with self.db.write() as conn:
-                await inbox.settle(conn, CHANNEL, message_id)
-            return
-
+    async def _process(self, inbound: Inbound) -> None:
         async def settle(conn) -> None:
-            await inbox.settle(conn, CHANNEL, message_id)
+            await inbox.settle(conn, CHANNEL, inbound.message_id)
 
         replies = await self.core.handle(inbound, settle=settle)
         self.processed += 1
