@@ -32,7 +32,14 @@ from handlers.text import plain
 from reports.stats import StatsService
 from storage.audit import Actor
 from storage.db import Database
-from storage.dialogs import DialogState, clear_dialog, load_dialog, save_dialog
+from storage.dialogs import (
+    MENU,
+    DialogState,
+    clear_dialog,
+    load_dialog,
+    menu_state,
+    save_dialog,
+)
 from storage.inbound import first_delivery
 from storage.people import Person, person_by_identity, touch_identity
 
@@ -74,9 +81,6 @@ class Answer:
     text: str
     action: str | None
 
-
-# The pseudo-dialog that remembers the last menu shown (see _dispatch); not in DIALOGS.
-MENU = "menu"
 
 # Dialog name -> module with ``ask(ctx, state)`` and ``answer(ctx, state, answer)``.
 DIALOGS = {"report": report, "household": households, "review": households.REVIEW,
@@ -334,10 +338,8 @@ class Core:
             question = messages[asked] if asked is not None else None
             if question is not None and all(
                     o.data.startswith(MENU_PREFIX) for o in question.options):
-                await save_dialog(ctx.conn, inbound.channel, inbound.sender_id, DialogState(
-                    MENU, MENU, {"_ask": {"nonce": "", "free": question.free_input,
-                                          "options": [[o.label, o.data, list(o.aliases)]
-                                                      for o in question.options]}}), ctx.now)
+                await save_dialog(ctx.conn, inbound.channel, inbound.sender_id,
+                                  menu_state(question.options, question.free_input), ctx.now)
             else:
                 await clear_dialog(ctx.conn, inbound.channel, inbound.sender_id)
             return messages

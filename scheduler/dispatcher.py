@@ -50,9 +50,11 @@ from bot.channels.errors import (
 from bot.config import Config
 from handlers.catalogue import t
 from handlers.messages import Outbound
+from handlers.router import MENU_PREFIX
 from storage import outbox
 from storage.areas import get_area
 from storage.db import Database
+from storage.dialogs import menu_state, remember_menu
 from storage.outbox import Planned, QueuedMessage
 from storage.people import get_person
 from storage.progress import filed_areas, role_holders
@@ -233,6 +235,12 @@ class Dispatcher:
             async with self.db.write() as conn:
                 await outbox.mark_sent(conn, message.id, channel=address.channel,
                                        chat_id=address.chat_id, at=self.clock())
+                options = message.message.options
+                if options and all(o.data.startswith(MENU_PREFIX) for o in options):
+                    # «Báo cáo ngay» typed (or its number) works where there are no buttons
+                    await remember_menu(conn, address.channel, address.external_id,
+                                        menu_state(options, message.message.free_input),
+                                        self.clock())
             self.sent += 1
             return
         await self._unreachable(message, "outside the messenger's window: " + "; ".join(outside),

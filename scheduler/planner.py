@@ -259,7 +259,8 @@ class Planner:
                      areas=", ".join(a.name for a in own), due=due_phrase(event.due, today))
             area = own[0] if len(own) == 1 and event.level == COMMUNE else None
             out.append(Planned(person_id, Outbound(text, (start_option(event.form,
-                                                                       event.period, area),)),
+                                                                       event.period, area),),
+                                                   free_input=False),
                                {"form": event.form, "period": event.period,
                                 "areas": [a.id for a in own]}))
         return out

@@ -49,3 +49,29 @@ async def clear_dialog(conn: aiosqlite.Connection, channel: str, sender_id: str)
         conn,
         "DELETE FROM dialogs WHERE channel = ? AND sender_id = ?", (channel, sender_id)
     )
+
+
+MENU = "menu"  # the pseudo-dialog that remembers the last menu shown (no dialog running)
+
+
+def menu_state(options, free_input: bool) -> DialogState:
+    """The state that lets a typed number or label choose from ``options`` (a menu)."""
+    return DialogState(MENU, MENU, {"_ask": {
+        "nonce": "", "free": free_input,
+        "options": [[o.label, o.data, list(o.aliases)] for o in options]}})
+
+
+async def remember_menu(conn: aiosqlite.Connection, channel: str, sender_id: str,
+                        state: DialogState, at: datetime) -> None:
+    """Remember a menu the bot sent on its own (a reminder's «Báo cáo ngay»), unless the
+    person is in the middle of a dialog, which it must not interrupt."""
+    await run(
+        conn,
+        "INSERT INTO dialogs (channel, sender_id, dialog, step, draft, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (channel, sender_id) DO UPDATE SET dialog = excluded.dialog,"
+        " step = excluded.step, draft = excluded.draft, updated_at = excluded.updated_at"
+        " WHERE dialogs.dialog = ?",
+        (channel, sender_id, state.dialog, state.step,
+         json.dumps(state.draft, ensure_ascii=False), iso(at), MENU),
+    )

@@ -29,14 +29,16 @@ FINAL_STATES = ("sent", "failed", "skipped", "unreachable")
 
 def encode_message(message: Outbound) -> str:
     """An Outbound as stored: its text and options (attachments are never queued)."""
-    return json.dumps({"text": message.text,
-                       "options": [[o.label, o.data] for o in message.options]},
-                      ensure_ascii=False)
+    data = {"text": message.text, "options": [[o.label, o.data] for o in message.options]}
+    if not message.free_input:  # a list to choose from (the key is absent in older rows)
+        data["free_input"] = False
+    return json.dumps(data, ensure_ascii=False)
 
 
 def decode_message(text: str) -> Outbound:
     data = json.loads(text)
-    return Outbound(data["text"], tuple(Option(label, value) for label, value in data["options"]))
+    return Outbound(data["text"], tuple(Option(label, value) for label, value in data["options"]),
+                    free_input=data.get("free_input", True))
 
 
 @dataclass(frozen=True, slots=True)

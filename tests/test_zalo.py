@@ -304,6 +304,45 @@ async def test_refusals_of_zalo_become_delivery_errors(channel, api):
     assert api.sent_texts("z1") == ["nhắc việc"]
 
 
+async def test_a_reminders_report_now_is_typed_on_zalo(zalo_config, channel, api, db, world,
+                                                       clock):
+    from scheduler.planner import start_option
+
+    await on_zalo(db, clock, world.head_id, "z100")
+    async with db.write() as conn:
+        await conn.execute("DELETE FROM identities WHERE channel = 'test'")
+        reminder = Outbound("⏰ Nhắc báo cáo tháng 10/2026.", (
+            start_option("monthly_village", "2026-10", world.village),), free_input=False)
+        await outbox.create_campaign(conn, key="t:remind", kind="reminder",
+                                     messages=[Planned(world.head_id, reminder)],
+                                     not_before=clock(), at=clock())
+    await Dispatcher(db, zalo_config, {"zalo": channel.sender}, clock).drain()
+    assert api.sent_texts("z100") == ["⏰ Nhắc báo cáo tháng 10/2026.\n\n1. 📝 Báo cáo ngay"]
+    head = ZaloUser(channel, api, clock, "z100")
+    reply = await head.send("bao cao ngay")
+    assert "tháng 10/2026" in reply and "(1/10) Tổng số hộ" in reply
+    await head.send("/huy")
+    assert "(1/10)" in await head.send("1")  # the main menu's first entry now
+
+
+async def test_a_reminder_does_not_interrupt_a_dialog(zalo_config, channel, api, db, world,
+                                                      clock):
+    from scheduler.planner import start_option
+
+    await on_zalo(db, clock, world.head_id, "z100")
+    head = ZaloUser(channel, api, clock, "z100")
+    await head.send("/ho")  # a household search is open
+    async with db.write() as conn:
+        await conn.execute("DELETE FROM identities WHERE channel = 'test'")
+        reminder = Outbound("⏰ Nhắc báo cáo.", (
+            start_option("monthly_village", "2026-10", world.village),), free_input=False)
+        await outbox.create_campaign(conn, key="t:remind2", kind="reminder",
+                                     messages=[Planned(world.head_id, reminder)],
+                                     not_before=clock(), at=clock())
+    await Dispatcher(db, zalo_config, {"zalo": channel.sender}, clock).drain()
+    assert "Không tìm thấy hộ" in await head.send("1")  # still the search: "1" is a query
+
+
 async def test_a_lost_connection_is_transient(channel, api):
     api.drop_connection("sendMessage")
     with pytest.raises(Transient):
