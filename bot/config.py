@@ -340,6 +340,10 @@ def _zalo(section: object, env) -> ZaloConfig:
     if cfg.mode == "webhook" and cfg.token and cfg.register_webhook and not cfg.public_base_url:
         raise ConfigError("setting zalo.public_base_url is needed in webhook mode: Zalo sends "
                           "the messages to <public_base_url><webhook_path>")
+    if (cfg.mode == "webhook" and cfg.token and not cfg.register_webhook
+            and not cfg.webhook_secret):
+        raise ConfigError("GIAMNGHEO_ZALO_SECRET is needed when zalo.register_webhook is "
+                          "false: the bot must know the secret the webhook was registered with")
     if cfg.max_rate <= 0 or cfg.per_chat_interval < 0:
         raise ConfigError("setting zalo.max_rate must be above 0 and zalo.per_chat_interval "
                           "0 or more")

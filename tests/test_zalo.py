@@ -505,6 +505,8 @@ def test_zalo_mode_needs_a_token(tmp_path, config):
     ("", {"GIAMNGHEO_ZALO_TOKEN": "t"}, "zalo.public_base_url"),  # webhook mode needs it
     ("", {"GIAMNGHEO_ZALO_SECRET": "short"}, "GIAMNGHEO_ZALO_SECRET"),
     ("[zalo]\nmax_rate = 0\n", {}, "zalo.max_rate"),
+    ("[zalo]\nregister_webhook = false\n", {"GIAMNGHEO_ZALO_TOKEN": "t"},
+     "GIAMNGHEO_ZALO_SECRET"),
     ("[zalo]\nwindow_patterns = []\n", {}, None),  # allowed: nothing is read as the window
     ('[zalo]\nblocked_patterns = [""]\n', {}, "zalo.blocked_patterns"),
     ("[zalo]\nrate = 5\n", {}, "zalo.rate"),
