@@ -16,22 +16,28 @@ import aiosqlite
 from storage.clock import iso
 from storage.query import fetch_all, run
 
+_CHUNK = 200  # rows per statement (SQLite allows 32,766 parameters)
+
 
 async def store(conn: aiosqlite.Connection, channel: str, rows: Iterable[tuple[str, str, str]],
                 at: datetime) -> list[str]:
     """Store ``(message_id, chat_id, payload)`` rows; return the ids that are new (neither
-    waiting nor processed within the redelivery window)."""
-    new = []
-    for message_id, chat_id, payload in rows:
-        inserted = await run(
+    waiting nor processed within the redelivery window). One statement for all the rows."""
+    rows = list(rows)
+    new: list[str] = []
+    for start in range(0, len(rows), _CHUNK):
+        chunk = rows[start:start + _CHUNK]
+        values = ", ".join("(?, ?, ?)" for _ in chunk)
+        args: list[object] = [value for row in chunk for value in row]
+        found = await fetch_all(
             conn,
             "INSERT INTO inbox (channel, message_id, chat_id, payload, received_at)"
-            " SELECT ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM inbound_seen"
-            " WHERE channel = ? AND message_id = ?)"
-            " ON CONFLICT (channel, message_id) DO NOTHING",
-            (channel, message_id, chat_id, payload, iso(at), channel, message_id))
-        if inserted == 1:
-            new.append(message_id)
+            f" SELECT ?, v.column1, v.column2, v.column3, ? FROM (VALUES {values}) AS v"
+            " WHERE NOT EXISTS (SELECT 1 FROM inbound_seen s"
+            " WHERE s.channel = ? AND s.message_id = v.column1)"
+            " ON CONFLICT (channel, message_id) DO NOTHING RETURNING message_id",
+            [channel, iso(at), *args, channel])
+        new += [r[0] for r in found]
     return new
 
 
