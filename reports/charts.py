@@ -187,6 +187,14 @@ def _nan(value: float | int | None) -> float:
 # ---- the canvas ---------------------------------------------------------------------------
 
 
+# Laid-out texts kept between charts (per process): tick labels, titles, legends, and the
+# names of an area's villages or communes come back chart after chart. A few KiB each.
+TEXT_CACHE_SIZE = 4096
+_LaidOut = tuple[float, float, float, Any, float, float]
+_TEXT_CACHE: OrderedDict[tuple, _LaidOut] = OrderedDict()
+_TEXT_CACHE_LOCK = threading.Lock()  # thread mode draws in worker threads
+
+
 class _TextRenderer(RendererAgg):
     """The Agg renderer, with each text laid out by FreeType once and drawn as one bitmap.
 
@@ -194,33 +202,38 @@ class _TextRenderer(RendererAgg):
     of a text three times: once to measure the text (for its alignment), once to lay it out
     again when drawing, and once more to render it — each a FreeType glyph load of tens of
     microseconds — and places the glyphs one by one from Python. Here a text is laid out once
-    (``FT2Font.set_text``), its glyphs drawn into one bitmap, and that bitmap kept for the
-    life of the renderer (one figure): the measuring pass and the drawing pass share it, and
-    drawing is one blit at a whole pixel, as Matplotlib up to 3.10 did. Turned text (an axis
-    label), math text and text with OpenType features or a language set go the usual way.
+    (``FT2Font.set_text``) and its glyphs drawn into one bitmap, kept in an LRU cache of the
+    process: the measuring pass and the drawing pass share it, later charts with the same
+    text reuse it, and drawing is one blit at a whole pixel, as Matplotlib up to 3.10 did
+    (the bitmap depends only on the text, the font, its size, the dpi and the hinting, so a
+    cached one is the same picture). Turned text (an axis label), math text and text with
+    OpenType features or a language set go the usual way.
     """
 
-    def __init__(self, width: float, height: float, dpi: float) -> None:
-        super().__init__(width, height, dpi)
-        self._texts: dict[tuple, tuple[float, float, float, Any, float, float]] = {}
-
-    def _text(self, s: str, prop: FontProperties, antialiased: bool
-              ) -> tuple[float, float, float, Any, float, float]:
+    def _text(self, s: str, prop: FontProperties, antialiased: bool) -> _LaidOut:
         """Width, height, descent, bitmap and the bitmap's x and y offset, in pixels."""
-        key = (s, antialiased, tuple(prop.get_family()), prop.get_style(),
-               prop.get_variant(), prop.get_weight(), prop.get_stretch(),
+        flags = get_hinting_flag()
+        key = (s, antialiased, flags, self.dpi, tuple(prop.get_family()),
+               prop.get_style(), prop.get_variant(), prop.get_weight(), prop.get_stretch(),
                prop.get_size_in_points(), prop.get_file())
-        laid_out = self._texts.get(key)
-        if laid_out is None:
-            font = self._prepare_font(prop)
-            font.set_text(s, 0.0, flags=get_hinting_flag())
-            width, height = font.get_width_height()
-            descent = font.get_descent()
-            font.draw_glyphs_to_bitmap(antialiased=antialiased)
-            x_offset, y_offset = font.get_bitmap_offset()
-            laid_out = (width / 64, height / 64, descent / 64, font.get_image().copy(),
-                        x_offset / 64, y_offset / 64)
-            self._texts[key] = laid_out
+        with _TEXT_CACHE_LOCK:
+            laid_out = _TEXT_CACHE.get(key)
+            if laid_out is not None:
+                _TEXT_CACHE.move_to_end(key)
+                return laid_out
+        font = self._prepare_font(prop)
+        font.set_text(s, 0.0, flags=flags)
+        width, height = font.get_width_height()
+        descent = font.get_descent()
+        font.draw_glyphs_to_bitmap(antialiased=antialiased)
+        x_offset, y_offset = font.get_bitmap_offset()
+        bitmap = font.get_image().copy()
+        laid_out = (width / 64, height / 64, descent / 64, bitmap, x_offset / 64,
+                    y_offset / 64)
+        with _TEXT_CACHE_LOCK:
+            _TEXT_CACHE[key] = laid_out
+            while len(_TEXT_CACHE) > TEXT_CACHE_SIZE:
+                _TEXT_CACHE.popitem(last=False)
         return laid_out
 
     def get_text_width_height_descent(self, s, prop, ismath):

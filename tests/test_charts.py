@@ -403,6 +403,20 @@ def test_png_decodes_at_exactly_1080_by_1350(kind):
     assert b"tEXt" not in png and b"tIME" not in png
 
 
+def test_texts_kept_from_earlier_charts_draw_the_same_image(monkeypatch):
+    # Texts laid out for one chart are reused by the next (the same names, ticks, titles):
+    # the image must be exactly the one drawn from scratch.
+    monkeypatch.setattr(charts, "_TEXT_CACHE", type(charts._TEXT_CACHE)())
+    fresh = render_png("ranking", RANKING)
+    assert len(charts._TEXT_CACHE) > 10
+    render_png("reduction", REDUCTION)
+    assert render_png("ranking", RANKING) == fresh
+    monkeypatch.setattr(charts, "TEXT_CACHE_SIZE", 5)
+    render_png("completeness", COMPLETENESS)
+    assert len(charts._TEXT_CACHE) == 5  # bounded: the least recently used go
+    assert render_png("ranking", RANKING) == fresh
+
+
 def _glyph_warnings(draw) -> list[str]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
