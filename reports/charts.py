@@ -267,6 +267,19 @@ class _Canvas(FigureCanvasAgg):
         return self.renderer
 
 
+class _ChartAxes(Axes):
+    """Axes whose limits every chart sets itself (``set_xlim``/``set_ylim``).
+
+    Matplotlib grows the data limits with each bar added (transforming the bar's outline
+    into data coordinates): two thirds of the time of ``bar``/``barh``, about 15 ms of a
+    chart of 20 rows, for limits that are set explicitly right after. Lines still count
+    towards the data limits (the trend chart's y axis comes from its values anyway).
+    """
+
+    def _update_patch_limits(self, patch) -> None:
+        return None
+
+
 # ---- layout -------------------------------------------------------------------------------
 
 
@@ -282,7 +295,7 @@ def _figure(title: str, area: str, as_of: date, *, left: float = 0.13,
     subtitle = t("charts.as_of", area=_short(area, 44), date=_as_of(as_of))
     fig.suptitle(f"{_nfc(title)}\n{subtitle}", x=0.5, y=0.975, fontsize=14.5,
                  fontweight="bold", linespacing=1.5, va="top")
-    ax = fig.add_axes((left, bottom, right - left, top - bottom))
+    ax = fig.add_axes((left, bottom, right - left, top - bottom), axes_class=_ChartAxes)
     ax.spines[["top", "right"]].set_visible(False)
     ax.tick_params(labelsize=10.5)
     return fig, ax
