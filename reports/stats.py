@@ -68,6 +68,7 @@ from storage.reports import MONTHLY_FORM
 log = logging.getLogger(__name__)
 
 STATS_CONCURRENCY = 1  # questions computed at once (each takes milliseconds); others queue
+WRITES_SETTLE_S = 0.2  # a question waits at most this long for the dialogs' writes to settle
 CHART_KINDS = ("trend", "reduction", "baseline", "completeness", "funnel", "ranking")
 SHEET_KINDS = ("monthly", "summary", "households", "registrations")
 REGISTRATION_STATE_KEYS = {
@@ -276,11 +277,14 @@ class StatsService:
 
     @asynccontextmanager
     async def _reading(self):
-        """The read connection, for one question at a time per ``STATS_CONCURRENCY``: a burst
-        of officers' questions must not crowd out village heads' messages (on a small machine
+        """The read connection, for one question at a time per ``STATS_CONCURRENCY``, started
+        when the dialogs' writes have settled (at most ``WRITES_SETTLE_S`` later): a burst of
+        officers' questions must not crowd out village heads' messages (on a small machine
         every database trip of theirs would wait for the Python work of the statistics)."""
-        async with self._gate, self.db.read() as conn:
-            yield conn
+        async with self._gate:
+            await self.db.writes_settled(WRITES_SETTLE_S)
+            async with self.db.read() as conn:
+                yield conn
 
     @property
     def renderer(self) -> charts.ChartRenderer:

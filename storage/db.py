@@ -55,6 +55,9 @@ class Database:
         self._reader = reader
         self._checkpointer = checkpointer
         self._lock = asyncio.Lock()
+        self._writers = 0  # write transactions under way or waiting for the lock
+        self._no_writers = asyncio.Event()
+        self._no_writers.set()
         self.path = path
         self._checkpoints: asyncio.Task | None = None
         if checkpointer is not None:
@@ -128,15 +131,40 @@ class Database:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[aiosqlite.Connection]:
         """One write transaction: committed when the block ends, rolled back if it raises."""
-        async with self._lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._writer
-            except BaseException:
-                await self._writer.rollback()
-                raise
-            else:
-                await self._writer.commit()
+        self._writers += 1
+        self._no_writers.clear()
+        try:
+            async with self._lock:
+                await self._writer.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._writer
+                except BaseException:
+                    await self._writer.rollback()
+                    raise
+                else:
+                    await self._writer.commit()
+        finally:
+            self._writers -= 1
+            if not self._writers:
+                self._no_writers.set()
+
+    async def writes_settled(self, limit: float) -> bool:
+        """Wait until no write transaction is under way or waiting, for at most ``limit``
+        seconds; whether it came to that.
+
+        For background readers (statistics): Python work on the event loop lengthens every
+        database trip of the transaction that holds the write lock, and every message
+        waiting for that lock waits for it too; starting when the writes have settled keeps
+        a burst of such work from holding up the dialogs. The limit keeps a steady stream of
+        writes from holding the readers up for ever.
+        """
+        if not self._writers:
+            return True
+        try:
+            await asyncio.wait_for(self._no_writers.wait(), limit)
+        except TimeoutError:
+            return False
+        return True
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[aiosqlite.Connection]:

@@ -17,6 +17,7 @@ from datetime import date
 from pathlib import Path
 
 import matplotlib.image
+import numpy as np
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_hex
@@ -402,6 +403,20 @@ def test_png_decodes_at_exactly_1080_by_1350(kind):
     assert b"tEXt" not in png and b"tIME" not in png
 
 
+def test_texts_kept_from_earlier_charts_draw_the_same_image(monkeypatch):
+    # Texts laid out for one chart are reused by the next (the same names, ticks, titles):
+    # the image must be exactly the one drawn from scratch.
+    monkeypatch.setattr(charts, "_TEXT_CACHE", type(charts._TEXT_CACHE)())
+    fresh = render_png("ranking", RANKING)
+    assert len(charts._TEXT_CACHE) > 10
+    render_png("reduction", REDUCTION)
+    assert render_png("ranking", RANKING) == fresh
+    monkeypatch.setattr(charts, "TEXT_CACHE_SIZE", 5)
+    render_png("completeness", COMPLETENESS)
+    assert len(charts._TEXT_CACHE) == 5  # bounded: the least recently used go
+    assert render_png("ranking", RANKING) == fresh
+
+
 def _glyph_warnings(draw) -> list[str]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -413,8 +428,39 @@ def test_the_glyph_check_does_catch_a_missing_glyph():
     def draw():
         fig = Figure(figsize=(2, 1), dpi=50)
         fig.text(0.1, 0.5, "中")  # a Chinese character: not in DejaVu Sans
-        FigureCanvasAgg(fig).draw()
+        charts._Canvas(fig).draw()  # the canvas every chart is drawn on
     assert _glyph_warnings(draw)
+
+
+def _ink(canvas) -> tuple[int, int, int, int]:
+    """The bounding box (left, top, right, bottom) of the non-white pixels."""
+    canvas.draw()
+    pixels = np.asarray(canvas.buffer_rgba())
+    rows, cols = (pixels[:, :, :3].min(axis=2) < 200).nonzero()
+    return int(cols.min()), int(rows.min()), int(cols.max()), int(rows.max())
+
+
+@pytest.mark.parametrize(("ha", "va", "rotation", "weight"), [
+    ("left", "center", 0, "normal"), ("right", "center", 0, "bold"),
+    ("center", "top", 0, "normal"), ("center", "baseline", 0, "bold"),
+    ("center", "center", 90, "normal"), ("left", "bottom", 90, "bold"),
+])
+def test_chart_text_is_measured_and_drawn_where_matplotlib_draws_it(ha, va, rotation, weight):
+    # Row labels must stay level with their bars and values end where the bar ends: the
+    # chart canvas lays text out once and draws it as one bitmap, at most a pixel from where
+    # Matplotlib's own Agg canvas puts each glyph, with exactly its measured size.
+    text = "Thôn Nậm Khắt 12,40 % — ữ ậ Đ"
+    boxes, extents = [], []
+    for canvas_type in (FigureCanvasAgg, charts._Canvas):
+        fig = Figure(figsize=(4, 4), dpi=charts.DPI, facecolor="white")
+        canvas = canvas_type(fig)
+        artist = fig.text(0.5, 0.5, text, ha=ha, va=va, rotation=rotation, fontsize=10.5,
+                          fontweight=weight)
+        boxes.append(_ink(canvas))
+        extents.append(artist.get_window_extent(canvas.get_renderer()).bounds)
+    standard, ours = boxes
+    assert all(abs(a - b) <= 1 for a, b in zip(standard, ours, strict=True)), boxes
+    assert extents[0] == pytest.approx(extents[1], abs=1e-6)
 
 
 def test_vietnamese_text_has_every_glyph(caplog):

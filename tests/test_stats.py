@@ -3,6 +3,7 @@ the data behind each chart, award criteria at their thresholds, and /thongke in 
 
 from __future__ import annotations
 
+import asyncio
 import io
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -11,6 +12,7 @@ import pytest
 from openpyxl import load_workbook
 
 from handlers.core import Core
+from reports import stats as stats_module
 from reports.awards import AwardsConfig, halved_rule, points_rule
 from reports.periods import Month, Period
 from reports.stats import StatsService
@@ -346,6 +348,27 @@ async def test_statistics_do_not_hold_the_write_lock(db, cfg, clock, muong_te):
     await officer.press("Xếp hạng")
     assert seen == [False]  # the chart was drawn after the transaction
     core.close()
+
+
+async def test_statistics_start_after_the_dialogs_writes_have_settled(db, stats, muong_te,
+                                                                     monkeypatch):
+    # A village head's message is being written: a summary asked for meanwhile starts only
+    # once that transaction has committed (its Python work would lengthen every database
+    # trip of the transaction, and of every message queued behind it).
+    period = Period.of_month(Month(2026, 10))
+    async with db.write():
+        asked = asyncio.ensure_future(stats.summary(muong_te.commune, period))
+        await asyncio.sleep(0.05)
+        assert not asked.done()
+    summary = await asked
+    assert summary is not None and summary.now.poor == 26
+    # A steady stream of writes cannot hold statistics up for more than WRITES_SETTLE_S.
+    monkeypatch.setattr(stats_module, "WRITES_SETTLE_S", 0.05)
+    async with db.write():
+        started = asyncio.get_running_loop().time()
+        summary = await asyncio.wait_for(stats.summary(muong_te.commune, period), 2)
+        waited = asyncio.get_running_loop().time() - started
+    assert summary is not None and 0.05 <= waited < 1.0
 
 
 async def test_another_command_ends_the_statistics_menu(chat, muong_te):
