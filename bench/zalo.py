@@ -5,7 +5,8 @@
     python -m bench.zalo --heads 400 --concurrency 100
 
 Two processes, as in production: the bot (``ZaloChannel``: its aiohttp webhook server, the
-inbox, the core, SQLite in WAL mode on a real file) runs in a child process; this process is
+inbox, the core, SQLite in WAL mode on a real file, on the event loop of ``bot.event_loop``)
+runs in a child process; this process is
 Zalo: a small fake Bot API server that answers ``sendMessage`` and records the replies, and the
 village heads who post their messages to the bot's webhook (with the secret header, wrapped as
 Zalo wraps them).
@@ -46,7 +47,7 @@ from aiohttp import web
 
 from bench.common import NOW, PERIOD, FixedClock, HeadSpec, build_province
 from bench.core import percentile
-from bot.app import tune_runtime
+from bot.app import run_loop, tune_runtime
 from bot.config import load_config
 from storage.db import Database
 
@@ -280,8 +281,9 @@ def main(argv: list[str] | None = None) -> int:
             import cProfile
             cProfile.runctx("asyncio.run(serve(db_path, api, int(port)))", globals(),
                             {"db_path": db_path, "api": api, "port": port}, profile)
-        else:
-            asyncio.run(serve(db_path, api, int(port)))
+        else:  # on the loop the bot runs on (bot.event_loop)
+            run_loop(load_config(ROOT / "config.toml", env={}),
+                     serve(db_path, api, int(port)))
         return 0
     if args.profile:
         os.environ["BENCH_ZALO_PROFILE"] = args.profile

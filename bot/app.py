@@ -12,12 +12,12 @@ import gc
 import logging
 import signal
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from bot import demo as demo_db
 from bot.config import Config, ConfigError
@@ -122,6 +122,18 @@ def setup_logging(config: Config, stream: TextIO | None = None, quiet: bool = Fa
         logging.getLogger(name).setLevel(max(level, logging.WARNING))
 
 
+def run_loop(config: Config, main: Coroutine[Any, Any, int]) -> int:
+    """Run ``main`` to its end on the configured event loop (``bot.event_loop``)."""
+    if config.event_loop == "uvloop":
+        try:
+            import uvloop
+        except ImportError:  # not installed (Windows): the standard loop
+            log.info("uvloop is not installed; running the standard asyncio loop")
+        else:
+            return uvloop.run(main)
+    return asyncio.run(main)
+
+
 def demo_path(config: Config, demo: bool | str | Path | None) -> Path | None:
     """The demo database to use: ``config.demo_path`` for True, a given path, or None."""
     if demo is None or demo is False:
@@ -180,8 +192,8 @@ def run(
                 log.error("cannot read the script %s: %s", script, exc)
                 return EXIT_USAGE
     try:
-        return asyncio.run(_main(config, mode, channels, person, demo_path(config, demo),
-                                 reset_demo, script))
+        return run_loop(config, _main(config, mode, channels, person, demo_path(config, demo),
+                                      reset_demo, script))
     except KeyboardInterrupt:
         print(file=sys.stderr)
         log.info("interrupted; stopped")

@@ -124,6 +124,7 @@ class ZaloConfig:
 class Config:
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Ho_Chi_Minh"))
     log_level: str = "INFO"
+    event_loop: str = "uvloop"  # uvloop | asyncio
     db_path: Path = ROOT / "var" / "giamngheo.sqlite3"
     db_synchronous: str = "NORMAL"
     db_busy_timeout_ms: int = 5000
@@ -255,6 +256,7 @@ def load_config(path: str | os.PathLike | None = None, env: dict | None = None) 
     return Config(
         timezone=tz,
         log_level=_get(botc, "bot.log_level", str, "INFO").upper(),
+        event_loop=_event_loop(_get(botc, "bot.event_loop", str, "uvloop")),
         db_path=_path(db_path, base),
         db_synchronous=synchronous,
         db_busy_timeout_ms=_get(dbc, "database.busy_timeout_ms", int, 5000),
@@ -279,6 +281,12 @@ def load_config(path: str | os.PathLike | None = None, env: dict | None = None) 
         targets=_targets(data.get("targets", {})),
         awards=_awards(data.get("awards", {}), levels),
     )
+
+
+def _event_loop(name: str) -> str:
+    if name not in ("uvloop", "asyncio"):
+        raise ConfigError('setting bot.event_loop must be "uvloop" or "asyncio"')
+    return name
 
 
 # --- [zalo] ----------------------------------------------------------------------------------

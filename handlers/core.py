@@ -11,7 +11,7 @@ import asyncio
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
@@ -40,13 +40,13 @@ from storage.dialogs import (
     menu_state,
     save_dialog,
 )
-from storage.inbound import first_delivery
+from storage.inbound import first_delivery_statement
 from storage.people import Person, person_by_identity, touch_identity
 
 log = logging.getLogger(__name__)
 
-# Work a channel adds to a message's transaction (see Core.handle).
-Settle = Callable[[aiosqlite.Connection], Awaitable[None]]
+# Statements a channel adds to a message's transaction, ``(sql, args)`` (see Core.handle).
+Settle = Sequence[tuple[str, Sequence[object]]]
 
 # Who is behind a messenger identity is remembered this long (seconds) between messages; an
 # enrolment in this process updates it at once, a change made elsewhere shows after this delay.
@@ -107,8 +107,9 @@ class Core:
     async def handle(self, inbound: Inbound, *, settle: Settle | None = None) -> list[Outbound]:
         """Process one message and return the replies to send to its chat.
 
-        ``settle(conn)``, when given, runs in the message's own transaction (also for a
-        redelivery): the Zalo adapter removes the stored event there, so that an event is
+        ``settle``, statements run in the message's own transaction (also for a
+        redelivery), with its redelivery check in one trip: the Zalo adapter removes the
+        stored event there, so that an event is
         processed once and never lost. A message whose processing fails is settled on its
         own afterwards (its sender got an apology and may write again), so that it cannot
         fail again at every start-up.
@@ -128,10 +129,10 @@ class Core:
         now = inbound.received_at or self.clock()
         key = (inbound.channel, inbound.sender_id)
         try:
-            async with self.db.write() as conn:
-                if settle is not None:
-                    await settle(conn)
-                if not await first_delivery(conn, inbound.channel, inbound.message_id, now):
+            opening = (first_delivery_statement(inbound.channel, inbound.message_id, now),
+                       *(settle or ()))
+            async with self.db.write_opening(*opening) as (conn, counts):
+                if counts[0] != 1:
                     log.info("ignored redelivered %s message %s",
                              inbound.channel, inbound.message_id)
                     return []
@@ -143,8 +144,8 @@ class Core:
             log.exception("failed to handle %s message %s", inbound.channel, inbound.message_id)
             if settle is not None:
                 try:
-                    async with self.db.write() as conn:
-                        await settle(conn)
+                    async with self.db.write_opening(*settle):
+                        pass
                 except Exception:
                     log.exception("could not settle %s message %s", inbound.channel,
                                   inbound.message_id)

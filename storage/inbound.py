@@ -9,6 +9,16 @@ import aiosqlite
 from storage.clock import iso
 from storage.query import run
 
+_FIRST = ("INSERT INTO inbound_seen (channel, message_id, received_at) VALUES (?, ?, ?)"
+          " ON CONFLICT (channel, message_id) DO NOTHING")
+
+
+def first_delivery_statement(channel: str, message_id: str, at: datetime
+                             ) -> tuple[str, tuple]:
+    """:func:`first_delivery` as a statement for ``Database.write_opening``: it changes one
+    row the first time the message is seen, none on a redelivery."""
+    return _FIRST, (channel, message_id, iso(at))
+
 
 async def first_delivery(
     conn: aiosqlite.Connection, channel: str, message_id: str, at: datetime
@@ -18,12 +28,7 @@ async def first_delivery(
     Call it inside the transaction that processes the message: if processing fails, the
     record rolls back with it and a redelivery is processed again.
     """
-    inserted = await run(
-        conn,
-        "INSERT INTO inbound_seen (channel, message_id, received_at) VALUES (?, ?, ?)"
-        " ON CONFLICT (channel, message_id) DO NOTHING",
-        (channel, message_id, iso(at)),
-    )
+    inserted = await run(conn, *first_delivery_statement(channel, message_id, at))
     return inserted == 1
 
 

@@ -41,10 +41,15 @@ async def store(conn: aiosqlite.Connection, channel: str, rows: Iterable[tuple[s
     return new
 
 
+def settle_statement(channel: str, message_id: str) -> tuple[str, tuple]:
+    """The statement that marks the message processed, for the transaction that processes
+    it (``Core.handle(settle=…)``)."""
+    return "DELETE FROM inbox WHERE channel = ? AND message_id = ?", (channel, message_id)
+
+
 async def settle(conn: aiosqlite.Connection, channel: str, message_id: str) -> None:
     """The message is processed (call it in the transaction that processes it)."""
-    await run(conn, "DELETE FROM inbox WHERE channel = ? AND message_id = ?",
-              (channel, message_id))
+    await run(conn, *settle_statement(channel, message_id))
 
 
 async def waiting(conn: aiosqlite.Connection, channel: str) -> list[tuple[str, str, str]]:

@@ -73,6 +73,7 @@ EVENTS = {
     "message.sticker.received": "sticker",
     "message.unsupported.received": "unsupported",
 }
+_OK = b'{"ok": true}'
 _RETRY_AFTER = re.compile(r"retry after (\d+(?:\.\d+)?)", re.IGNORECASE)
 
 
@@ -290,7 +291,7 @@ class ZaloClient:
                                               sock_read=self.config.request_timeout),
                 connector=aiohttp.TCPConnector(
                     limit=max(16, self.config.concurrent_updates), ttl_dns_cache=300),
-                raise_for_status=False, trust_env=True)
+                raise_for_status=False, trust_env=False)
         return self._session
 
     async def close(self) -> None:
@@ -451,7 +452,10 @@ class ZaloChannel:
             rows = await inbox.waiting(conn, CHANNEL)
         unknown = []
         for message_id, _, payload in rows:
-            inbound = to_inbound(json.loads(payload))
+            try:
+                inbound = to_inbound(unwrap(json.loads(payload)))
+            except ValueError:
+                inbound = None
             if inbound is None:  # stored by a version that knew this event; not this one
                 unknown.append(message_id)
             else:
@@ -466,20 +470,21 @@ class ZaloChannel:
 
     # ---- receiving ----------------------------------------------------------------------
 
-    async def accept(self, bodies: Sequence[object]) -> int:
+    async def accept(self, bodies: Sequence[object], raw: Sequence[str] | None = None) -> int:
         """Check, store and schedule events; return how many were new. Raises
-        :class:`BadEvent` (nothing stored) when one of them is not a Zalo event."""
+        :class:`BadEvent` (nothing stored) when one of them is not a Zalo event. ``raw``:
+        the bodies as received, stored as they are (a stored body is unwrapped again)."""
         events = [unwrap(body) for body in bodies]
         accepted: list[Inbound] = []
         rows: list[tuple[str, str, str]] = []
-        for event in events:
+        for n, event in enumerate(events):
             inbound = to_inbound(event)
             if inbound is None:
                 log.info("Zalo: ignored event %s", event.get("event_name"))
                 continue
             accepted.append(inbound)
             rows.append((inbound.message_id, inbound.chat_id,
-                         json.dumps(event, ensure_ascii=False)))
+                         raw[n] if raw is not None else json.dumps(event, ensure_ascii=False)))
         if not rows:
             return 0
         new = set(await self._store(rows))
@@ -543,10 +548,8 @@ class ZaloChannel:
             del self._workers[chat_id]
 
     async def _process(self, inbound: Inbound) -> None:
-        async def settle(conn) -> None:
-            await inbox.settle(conn, CHANNEL, inbound.message_id)
-
-        replies = await self.core.handle(inbound, settle=settle)
+        replies = await self.core.handle(
+            inbound, settle=[inbox.settle_statement(CHANNEL, inbound.message_id)])
         self.processed += 1
         await self.deliver_replies(inbound.chat_id, replies)
 
@@ -559,8 +562,8 @@ class ZaloChannel:
                         request.remote)
             return web.json_response({"ok": False, "description": "forbidden"}, status=403)
         try:
-            body = json.loads(await request.read())
-            await self.accept([body])
+            text = (await request.read()).decode("utf-8")
+            await self.accept([json.loads(text)], [text])
         except (ValueError, UnicodeDecodeError) as exc:  # BadEvent and bad JSON
             log.warning("Zalo: webhook body refused: %s", exc)
             return web.json_response({"ok": False, "description": "bad request"}, status=400)
@@ -569,7 +572,7 @@ class ZaloChannel:
         except Exception:
             log.exception("Zalo: could not store a webhook event")
             return web.json_response({"ok": False, "description": "try again"}, status=503)
-        return web.json_response({"ok": True})
+        return web.Response(body=_OK, content_type="application/json")
 
     async def _poll_forever(self) -> None:
         """Development mode: ``getUpdates`` (one event per call; 408 when none came)."""
@@ -667,7 +670,7 @@ class ZaloChannel:
         """Send the core's replies in order; a chat that fails gets none of its later replies
         (as on Telegram: a person who got no answer writes again)."""
         failed: set[str] = set()
-        for reply in replies:
+        for reply in coalesce(replies):
             target = reply.chat_id or chat_id
             if target in failed:
                 continue
@@ -677,6 +680,23 @@ class ZaloChannel:
                 failed.add(target)
                 log.warning("Zalo: reply to chat %s not delivered: %s: %s", target,
                             type(exc).__name__, exc.message)
+
+
+def coalesce(replies: Sequence[Outbound]) -> list[Outbound]:
+    """Consecutive text replies to the same chat as one message when they fit in one (Zalo
+    has no buttons to keep apart): fewer notifications on the phone, fewer calls."""
+    out: list[Outbound] = []
+    for reply in replies:
+        last = out[-1] if out else None
+        if (last is not None and last.chat_id == reply.chat_id
+                and last.image is None and last.document is None
+                and reply.image is None and reply.document is None):
+            joined = message_text(last) + "\n\n" + message_text(reply)
+            if len(joined) <= TEXT_LIMIT:
+                out[-1] = Outbound(joined, chat_id=reply.chat_id)
+                continue
+        out.append(reply)
+    return out
 
 
 def _safe_filename(name: str) -> str:
