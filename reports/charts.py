@@ -159,15 +159,18 @@ def _month(key: str) -> str:
 
 def _month_ticks(keys: Sequence[str]) -> tuple[list[int], list[str]]:
     """Tick positions and labels for a month axis: "T10", with the year under the first
-    month and under each January; at most 13 labels."""
+    tick of each year (the baseline chart's year-ends: under every one); at most 13
+    labels."""
     step = max(1, math.ceil(len(keys) / MAX_MONTH_TICKS))
     positions = list(range(0, len(keys), step))
     labels = []
-    for n, i in enumerate(positions):
+    shown_year = None
+    for i in positions:
         year, month = (int(part) for part in keys[i].split("-"))
         label = t("charts.month_axis", month=month)
-        if n == 0 or month <= step:  # the first tick of each year
+        if year != shown_year:  # the first tick of each year (also when months are sparse)
             label += f"\n{year}"
+            shown_year = year
         labels.append(label)
     return positions, labels
 

@@ -602,3 +602,16 @@ async def test_renderer_with_a_real_process_pool():
         renderer.close()
     # Closed, the cache still answers, and a new render starts a new pool.
     assert await renderer.render("ranking", RANKING) is png
+
+
+def test_month_axis_names_the_year_under_the_first_tick_of_each_year():
+    from reports.charts import _month_ticks
+
+    months = [f"{y}-{m:02d}" for y, m in [(2025, 10), (2025, 11), (2025, 12), (2026, 1),
+                                          (2026, 2)]]
+    assert _month_ticks(months) == ([0, 1, 2, 3, 4], ["T10\n2025", "T11", "T12", "T1\n2026",
+                                                      "T2"])
+    year_ends = ["2021-12", "2022-12", "2023-12", "2024-12", "2025-12", "2026-10"]
+    labels = _month_ticks(year_ends)[1]
+    assert labels == ["T12\n2021", "T12\n2022", "T12\n2023", "T12\n2024", "T12\n2025",
+                      "T10\n2026"]  # the baseline chart: every tick of its own year
