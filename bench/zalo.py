@@ -62,12 +62,11 @@ KEYS = ("total", "poor", "near_poor", "exited", "newly_poor", "fallen_back", "em
 # ---- the bot (child process) ------------------------------------------------------------
 
 
-async def serve(db_path: str, api_url: str, port: int) -> None:
+async def serve(config, db_path: str, api_url: str, port: int) -> None:
     """Run the Zalo channel on ``db_path`` until SIGTERM, webhook on ``port``."""
     from bot.channels.zalo import ZaloChannel
     from handlers.core import Core
 
-    config = load_config(ROOT / "config.toml", env={})
     config = replace(config, zalo=replace(
         config.zalo, token=TOKEN, webhook_secret=SECRET, base_url=api_url, mode="webhook",
         listen_host="127.0.0.1", listen_port=port, public_base_url=f"http://127.0.0.1:{port}",
@@ -276,14 +275,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.serve:
         db_path, api, port = args.serve
+        config = load_config(ROOT / "config.toml", env={})
         profile = os.environ.get("BENCH_ZALO_PROFILE")
         if profile:  # cProfile the bot process (python -m bench.zalo --profile PATH)
             import cProfile
-            cProfile.runctx("asyncio.run(serve(db_path, api, int(port)))", globals(),
-                            {"db_path": db_path, "api": api, "port": port}, profile)
+            with cProfile.Profile() as profiler:
+                run_loop(config, serve(config, db_path, api, int(port)))
+            profiler.dump_stats(profile)
         else:  # on the loop the bot runs on (bot.event_loop)
-            run_loop(load_config(ROOT / "config.toml", env={}),
-                     serve(db_path, api, int(port)))
+            run_loop(config, serve(config, db_path, api, int(port)))
         return 0
     if args.profile:
         os.environ["BENCH_ZALO_PROFILE"] = args.profile

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-import signal
 import sys
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot import demo as demo_db
+from bot.channels.signals import stop_on_signals
 from bot.config import Config, ConfigError
 from handlers.core import Core
 from scheduler import Clockwork
@@ -279,22 +279,11 @@ async def _run_messengers(services: Services, channels: list[str],
 
         await run_polling(config, core, stop=stop, on_started=start_background)
     else:
-        loop = asyncio.get_running_loop()
-        installed = []
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            try:
-                loop.add_signal_handler(signum, stop.set)
-                installed.append(signum)
-            except (NotImplementedError, RuntimeError, ValueError):  # not the main thread
-                pass
-        try:
+        with stop_on_signals(stop):
             stop_background = await start_background()
             try:
                 await stop.wait()
             finally:
                 await stop_background()
-        finally:
-            for signum in installed:
-                loop.remove_signal_handler(signum)
     log.info("stopped")
     return EXIT_OK

@@ -22,8 +22,8 @@ from handlers import announce, calendar, enrol, households, link, menu, movement
 from handlers.catalogue import t
 from handlers.messages import Inbound, Option, Outbound
 from handlers.router import (
-    MENU_PREFIX,
     Command,
+    is_menu,
     looks_like_invite,
     looks_like_link_code,
     match,
@@ -337,8 +337,7 @@ class Core:
         asked = next((i for i in range(len(messages) - 1, -1, -1) if messages[i].options), None)
         if state is None:
             question = messages[asked] if asked is not None else None
-            if question is not None and all(
-                    o.data.startswith(MENU_PREFIX) for o in question.options):
+            if question is not None and is_menu(question.options):
                 await save_dialog(ctx.conn, inbound.channel, inbound.sender_id,
                                   menu_state(question.options, question.free_input), ctx.now)
             else:

@@ -41,6 +41,12 @@ _INVITE = re.compile(r"^[a-hjkmnp-z2-9]{4}[- ]?[a-hjkmnp-z2-9]{4}$")
 _LINK_CODE = re.compile(r"^[a-hjkmnp-z2-9]{3}[- ]?[a-hjkmnp-z2-9]{3}[- ]?[a-hjkmnp-z2-9]{3}$")
 
 
+def is_menu(options) -> bool:
+    """Options that each run a command (the main menu, a reminder's «Báo cáo ngay»): a
+    number or label typed after them chooses one (handlers.core)."""
+    return bool(options) and all(o.data.startswith(MENU_PREFIX) for o in options)
+
+
 @dataclass(frozen=True, slots=True)
 class Command:
     name: str

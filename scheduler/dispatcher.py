@@ -50,7 +50,7 @@ from bot.channels.errors import (
 from bot.config import Config
 from handlers.catalogue import t
 from handlers.messages import Outbound
-from handlers.router import MENU_PREFIX
+from handlers.router import is_menu
 from storage import outbox
 from storage.areas import get_area
 from storage.db import Database
@@ -236,7 +236,7 @@ class Dispatcher:
                 await outbox.mark_sent(conn, message.id, channel=address.channel,
                                        chat_id=address.chat_id, at=self.clock())
                 options = message.message.options
-                if options and all(o.data.startswith(MENU_PREFIX) for o in options):
+                if is_menu(options):
                     # «Báo cáo ngay» typed (or its number) works where there are no buttons
                     await remember_menu(conn, address.channel, address.external_id,
                                         menu_state(options, message.message.free_input),

@@ -25,6 +25,7 @@ from handlers.core import Core
 from handlers.messages import Outbound
 from reports.charts import SIZE_PX
 from scheduler.dispatcher import Dispatcher
+from scheduler.planner import start_option
 from storage import households as hh
 from storage import inbox, outbox, people
 from storage.outbox import Planned
@@ -304,19 +305,23 @@ async def test_refusals_of_zalo_become_delivery_errors(channel, api):
     assert api.sent_texts("z1") == ["nhắc việc"]
 
 
-async def test_a_reminders_report_now_is_typed_on_zalo(zalo_config, channel, api, db, world,
-                                                       clock):
-    from scheduler.planner import start_option
-
-    await on_zalo(db, clock, world.head_id, "z100")
+async def remind(zalo_config, channel, db, world, clock, key: str) -> None:
+    """The village head, on Zalo only, is reminded of October's report (as the planner
+    words it), delivered by the dispatcher."""
     async with db.write() as conn:
         await conn.execute("DELETE FROM identities WHERE channel = 'test'")
         reminder = Outbound("⏰ Nhắc báo cáo tháng 10/2026.", (
             start_option("monthly_village", "2026-10", world.village),), free_input=False)
-        await outbox.create_campaign(conn, key="t:remind", kind="reminder",
+        await outbox.create_campaign(conn, key=key, kind="reminder",
                                      messages=[Planned(world.head_id, reminder)],
                                      not_before=clock(), at=clock())
     await Dispatcher(db, zalo_config, {"zalo": channel.sender}, clock).drain()
+
+
+async def test_a_reminders_report_now_is_typed_on_zalo(zalo_config, channel, api, db, world,
+                                                       clock):
+    await on_zalo(db, clock, world.head_id, "z100")
+    await remind(zalo_config, channel, db, world, clock, "t:remind")
     assert api.sent_texts("z100") == ["⏰ Nhắc báo cáo tháng 10/2026.\n\n1. 📝 Báo cáo ngay"]
     head = ZaloUser(channel, api, clock, "z100")
     reply = await head.send("bao cao ngay")
@@ -327,19 +332,10 @@ async def test_a_reminders_report_now_is_typed_on_zalo(zalo_config, channel, api
 
 async def test_a_reminder_does_not_interrupt_a_dialog(zalo_config, channel, api, db, world,
                                                       clock):
-    from scheduler.planner import start_option
-
     await on_zalo(db, clock, world.head_id, "z100")
     head = ZaloUser(channel, api, clock, "z100")
     await head.send("/ho")  # a household search is open
-    async with db.write() as conn:
-        await conn.execute("DELETE FROM identities WHERE channel = 'test'")
-        reminder = Outbound("⏰ Nhắc báo cáo.", (
-            start_option("monthly_village", "2026-10", world.village),), free_input=False)
-        await outbox.create_campaign(conn, key="t:remind2", kind="reminder",
-                                     messages=[Planned(world.head_id, reminder)],
-                                     not_before=clock(), at=clock())
-    await Dispatcher(db, zalo_config, {"zalo": channel.sender}, clock).drain()
+    await remind(zalo_config, channel, db, world, clock, "t:remind2")
     assert "Không tìm thấy hộ" in await head.send("1")  # still the search: "1" is a query
 
 

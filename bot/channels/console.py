@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot import demo
+from bot.channels.plain import options_text
 from handlers.catalogue import t
 from handlers.core import Core
 from handlers.menu import ROLE_KEYS
@@ -119,14 +120,7 @@ def render(message: Outbound, files: FileSink | None = None) -> str:
     if message.text:
         lines.append(message.text)
     if message.options:
-        if message.free_input:
-            lines.append(" ".join(f"[{option.label}]" for option in message.options))
-        else:
-            for number, option in enumerate(message.options, start=1):
-                label = option.label
-                if not label.startswith(f"{number}. "):  # "1. Tổng số hộ" is numbered already
-                    label = f"{number}. {label}"
-                lines.append(label)
+        lines.append(options_text(message))
     return "\n".join(lines)
 
 

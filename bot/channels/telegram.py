@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 import warnings
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
@@ -58,6 +57,7 @@ from bot.channels.errors import (
     Transient,
 )
 from bot.channels.redact import guard_secret
+from bot.channels.signals import stop_on_signals
 from bot.channels.split import split_text as split_lines
 from bot.channels.split import utf16_units
 from bot.config import Config
@@ -470,15 +470,7 @@ async def run_polling(
     if stop is None:
         stop = asyncio.Event()
     application = build_application(config, core)
-    loop = asyncio.get_running_loop()
-    installed = []
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(signum, stop.set)
-            installed.append(signum)
-        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, Windows
-            pass
-    try:
+    with stop_on_signals(stop):
         async with application:
             if application.post_init is not None:
                 await application.post_init(application)
@@ -503,6 +495,3 @@ async def run_polling(
                     await application.updater.stop()
                 if application.running:
                     await application.stop()
-    finally:
-        for signum in installed:
-            loop.remove_signal_handler(signum)

@@ -46,6 +46,7 @@ from bot.channels.errors import (
     Throttled,
     Transient,
 )
+from bot.channels.plain import message_text
 from bot.channels.redact import guard_secret, redact
 from bot.channels.split import split_text
 from bot.config import Config, ZaloConfig
@@ -166,29 +167,6 @@ def to_inbound(event: dict) -> Inbound | None:
 # ---- Outbound -> Bot API requests -----------------------------------------------------------
 
 
-def options_text(outbound: Outbound) -> str:
-    """The options as Zalo shows them, without buttons: shortcuts on one line when the person
-    may also type an answer (so that typing "1" stays the number one), else a numbered list
-    answered by number or label."""
-    if not outbound.options:
-        return ""
-    if outbound.free_input:
-        return " ".join(f"[{option.label}]" for option in outbound.options)
-    lines = []
-    for number, option in enumerate(outbound.options, start=1):
-        label = option.label
-        if not label.startswith(f"{number}. "):  # "1. Tổng số hộ" is numbered already
-            label = f"{number}. {label}"
-        lines.append(label)
-    return "\n".join(lines)
-
-
-def message_text(outbound: Outbound) -> str:
-    """The text of a reply with its options below it."""
-    return "\n\n".join(part for part in (outbound.text.strip("\n"), options_text(outbound))
-                       if part)
-
-
 @dataclass(frozen=True)
 class Request:
     """One Bot API call."""
@@ -246,8 +224,7 @@ def delivery_error(exc: ZaloApiError, config: ZaloConfig) -> DeliveryError:
     words of the description (``zalo.blocked_patterns``, ``zalo.window_patterns``); any other
     4xx is our request's fault, anything else is retried a bounded number of times.
     """
-    code = exc.error_code if exc.error_code is not None else exc.http_status
-    codes = {code, exc.http_status}
+    codes = {exc.http_status} | ({exc.error_code} if exc.error_code is not None else set())
     text = str(exc)
     description = exc.description.lower()
     if 401 in codes:
@@ -260,9 +237,9 @@ def delivery_error(exc: ZaloApiError, config: ZaloConfig) -> DeliveryError:
         return RecipientBlocked(text, channel=CHANNEL)
     if any(word in description for word in config.window_patterns):
         return OutsideWindow(text, channel=CHANNEL)
-    if 408 in codes or any(c >= 500 for c in codes if isinstance(c, int)):
+    if 408 in codes or any(c >= 500 for c in codes):
         return Transient(text, channel=CHANNEL)
-    if any(400 <= c < 500 for c in codes if isinstance(c, int)):
+    if any(400 <= c < 500 for c in codes):
         return Misconfigured(text, channel=CHANNEL)
     return Transient(text, channel=CHANNEL)
 
