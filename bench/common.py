@@ -20,12 +20,12 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from handlers.catalogue import t
+from common.catalogue import t
+from common.messages import Inbound, Outbound
+from common.numbers import format_count, format_money
 from handlers.core import Core
 from handlers.forms.engine import COUNT, MONEY
 from handlers.forms.monthly import FIELDS
-from handlers.messages import Inbound, Outbound
-from handlers.numbers import format_count, format_money
 from storage import areas, people
 from storage.areas import Area
 from storage.audit import Actor

@@ -34,8 +34,8 @@ from bench.common import CHANNEL, NOW, PREVIOUS, SETUP, FixedClock, VirtualHead,
 from bench.core import ms, open_loop, percentile
 from bot.app import tune_runtime
 from bot.config import load_config
+from common.messages import Inbound
 from handlers.core import Core
-from handlers.messages import Inbound
 from reports.periods import Month, Period
 from reports.stats import CHART_KINDS
 from storage import areas, people

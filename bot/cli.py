@@ -26,8 +26,8 @@ from datetime import UTC, date, datetime, timedelta
 from bot import household_import, importer
 from bot.config import Config, ConfigError, load_config
 from bot.importer import ADMIN_UNITS, AdminUnits, Levels, RosterError, base_name, pick
+from common.text import fold
 from handlers.router import INVITE_ALPHABET
-from handlers.text import fold
 from storage import areas, audit, households, invites, migrations, outbox, people, reports
 from storage.areas import Area
 from storage.db import Database

@@ -817,7 +817,7 @@ def _indicators(raw: object, where: str, named: str) -> tuple[Indicator, ...]:
             raise ConfigError(
                 f"setting {at}.key {named}: unknown indicator {key!r} "
                 f"(known: {', '.join(INDICATORS)}; a new indicator needs its label and "
-                "question in handlers/catalogue.py and a line in reports/poverty.py INDICATORS)"
+                "question in common/catalogue.py and a line in reports/poverty.py INDICATORS)"
             )
         if any(known.key == key for known in indicators):
             raise ConfigError(f"setting {at}.key {named}: indicator {key!r} is listed twice")

@@ -24,7 +24,7 @@ from pathlib import Path
 import aiosqlite
 
 from bot.config import Config
-from handlers.text import fold
+from common.text import fold
 from reports.periods import Month, default_month
 from storage import areas, invites, people
 from storage.audit import Actor

@@ -37,7 +37,7 @@ from bot.importer import (
     read_table,
     title_key,
 )
-from handlers.text import fold
+from common.text import fold
 from storage import households as hh
 from storage.areas import Area
 from storage.audit import Actor

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from handlers.text import fold
+from common.text import fold
 from storage import areas
 from storage.areas import Area
 from storage.audit import Actor

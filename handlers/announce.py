@@ -11,16 +11,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from common.catalogue import t
+from common.messages import Option, Outbound
 from handlers import menu
-from handlers.catalogue import t
-from handlers.messages import Option, Outbound
 from scheduler.planner import announcement_recipients, plan_announcement
 from storage import areas
 from storage.areas import Area
 from storage.dialogs import DialogState
 
 if TYPE_CHECKING:
-    from handlers.core import Answer, Context
+    from handlers.context import Answer, Context
 
 Result = tuple[DialogState | None, list[Outbound]]
 MAX_LENGTH = 1500  # leaves room for the header under Zalo's 2,000 characters

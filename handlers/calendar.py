@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
-from handlers.catalogue import t
-from handlers.messages import Option, Outbound
+from common.catalogue import t
+from common.messages import Option, Outbound
 from reports.calendar import COMMUNE, VILLAGE, Calendar, open_periods
 from scheduler.planner import (
     MAX_LISTED,
@@ -25,7 +25,7 @@ from storage.areas import Area
 from storage.progress import filed_areas, filed_under
 
 if TYPE_CHECKING:
-    from handlers.core import Context
+    from handlers.context import Context
 
 
 def calendar_text(cal: Calendar, lock_day: int) -> str:

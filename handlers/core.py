@@ -12,15 +12,16 @@ import logging
 import secrets
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import aiosqlite
 
 from bot.config import Config
+from common.catalogue import t
+from common.messages import Inbound, Option, Outbound
+from common.text import plain
 from handlers import announce, calendar, enrol, households, link, menu, movement, report, stats
-from handlers.catalogue import t
-from handlers.messages import Inbound, Option, Outbound
+from handlers.context import Answer, Context
 from handlers.router import (
     Command,
     is_menu,
@@ -28,9 +29,7 @@ from handlers.router import (
     looks_like_link_code,
     match,
 )
-from handlers.text import plain
 from reports.stats import StatsService
-from storage.audit import Actor
 from storage.db import Database
 from storage.dialogs import (
     MENU,
@@ -51,35 +50,6 @@ Settle = Sequence[tuple[str, Sequence[object]]]
 # Who is behind a messenger identity is remembered this long (seconds) between messages; an
 # enrolment in this process updates it at once, a change made elsewhere shows after this delay.
 PERSON_TTL = 60.0
-
-
-@dataclass
-class Context:
-    """Everything a handler needs for one message."""
-
-    conn: aiosqlite.Connection
-    config: Config
-    inbound: Inbound
-    person: Person | None
-    now: datetime  # aware, UTC
-    today: date  # in the configured time zone
-    stats: StatsService | None = None
-    settled: bool = False  # the dialog state was saved or cleared for this message
-    # Identities whose person changed (unlinked): forgotten by the cache once committed.
-    forget: list[tuple[str, str]] = field(default_factory=list)
-
-    @property
-    def actor(self) -> Actor:
-        who = self.person.id if self.person else None
-        return Actor(who, f"{self.inbound.channel}:{self.inbound.sender_id}")
-
-
-@dataclass
-class Answer:
-    """A reply to the dialog's current question: typed text, or a chosen option's action."""
-
-    text: str
-    action: str | None
 
 
 # Dialog name -> module with ``ask(ctx, state)`` and ``answer(ctx, state, answer)``.

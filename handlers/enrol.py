@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from common.catalogue import t
+from common.messages import Outbound
+from common.text import fold
 from handlers import menu
-from handlers.catalogue import t
-from handlers.messages import Outbound
-from handlers.text import fold
 from storage import areas, invites, people
 
 if TYPE_CHECKING:
-    from handlers.core import Context
+    from handlers.context import Context
 
 
 def normalise_code(text: str) -> str:

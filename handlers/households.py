@@ -14,8 +14,9 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
+from common.catalogue import t
+from common.messages import Option, Outbound
 from handlers import menu
-from handlers.catalogue import t
 from handlers.forms.engine import FormEngine, FormSpec, format_value
 from handlers.forms.households import (
     HOUSEHOLD,
@@ -26,7 +27,6 @@ from handlers.forms.households import (
     SUPPORT_KINDS,
     assessment_spec,
 )
-from handlers.messages import Option, Outbound
 from reports.poverty import NoStandardError, classify, explain, standard_for, status_label
 from storage import areas
 from storage import households as hh
@@ -35,7 +35,7 @@ from storage.dialogs import DialogState
 from storage.households import Household, HouseholdError
 
 if TYPE_CHECKING:
-    from handlers.core import Answer, Context
+    from handlers.context import Answer, Context
 
 Result = tuple[DialogState | None, list[Outbound]]
 # Message keys, spelled out so the catalogue test sees every one of them.

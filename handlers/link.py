@@ -31,19 +31,19 @@ import secrets
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from common.catalogue import t
+from common.messages import Option, Outbound
+from common.text import squash
 from handlers import menu
-from handlers.catalogue import t
 from handlers.menu import channel_name, identity_label
-from handlers.messages import Option, Outbound
 from handlers.router import INVITE_ALPHABET, looks_like_link_code, match
-from handlers.text import squash
 from storage import links, people
 from storage.audit import Actor
 from storage.dialogs import DialogState
 from storage.outbox import Planned, create_campaign
 
 if TYPE_CHECKING:
-    from handlers.core import Answer, Context
+    from handlers.context import Answer, Context
 
 Result = tuple[DialogState | None, list[Outbound]]
 CODE_LENGTH = 9

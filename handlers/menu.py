@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from common.catalogue import t
+from common.messages import Option, Outbound
 from handlers import movement
-from handlers.catalogue import t
-from handlers.messages import Option, Outbound
 from handlers.router import menu_option
 from storage import areas, people
 
 if TYPE_CHECKING:
-    from handlers.core import Context
+    from handlers.context import Context
 
 ROLE_KEYS = {"village_head": "role.village_head", "officer": "role.officer", "admin": "role.admin"}
 CHANNEL_KEYS = {"telegram": "channel.telegram", "zalo": "channel.zalo",

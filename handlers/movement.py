@@ -17,13 +17,13 @@ from datetime import date
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from common.catalogue import t
+from common.messages import Option, Outbound
+from common.numbers import format_money
+from common.text import fold
 from handlers import menu
-from handlers.catalogue import t
 from handlers.forms.engine import FormEngine
 from handlers.forms.movement import SPECS, TEXT_FIELDS
-from handlers.messages import Option, Outbound
-from handlers.numbers import format_money
-from handlers.text import fold
 from storage import areas
 from storage.areas import Area
 from storage.dialogs import DialogState
@@ -38,7 +38,7 @@ from storage.reports import (
 )
 
 if TYPE_CHECKING:
-    from handlers.core import Answer, Context
+    from handlers.context import Answer, Context
 
 Result = tuple[DialogState | None, list[Outbound]]
 DIALOG = "movement"

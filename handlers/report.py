@@ -10,12 +10,12 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from bot.config import MonthlyReportConfig
+from common.catalogue import t
+from common.messages import Option, Outbound
+from common.numbers import NumberError, parse_count
 from handlers import menu
-from handlers.catalogue import t
 from handlers.forms.engine import FormEngine
 from handlers.forms.monthly import FROM_LIST, monthly_spec
-from handlers.messages import Option, Outbound
-from handlers.numbers import NumberError, parse_count
 from reports.periods import Month, default_month, parse_month
 from storage import areas
 from storage.areas import Area
@@ -24,7 +24,7 @@ from storage.households import has_household_list, village_figures
 from storage.reports import MONTHLY_FORM, current_report, save_report
 
 if TYPE_CHECKING:
-    from handlers.core import Answer, Context
+    from handlers.context import Answer, Context
 
 MAX_AREA_OPTIONS = 30
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from handlers.text import fold, squash
+from common.text import fold, squash
 
 # command -> words that call it (compared with spaces removed).
 ALIASES: dict[str, tuple[str, ...]] = {

@@ -15,11 +15,11 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING
 
+from common.catalogue import t
+from common.messages import Option, Outbound
+from common.numbers import format_count, format_decimal, format_money, format_percent
+from common.text import fold
 from handlers import menu
-from handlers.catalogue import t
-from handlers.messages import Option, Outbound
-from handlers.numbers import format_count, format_decimal, format_money, format_percent
-from handlers.text import fold
 from reports.awards import POINTS, Candidate
 from reports.periods import Period, PeriodError, default_month, parse_period
 from reports.stats import CHART_KINDS, SHEET_KINDS, StatsService, Summary, period_label
@@ -28,7 +28,7 @@ from storage.areas import Area
 from storage.dialogs import DialogState
 
 if TYPE_CHECKING:
-    from handlers.core import Answer, Context
+    from handlers.context import Answer, Context
 
 Result = tuple[DialogState | None, list[Outbound]]
 DIALOG = "stats"

@@ -22,7 +22,7 @@ bytes and is picklable, so :class:`ChartRenderer` runs it in a process pool, off
 loop, and keeps the bytes in an LRU cache keyed by the (frozen, hashable) data: a chart is
 rendered again only when the data it shows changes.
 
-Every text on a chart comes from :mod:`handlers.catalogue`. Everything but
+Every text on a chart comes from :mod:`common.catalogue`. Everything but
 :class:`ChartRenderer` is pure: bytes from data, no I/O.
 """
 
@@ -56,8 +56,8 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 from PIL import Image
 
-from handlers.catalogue import t
-from handlers.numbers import format_count
+from common.catalogue import t
+from common.numbers import format_count
 from reports.figures import (
     BaselineData,
     ChildCompleteness,

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from handlers.text import fold
+from common.text import fold
 
 
 @dataclass(frozen=True, order=True, slots=True)

@@ -5,7 +5,7 @@ Each decree is one ``Standard`` covering a range of years: income lines per pers
 indicators and how many of them make an income-poor household poor. The standards themselves
 live in ``config.toml`` (``[[poverty.standards]]``, parsed and checked by ``bot.config``), so a
 new decree is a configuration change. Only a new *indicator* needs code: its label and question
-in ``handlers.catalogue`` and one line in ``INDICATORS`` below.
+in ``common.catalogue`` and one line in ``INDICATORS`` below.
 
 Rules (DOMAIN §4), with ``line`` the income line of the household's area::
 
@@ -23,8 +23,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from handlers.catalogue import t
-from handlers.numbers import format_money
+from common.catalogue import t
+from common.numbers import format_money
 
 POOR = "poor"
 NEAR_POOR = "near_poor"

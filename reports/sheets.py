@@ -39,8 +39,8 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from handlers.catalogue import t
-from handlers.text import fold
+from common.catalogue import t
+from common.text import fold
 from reports.figures import (
     HouseholdSheetData,
     MonthlySheetData,

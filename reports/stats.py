@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from bot.config import Config
-from handlers.catalogue import t
+from common.catalogue import t
 from reports import charts, sheets
 from reports.awards import (
     HALVED,

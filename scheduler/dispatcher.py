@@ -1,7 +1,7 @@
 """The dispatcher: delivers the outbox at each channel's rate, and survives crashes.
 
 Channel-neutral: each channel adapter gives a :class:`Sender` (``send(chat_id, outbound)``
-raising the delivery errors of :mod:`bot.channels.errors`) with its rate limits; the
+raising the delivery errors of :mod:`common.delivery`) with its rate limits; the
 dispatcher knows no messenger.
 
 For every message: claim it (``sending``, committed), wait for the channel's next sending slot
@@ -40,16 +40,16 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from bot.channels.errors import (
+from bot.config import Config
+from common.catalogue import t
+from common.delivery import (
     DeliveryError,
     Misconfigured,
     OutsideWindow,
     RecipientBlocked,
     Throttled,
 )
-from bot.config import Config
-from handlers.catalogue import t
-from handlers.messages import Outbound
+from common.messages import Outbound
 from handlers.router import is_menu
 from storage import outbox
 from storage.areas import get_area
@@ -73,7 +73,7 @@ class Sender(Protocol):
     per_chat_interval: float  # seconds between two messages to one chat
 
     async def send(self, chat_id: str, message: Outbound) -> None:
-        """Deliver or raise a :class:`bot.channels.errors.DeliveryError`."""
+        """Deliver or raise a :class:`common.delivery.DeliveryError`."""
 
 
 class Pacer:

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from bot.config import Config, ConfigError
-from handlers.catalogue import t
-from handlers.messages import Option, Outbound
+from common.catalogue import t
+from common.messages import Option, Outbound
 from handlers.router import menu_option
 from reports.calendar import (
     ANNUAL_REVIEW,

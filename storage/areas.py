@@ -11,7 +11,7 @@ from datetime import datetime
 
 import aiosqlite
 
-from handlers.text import fold
+from common.text import fold
 from storage.audit import Actor, record
 from storage.clock import iso
 from storage.query import fetch_all, fetch_one, run

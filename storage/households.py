@@ -26,7 +26,7 @@ from datetime import date, datetime
 
 import aiosqlite
 
-from handlers.text import fold
+from common.text import fold
 from storage.areas import Area
 from storage.audit import Actor, record
 from storage.clock import iso, parse_iso

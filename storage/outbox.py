@@ -19,7 +19,7 @@ from datetime import datetime
 
 import aiosqlite
 
-from handlers.messages import Option, Outbound
+from common.messages import Option, Outbound
 from storage.clock import iso, parse_iso
 from storage.query import fetch_all, fetch_one, run
 

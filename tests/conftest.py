@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from bot.config import load_config
+from common.messages import Inbound, Outbound
+from common.text import plain
 from handlers.core import Core
-from handlers.messages import Inbound, Outbound
-from handlers.text import plain
 from storage import areas, people
 from storage.audit import Actor
 from storage.db import Database

@@ -23,7 +23,7 @@ from telegram import Update
 
 from bot.channels import telegram as tg
 from bot.channels import zalo as zl
-from bot.channels.errors import (
+from common.delivery import (
     DeliveryError,
     Misconfigured,
     OutsideWindow,
@@ -31,8 +31,8 @@ from bot.channels.errors import (
     Throttled,
     Transient,
 )
+from common.messages import Inbound, Option, Outbound
 from handlers.core import Core
-from handlers.messages import Inbound, Option, Outbound
 from tests.fake_bot_api import FakeBotApi
 from tests.fake_zalo_api import DEFAULT_TOKEN, FakeZaloApi
 

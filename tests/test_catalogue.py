@@ -7,13 +7,13 @@ import string
 from pathlib import Path
 
 from bot.config import MonthlyReportConfig
-from handlers.catalogue import MESSAGES
+from common.catalogue import MESSAGES
 from handlers.forms.households import HOUSEHOLD, REGISTRATION, SUPPORT, assessment_spec
 from handlers.forms.monthly import monthly_spec
 from handlers.forms.movement import HALF_YEAR, YEARLY
 
 ROOT = Path(__file__).resolve().parent.parent
-CODE_DIRS = ("bot", "handlers", "storage", "scheduler", "reports")
+CODE_DIRS = ("common", "bot", "handlers", "storage", "scheduler", "reports")
 SPECS = [monthly_spec(MonthlyReportConfig()), HOUSEHOLD, SUPPORT, REGISTRATION,
          assessment_spec(()), HALF_YEAR, YEARLY]
 

@@ -628,7 +628,7 @@ def test_calendar_lists_the_year_and_checks_overrides(run, tree):
 
 
 def test_outbox_shows_campaigns_and_their_messages(run, tree):
-    from handlers.messages import Outbound
+    from common.messages import Outbound
     from storage.outbox import Planned, create_campaign
 
     village = next(a for a in tree.values() if a.name == "Bản Nà Khan")

@@ -18,8 +18,8 @@ import pytest
 from bot import app, demo
 from bot.channels import console
 from bot.config import TelegramConfig, load_config
+from common.messages import Option, Outbound
 from handlers.core import Core
-from handlers.messages import Option, Outbound
 from storage import audit, people
 from storage.db import Database
 from storage.migrations import MIGRATIONS

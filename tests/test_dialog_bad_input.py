@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.messages import Inbound
+from common.messages import Inbound
 from storage.reports import MONTHLY_FORM, current_report
 from tests.conftest import Chat
 

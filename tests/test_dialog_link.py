@@ -10,9 +10,9 @@ from datetime import timedelta
 import pytest
 
 from bot.config import ConfigError, LinkConfig, load_config
+from common.messages import Outbound
 from handlers.core import Core
 from handlers.link import new_code
-from handlers.messages import Outbound
 from handlers.router import looks_like_invite, looks_like_link_code, match
 from scheduler.dispatcher import Dispatcher
 from storage import audit, invites, links, people

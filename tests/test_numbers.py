@@ -1,4 +1,4 @@
-"""Tests for handlers/numbers.py: the figures people type, accepted or refused with a clear key."""
+"""Tests for common/numbers.py: the figures people type, accepted or refused with a clear key."""
 
 from __future__ import annotations
 
@@ -8,15 +8,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from handlers.catalogue import MESSAGES, t
-from handlers.numbers import (
+from common.catalogue import MESSAGES, t
+from common.numbers import (
     NumberError,
     format_count,
     format_money,
     parse_count,
     parse_money,
 )
-from handlers.text import fold
+from common.text import fold
 
 PARSERS = [parse_count, parse_money]
 

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.config import ConfigError, load_config, shipped_poverty
-from handlers.catalogue import MESSAGES
+from common.catalogue import MESSAGES
 from reports.poverty import (
     AVERAGE,
     INDICATORS,

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from common.text import fold, plain
 from handlers.router import ALIASES, looks_like_invite, match
-from handlers.text import fold, plain
 
 
 @pytest.mark.parametrize("text", ["/baocao", "bao cao", "Báo cáo", "BÁO CÁO", "/BaoCao",

@@ -24,15 +24,15 @@ from telegram.error import (
 )
 
 from bot.channels import telegram as tg
-from bot.channels.errors import (
+from common.catalogue import MESSAGES
+from common.delivery import (
     DeliveryError,
     Misconfigured,
     RecipientBlocked,
     Throttled,
     Transient,
 )
-from handlers.catalogue import MESSAGES
-from handlers.messages import Inbound, Option, Outbound
+from common.messages import Inbound, Option, Outbound
 from handlers.router import match
 from storage import invites, people
 from storage.reports import MONTHLY_FORM, current_report

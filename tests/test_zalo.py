@@ -19,10 +19,10 @@ import pytest
 from openpyxl import load_workbook
 
 from bot.channels import zalo as zl
-from bot.channels.errors import OutsideWindow, Transient
 from bot.channels.zalo import ZaloChannel
+from common.delivery import OutsideWindow, Transient
+from common.messages import Outbound
 from handlers.core import Core
-from handlers.messages import Outbound
 from reports.charts import SIZE_PX
 from scheduler.dispatcher import Dispatcher
 from scheduler.planner import start_option

@@ -35,11 +35,11 @@ from typing import TextIO
 
 from bot import demo
 from bot.channels.plain import options_text
-from handlers.catalogue import t
+from common.catalogue import t
+from common.messages import Inbound, Outbound
+from common.text import plain
 from handlers.core import Core
 from handlers.menu import ROLE_KEYS
-from handlers.messages import Inbound, Outbound
-from handlers.text import plain
 from storage import people
 from storage.audit import Actor
 

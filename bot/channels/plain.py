@@ -7,7 +7,7 @@ resolves what is typed (``handlers.core._typed_option``).
 
 from __future__ import annotations
 
-from handlers.messages import Outbound
+from common.messages import Outbound
 
 
 def options_text(outbound: Outbound) -> str:

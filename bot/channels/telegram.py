@@ -3,7 +3,7 @@
 It only translates, like RapidPro courier's Telegram handler: an ``Update`` becomes an
 ``Inbound`` (:func:`to_inbound`), the core answers, and each ``Outbound`` becomes a Bot API call
 (:func:`send`, with options as an inline keyboard from :func:`to_markup`). Telegram's errors
-become the channel-neutral vocabulary of :mod:`bot.channels.errors`.
+become the channel-neutral vocabulary of :mod:`common.delivery`.
 
 One ``TypeHandler(Update, …)`` receives every update; :class:`PerChatUpdateProcessor` runs
 updates of different chats concurrently and those of one chat in arrival order.
@@ -49,20 +49,20 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.channels.errors import (
+from bot.channels.redact import guard_secret
+from bot.channels.signals import stop_on_signals
+from bot.channels.split import split_text as split_lines
+from bot.channels.split import utf16_units
+from bot.config import Config
+from common.catalogue import t
+from common.delivery import (
     DeliveryError,
     Misconfigured,
     RecipientBlocked,
     Throttled,
     Transient,
 )
-from bot.channels.redact import guard_secret
-from bot.channels.signals import stop_on_signals
-from bot.channels.split import split_text as split_lines
-from bot.channels.split import utf16_units
-from bot.config import Config
-from handlers.catalogue import t
-from handlers.messages import Inbound, Outbound
+from common.messages import Inbound, Outbound
 
 if TYPE_CHECKING:
     from handlers.core import Core

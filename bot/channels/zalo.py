@@ -38,7 +38,12 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 from aiohttp import web
 
-from bot.channels.errors import (
+from bot.channels.plain import message_text
+from bot.channels.redact import guard_secret, redact
+from bot.channels.split import split_text
+from bot.config import Config, ZaloConfig
+from common.catalogue import t
+from common.delivery import (
     DeliveryError,
     Misconfigured,
     OutsideWindow,
@@ -46,12 +51,7 @@ from bot.channels.errors import (
     Throttled,
     Transient,
 )
-from bot.channels.plain import message_text
-from bot.channels.redact import guard_secret, redact
-from bot.channels.split import split_text
-from bot.config import Config, ZaloConfig
-from handlers.catalogue import t
-from handlers.messages import Inbound, Outbound
+from common.messages import Inbound, Outbound
 from storage import inbox, media
 from storage.db import Database
 

@@ -18,10 +18,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
-from handlers.catalogue import t
-from handlers.messages import Option, Outbound
-from handlers.numbers import NumberError, format_count, format_money, parse_count, parse_money
-from handlers.text import fold, plain
+from common.catalogue import t
+from common.messages import Option, Outbound
+from common.numbers import NumberError, format_count, format_money, parse_count, parse_money
+from common.text import fold, plain
 from reports.periods import parse_day
 
 COUNT, MONEY, TEXT = "count", "money", "text"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.config import MonthlyReportConfig
-from handlers.catalogue import t
+from common.catalogue import t
 from handlers.forms.engine import COUNT, MONEY, TEXT, Check, Field, FormSpec
 from storage.reports import MONTHLY_FORM
 

@@ -8,7 +8,7 @@ here is used, and that placeholders match.
 from __future__ import annotations
 
 MESSAGES: dict[str, str] = {
-    # --- numbers (handlers/numbers.py) ---
+    # --- numbers (common/numbers.py) ---
     "number.empty": "Bạn chưa gõ số nào. Vui lòng gõ một số, ví dụ: 12.",
     "number.not_a_number": "«{text}» không phải là một số. Vui lòng gõ một số, ví dụ: 12.",
     "number.negative": "Số không được âm. Vui lòng gõ một số từ 0 trở lên.",

@@ -21,7 +21,7 @@ After ``fold`` (lower case, no diacritics) both parsers accept this grammar::
   1.25 million, ``1tr500`` = 1.5 million (at most as many digits as the unit has zeros).
 * Money may end with a currency word: đ, vnđ, đồng. ``không`` / ``ko`` / ``không có`` mean 0.
 
-Anything else raises ``NumberError`` with a key of ``handlers.catalogue.MESSAGES``: malformed
+Anything else raises ``NumberError`` with a key of ``common.catalogue.MESSAGES``: malformed
 input is rejected, never guessed. Arithmetic is exact (integers only, no float).
 """
 
@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 
-from handlers.text import fold
+from common.text import fold
 
 MAX_VALUE = 10**15  # larger figures are certainly typing mistakes
 MAX_LENGTH = 40  # characters, after stripping surrounding spaces
