@@ -83,3 +83,56 @@ def test_dates_typed_the_vietnamese_way_never_in_the_future():
     step = engine.answer(draft, "3/11", None)
     assert draft["values"]["given_on"] == "2026-11-03"
     assert "2. Giá trị (đồng): 20.000.000đ" in step.messages[-1].text
+
+
+# ---- the engine's depth: what every form gets ---------------------------------------------
+
+def test_every_form_confirms_in_its_own_words():
+    from handlers.forms.households import HOUSEHOLD, HOUSEHOLD_EDIT, assessment_spec
+    from handlers.forms.movement import HALF_YEAR
+
+    seen = {}
+    for spec in (HOUSEHOLD, HOUSEHOLD_EDIT, SUPPORT, REGISTRATION, assessment_spec(()),
+                 HALF_YEAR):
+        engine = FormEngine(spec)
+        draft = {"today": "2026-11-05", "values": {}, "idx": 0, "mode": "summary",
+                 "accepted": [], "pending": None}
+        text = engine.summary(draft).text.splitlines()[-1]
+        seen[spec.key if spec is not HOUSEHOLD_EDIT else "edit"] = text
+    assert "báo cáo" in seen["half_year"]
+    for key in ("household", "edit", "support", "registration", "assessment"):
+        assert "báo cáo" not in seen[key], (key, seen[key])
+    assert len(set(seen.values())) == len(seen)
+
+
+def test_an_implausible_amount_of_support_asks_are_you_sure():
+    engine, draft, _ = start(SUPPORT)
+    engine.answer(draft, "", "val:loan")
+    step = engine.answer(draft, "500", None)
+    assert "500đ" in step.messages[-1].text and "có chắc" in step.messages[-1].text
+    step = engine.answer(draft, "5tr", None)  # a new amount instead
+    assert "(3/4)" in step.messages[-1].text and draft["values"]["amount"] == 5_000_000
+
+
+def test_one_line_reads_money_like_an_answer_and_honours_the_draft_bounds():
+    engine = FormEngine(SUPPORT)
+    step = engine.start({"today": "2026-11-05"}, ["Vay", "1", "500", "000", "NHCSXH", "huyện"])
+    # "Vay" is not a choice label: the line stops at the first field
+    assert "Mục 1 (Loại hỗ trợ)" in step.messages[0].text
+    engine = FormEngine(REGISTRATION)
+    step = engine.start({"today": "2026-11-05", "bounds": {"target_year": [2026, 2030]}},
+                        ["2025"])
+    assert "từ 2026 đến 2030" in step.messages[0].text
+
+
+def test_numbers_in_other_scripts_are_not_a_crash():
+    engine, draft, _ = start(REGISTRATION, bounds={"target_year": [2026, 2030]})
+    for text, action in (("2027", None), ("", "val:crops"), ("", "skip")):
+        engine.answer(draft, text, action)
+    step = engine.answer(draft, "²", None)  # a multi-choice answer
+    assert "từ 1 đến 6" in step.messages[0].text
+    for text, action in (("", "done"), ("hôm nay", None)):
+        step = engine.answer(draft, text, action)
+    assert "Ghi nhận" in step.messages[-1].text or "sửa" in step.messages[-1].text
+    step = engine.answer(draft, "sửa ²", None)
+    assert step.messages and not step.submitted
