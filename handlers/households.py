@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from common.catalogue import t
 from common.messages import Option, Outbound
-from handlers import menu
+from handlers import household_list, menu
 from handlers.forms.engine import FormEngine, FormSpec, format_value
 from handlers.forms.households import (
     HOUSEHOLD,
@@ -184,9 +184,12 @@ async def _card(ctx: Context, household: Household, village: Area) -> str:
 
 async def ask(ctx: Context, state: DialogState) -> list[Outbound]:
     draft = state.draft
+    if state.step in household_list.STEPS:  # is the village's list complete?
+        return await household_list.ask(ctx, state)
     if state.step == "find":
         return [Outbound(t("households.find"),
-                         (Option(t("households.option.add"), "add"), _cancel()))]
+                         (Option(t("households.option.add"), "add"),
+                          Option(t("households.option.list"), "list"), _cancel()))]
     if state.step == "pick":
         options = []
         for household_id in draft["choices"]:
@@ -236,9 +239,13 @@ async def answer(ctx: Context, state: DialogState, reply: Answer) -> Result:
                                     [Outbound(t("core.cancelled"))])
         return None, [menu.main_menu(ctx, t("households.closed"))]
     step = state.step
+    if step in household_list.STEPS:
+        return await household_list.answer(ctx, state, reply, back=ask)
     if step == "find":
         if reply.action == "add":
             return await _start_add(ctx, state)
+        if reply.action == "list":
+            return await household_list.start(ctx, state)
         if not reply.text.strip():
             return state, await ask(ctx, state)
         return await _search(ctx, state, reply.text)
