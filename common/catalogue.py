@@ -215,7 +215,8 @@ MESSAGES: dict[str, str] = {
     "form.refused": "{reason} Vui lòng gõ lại.",
     "form.default_refused": "Không thể giữ nguyên {value}: {reason} Vui lòng gõ số mới.",
     "form.money_implausible": (
-        "{label}: {value} là số tiền rất nhỏ (dưới {min}). Nếu ý bạn là {meant}, hãy gõ {typed}tr."
+        "{label}: {value} là số tiền rất nhỏ (dưới {min}). Nếu ý bạn là {thousands} hay "
+        "{millions}, hãy gõ {typed}k hoặc {typed}tr."
     ),
     "form.option.back": "↩️ Quay lại",
     "form.option.redo_field": "✏️ Nhập lại: {label}",

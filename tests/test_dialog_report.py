@@ -233,7 +233,7 @@ async def test_an_implausible_amount_asks_are_you_sure_in_one_line(core, db, wor
     reply = await head.send("/baocao 134 20 13 0 0 0 16 21 2")
     assert "9. Vận động hỗ trợ trong tháng: 2đ" in reply  # the figures are echoed
     assert "⚠️ Lưu ý: Vận động hỗ trợ trong tháng: 2đ là số tiền rất nhỏ" in reply
-    assert "hãy gõ 2tr" in reply and "Bạn có chắc" in reply
+    assert "hãy gõ 2k hoặc 2tr" in reply and "Bạn có chắc" in reply
     await head.send("sửa 9")
     reply = await head.send("2tr")
     assert "9. Vận động hỗ trợ trong tháng: 2.000.000đ" in reply and "rất nhỏ" not in reply

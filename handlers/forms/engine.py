@@ -168,7 +168,8 @@ def _implausible_money(label: str, key: str):
             return None
         return {"label": label, "value": format_money(value),
                 "min": format_money(MONEY_PLAUSIBLE_MIN), "typed": value,
-                "meant": format_money(value * 1_000_000)}
+                "thousands": format_money(value * 1000),
+                "millions": format_money(value * 1_000_000)}
 
     return test
 
