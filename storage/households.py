@@ -372,30 +372,21 @@ async def find_households(
     village_id: int | None = None,
     within: Area | None = None,
     limit: int = 20,
+    offset: int = 0,
 ) -> list[Household]:
     """Households of a village (or of every village under ``within``) whose code starts with
     ``query`` or whose head's name contains it, diacritics and case ignored.
 
     Best first: the exact code, codes starting with it, names starting with it, names with a
-    word starting with it, names containing it.
+    word starting with it, names containing it. ``offset`` skips that many (the next page);
+    ``count_households`` says how many match in all.
     """
-    if village_id is None and within is None:
-        raise ValueError("find_households needs a village_id or an area (within)")
-    needle = fold(query)
-    code = normalise_code(query)
-    if not needle and not code:
+    found = _find_where(query, village_id, within)
+    if found is None:
         return []
-    code_like, name_like = _like(code) + "%", "%" + _like(needle) + "%"
-    sql = _H_SELECT
-    args: list = []
-    if village_id is not None:
-        sql += " WHERE h.village_id = ?"
-        args.append(village_id)
-    else:
-        sql += " JOIN areas a ON a.id = h.village_id WHERE a.path LIKE ?"
-        args.append(within.path + "%")
-    sql += (
-        " AND (h.code LIKE ? ESCAPE '\\' OR h.head_name_folded LIKE ? ESCAPE '\\')"
+    sql, args, code, needle = found
+    code_like = _like(code) + "%"
+    sql = _H_SELECT + sql + (
         " ORDER BY CASE WHEN h.code = ? THEN 0"
         " WHEN h.code LIKE ? ESCAPE '\\' THEN 1"
         " WHEN h.head_name_folded LIKE ? ESCAPE '\\' THEN 2"
@@ -403,11 +394,46 @@ async def find_households(
         # codes in code order ("2" before "10"), names in name order
         " CASE WHEN h.code LIKE ? ESCAPE '\\' THEN length(h.code) ELSE 0 END,"
         " CASE WHEN h.code LIKE ? ESCAPE '\\' THEN h.code ELSE '' END,"
-        " h.head_name_folded, h.id LIMIT ?"
+        " h.head_name_folded, h.id LIMIT ? OFFSET ?"
     )
-    args += [code_like, name_like, code, code_like, _like(needle) + "%",
-             "% " + _like(needle) + "%", code_like, code_like, limit]
+    args += [code, code_like, _like(needle) + "%", "% " + _like(needle) + "%", code_like,
+             code_like, limit, offset]
     return [_household(r) for r in await fetch_all(conn, sql, args)]
+
+
+async def count_households(
+    conn: aiosqlite.Connection,
+    query: str,
+    *,
+    village_id: int | None = None,
+    within: Area | None = None,
+) -> int:
+    """How many households ``find_households`` finds for ``query`` in all."""
+    found = _find_where(query, village_id, within)
+    if found is None:
+        return 0
+    sql, args, _, _ = found
+    (n,) = await fetch_one(conn, "SELECT count(*) FROM households h" + sql, args)
+    return n
+
+
+def _find_where(query: str, village_id: int | None, within: Area | None
+                ) -> tuple[str, list, str, str] | None:
+    """(the FROM tail and WHERE clause, its arguments, the code, the folded name) of a
+    household search; None when the query has nothing to look for."""
+    if village_id is None and within is None:
+        raise ValueError("find_households needs a village_id or an area (within)")
+    needle = fold(query)
+    code = normalise_code(query)
+    if not needle and not code:
+        return None
+    if village_id is not None:
+        sql, args = " WHERE h.village_id = ?", [village_id]
+    else:
+        sql, args = " JOIN areas a ON a.id = h.village_id WHERE a.path LIKE ?", [within.path + "%"]
+    sql += " AND (h.code LIKE ? ESCAPE '\\' OR h.head_name_folded LIKE ? ESCAPE '\\')"
+    args += [_like(code) + "%", "%" + _like(needle) + "%"]
+    return sql, args, code, needle
 
 
 async def update_household(
@@ -937,6 +963,42 @@ async def get_registration(
     return _registration(row) if row else None
 
 
+async def check_can_register(conn: aiosqlite.Connection, household: Household) -> None:
+    """Raise the ``HouseholdError`` ``register_exit`` would raise for ``household`` (an open
+    registration, or neither poor nor near-poor), so a dialog can refuse before it asks
+    anything."""
+    rows = await fetch_all(
+        conn, "SELECT id, state FROM exit_registrations WHERE household_id = ? ORDER BY id",
+        (household.id,),
+    )
+    open_ids = [r[0] for r in rows if r[1] in OPEN_STATES]
+    if open_ids:
+        raise HouseholdError(
+            "registration.open_exists",
+            f"household {household.code} already has an open registration (#{open_ids[0]})",
+            registration_id=open_ids[0],
+        )
+    if household.status not in ("poor", "near_poor"):
+        if any(r[1] == "recognised" for r in rows):
+            raise HouseholdError(
+                "registration.already_exited",
+                f"household {household.code} is already recognised as exited",
+                code=household.code)
+        raise HouseholdError(
+            "registration.not_poor",
+            f"household {household.code} is neither poor nor near-poor ({household.status})",
+            code=household.code, status=household.status)
+
+
+async def registrations_of(
+    conn: aiosqlite.Connection, household_id: int
+) -> list[Registration]:
+    """A household's registrations, oldest first."""
+    rows = await fetch_all(conn, _R_SELECT + " WHERE r.household_id = ? ORDER BY r.id",
+                           (household_id,))
+    return [_registration(r) for r in rows]
+
+
 async def register_exit(
     conn: aiosqlite.Connection,
     household_id: int,
@@ -960,27 +1022,7 @@ async def register_exit(
     household = await get_household(conn, household_id)
     if household is None:
         raise HouseholdError("household.not_found", f"no household #{household_id}")
-    rows = await fetch_all(
-        conn, "SELECT id, state FROM exit_registrations WHERE household_id = ? ORDER BY id",
-        (household_id,),
-    )
-    open_ids = [r[0] for r in rows if r[1] in OPEN_STATES]
-    if open_ids:
-        raise HouseholdError(
-            "registration.open_exists",
-            f"household {household.code} already has an open registration (#{open_ids[0]})",
-            registration_id=open_ids[0],
-        )
-    if household.status not in ("poor", "near_poor"):
-        if any(r[1] == "recognised" for r in rows):
-            raise HouseholdError(
-                "registration.already_exited",
-                f"household {household.code} is already recognised as exited",
-                code=household.code)
-        raise HouseholdError(
-            "registration.not_poor",
-            f"household {household.code} is neither poor nor near-poor ({household.status})",
-            code=household.code, status=household.status)
+    await check_can_register(conn, household)
     support = tuple(support_asked)
     (registration_id,) = await fetch_one(
         conn,

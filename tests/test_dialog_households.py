@@ -74,7 +74,7 @@ async def test_registration_life_cycle_and_the_monthly_count(core, db, world, cl
     await add(db, clock, world.village, "NK-005", "Giàng A Lử")
     head = Chat(core, "100")
     reply = await head.send("/dangky")
-    assert "Chưa có hộ nào đăng ký" in reply and "Tìm hộ" in reply
+    assert "Chưa có hộ nào đăng ký" in reply and "Đăng ký thoát nghèo cho hộ nào" in reply
     reply = await head.send("NK-005")
     assert "(1/5) Hộ đăng ký thoát nghèo trong năm nào" in reply
     reply = await head.send("2025")
@@ -97,7 +97,7 @@ async def test_registration_life_cycle_and_the_monthly_count(core, db, world, cl
     assert "Nuôi 2 con bò sinh sản" in officer.text and "Vay vốn" in officer.text
     recognise = next(o.data for o in officer.last[-1].options if "Công nhận" in o.label)
     reply = await officer.press_data(recognise)
-    assert "Đã công nhận" in reply and "Không có việc nào chờ duyệt" in reply
+    assert "Đã công nhận" in reply and "Không còn việc nào chờ duyệt" in reply
     reply = await officer.press_data(recognise)  # a double tap acts once
     assert "Nút này đã cũ" in reply
     async with db.read() as conn:
@@ -145,19 +145,49 @@ async def test_village_heads_cannot_review(core):
     assert "Chỉ cán bộ xã, tỉnh mới duyệt" in reply
 
 
-async def test_duplicate_code_in_chat_keeps_the_form(core, db, world, clock):
+async def test_a_duplicate_code_is_refused_at_its_own_question(core, db, world, clock):
     await add(db, clock, world.village, "NK-010", "Lò Văn Một")
     head = Chat(core, "100")
     await head.send("/ho")
     await head.press("Thêm hộ mới")
-    for answer in ("nk-010", "Lò Văn Hai", "2", "có", "không", "không", "không"):
+    reply = await head.send("nk-010")
+    assert "Mã hộ NK-010 đã có trong thôn (hộ Lò Văn Một)" in reply and "(1/7) Mã hộ" in reply
+    reply = await head.send("NK-011")
+    assert "(2/7)" in reply
+    for answer in ("Lò Văn Hai", "2", "có", "không", "không", "không"):
         await head.send(answer)
     reply = await head.press("Gửi")
-    assert "Mã hộ này đã có trong thôn" in reply and "Sửa mục nào" in reply
-    await head.send("1")
-    await head.send("NK-011")
-    reply = await head.press("Gửi")
     assert "Đã thêm hộ NK-011" in reply
+
+
+async def test_editing_a_code_to_one_taken_is_refused_at_once(core, db, world, clock):
+    await add(db, clock, world.village, "NK-013", "Lò Văn Mười")
+    await add(db, clock, world.village, "NK-014", "Lò Văn Mười Một")
+    head = Chat(core, "100")
+    await head.send("/ho NK-014")
+    reply = await head.press("Sửa thông tin")
+    assert "Hiện tại: NK-014" in reply  # the current value, not "last month"
+    reply = await head.send("NK-013")
+    assert "Mã hộ NK-013 đã có trong thôn" in reply and "(1/6)" in reply
+    reply = await head.press("Giữ nguyên")  # its own code is fine
+    assert "(2/6)" in reply
+
+
+async def test_a_registration_that_cannot_be_made_is_refused_before_any_question(
+        core, db, world, clock):
+    household = await add(db, clock, world.village, "NK-015", "Lò Văn Hùng")
+    await register(db, clock, household)
+    await add(db, clock, world.village, "NK-016", "Lò Văn Khá", status="average")
+    head = Chat(core, "100")
+    reply = await head.send("/dangky")
+    reply = await head.send("NK-015")
+    assert "đang có một đăng ký thoát nghèo chưa xử lý xong" in reply
+    assert "(1/5)" not in reply and "Sửa mục nào" not in reply
+    assert "Đăng ký thoát nghèo năm 2027: đã đăng ký" in reply  # the card says which
+    assert not any("Đăng ký thoát nghèo" in o for o in head.options())
+    reply = await head.send("/dangky")
+    reply = await head.send("NK-016")
+    assert "Chỉ hộ nghèo hoặc cận nghèo mới đăng ký" in reply and "(1/5)" not in reply
 
 
 async def test_an_implausible_income_asks_to_confirm(core, db, world, clock):
@@ -185,3 +215,97 @@ async def test_typed_figures_that_differ_from_the_list_ask_to_confirm(core, db, 
     assert "Tổng số hộ: bạn gõ 120, nhưng danh sách hộ của thôn cho 3" in reply
     reply = await head.press("Đúng")
     assert "(2/10)" in reply
+
+
+# --- /duyet never leaves a dead dialog (issue 11, item 6) ------------------------------------
+
+async def register(db, clock, household, year=2027):
+    async with db.write() as conn:
+        return await hh.register_exit(conn, household.id, target_year=year, plan_kind="crops",
+                                      registered_on=date(2026, 11, 1), actor=SETUP, at=clock())
+
+
+async def test_review_with_nothing_waiting_opens_no_dialog(core):
+    officer = Chat(core, "200")
+    reply = await officer.send("/duyet")
+    assert "Không có việc nào chờ duyệt" in reply
+    assert "📝 Báo cáo tháng" in officer.options()  # what to do next, not a dead end
+    reply = await officer.send("/lich")
+    assert "làm dở" not in reply and "Lịch báo cáo" in reply
+    reply = await officer.send("/huy")
+    assert "Không có việc gì đang dở" in reply
+
+
+async def test_review_closes_after_the_last_item(core, db, world, clock):
+    await register(db, clock, await add(db, clock, world.village, "NK-030", "Lò Văn Năm"))
+    officer = Chat(core, "200")
+    await officer.send("/duyet")
+    await officer.press("NK-030")
+    reply = await officer.press("Công nhận")
+    assert "Đã công nhận" in reply and "Không còn việc nào chờ duyệt" in reply
+    assert "📝 Báo cáo tháng" in officer.options()
+    for command in ("/baocao", "/thongke", "/lich"):
+        reply = await officer.send(command)
+        assert "làm dở" not in reply, command
+        await officer.send("/huy")
+
+
+async def test_a_command_at_the_review_list_simply_runs(core, db, world, clock):
+    for n in range(2):
+        await register(db, clock, await add(db, clock, world.village, f"NK-03{n}", f"Hộ {n}"))
+    officer = Chat(core, "200")
+    await officer.send("/duyet")
+    reply = await officer.send("/lich")  # nothing half-typed at a list: no "busy"
+    assert "làm dở" not in reply and "Lịch báo cáo" in reply
+
+
+async def test_cancel_says_what_the_review_saved(core, db, world, clock):
+    for n in range(3):
+        await register(db, clock, await add(db, clock, world.village, f"NK-04{n}", f"Hộ {n}"))
+    officer = Chat(core, "200")
+    await officer.send("/duyet")
+    await officer.press("NK-040")
+    await officer.press("Công nhận")
+    await officer.press("NK-041")
+    await officer.press("Chưa đạt")
+    reply = await officer.send("/huy")  # at the reason question of the second one
+    assert "Không có gì được lưu" not in reply
+    assert "đã lưu trước đó vẫn giữ nguyên:\n• Công nhận — hộ NK-040" in reply
+    assert "chưa được lưu" in reply and "NK-041" not in reply
+    async with db.read() as conn:
+        regs = {r.household_code: r.state for r in
+                await hh.registrations(conn, village_id=world.village.id)}
+    assert regs == {"NK-040": "recognised", "NK-041": "registered", "NK-042": "registered"}
+
+
+async def test_busy_carries_the_question_and_its_buttons(core, db, world, clock):
+    await register(db, clock, await add(db, clock, world.village, "NK-050", "Hộ Năm"))
+    officer = Chat(core, "200")
+    await officer.send("/duyet")
+    await officer.press("NK-050")
+    await officer.press("Chưa đạt")
+    reply = await officer.send("/baocao")
+    assert "Bạn đang làm dở một việc" in reply and "Lý do" in reply
+    assert any("Bỏ qua" in o for o in officer.options())
+    reply = await officer.press("Bỏ qua")
+    assert "Đã ghi «chưa đạt»" in reply
+
+
+async def test_the_household_card_is_no_trap_and_cancel_says_what_was_saved(core, db, world,
+                                                                         clock):
+    await add(db, clock, world.village, "NK-060", "Lò Văn Sáu")
+    head = Chat(core, "100")
+    await head.send("/ho NK-060")
+    await head.press("Ghi nhận hỗ trợ")
+    await head.press("Vay vốn")
+    await head.send("5tr")
+    await head.press("Bỏ qua")
+    await head.press("Hôm nay")
+    reply = await head.press("Gửi")
+    assert "Đã ghi nhận hỗ trợ" in reply and "Hộ NK-060" in reply
+    await head.press("Sửa thông tin")
+    reply = await head.send("/huy")  # in the middle of the edit form
+    assert "chưa được lưu" in reply and "Ghi nhận hỗ trợ — hộ NK-060" in reply
+    await head.send("/ho NK-060")
+    reply = await head.send("/lich")  # at the card: the command simply runs
+    assert "làm dở" not in reply and "Lịch báo cáo" in reply
