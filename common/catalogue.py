@@ -334,6 +334,7 @@ MESSAGES: dict[str, str] = {
     "households.error.not_poor": "Chỉ hộ nghèo hoặc cận nghèo mới đăng ký thoát nghèo.",
     "households.error.transition": "Không thể chuyển sang trạng thái đó từ trạng thái hiện tại.",
     "households.error.already_decided": "Đề xuất này đã được quyết định trước đó.",
+    "households.error.superseded": "Đề xuất này đã được thay bằng một lần đánh giá mới hơn của hộ.",
     "registration.state.registered": "đã đăng ký",
     "registration.state.under_review": "đang xem xét",
     "registration.state.recognised": "đã công nhận thoát nghèo",

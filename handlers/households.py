@@ -60,6 +60,7 @@ ERRORS = {
     "registration.transition": "households.error.transition",
     "registration.not_found": "households.gone",
     "assessment.decided": "households.error.already_decided",
+    "assessment.superseded": "households.error.superseded",
     "assessment.not_found": "households.gone",
 }
 REGISTRATION_STATES = {

@@ -693,15 +693,16 @@ class Assessment:
     suggested_status: str
     assessed_by: int | None
     assessed_at: datetime
-    state: str  # suggested, recognised, rejected
-    decided_by: int | None
+    state: str  # suggested, recognised, rejected, superseded (by a newer one)
+    decided_by: int | None  # who decided it (or recorded the assessment that superseded it)
     decided_at: datetime | None
     decision_reason: str | None
+    superseded_by: int | None = None  # the assessment that replaced it
 
 
 _A_COLUMNS = (
     "id, household_id, year, income_per_person, deprived, standard_name, suggested_status,"
-    " assessed_by, assessed_at, state, decided_by, decided_at, decision_reason"
+    " assessed_by, assessed_at, state, decided_by, decided_at, decision_reason, superseded_by"
 )
 _A_SELECT = f"SELECT {_A_COLUMNS} FROM household_assessments"
 
@@ -710,7 +711,7 @@ def _assessment(row) -> Assessment:
     return Assessment(
         row[0], row[1], row[2], row[3], tuple(json.loads(row[4])), row[5], row[6], row[7],
         parse_iso(row[8]), row[9], row[10], None if row[11] is None else parse_iso(row[11]),
-        row[12],
+        row[12], row[13],
     )
 
 
@@ -736,7 +737,12 @@ async def record_assessment(
     at: datetime,
 ) -> Assessment:
     """Store an assessment (income, deprivations, the status the standard suggests) as
-    ``suggested``; audited. Nothing changes until an officer recognises it."""
+    ``suggested``; audited. Nothing changes until an officer recognises it.
+
+    A newer assessment supersedes the household's older ones still waiting for a decision:
+    they become ``superseded`` (by this one, by ``actor`` at ``at``; audited), never deleted,
+    and no longer wait in /duyet. Decided ones keep their decision.
+    """
     _check_status(suggested_status, "suggested status")
     deprived = tuple(deprived)
     (assessment_id,) = await fetch_one(
@@ -752,6 +758,17 @@ async def record_assessment(
                             parse_iso(iso(at)), "suggested", None, None, None)
     await record(conn, actor=actor, action="create", entity="assessment",
                  entity_id=assessment_id, at=at, after=_assessment_dict(assessment))
+    superseded = await fetch_all(
+        conn,
+        "UPDATE household_assessments SET state = 'superseded', superseded_by = ?,"
+        " decided_by = ?, decided_at = ? WHERE household_id = ? AND state = 'suggested'"
+        " AND id <> ? RETURNING id",
+        (assessment_id, actor.person_id, iso(at), household_id, assessment_id),
+    )
+    for (old_id,) in superseded:
+        await record(conn, actor=actor, action="supersede", entity="assessment",
+                     entity_id=old_id, at=at, before={"state": "suggested"},
+                     after={"state": "superseded", "superseded_by": assessment_id})
     return assessment
 
 
@@ -820,6 +837,11 @@ async def decide_assessment(
         raise HouseholdError("assessment.not_found", f"no assessment #{assessment_id}")
     if assessment.state == state:
         return AssessmentDecision(assessment, None, True)
+    if assessment.state == "superseded":
+        raise HouseholdError("assessment.superseded",
+                             f"assessment #{assessment_id} was superseded by "
+                             f"#{assessment.superseded_by}",
+                             superseded_by=assessment.superseded_by)
     if assessment.state != "suggested":
         raise HouseholdError("assessment.decided",
                              f"assessment #{assessment_id} is already {assessment.state}",

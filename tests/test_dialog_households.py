@@ -309,3 +309,40 @@ async def test_the_household_card_is_no_trap_and_cancel_says_what_was_saved(core
     await head.send("/ho NK-060")
     reply = await head.send("/lich")  # at the card: the command simply runs
     assert "làm dở" not in reply and "Lịch báo cáo" in reply
+
+
+# --- a newer assessment supersedes older pending ones (issue 11, item 5) ---------------------
+
+async def assess_in_chat(head, code, income, lacking):
+    """Record an assessment in chat: ``lacking`` "có" answers first, then "không"."""
+    await head.send(f"/ho {code}")
+    await head.press("Cập nhật thu nhập")
+    await head.send(income)
+    for n in range(12):
+        await head.send("có" if n < lacking else "không")
+    return await head.press("Gửi")
+
+
+async def test_a_stale_proposal_does_not_come_back(core, db, world, clock):
+    await add(db, clock, world.village, "NK-070", "Lò Thị Bảy", status="near_poor")
+    head = Chat(core, "100")
+    reply = await assess_in_chat(head, "NK-070", "1tr2", 4)
+    assert "sang hộ nghèo" in reply
+    await head.press("Xong")
+    clock.advance(minutes=3)
+    reply = await assess_in_chat(head, "NK-070", "1tr8", 0)
+    assert "sang hộ có mức sống trung bình" in reply
+    officer = Chat(core, "200")
+    reply = await officer.send("/duyet")
+    assert "Có 1 việc chờ duyệt" in reply and "hộ nghèo" not in officer.options()[0]
+    reply = await officer.press("NK-070")
+    assert "1.800.000đ" in reply
+    reply = await officer.press("Công nhận")
+    assert "Không còn việc nào chờ duyệt" in reply
+    reply = await officer.send("/duyet")
+    assert "Không có việc nào chờ duyệt" in reply
+    async with db.read() as conn:
+        household = await hh.household_by_code(conn, world.village.id, "NK-070")
+        states = [(a.state, a.decided_by) for a in await hh.assessments(conn, household.id)]
+    assert household.status == "average"
+    assert states == [("superseded", world.head_id), ("recognised", world.officer_id)]
