@@ -362,6 +362,7 @@ MESSAGES: dict[str, str] = {
     "form.assessment.check.income_high": (
         "Thu nhập {income}đ mỗi người một tháng là rất cao so với chuẩn nghèo."
     ),
+    "form.assessment.summary_lacking": "{first}–{last}. {lacking}",
     "form.support.kind.label": "Loại hỗ trợ",
     "form.support.kind.prompt": "Hộ đã nhận hỗ trợ gì?",
     "form.support.amount.label": "Giá trị (đồng)",

@@ -243,7 +243,7 @@ async def _card(ctx: Context, household: Household, village: Area) -> str:
         lines.append(t(key, year=last.year, status=status_label(last.suggested_status)))
         lines.append(t("households.card.assessment.figures",
                        income=format_money(last.income_per_person),
-                       lacking=lacking_text(last.deprived)))
+                       lacking=_lacking(ctx, last)))
     registrations = await hh.registrations_of(ctx.conn, household.id)
     if registrations:
         reg = registrations[-1]
@@ -252,6 +252,15 @@ async def _card(ctx: Context, household: Household, village: Area) -> str:
         if reg.state_reason and reg.state in ("not_yet", "withdrawn"):
             lines.append(t("households.card.reason", reason=reg.state_reason))
     return "\n".join(lines)
+
+
+def _lacking(ctx: Context, assessment: hh.Assessment) -> str:
+    """«Thiếu 2/12 chỉ số: …» for an assessment, out of its year's standard."""
+    try:
+        total = len(standard_for(ctx.config.poverty, assessment.year).indicators)
+    except NoStandardError:
+        total = None
+    return lacking_text(assessment.deprived, total)
 
 
 async def _can_register(ctx: Context, household: Household) -> HouseholdError | None:
@@ -707,7 +716,7 @@ async def _review_item(ctx: Context, draft: dict) -> Outbound:
         household = await hh.get_household(ctx.conn, a.household_id)
         text = t("households.review.asm", code=household.code, name=household.head_name,
                  income=format_value(assessment_spec(()).fields[0], a.income_per_person),
-                 lacking=lacking_text(a.deprived), before=status_label(household.status),
+                 lacking=_lacking(ctx, a), before=status_label(household.status),
                  after=status_label(a.suggested_status))
         options = [Option(t("households.review.option.recognise"), "recognised"),
                    Option(t("households.review.option.reject"), "rejected")]

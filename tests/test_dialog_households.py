@@ -346,3 +346,37 @@ async def test_a_stale_proposal_does_not_come_back(core, db, world, clock):
         states = [(a.state, a.decided_by) for a in await hh.assessments(conn, household.id)]
     assert household.status == "average"
     assert states == [("superseded", world.head_id), ("recognised", world.officer_id)]
+
+
+# --- deprivations read as what is lacking (issue 11, item 10) --------------------------------
+
+async def test_deprivations_are_shown_as_what_is_lacking(core, db, world, clock):
+    await add(db, clock, world.village, "NK-080", "Lò Văn Tám", status="near_poor")
+    head = Chat(core, "100")
+    await head.send("/ho NK-080")
+    await head.press("Cập nhật thu nhập")
+    await head.send("1tr2")
+    answers = ["không"] * 12
+    answers[3] = answers[9] = answers[10] = "có"  # health insurance, sanitation, telecom
+    for answer in answers:
+        reply = await head.send(answer)
+    assert "Thiếu 3/12 chỉ số: bảo hiểm y tế, nhà tiêu hợp vệ sinh, sử dụng dịch vụ viễn " \
+           "thông" in reply
+    assert "Bảo hiểm y tế: Có" not in reply and "Việc làm: Không" not in reply
+    assert "1. Thu nhập bình quân: 1.200.000đ" in reply
+    reply = await head.send("sửa 4")  # a single indicator can still be fixed by its number
+    assert "(4/13)" in reply and "Giữ nguyên (Không)" in head.options()
+    await head.send("có")
+    reply = await head.press("Gửi")
+    assert "Thiếu 4/12 chỉ số: dinh dưỡng, bảo hiểm y tế" in reply  # after saving
+    assert "Thiếu 4/12 chỉ số" in reply.split("🏠")[1]  # and on the card
+    officer = Chat(core, "200")
+    await officer.send("/duyet")
+    reply = await officer.press("NK-080")
+    assert "Thiếu 4/12 chỉ số: dinh dưỡng, bảo hiểm y tế" in reply
+    await head.press("Cập nhật thu nhập")
+    reply = await head.send("1tr2")
+    assert "(2/13)" in reply and "Lần đánh giá trước: Không" in reply  # not "last month"
+    await head.send("có")
+    reply = await head.send("có")
+    assert "(4/13)" in reply and "Lần đánh giá trước: Có" in reply
