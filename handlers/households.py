@@ -18,6 +18,7 @@ from common.catalogue import t
 from common.messages import Option, Outbound
 from common.numbers import format_money
 from common.text import fold
+from handlers import household_notices as notices
 from handlers import menu
 from handlers.forms.engine import FormEngine, FormSpec, format_value
 from handlers.forms.households import (
@@ -566,6 +567,7 @@ async def _save(ctx: Context, state: DialogState, values: dict) -> Result:
             support_asked=values.get("support_asked") or [],
             registered_on=date.fromisoformat(values["registered_on"]), actor=ctx.actor,
             at=ctx.now)
+        await notices.queue_changed(ctx, village)
         done = [Outbound(t("households.registered", year=values["target_year"]))]
     else:
         done = [await _save_assessment(ctx, household, village, values)]
@@ -583,6 +585,7 @@ async def _save_assessment(ctx: Context, household: Household, village: Area,
         ctx.conn, household.id, year=ctx.today.year, income_per_person=values["income"],
         deprived=deprived, standard_name=standard.name, suggested_status=result.status,
         actor=ctx.actor, at=ctx.now)
+    await notices.queue_changed(ctx, village)  # a new item, or older ones superseded
     key = "households.assessed_same" if result.status == household.status else \
         "households.assessed_change"
     return Outbound("\n".join([explain(result), lacking_text(deprived, len(standard.indicators)),
@@ -799,6 +802,7 @@ async def _decide(ctx: Context, state: DialogState, decision: str, reason: str) 
     if pending is None:
         return await _list_or_close(ctx, state, [Outbound(t("households.review.already"))])
     village, code = pending
+    household = await _household_of(ctx, draft["kind"], draft["id"])
     window = ctx.config.poverty.recently_exited_months
     try:
         if draft["kind"] == "reg":
@@ -814,8 +818,34 @@ async def _decide(ctx: Context, state: DialogState, decision: str, reason: str) 
         return await _list_or_close(ctx, state, [_error(exc)])
     if change.already:
         return await _list_or_close(ctx, state, [Outbound(t("households.review.already"))])
+    await _tell(ctx, draft, decision, reason, village, household, change)
+    await notices.queue_changed(ctx, village)
     draft.setdefault("decided", []).append(t(SAVED_DECISION[decision], code=code))
     return await _list_or_close(ctx, state, [Outbound(t(DECIDED[decision]))])
+
+
+async def _household_of(ctx: Context, kind: str, item_id: int) -> Household:
+    """The household a review item is about, as it is before the decision."""
+    if kind == "reg":
+        household_id = (await hh.get_registration(ctx.conn, item_id)).household_id
+    else:
+        household_id = (await hh.get_assessment(ctx.conn, item_id)).household_id
+    return await hh.get_household(ctx.conn, household_id)
+
+
+async def _tell(ctx: Context, draft: dict, decision: str, reason: str, village: Area,
+                household: Household, change) -> None:
+    """The village head hears of the decision (through the outbox)."""
+    status = change.change  # the household's change of status, when the decision made one
+    after = status.household if status is not None else household
+    proposed = change.assessment.suggested_status if draft["kind"] == "asm" else after.status
+    text = notices.decision_text(
+        ctx, kind=draft["kind"], decision=decision, village=village, household=household,
+        before=household.status, after=proposed, reason=reason,
+        recently_exited_until=after.recently_exited_until if status is not None else None)
+    if text is not None:
+        await notices.tell_heads(ctx, village, f"{draft['kind']}:{draft['id']}:{decision}",
+                                 text, household.code)
 
 
 def review_saved(state: DialogState) -> list[str]:

@@ -804,6 +804,48 @@ async def pending_assessments(
 
 
 @dataclass(frozen=True, slots=True)
+class Waiting:
+    """What waits for an officer's decision under an area (what /duyet lists), and how much
+    of it arrived after a moment (``new_…``)."""
+
+    registrations: int
+    assessments: int
+    new_registrations: int
+    new_assessments: int
+
+    @property
+    def total(self) -> int:
+        return self.registrations + self.assessments
+
+    @property
+    def new(self) -> int:
+        return self.new_registrations + self.new_assessments
+
+
+async def waiting(conn: aiosqlite.Connection, *, within: Area, since: datetime) -> Waiting:
+    """Open exit registrations and pending assessments that would change a status, of the
+    households under ``within``; ``new_…`` count those recorded after ``since``."""
+    path, since_text = within.path + "%", iso(since)
+    (regs, new_regs) = await fetch_one(
+        conn,
+        "SELECT count(*), count(CASE WHEN r.created_at > ? THEN 1 END)"
+        " FROM exit_registrations r JOIN households h ON h.id = r.household_id"
+        " JOIN areas v ON v.id = h.village_id"
+        f" WHERE r.state IN ({', '.join('?' * len(OPEN_STATES))}) AND v.path LIKE ?",
+        (since_text, *OPEN_STATES, path),
+    )
+    (asms, new_asms) = await fetch_one(
+        conn,
+        "SELECT count(*), count(CASE WHEN a.assessed_at > ? THEN 1 END)"
+        " FROM household_assessments a JOIN households h ON h.id = a.household_id"
+        " JOIN areas v ON v.id = h.village_id"
+        " WHERE a.state = 'suggested' AND a.suggested_status <> h.status AND v.path LIKE ?",
+        (since_text, path),
+    )
+    return Waiting(regs, asms, new_regs, new_asms)
+
+
+@dataclass(frozen=True, slots=True)
 class AssessmentDecision:
     assessment: Assessment  # as it is after the decision
     change: StatusChange | None  # the status change a recognition applied (None otherwise)
