@@ -380,3 +380,44 @@ async def test_deprivations_are_shown_as_what_is_lacking(core, db, world, clock)
     await head.send("có")
     reply = await head.send("có")
     assert "(4/13)" in reply and "Lần đánh giá trước: Có" in reply
+
+
+# --- no list is cut without saying so --------------------------------------------------------
+
+async def test_search_results_are_paged_not_cut(core, db, world, clock):
+    for n in range(23):
+        await add(db, clock, world.village, f"NK-2{n:02d}", f"Lò Văn {n}")
+    head = Chat(core, "100")
+    reply = await head.send("/ho lo van")
+    assert "Có 23 hộ khớp «lo van»" in reply and "hộ 1–10 trong 23" in reply
+    assert "➡️ Xem tiếp (13 hộ nữa)" in head.options()
+    reply = await head.press("Xem tiếp")
+    assert "hộ 11–20 trong 23" in reply and "➡️ Xem tiếp (3 hộ nữa)" in head.options()
+    reply = await head.press("Xem tiếp")
+    assert "hộ 21–23 trong 23" in reply and "⬅️ Về đầu danh sách" in head.options()
+    reply = await head.press(head.options()[0])
+    assert "🏠 Hộ" in reply
+
+
+async def test_the_review_queue_is_paged(core, db, world, clock):
+    for n in range(12):
+        await register(db, clock, await add(db, clock, world.village, f"NK-3{n:02d}", f"Hộ {n}"))
+    officer = Chat(core, "200")
+    reply = await officer.send("/duyet")
+    assert "Có 12 việc chờ duyệt" in reply and "việc 1–10 trong 12" in reply
+    reply = await officer.press("Xem tiếp (2 việc nữa)")
+    assert "việc 11–12 trong 12" in reply and any("NK-311" in o for o in officer.options())
+
+
+async def test_registrations_are_listed_in_pages(core, db, world, clock):
+    for n in range(35):
+        await register(db, clock, await add(db, clock, world.village, f"NK-4{n:02d}", f"Hộ {n}"))
+    head = Chat(core, "100")
+    reply = await head.send("/dangky")
+    assert "(35 hộ)" in reply and "hộ 1–30 trong 35" in reply
+    assert "… và 5 hộ khác" in reply and reply.count("• NK-4") == 30
+    reply = await head.press("Xem tiếp danh sách đăng ký")
+    assert "hộ 31–35 trong 35" in reply and reply.count("• NK-4") == 5
+    assert not any("Xem tiếp" in o for o in head.options())
+    reply = await head.send("NK-434")
+    assert "🏠 Hộ NK-434" in reply and "đã đăng ký" in reply  # already registered: the card
