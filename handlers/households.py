@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from common.catalogue import t
 from common.messages import Option, Outbound
 from common.numbers import format_money
-from common.text import fold
+from common.text import fold, plain
 from handlers import household_notices as notices
 from handlers import menu
 from handlers.forms.engine import FormEngine, FormSpec, format_value
@@ -99,7 +99,9 @@ SAVED_FORM = {
     "register": "households.saved.registered",
     "assess": "households.saved.assessed",
 }
-OPEN_REGISTRATION = ("registered", "under_review", "not_yet")
+# Registrations that wait for the commune in /duyet; "not yet" is decided for now, until the
+# village asks again (the card's «Đề nghị xét lại» makes it "under review").
+WAITING_REGISTRATION = hh.WAITING_STATES
 FORMS = {"add": HOUSEHOLD, "edit": HOUSEHOLD_EDIT, "support": SUPPORT,
          "register": REGISTRATION}
 
@@ -264,6 +266,29 @@ def _lacking(ctx: Context, assessment: hh.Assessment) -> str:
     return lacking_text(assessment.deprived, total)
 
 
+async def _not_yet(ctx: Context, household: Household) -> hh.Registration | None:
+    """The household's registration the commune found "not yet", if that is its latest."""
+    registrations = await hh.registrations_of(ctx.conn, household.id)
+    last = registrations[-1] if registrations else None
+    return last if last is not None and last.state == "not_yet" else None
+
+
+async def _ask_again(ctx: Context, state: DialogState) -> Result:
+    """«Đề nghị xét lại»: a registration found "not yet" waits for the commune again."""
+    loaded = await _load(ctx, state.draft["household_id"])
+    if loaded is None or not _may_edit(ctx, loaded[1]):
+        return None, [menu.main_menu(ctx, t("households.read_only"))]
+    household, village = loaded
+    registration = await _not_yet(ctx, household)
+    if registration is None:
+        return state, [Outbound(t("core.stale_button"))] + await ask(ctx, state)
+    await hh.set_registration_state(ctx.conn, registration.id, "under_review", actor=ctx.actor,
+                                    at=ctx.now, reason=t("households.rereview_reason"))
+    await notices.queue_changed(ctx, village)
+    _note_saved(state, "households.saved.rereview", household.code)
+    return state, [Outbound(t("households.rereview_done"))] + await ask(ctx, state)
+
+
 async def _can_register(ctx: Context, household: Household) -> HouseholdError | None:
     """Why this household cannot register to exit now (None: it can)."""
     try:
@@ -325,6 +350,9 @@ async def ask(ctx: Context, state: DialogState) -> list[Outbound]:
             register = [] if await _can_register(ctx, household) else [
                 Option(t("households.option.register"), "register",
                        ("dang ky", "dang ky thoat ngheo"))]
+            if await _not_yet(ctx, household) is not None:
+                register = [Option(t("households.option.rereview"), "rereview",
+                                   ("xet lai", "de nghi xet lai"))]
             options = [Option(t("households.option.assess"), "assess",
                               ("cap nhat thu nhap", "thu nhap", "chi so", "danh gia")),
                        Option(t("households.option.support"), "support",
@@ -383,6 +411,10 @@ async def answer(ctx: Context, state: DialogState, reply: Answer) -> Result:
     if step == "card":
         if reply.action in ("assess", "support", "register", "edit"):
             return await _open_form(ctx, state, reply.action)
+        if reply.action == "rereview":
+            return await _ask_again(ctx, state)
+        if reply.action is None and plain(reply.text) in ("dang ky", "dang ky thoat ngheo"):
+            return await _open_form(ctx, state, "register")  # not offered: it says why
         return state, [Outbound(t("households.choose_action"))] + await ask(ctx, state)
     return await _on_form(ctx, state, reply)
 
@@ -654,7 +686,7 @@ async def _pending(ctx: Context) -> list[tuple[str, int, str]]:
     for r in ctx.person.roles:
         if r.role not in ("officer", "admin"):
             continue
-        for reg in await hh.registrations(ctx.conn, within=r.area, states=OPEN_REGISTRATION):
+        for reg in await hh.registrations(ctx.conn, within=r.area, states=WAITING_REGISTRATION):
             if ("reg", reg.id) not in seen:
                 seen.add(("reg", reg.id))
                 items.append(("reg", reg.id, t("households.review.reg_label",
@@ -732,7 +764,7 @@ async def _still_pending(ctx: Context, kind: str, item_id: int) -> tuple[Area, s
     contains it (None: decided meanwhile, superseded, gone or not theirs)."""
     if kind == "reg":
         reg = await hh.get_registration(ctx.conn, item_id)
-        if reg is None or reg.state not in OPEN_REGISTRATION:
+        if reg is None or reg.state not in WAITING_REGISTRATION:
             return None
         village_id, code = reg.village_id, reg.household_code
     else:

@@ -43,6 +43,9 @@ REPORTED_KINDS = ("exited", "newly_poor", "fallen_back")
 
 REGISTRATION_STATES = ("registered", "under_review", "recognised", "not_yet", "withdrawn")
 OPEN_STATES = ("registered", "under_review", "not_yet")
+# The open states that wait for the commune's decision (what /duyet lists): "not yet" is
+# decided for now, until the village asks again ("under review").
+WAITING_STATES = ("registered", "under_review")
 TRANSITIONS: dict[str, frozenset[str]] = {
     "registered": frozenset({"under_review", "withdrawn", "recognised", "not_yet"}),
     "under_review": frozenset({"recognised", "not_yet", "withdrawn"}),
@@ -823,16 +826,20 @@ class Waiting:
 
 
 async def waiting(conn: aiosqlite.Connection, *, within: Area, since: datetime) -> Waiting:
-    """Open exit registrations and pending assessments that would change a status, of the
-    households under ``within``; ``new_…`` count those recorded after ``since``."""
+    """Exit registrations waiting for a decision and pending assessments that would change a
+    status, of the households under ``within``; ``new_…`` count those that came into the
+    queue after ``since``."""
     path, since_text = within.path + "%", iso(since)
+    # new: it came into the queue after ``since`` (registered, or asked again after "not yet")
     (regs, new_regs) = await fetch_one(
         conn,
-        "SELECT count(*), count(CASE WHEN r.created_at > ? THEN 1 END)"
+        "SELECT count(*), count(CASE WHEN EXISTS (SELECT 1 FROM registration_events e"
+        " WHERE e.registration_id = r.id AND e.at > ?"
+        " AND (e.state_before IS NULL OR e.state_before = 'not_yet')) THEN 1 END)"
         " FROM exit_registrations r JOIN households h ON h.id = r.household_id"
         " JOIN areas v ON v.id = h.village_id"
-        f" WHERE r.state IN ({', '.join('?' * len(OPEN_STATES))}) AND v.path LIKE ?",
-        (since_text, *OPEN_STATES, path),
+        f" WHERE r.state IN ({', '.join('?' * len(WAITING_STATES))}) AND v.path LIKE ?",
+        (since_text, *WAITING_STATES, path),
     )
     (asms, new_asms) = await fetch_one(
         conn,

@@ -210,3 +210,23 @@ async def test_a_digest_that_has_nothing_left_is_dropped(core, db, world, clock,
     clock.set_local("2026-11-06 08:00")
     sent = await delivered(dispatcher, recorder)
     assert "200" not in sent  # the officer already did it: no stale "1 việc chờ duyệt"
+
+
+async def test_not_yet_leaves_the_queue_until_the_head_asks_again(core, db, world, clock,
+                                                                dispatcher, recorder):
+    await register(db, clock, await add(db, clock, world.village, "NK-161", "Hộ Sáu Một"))
+    officer = Chat(core, "200")
+    reply = await review(officer, "NK-161", "Chưa đạt", "Chưa có sinh kế ổn định")
+    assert "Không còn việc nào chờ duyệt" in reply  # decided for now: it does not wait
+    head = Chat(core, "100")
+    reply = await head.send("/ho NK-161")
+    assert "chưa đạt" in reply and "Lý do: Chưa có sinh kế ổn định" in reply
+    assert "Đăng ký thoát nghèo" not in " ".join(head.options())  # one is still open
+    reply = await head.press("Đề nghị xét lại")
+    assert "Đã đề nghị xã xét lại" in reply and "đang xem xét" in reply
+    await head.press("Xong")
+    assert "Có 1 việc chờ duyệt" in await officer.send("/duyet")
+    await officer.send("/huy")
+    clock.set_local("2026-11-06 08:00")
+    sent = await delivered(dispatcher, recorder)
+    assert "1 việc mới chờ duyệt" in sent["200"][0].text
