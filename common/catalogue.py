@@ -245,6 +245,7 @@ MESSAGES: dict[str, str] = {
     "households.type_village": "Thêm hộ cho thôn nào? Gõ tên thôn (có dấu hay không dấu đều được).",
     "households.village_not_found": "Không tìm thấy thôn nào khớp «{query}» trong địa bàn của bạn.",
     "households.villages_more": "Còn {n} thôn khác cũng khớp; gõ tên đầy đủ hơn để tìm hẹp lại.",
+    "households.village_in": "{village} ({commune})",
     "households.no_village": "Bạn chưa được giao thôn nào nên chưa thêm hộ được.",
     "households.gone": "Không tìm thấy hộ này (có thể đã bị xóa hoặc không thuộc địa bàn của bạn).",
     "households.closed": "Đã đóng. Bạn cần làm gì tiếp?",

@@ -314,11 +314,15 @@ async def ask(ctx: Context, state: DialogState) -> list[Outbound]:
         return [Outbound(t(key), tuple(options) + (_cancel(),))]
     if state.step == "pick":
         options = []
+        several = len(_scopes(ctx)) > 1 or any(r.role != "village_head" for r in ctx.person.roles)
         for household_id in draft["choices"]:
             household = await hh.get_household(ctx.conn, household_id)
             if household is not None:
-                options.append(Option(f"{household.code} · {household.head_name}",
-                                      f"hh:{household.id}"))
+                label = f"{household.code} · {household.head_name}"
+                if several:  # an officer's list spans villages: say which
+                    village = await areas.get_area(ctx.conn, household.village_id)
+                    label = t("households.village_in", village=label, commune=village.name)
+                options.append(Option(label, f"hh:{household.id}"))
         lines = [t("households.pick", n=draft["total"], query=draft["query"])]
         offset, total = draft["offset"], draft["total"]
         rest = total - offset - len(draft["choices"])
@@ -333,10 +337,14 @@ async def ask(ctx: Context, state: DialogState) -> list[Outbound]:
     if state.step == "pick_village":
         if not draft.get("villages"):
             return [Outbound(t("households.type_village"), (_cancel(),))]
-        options = []
-        for area_id in draft["villages"]:
-            area = await areas.get_area(ctx.conn, area_id)
-            options.append(Option(area.name, f"village:{area.id}"))
+        villages = [a for a in [await areas.get_area(ctx.conn, i) for i in draft["villages"]]
+                    if a is not None]
+        parents = {a.parent_id for a in villages}
+        names = {i: (await areas.get_area(ctx.conn, i)).name for i in parents if i} \
+            if len(parents) > 1 else {}
+        options = [Option(t("households.village_in", village=a.name, commune=names[a.parent_id])
+                          if a.parent_id in names else a.name, f"village:{a.id}")
+                   for a in villages]
         return [Outbound(t("households.pick_village"), tuple(options) + (_cancel(),),
                          free_input=False)]
     if state.step == "card":

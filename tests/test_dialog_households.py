@@ -421,3 +421,20 @@ async def test_registrations_are_listed_in_pages(core, db, world, clock):
     assert not any("Xem tiếp" in o for o in head.options())
     reply = await head.send("NK-434")
     assert "🏠 Hộ NK-434" in reply and "đã đăng ký" in reply  # already registered: the card
+
+
+async def test_an_officer_picks_or_types_the_village_of_a_new_household(core, db, world,
+                                                                       clock):
+    await add(db, clock, world.village2, "PU-010", "Vàng A Dế")
+    await add(db, clock, world.village, "NK-510", "Vàng A Dơ")
+    officer = Chat(core, "200")
+    reply = await officer.send("/ho vang a")
+    assert "NK-510 · Vàng A Dơ (Bản Nà Khan)" in officer.options()  # which village
+    await officer.send("/huy")
+    await officer.send("/ho")
+    reply = await officer.press("Thêm hộ mới")
+    assert "Thêm hộ cho thôn nào" in reply and "Bản Pa Ủ" in officer.options()
+    reply = await officer.send("pa u")
+    assert "Thêm hộ mới vào Bản Pa Ủ" in reply and "(1/7)" in reply
+    reply = await officer.send("PU-010")
+    assert "Mã hộ PU-010 đã có trong thôn (hộ Vàng A Dế)" in reply
