@@ -110,6 +110,11 @@ def _cancel() -> Option:
     return Option(t("form.option.cancel"), "cancel", ("huy",))
 
 
+def _close() -> Option:
+    """Leaving a list: nothing to undo, so not «Hủy» (which reads as undoing decisions)."""
+    return Option(t("households.option.done"), "cancel", ("xong", "dong", "huy"))
+
+
 def _error(exc: HouseholdError) -> Outbound:
     return Outbound(t(ERRORS.get(exc.key, "core.internal_error")))
 
@@ -675,6 +680,7 @@ async def registrations_text(ctx: Context, state: DialogState | None = None
 
 
 REVIEW_PAGE = 10  # items offered at once; "Xem tiếp" shows the next ones
+MAX_REASON = 500  # characters of a decision's reason
 
 
 async def review_start(ctx: Context) -> Result:
@@ -733,7 +739,7 @@ async def review_ask(ctx: Context, state: DialogState) -> list[Outbound]:
                                       ("xem tiep",)))
             else:
                 options.append(Option(t("households.review.option.first"), "first"))
-        return [Outbound(text, tuple(options) + (_cancel(),), free_input=False)]
+        return [Outbound(text, tuple(options) + (_close(),), free_input=False)]
     if state.step == "item":
         return [await _review_item(ctx, draft)]
     return [Outbound(t("households.review.reason"),
@@ -764,7 +770,7 @@ async def _review_item(ctx: Context, draft: dict) -> Outbound:
         options = [Option(t("households.review.option.recognise"), "recognised"),
                    Option(t("households.review.option.reject"), "rejected")]
     options.append(Option(t("households.review.option.back"), "back", ("quay lai",)))
-    return Outbound(text, tuple(options) + (_cancel(),), free_input=False)
+    return Outbound(text, tuple(options) + (_close(),), free_input=False)
 
 
 async def _still_pending(ctx: Context, kind: str, item_id: int) -> tuple[Area, str] | None:
@@ -830,9 +836,12 @@ async def review_answer(ctx: Context, state: DialogState, reply: Answer) -> Resu
         if decision in ("recognised", "under_review"):
             return await _decide(ctx, state, decision, "")
         return state, [Outbound(t("households.choose_action"))] + await review_ask(ctx, state)
-    reason = "" if reply.action == "skip" else " ".join(reply.text.split())[:500]
+    reason = "" if reply.action == "skip" else " ".join(reply.text.split())
     if not reason and reply.action != "skip":
         return state, await review_ask(ctx, state)
+    if len(reason) > MAX_REASON:  # refused, not cut: the officer shortens it
+        return state, [Outbound(t("households.review.reason_too_long", max=MAX_REASON,
+                                  n=len(reason)))] + await review_ask(ctx, state)
     return await _decide(ctx, state, draft["decision"], reason)
 
 

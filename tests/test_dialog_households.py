@@ -438,3 +438,17 @@ async def test_an_officer_picks_or_types_the_village_of_a_new_household(core, db
     assert "Thêm hộ mới vào Bản Pa Ủ" in reply and "(1/7)" in reply
     reply = await officer.send("PU-010")
     assert "Mã hộ PU-010 đã có trong thôn (hộ Vàng A Dế)" in reply
+
+
+async def test_a_long_reason_is_refused_not_cut(core, db, world, clock):
+    for code in ("NK-520", "NK-521"):
+        await register(db, clock, await add(db, clock, world.village, code, "Hộ Dài"))
+    officer = Chat(core, "200")
+    await officer.send("/duyet")
+    await officer.press("NK-520")
+    await officer.press("Chưa đạt")
+    reply = await officer.send("x" * 600)
+    assert "quá 500 ký tự" in reply and "Lý do" in reply
+    reply = await officer.send("Thiếu vốn")
+    assert "Đã ghi «chưa đạt»" in reply
+    assert "Xong" in officer.options() and "❌ Hủy" not in officer.options()  # no undoing
