@@ -12,6 +12,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import aiosqlite
@@ -198,7 +199,7 @@ class Core:
             if command and command.slash:
                 if command.name == "help":
                     return [menu.help_text(ctx)] + await self._ask(ctx, state)
-                return [Outbound(t("core.busy"))] + await self._ask(ctx, state)
+                return _prefixed(t("core.busy"), await self._ask(ctx, state))
             return await self._answer(ctx, state)
         replies = await self._command(ctx, command)
         if not ctx.settled:  # no dialog started: remember the menu shown, if any
@@ -333,6 +334,17 @@ async def _use_code(ctx: Context, text: str) -> list[Outbound]:
     if looks_like_link_code(text):
         return await link.use(ctx, text)
     return await enrol.enrol(ctx, text)
+
+
+def _prefixed(text: str, messages: list[Outbound]) -> list[Outbound]:
+    """``text`` on top of the first message (one message: the busy notice, the question
+    again and its buttons), or alone before an attachment."""
+    first = messages[0] if messages else None
+    if first is None or first.image is not None or first.document is not None or \
+            first.deferred is not None:
+        return [Outbound(text)] + messages
+    return [replace(first, text=f"{text}\n\n{first.text}" if first.text else text),
+            *messages[1:]]
 
 
 def _passive(state: DialogState) -> bool:
