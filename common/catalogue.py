@@ -307,6 +307,8 @@ MESSAGES: dict[str, str] = {
         "📊 Hộ {code} — {name}: thu nhập {income}/người/tháng.\n{lacking}\n"
         "Đề xuất chuyển từ {before} sang {after}."
     ),
+    "households.review.by": "Người ghi: {name}, {at}.",
+    "households.review.by_system": "quản trị hệ thống",
     "households.review.page": "Đang xem việc {first}–{last} trong {n} việc.",
     "households.review.option.more": "➡️ Xem tiếp ({n} việc nữa)",
     "households.review.option.first": "⬅️ Về đầu danh sách",

@@ -38,7 +38,7 @@ from reports.poverty import (
     standard_for,
     status_label,
 )
-from storage import areas
+from storage import areas, people
 from storage import households as hh
 from storage.areas import Area
 from storage.dialogs import DialogState
@@ -760,6 +760,7 @@ async def _review_item(ctx: Context, draft: dict) -> Outbound:
                    Option(t("households.review.option.under_review"), "under_review"),
                    Option(t("households.review.option.withdrawn"), "withdrawn")]
         options = [o for o in options if o.data != reg.state]
+        text += "\n" + await _by_whom(ctx, reg.recorded_by, reg.created_at)
     else:
         a = await hh.get_assessment(ctx.conn, draft["id"])
         household = await hh.get_household(ctx.conn, a.household_id)
@@ -767,10 +768,19 @@ async def _review_item(ctx: Context, draft: dict) -> Outbound:
                  income=format_value(assessment_spec(()).fields[0], a.income_per_person),
                  lacking=_lacking(ctx, a), before=status_label(household.status),
                  after=status_label(a.suggested_status))
+        text += "\n" + await _by_whom(ctx, a.assessed_by, a.assessed_at)
         options = [Option(t("households.review.option.recognise"), "recognised"),
                    Option(t("households.review.option.reject"), "rejected")]
     options.append(Option(t("households.review.option.back"), "back", ("quay lai",)))
     return Outbound(text, tuple(options) + (_close(),), free_input=False)
+
+
+async def _by_whom(ctx: Context, person_id: int | None, at) -> str:
+    """«Người ghi: Lò Văn Páo, 03/12/2026 09:15» (the command line when nobody)."""
+    person = await people.get_person(ctx.conn, person_id) if person_id else None
+    local = at.astimezone(ctx.config.timezone)
+    return t("households.review.by", name=person.full_name if person else
+             t("households.review.by_system"), at=f"{local:%d/%m/%Y %H:%M}")
 
 
 async def _still_pending(ctx: Context, kind: str, item_id: int) -> tuple[Area, str] | None:

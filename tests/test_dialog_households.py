@@ -337,7 +337,7 @@ async def test_a_stale_proposal_does_not_come_back(core, db, world, clock):
     reply = await officer.send("/duyet")
     assert "Có 1 việc chờ duyệt" in reply and "hộ nghèo" not in officer.options()[0]
     reply = await officer.press("NK-070")
-    assert "1.800.000đ" in reply
+    assert "1.800.000đ" in reply and "Người ghi: Lò Văn Páo, 05/11/2026 09:03" in reply
     reply = await officer.press("Công nhận")
     assert "Không còn việc nào chờ duyệt" in reply
     reply = await officer.send("/duyet")
