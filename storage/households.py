@@ -71,13 +71,20 @@ class HouseholdError(ValueError):
 
 # --- values ------------------------------------------------------------------------------------
 
+def _visible(text: str) -> str:
+    """``text`` in NFC without invisible format characters (zero-width spaces, direction
+    marks), which would make two codes that look the same differ."""
+    text = unicodedata.normalize("NFC", text)
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+
+
 def normalise_code(code: object) -> str:
     """A household code as stored: NFC, single spaces, upper case (``" hn 01"`` → ``"HN 01"``)."""
-    return " ".join(unicodedata.normalize("NFC", str(code)).split()).upper()
+    return " ".join(_visible(str(code)).split()).upper()
 
 
 def normalise_name(name: str) -> str:
-    return " ".join(unicodedata.normalize("NFC", name).split())
+    return " ".join(_visible(name).split())
 
 
 def add_months(day: date, months: int) -> date:

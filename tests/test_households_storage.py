@@ -150,6 +150,15 @@ async def test_missing_code_name_or_unknown_status_are_refused(db, world, clock)
     assert await read(db, hh.has_household_list, world.village.id) is False
 
 
+async def test_invisible_characters_do_not_make_a_new_code(db, world, clock):
+    await add(db, world, clock, "NK-01", name="Lò\u200b Văn\u200f Páo")
+    with pytest.raises(hh.HouseholdError) as error:
+        await add(db, world, clock, "nk\u200b-01\u200e")
+    assert error.value.key == "household.duplicate_code"
+    (found,) = await read(db, hh.find_households, "NK-01", village_id=world.village.id)
+    assert found.head_name == "Lò Văn Páo"
+
+
 async def test_update_is_audited_with_the_changed_fields_only(db, world, clock):
     h = await add(db, world, clock, "HN01")
     clock.advance(days=1)
