@@ -667,7 +667,7 @@ async def test_a_quota_refusal_pauses_the_channel_and_tells_an_operator(
     with pytest.raises(Throttled) as again:  # a new run of refusals starts short again
         await channel.send("z1", Outbound("nhắc việc"))
     assert again.value.retry_after == channel.zalo.throttle_retry_seconds
-    await channel.drain()
+    await channel.quota_notice
     async with db.read() as conn:
         alerts = [r for r in await outbox.outbox_rows(conn) if r[1].startswith("alert:zalo")]
     assert [(r[2], r[4]) for r in alerts] == [(admin, "pending")]  # one a day

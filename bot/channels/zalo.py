@@ -524,6 +524,8 @@ class ZaloChannel:
         self.bot_id = ""  # the bot's own Zalo id, from getMe at start-up
         self.quota = QuotaPause(self.zalo.throttle_retry_seconds,
                                 self.zalo.quota_pause_max_seconds)
+        self._quota_told = False  # an error was logged for the current run of refusals
+        self.quota_notice: asyncio.Task | None = None  # telling the admins (the outbox)
 
     @property
     def sender(self) -> ZaloSender:
@@ -899,17 +901,21 @@ class ZaloChannel:
                     await asyncio.sleep(0.5 * 2 ** (tried - 1))
                     continue
                 raise error from None
-            if self.quota.passed():
+            if self.quota.passed() and self._quota_told:
+                self._quota_told = False
                 log.warning("Zalo: the quota allows messages again; the channel goes on")
             return result
 
     def _on_quota_exceeded(self, exc: ZaloApiError, wait: float) -> None:
         """The first «Quota exceeded» of a run: an operator must act (the plan's quota)."""
         log.error("Zalo: %s: the bot's Zalo quota is used up («Quota exceeded»). Messages on "
-                  "Zalo wait (next try in %.0f s, then less and less often, at most every "
-                  "%.0f min). Check the bot's plan and quota at bot.zapps.me.", exc, wait,
+                  "Zalo wait (next try in %.0f s, then at growing intervals of up to %.0f "
+                  "min). Check the bot's plan and quota at bot.zapps.me.", exc, wait,
                   self.zalo.quota_pause_max_seconds / 60)
-        self._spawn(self._tell_admins_quota())
+        self._quota_told = True
+        self.quota_notice = asyncio.create_task(self._tell_admins_quota())
+        self._tasks.add(self.quota_notice)
+        self.quota_notice.add_done_callback(self._tasks.discard)
 
     async def _tell_admins_quota(self) -> None:
         """Tell the admins once a day, on another messenger than Zalo where they have one."""
@@ -920,10 +926,11 @@ class ZaloChannel:
             async with self.db.write() as conn:
                 admins = sorted({h.person_id for h in await role_holders(conn, ("admin",))})
                 planned = []
+                notice = Outbound(t("zalo.quota_exceeded", minutes=minutes))
                 for person_id in admins:
                     others = [a for a in await outbox.reachable_identities(conn, person_id)
                               if a.channel != CHANNEL]
-                    planned.append(Planned(person_id, Outbound(t("zalo.quota_exceeded", minutes=minutes)),
+                    planned.append(Planned(person_id, notice,
                                            to=(others[0].channel, others[0].external_id)
                                            if others else None))
                 if not planned:
