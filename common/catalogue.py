@@ -754,6 +754,12 @@ MESSAGES: dict[str, str] = {
         "Vui lòng báo quản trị viên, hoặc xem trên Telegram.)"
     ),
     "zalo.document_link": "📎 Tải tệp {name}: {url}\n(Liên kết dùng được trong {minutes} phút.)",
+    "zalo.quota_exceeded": (
+        "⚠️ Zalo đang từ chối tin nhắn của bot vì đã dùng hết hạn mức của gói dịch vụ "
+        "(lỗi 429 «Quota exceeded»). Tin nhắn trên Zalo tạm dừng và bot sẽ tự thử gửi lại, "
+        "thưa dần đến {minutes} phút một lần. Vui lòng kiểm tra gói dịch vụ và hạn mức của bot "
+        "tại bot.zapps.me (Zalo Bot Creator)."
+    ),
     "outbox.unreachable_window": (
         "⚠️ Không gửi được tin nhắn tới {name} ({areas}) qua Zalo: Zalo chỉ cho bot nhắn tin "
         "cho người đã nhắn cho bot gần đây. Vui lòng nhắc người này gửi một tin bất kỳ cho bot "
