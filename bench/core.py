@@ -4,6 +4,7 @@
     python -m bench.core --quick              # a few heads, about a second (the smoke test)
     python -m bench.core --heads 200 --rate 300 --seconds 10
     python -m bench.core --profile /tmp/closed.prof   # cProfile the closed-loop phase
+    python -m bench.core --trace /tmp/trace.jsonl     # what the slowest messages waited for
 
 SQLite is a real file in a temporary folder (WAL, ``synchronous`` from ``config.toml``), the
 clock is fixed at 09:00 on 5 November 2026 in Vietnam, the random choices are seeded: every
@@ -40,6 +41,7 @@ from collections import Counter
 from pathlib import Path
 
 from bench.common import NOW, FixedClock, VirtualHead, build_province, verify_saved
+from bench.trace import Tracer, summarise
 from bot.app import tune_runtime
 from bot.config import load_config
 from handlers.core import Core
@@ -113,7 +115,8 @@ async def closed_loop(heads: list[VirtualHead]) -> dict:
             "latencies": latencies}
 
 
-async def open_loop(heads: list[VirtualHead], rate: float, seconds: float) -> dict:
+async def open_loop(heads: list[VirtualHead], rate: float, seconds: float,
+                    tracer: Tracer | None = None) -> dict:
     """Start ``rate`` messages per second for ``seconds``, each from a head that is free."""
     ready: asyncio.Queue[VirtualHead | None] = asyncio.Queue()  # None: a head failed, stop
     for head in heads:
@@ -125,8 +128,11 @@ async def open_loop(heads: list[VirtualHead], rate: float, seconds: float) -> di
     tasks: set[asyncio.Task] = set()
 
     async def one(head: VirtualHead, scheduled: float) -> None:
+        traced = tracer.begin_message(scheduled) if tracer else None
         begun = time.perf_counter()
         done = await head.step()
+        if traced is not None and done is not None:
+            tracer.end_message(traced, done)
         if done is not None:
             latencies.append(done - scheduled)
             lags.append(begun - scheduled)
@@ -208,8 +214,15 @@ async def _run(args, config, db: Database) -> int:
     opened = None
     if not failures and args.seconds > 0:
         gc.collect()
+        tracer = None
+        if args.trace:
+            tracer = Tracer(db)
+            tracer.install()
+            tracer.start()
         cpu = cpu_snapshot()
-        opened = await open_loop(heads, args.rate, args.seconds)
+        opened = await open_loop(heads, args.rate, args.seconds, tracer)
+        if tracer:
+            await tracer.stop()
         lat, lag, svc = opened["latencies"], opened["lags"], opened["service"]
         open_dialogs = sum(len(h.filed) for h in heads) - closed_dialogs
         print(f"open loop: offered {args.rate:g} messages/s for {args.seconds:g} s,"
@@ -222,6 +235,11 @@ async def _run(args, config, db: Database) -> int:
               f" {ms(percentile(lag, .99))} ms; inside core.handle (its queueing included): p50"
               f" {ms(percentile(svc, .5))} ms, p99 {ms(percentile(svc, .99))} ms")
         print(f"  {cpu_note(cpu, opened['seconds'])}")
+        if tracer:
+            events = tracer.events()
+            tracer.write(args.trace, events)
+            print(summarise(events))
+            print(f"  trace of the open loop written to {args.trace}")
         if opened["waited_for_head"]:
             print(f"  {opened['waited_for_head']} scheduled messages found no free head")
         failures = [h.failure for h in heads if h.failure]
@@ -277,6 +295,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=1, help="seed of the heads' choices")
     parser.add_argument("--profile", metavar="FILE",
                         help="cProfile the closed loop, write the stats to FILE, print the top")
+    parser.add_argument("--trace", metavar="FILE",
+                        help="trace the open loop (messages, write lock, database trips,"
+                        " collections, checkpoints, loop lag) to FILE (JSON lines) and print"
+                        " what overlapped the slowest 1 %% of messages")
     args = parser.parse_args(argv)
     quick = {"heads": 5, "rate": 50.0, "seconds": 1.0}
     full = {"heads": 1000, "rate": 500.0, "seconds": 20.0}
