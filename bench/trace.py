@@ -57,7 +57,7 @@ class Columns:
 
     def rows(self) -> list[dict]:
         cols = [self.columns[n] for n in self.names]
-        return [dict(zip(self.names, values, strict=True)) for values in zip(*cols)]
+        return [dict(zip(self.names, values, strict=True)) for values in zip(*cols, strict=True)]
 
 
 CONNECTIONS = ("writer", "reader", "checkpointer", "other")
