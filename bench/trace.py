@@ -70,6 +70,7 @@ class Tracer:
         self.msgs = Columns("scheduled", "begun", "done", "lock_wait", "lock_held", "trips")
         self.txns = Columns("msg", "asked", "got", "released", "trips")
         self.trips = Columns("conn", "what", "msg", "queued", "started", "ended", "resumed")
+        self.stmts = Columns("what", "msg", "start", "end")  # the writer's, on the loop
         self.gcs = Columns("start", "end", "generation", "collected")
         self.lags = Columns("start", "end")
         self.wal = Columns("at", "bytes")
@@ -120,6 +121,33 @@ class Tracer:
 
         aiosqlite.Connection._execute = _execute
         self._undo.append(lambda: setattr(aiosqlite.Connection, "_execute", original_execute))
+
+        # The write connection's statements, run on the event loop's thread.
+        writer = db._writer
+        original_run, original_commit = writer._run, writer.commit
+        stmts = self.stmts
+
+        async def run(fn, *args):
+            what = _describe(fn, args)
+            code = tracer.whats.setdefault(what, len(tracer.whats))
+            started = time.perf_counter()
+            try:
+                return await original_run(fn, *args)
+            finally:
+                if tracer.active:
+                    stmts.add(code, _message.get(), started, time.perf_counter())
+
+        async def commit():
+            code = tracer.whats.setdefault("commit", len(tracer.whats))
+            started = time.perf_counter()
+            try:
+                return await original_commit()
+            finally:
+                if tracer.active:
+                    stmts.add(code, _message.get(), started, time.perf_counter())
+
+        writer._run, writer.commit = run, commit
+        self._undo.append(lambda: (delattr(writer, "_run"), delattr(writer, "commit")))
 
         original_opening = db.write_opening
         txns = self.txns.columns
@@ -226,6 +254,9 @@ class Tracer:
             if i in self.checkpoints:
                 row["result"] = list(self.checkpoints[i])
             out.append({"kind": "trip", **row})
+        for row in self.stmts.rows():
+            row["what"] = whats[int(row["what"])]
+            out.append({"kind": "stmt", **row})
         out += [{"kind": "gc", **row} for row in self.gcs.rows()]
         out += [{"kind": "lag", **row} for row in self.lags.rows()]
         out += [{"kind": "wal", **row} for row in self.wal.rows()]
@@ -284,6 +315,14 @@ def summarise(events: list[dict], share: float = 0.01, show: int = 15) -> str:
         if values:
             lines.append(f"  writer trips, {part}: p50 {_pct(values, .5) * 1e3:.3f} ms, p99"
                          f" {_pct(values, .99) * 1e3:.3f} ms, max {max(values) * 1e3:.2f} ms")
+    stmts = by_kind.get("stmt", [])
+    if stmts:
+        values = [x["end"] - x["start"] for x in stmts]
+        longest = max(stmts, key=lambda x: x["end"] - x["start"])
+        lines.append(f"  writer statements on the loop: {len(stmts) / len(messages):.2f} per"
+                     f" message, p50 {_pct(values, .5) * 1e3:.3f} ms, p99"
+                     f" {_pct(values, .99) * 1e3:.3f} ms, max {max(values) * 1e3:.2f} ms"
+                     f" ({longest['what'][:40]})")
     holds = [t["released"] - t["got"] for t in txns]
     waits = [m["lock_wait"] for m in messages]
     lines.append(f"  write lock held: p50 {_pct(holds, .5) * 1e3:.3f} ms, p99"
@@ -320,6 +359,11 @@ def summarise(events: list[dict], share: float = 0.01, show: int = 15) -> str:
                 f" loop late {lag_ms:.1f} ms")
         if cps:
             text += "; " + ", ".join(cps)
+        slowest = max((x for x in stmts if _overlap(a, b, x["start"], x["end"])),
+                      key=lambda x: x["end"] - x["start"], default=None)
+        if slowest is not None and slowest["end"] - slowest["start"] > 0.001:
+            text += (f"; statement {1e3 * (slowest['end'] - slowest['start']):.1f} ms"
+                     f" {slowest['what'][:30]}")
         if worst is not None:
             text += (f"; slowest writer trip {1e3 * (worst['resumed'] - worst['queued']):.1f}"
                      f" ms (queue {1e3 * (worst['started'] - worst['queued']):.1f}, thread"

@@ -4,6 +4,14 @@ SQLite in WAL mode lets the read connection see committed data while a write is 
 All writes of one inbound message happen in one transaction (``async with db.write() as conn``),
 so nothing half-written ever reaches the database.
 
+Writes run on the event loop's own thread (``WriteConnection``), reads and checkpoints in
+aiosqlite's threads. Every write waits for the write lock, so the time a transaction holds it
+is every message's latency: handing each statement to a database thread and back cost two
+thread wake-ups per statement (13 statements to file a report), each one more chance to wait
+for a busy CPU (``python -m bench.core --trace``), for statements that take microseconds.
+What can wait runs in a thread: the BEGIN that finds another process's write lock, and a
+commit that syncs to disk (``synchronous`` FULL or EXTRA).
+
 Checkpoints (copying the write-ahead log back into the database file, with an fsync) do not
 run inside commits, where they would stall every writer for tens of milliseconds: the writer
 has automatic checkpoints off, and a third connection checkpoints in the background, only
@@ -26,14 +34,189 @@ from storage.migrations import apply_migrations
 log = logging.getLogger(__name__)
 
 
+def _settings(synchronous: str, busy_timeout_ms: int) -> list[str]:
+    return ["PRAGMA journal_mode=WAL", f"PRAGMA synchronous={synchronous}",
+            "PRAGMA foreign_keys=ON", f"PRAGMA busy_timeout={int(busy_timeout_ms)}"]
+
+
 async def _connect(path: str, synchronous: str, busy_timeout_ms: int) -> aiosqlite.Connection:
     conn = await aiosqlite.connect(path, isolation_level=None)
     conn.row_factory = aiosqlite.Row
-    await conn.execute("PRAGMA journal_mode=WAL")
-    await conn.execute(f"PRAGMA synchronous={synchronous}")
-    await conn.execute("PRAGMA foreign_keys=ON")
-    await conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+    for pragma in _settings(synchronous, busy_timeout_ms):
+        await conn.execute(pragma)
     return conn
+
+
+SQLITE_BUSY = 5  # the primary result code of "database is locked"
+
+
+class WriteCursor:
+    """A cursor of the write connection (the part of aiosqlite's ``Cursor`` the code uses)."""
+
+    __slots__ = ("_cursor",)
+
+    def __init__(self, cursor: sqlite3.Cursor):
+        self._cursor = cursor
+
+    @property
+    def rowcount(self) -> int:
+        return self._cursor.rowcount
+
+    @property
+    def lastrowid(self) -> int | None:
+        return self._cursor.lastrowid
+
+    @property
+    def description(self):
+        return self._cursor.description
+
+    async def fetchone(self):
+        return self._cursor.fetchone()
+
+    async def fetchmany(self, size: int | None = None) -> list:
+        return self._cursor.fetchmany(size or self._cursor.arraysize)
+
+    async def fetchall(self) -> list:
+        return self._cursor.fetchall()
+
+    async def close(self) -> None:
+        self._cursor.close()
+
+    def __aiter__(self):
+        return self._rows()
+
+    async def _rows(self):
+        for row in self._cursor:
+            yield row
+
+    async def __aenter__(self) -> WriteCursor:
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        self._cursor.close()
+
+
+class _Executing:
+    """``conn.execute(...)``: awaited for its cursor, or ``async with`` it (as aiosqlite's)."""
+
+    __slots__ = ("_running", "_cursor")
+
+    def __init__(self, running):
+        self._running = running
+        self._cursor: WriteCursor | None = None
+
+    def __await__(self):
+        return self._running.__await__()
+
+    async def __aenter__(self) -> WriteCursor:
+        self._cursor = await self._running
+        return self._cursor
+
+    async def __aexit__(self, *exc) -> None:
+        await self._cursor.close()
+
+
+class WriteConnection:
+    """The write connection: aiosqlite's interface, its statements run on the calling thread.
+
+    It is only used holding the write lock (``Database.write``), so no two uses overlap.
+    Its own busy timeout is 0: a statement that finds another process's lock is run again in
+    a thread, where it waits up to ``busy_timeout_ms`` while the event loop goes on; it has
+    made no change (SQLite returns "database is locked" before it writes), and that is only
+    done outside a transaction (a BEGIN, a statement on its own), where nothing else is lost.
+    Inside a transaction begun with BEGIN IMMEDIATE, WAL mode never waits for a lock.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, busy_timeout_ms: int, sync_commits: bool):
+        self._conn = conn
+        self._busy_timeout_ms = int(busy_timeout_ms)
+        self._sync_commits = sync_commits  # a commit syncs to disk: made in a thread
+        conn.execute("PRAGMA busy_timeout=0")
+
+    @classmethod
+    async def connect(cls, path: str, synchronous: str, busy_timeout_ms: int) -> WriteConnection:
+        def connect() -> sqlite3.Connection:
+            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            for pragma in _settings(synchronous, busy_timeout_ms):
+                conn.execute(pragma)
+            return conn
+
+        conn = await asyncio.to_thread(connect)  # may wait for a lock (journal_mode)
+        return cls(conn, busy_timeout_ms, synchronous.upper() in ("FULL", "EXTRA", "2", "3"))
+
+    @property
+    def row_factory(self):
+        return self._conn.row_factory
+
+    @row_factory.setter
+    def row_factory(self, factory) -> None:
+        self._conn.row_factory = factory
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._conn.in_transaction
+
+    @property
+    def total_changes(self) -> int:
+        return self._conn.total_changes
+
+    async def _run(self, fn, *args):
+        try:
+            return fn(*args)
+        except sqlite3.OperationalError as error:
+            busy = (getattr(error, "sqlite_errorcode", 0) & 0xFF) == SQLITE_BUSY
+            if not busy or self._conn.in_transaction:
+                raise
+        return await asyncio.to_thread(self._waiting, fn, *args)
+
+    def _waiting(self, fn, *args):
+        """In a thread: ``fn`` with SQLite's busy handler waiting for the lock."""
+        self._conn.execute(f"PRAGMA busy_timeout={self._busy_timeout_ms}")
+        try:
+            return fn(*args)
+        finally:
+            self._conn.execute("PRAGMA busy_timeout=0")
+
+    async def _cursor(self, method, *args) -> WriteCursor:
+        return WriteCursor(await self._run(method, *args))
+
+    def execute(self, sql: str, parameters=()) -> _Executing:
+        return _Executing(self._cursor(self._conn.execute, sql, parameters))
+
+    def executemany(self, sql: str, parameters) -> _Executing:
+        return _Executing(self._cursor(self._conn.executemany, sql, parameters))
+
+    def executescript(self, script: str) -> _Executing:
+        return _Executing(self._cursor(self._conn.executescript, script))
+
+    async def execute_fetchall(self, sql: str, parameters=()) -> list:
+        return await self._run(_fetchall, self._conn, sql, parameters)
+
+    async def begin(self, statements: Sequence[tuple[str, Sequence[object]]] = ()) -> list[int]:
+        """BEGIN IMMEDIATE, then ``statements``; their row counts."""
+        await self._run(self._conn.execute, "BEGIN IMMEDIATE")
+        try:
+            return [self._conn.execute(sql, args).rowcount for sql, args in statements]
+        except BaseException:
+            self._conn.rollback()
+            raise
+
+    async def commit(self) -> None:
+        if self._sync_commits and self._conn.in_transaction:
+            await asyncio.to_thread(self._conn.commit)
+        else:
+            self._conn.commit()
+
+    async def rollback(self) -> None:
+        self._conn.rollback()
+
+    async def close(self) -> None:
+        await asyncio.to_thread(self._conn.close)  # the last to close checkpoints the log
+
+
+def _fetchall(conn: sqlite3.Connection, sql: str, parameters) -> list:
+    return conn.execute(sql, parameters).fetchall()
 
 
 # Background checkpoints run this often (seconds); see Database.checkpoint_log.
@@ -44,22 +227,12 @@ LOCKED_CHECKPOINT_PAGES = 256
 WAL_SIZE_LIMIT = 64 * 1024 * 1024  # bytes a reset log file is truncated to
 
 
-def _begin_with(conn: sqlite3.Connection, statements) -> list[int]:
-    """In the database thread: BEGIN IMMEDIATE, then ``statements``; their row counts."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        return [conn.execute(sql, args).rowcount for sql, args in statements]
-    except BaseException:
-        conn.rollback()
-        raise
-
-
 class Database:
     """Owns the connections; hands them out for one transaction at a time."""
 
     def __init__(
         self,
-        writer: aiosqlite.Connection,
+        writer: WriteConnection,
         reader: aiosqlite.Connection,
         path: str,
         checkpointer: aiosqlite.Connection | None = None,
@@ -89,9 +262,17 @@ class Database:
         path = str(path)
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        writer = await _connect(path, synchronous, busy_timeout_ms)
+        writer = await WriteConnection.connect(path, synchronous, busy_timeout_ms)
         if migrate:
-            applied = await apply_migrations(writer)
+            # On a connection of its own (each step may wait for another process's lock), or
+            # on the writer's own database when it is in memory.
+            migrator = writer if path == ":memory:" else await _connect(
+                path, synchronous, busy_timeout_ms)
+            try:
+                applied = await apply_migrations(migrator)
+            finally:
+                if migrator is not writer:
+                    await migrator.close()
             for name in applied:
                 log.info("applied migration %s", name)
         reader = await _connect(path, synchronous, busy_timeout_ms)
@@ -168,7 +349,7 @@ class Database:
         self._reader = self._writer = self._checkpointer = None
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def write(self) -> AsyncIterator[WriteConnection]:
         """One write transaction: committed when the block ends, rolled back if it raises."""
         async with self.write_opening() as (conn, _):
             yield conn
@@ -176,21 +357,20 @@ class Database:
     @asynccontextmanager
     async def write_opening(
         self, *opening: tuple[str, Sequence[object]]
-    ) -> AsyncIterator[tuple[aiosqlite.Connection, list[int]]]:
+    ) -> AsyncIterator[tuple[WriteConnection, list[int]]]:
         """A write transaction whose first statements (``(sql, args)``, no rows returned) run
-        with its BEGIN in one trip to the database thread; yields the connection and their
-        row counts.
+        right after its BEGIN; yields the connection and their row counts.
 
-        The write lock is held while the transaction's trips come and go through the event
-        loop, and every message waits for that lock: one trip fewer is a shorter hold for
-        all of them (measured with ``python -m bench.zalo``).
+        Its statements do not wait for a thread: the event loop first runs what else is
+        ready, so that a task writing again and again does not keep the others (the
+        background checkpoints, the network) waiting.
         """
         self._writers += 1
         self._no_writers.clear()
         try:
+            await asyncio.sleep(0)
             async with self._lock:
-                # aiosqlite's own queue to its thread (pinned version): one call, one trip
-                counts = await self._writer._execute(_begin_with, self._writer._conn, opening)
+                counts = await self._writer.begin(opening)
                 try:
                     yield self._writer, counts
                 except BaseException:

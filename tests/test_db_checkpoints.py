@@ -45,8 +45,10 @@ async def test_the_log_starts_again_while_writes_never_stop(busy_db):
     written = await _steady_writes(busy_db, 2.0)
     wal = await asyncio.to_thread(os.path.getsize, busy_db.path + "-wal")
     pages = wal // 4096
-    assert written > 5000  # enough for the log to grow past 3,000 pages unchecked
-    assert pages < 3000, f"the log grew to {pages} pages over {written} writes"
+    # Each write adds a page or two; a log that starts again every round of checkpoints
+    # (every 50 ms here) stays a small part of them.
+    assert written > 5000
+    assert pages * 5 < written, f"the log grew to {pages} pages over {written} writes"
 
 
 async def test_checkpoints_never_lock_writers_out(tmp_path, monkeypatch):
