@@ -40,7 +40,7 @@ async def save_dialog(
         " ON CONFLICT (channel, sender_id) DO UPDATE SET dialog = excluded.dialog,"
         " step = excluded.step, draft = excluded.draft, updated_at = excluded.updated_at",
         (channel, sender_id, state.dialog, state.step,
-         json.dumps(state.draft, ensure_ascii=False), iso(at)),
+         json.dumps(state.draft, ensure_ascii=False, separators=(",", ":")), iso(at)),
     )
 
 
@@ -73,5 +73,5 @@ async def remember_menu(conn: aiosqlite.Connection, channel: str, sender_id: str
         " step = excluded.step, draft = excluded.draft, updated_at = excluded.updated_at"
         " WHERE dialogs.dialog = ?",
         (channel, sender_id, state.dialog, state.step,
-         json.dumps(state.draft, ensure_ascii=False), iso(at), MENU),
+         json.dumps(state.draft, ensure_ascii=False, separators=(",", ":")), iso(at), MENU),
     )

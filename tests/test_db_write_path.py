@@ -6,11 +6,16 @@ loop: for another process's lock, or for an fsync."""
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
+from datetime import UTC, datetime
 
 import aiosqlite
 import pytest
 
+from storage import db as db_module
+from storage.db import Database
+from storage.dialogs import DialogState, load_dialog, save_dialog
 from tests.conftest import Chat
 
 
@@ -101,3 +106,32 @@ async def test_a_statement_that_fails_rolls_the_whole_message_back(db, world):
         async with conn.execute("SELECT name FROM areas WHERE id = ?",
                                 (world.village.id,)) as cur:
             assert (await cur.fetchone())[0] == "Bản Nà Khan"
+
+
+async def test_saving_a_dialog_in_the_middle_of_a_form_writes_one_page(tmp_path, monkeypatch):
+    """A report's draft is about 1 KB (its figures, last month's, the buttons); the dialog row
+    is rewritten on every message, a little longer or shorter. Stored beside its key (WITHOUT
+    ROWID) such a row overflows (past about 1,000 bytes on a 4 KiB page), and each rewrite
+    frees and allocates overflow pages: four pages to the log per message instead of one."""
+    monkeypatch.setattr(db_module, "CHECKPOINT_INTERVAL", 3600)
+    db = await Database.open(tmp_path / "d.sqlite3")
+    at = datetime(2026, 11, 5, 2, 0, tzinfo=UTC)
+    figures = {f"field_{i}": 1000 + i for i in range(75)}
+    assert 1100 < len(json.dumps(figures)) < 1400  # as a report's draft in the middle
+    try:
+        for sender in range(30):  # a few people in the middle of a report
+            async with db.write() as conn:
+                await save_dialog(conn, "test", str(sender),
+                                  DialogState("report", "form", {**figures, "n": 0}), at)
+        for n in range(1, 4):
+            await db.checkpoint()  # every page copied: the next write starts the log again
+            async with db.write() as conn:
+                await save_dialog(conn, "test", "7",
+                                  DialogState("report", "form", {**figures, "n": "x" * n}), at)
+            _, pages, _ = await db.checkpoint()
+            assert pages == 1, f"one dialog saved: {pages} pages written to the log"
+        async with db.read() as conn:
+            state = await load_dialog(conn, "test", "7")
+        assert state.draft == {**figures, "n": "xxx"}
+    finally:
+        await db.close()
