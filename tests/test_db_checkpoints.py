@@ -51,6 +51,18 @@ async def test_the_log_starts_again_while_writes_never_stop(busy_db):
     assert pages * 5 < written, f"the log grew to {pages} pages over {written} writes"
 
 
+async def test_the_log_starts_again_with_many_writers_queued(busy_db):
+    """Hundreds of messages queued for the write lock (a burst of replies to a reminder):
+    the last, short pass of a checkpoint runs at the next transaction's turn, not after the
+    whole queue, by which time thousands of pages more would have to be copied with the
+    write lock held."""
+    written = await _steady_writes(busy_db, 2.0, writers=300)
+    wal = await asyncio.to_thread(os.path.getsize, busy_db.path + "-wal")
+    pages = wal // 4096
+    assert written > 5000
+    assert pages * 5 < written, f"the log grew to {pages} pages over {written} writes"
+
+
 async def test_checkpoints_never_lock_writers_out(tmp_path, monkeypatch):
     """A background checkpoint must never hold SQLite's write lock: every writer would then
     sleep in SQLite's busy handler (1, 2, 5, 10 … ms steps), and with no time to wait (here,
