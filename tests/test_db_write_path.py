@@ -135,3 +135,19 @@ async def test_saving_a_dialog_in_the_middle_of_a_form_writes_one_page(tmp_path,
         assert state.draft == {**figures, "n": "xxx"}
     finally:
         await db.close()
+
+
+async def test_with_synchronous_full_only_the_commit_goes_to_a_thread(tmp_path, trips):
+    """A commit that syncs the log to disk (``synchronous = "FULL"``) waits for the disk:
+    it is made in a thread, so the event loop goes on meanwhile; the statements are not."""
+    db = await Database.open(tmp_path / "f.sqlite3", synchronous="FULL")
+    try:
+        calls = trips()
+        async with db.write() as conn:
+            await conn.execute("INSERT INTO meta (key, value) VALUES ('k', 'v')")
+        assert calls == ["commit"]
+        async with db.read() as conn:
+            rows = await conn.execute_fetchall("SELECT value FROM meta WHERE key = 'k'")
+        assert [r[0] for r in rows] == ["v"]
+    finally:
+        await db.close()
