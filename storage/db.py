@@ -396,11 +396,11 @@ class Database:
         """Wait until no write transaction is under way or waiting, for at most ``limit``
         seconds; whether it came to that.
 
-        For background readers (statistics): Python work on the event loop lengthens every
-        database trip of the transaction that holds the write lock, and every message
-        waiting for that lock waits for it too; starting when the writes have settled keeps
-        a burst of such work from holding up the dialogs. The limit keeps a steady stream of
-        writes from holding the readers up for ever.
+        For background readers (statistics): their Python work on the event loop delays
+        every message waiting to run (and a transaction that waits for a thread, e.g. for
+        another process's lock, holds the write lock meanwhile); starting when the writes
+        have settled keeps a burst of such work from holding up the dialogs. The limit keeps
+        a steady stream of writes from holding the readers up for ever.
         """
         if not self._writers:
             return True
