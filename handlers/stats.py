@@ -21,8 +21,17 @@ from common.numbers import format_count, format_decimal, format_money, format_pe
 from common.text import fold
 from handlers import menu
 from reports.awards import POINTS, Candidate
+from reports.figures import month_label
 from reports.periods import Period, PeriodError, default_month, parse_period
-from reports.stats import CHART_KINDS, SHEET_KINDS, StatsService, Summary, period_label
+from reports.stats import (
+    BY_CHILD_AREA,
+    CARRIED_NAMES,
+    CHART_KINDS,
+    SHEET_KINDS,
+    StatsService,
+    Summary,
+    period_label,
+)
 from storage import areas
 from storage.areas import Area
 from storage.dialogs import DialogState
@@ -112,19 +121,27 @@ def _period(draft: dict) -> Period:
 def _open(ctx: Context, area: Area, period: Period) -> Result:
     """The summary (computed after the commit) and the menu."""
     state = DialogState(DIALOG, "menu", {"area_id": area.id, "area_name": area.name,
-                                         "period": _key(period)})
+                                         "level": area.level, "period": _key(period)})
     work = partial(summary_reply, ctx.stats, area, period)
-    return state, [Outbound("", deferred=work), _menu(state)]
+    return state, [Outbound("", deferred=work), _menu(ctx, state)]
 
 
-def _menu(state: DialogState) -> Outbound:
+def _kinds(ctx: Context, draft: dict) -> tuple[str, ...]:
+    """The charts offered: a village has no child areas to compare."""
+    if draft.get("level") == ctx.config.report_level:
+        return tuple(k for k in CHART_KINDS if k not in BY_CHILD_AREA)
+    return CHART_KINDS
+
+
+def _menu(ctx: Context, state: DialogState) -> Outbound:
     draft = state.draft
-    options = [Option(t(CHART_OPTION_KEYS[k]), f"chart:{k}") for k in CHART_KINDS]
+    options = [Option(t(CHART_OPTION_KEYS[k]), f"chart:{k}") for k in _kinds(ctx, draft)]
     options.append(Option(t("stats.option.awards"), "awards"))
     options += [Option(t(SHEET_OPTION_KEYS[k]), f"sheet:{k}") for k in SHEET_KINDS]
     options.append(Option(t("stats.option.done"), "done", ("xong",)))
     return Outbound(t("stats.menu", area=draft["area_name"],
-                      period=period_label(_period(draft))), tuple(options), free_input=False)
+                      period=ctx.stats.period_label(_period(draft))), tuple(options),
+                    free_input=False)
 
 
 async def ask(ctx: Context, state: DialogState) -> list[Outbound]:
@@ -134,7 +151,7 @@ async def ask(ctx: Context, state: DialogState) -> list[Outbound]:
         return [Outbound(t("stats.pick_area"),
                          options + (Option(t("form.option.cancel"), "cancel"),),
                          free_input=False)]
-    return [_menu(state)]
+    return [_menu(ctx, state)]
 
 
 async def answer(ctx: Context, state: DialogState, reply: Answer) -> Result:
@@ -159,6 +176,9 @@ async def answer(ctx: Context, state: DialogState, reply: Answer) -> Result:
     period = _period(state.draft)
     action = reply.action or ""
     if action.startswith("chart:") and action[6:] in CHART_KINDS:
+        if action[6:] not in ctx.stats.chart_kinds(area):  # a button of another area's menu
+            return state, [Outbound(t("stats.chart_by_child_area", area=area.name)),
+                           _menu(ctx, state)]
         work = partial(chart_reply, ctx.stats, action[6:], area, period)
     elif action == "awards":
         work = partial(awards_reply, ctx.stats, area, period)
@@ -166,21 +186,21 @@ async def answer(ctx: Context, state: DialogState, reply: Answer) -> Result:
         work = partial(sheet_reply, ctx.stats, action[6:], area, period)
     else:  # typed: another area and/or period
         return await _retarget(ctx, state, area, reply.text)
-    return state, [Outbound("", deferred=work), _menu(state)]
+    return state, [Outbound("", deferred=work), _menu(ctx, state)]
 
 
 async def _retarget(ctx: Context, state: DialogState, area: Area, text: str) -> Result:
     query, period, bad_period = split_args(text, ctx.today)
     if bad_period and not query:
-        return state, [Outbound(t("stats.period_expected")), _menu(state)]
+        return state, [Outbound(t("stats.period_expected")), _menu(ctx, state)]
     if query:
         found = await _in_scope(ctx, query)
         if len(found) != 1:
             key = "stats.area_not_found" if not found else "stats.pick_expected"
-            return state, [Outbound(t(key, query=query[:60])), _menu(state)]
+            return state, [Outbound(t(key, query=query[:60])), _menu(ctx, state)]
         area = found[0]
     elif period is None:
-        return state, [Outbound(t("stats.menu_expected")), _menu(state)]
+        return state, [Outbound(t("stats.menu_expected")), _menu(ctx, state)]
     return _open(ctx, area, period or _period(state.draft))
 
 
@@ -191,12 +211,20 @@ def _points(x: float | None) -> str:
     return "—" if x is None else format_decimal(x)
 
 
-def summary_text(s: Summary, now_label: str) -> str:
+def summary_text(s: Summary, now_label: str, carry_months: int = 12) -> str:
     """The summary in a few lines."""
-    lines = [t("stats.summary.title", area=s.area.name, period=period_label(s.period),
-               as_of=s.as_of.label, at=now_label)]
-    lines.append(t("stats.summary.households", total=format_count(s.now.total),
-                   villages=s.villages, reported=s.reported_this_month, month=s.as_of.label))
+    if s.label != period_label(s.period):  # not over: as far as the latest month
+        lines = [t("stats.summary.title_running", area=s.area.name, period=s.label,
+                   as_of=s.as_of.label, at=now_label)]
+    else:
+        lines = [t("stats.summary.title", area=s.area.name, period=s.label,
+                   as_of=s.as_of.label, at=now_label)]
+    if s.single_village:
+        lines.append(t("stats.summary.households_village", total=format_count(s.now.total)))
+    else:
+        lines.append(t("stats.summary.households", total=format_count(s.now.total),
+                       villages=s.villages, reported=s.reported_this_month,
+                       month=s.as_of.label))
     lines.append(t("stats.summary.poor", n=format_count(s.now.poor),
                    rate=format_percent(s.now.poor_rate)))
     lines.append(t("stats.summary.near_poor", n=format_count(s.now.near_poor),
@@ -220,20 +248,48 @@ def summary_text(s: Summary, now_label: str) -> str:
     else:
         lines.append(t("stats.summary.no_baseline", label=s.baseline_label))
     r = s.reports
-    lines.append(t("stats.summary.reports", month=s.as_of.label, filed=r.filed,
-                   total=r.filed + r.missing, on_time=r.on_time, late=r.late))
+    if s.single_village:
+        state = (t("stats.summary.report_on_time") if r.on_time
+                 else t("stats.summary.report_late") if r.late
+                 else s.carried.text() if s.carried is not None
+                 else t("sheet.monthly.not_filed").lower())
+        lines.append(t("stats.summary.report_village", month=s.as_of.label, state=state))
+    else:
+        lines.append(t("stats.summary.reports", month=s.as_of.label, filed=r.filed,
+                       total=r.filed + r.missing, on_time=r.on_time, late=r.late))
+        if s.carried is not None:
+            lines.append(_carried_line(s))
+        if s.uncounted:
+            lines.append(t("stats.summary.uncounted", n=s.uncounted, months=carry_months))
     lines.append(t("stats.summary.registrations", year=s.as_of.year, registered=s.registered,
                    recognised=s.recognised))
     lines.append(t("stats.summary.support", amount=format_money(s.support_vnd)))
     return "\n".join(lines)
 
 
+def _carried_line(s: Summary) -> str:
+    """The villages counted with an earlier report: how many, from when, the first few by
+    name and how many more (all of them are in the monthly spreadsheet)."""
+    carried = s.carried
+    shown = s.carried_villages[:CARRIED_NAMES]
+    one_month = carried.oldest == carried.latest
+    names = ", ".join(name if one_month else
+                      t("stats.summary.carried_name", name=name, month=month_label(key))
+                      for name, key in shown)
+    more = carried.villages - len(shown)
+    if more > 0:
+        names = t("stats.summary.carried_more", names=names, n=more)
+    return t("stats.summary.carried", text=carried.text(), names=names)
+
+
 async def summary_reply(stats: StatsService, area: Area, period: Period) -> list[Outbound]:
     summary = await stats.summary(area, period)
     if summary is None:
-        return [Outbound(t("stats.no_data", area=area.name, period=period_label(period)))]
+        return [Outbound(t("stats.no_data", area=area.name,
+                           period=stats.period_label(period)))]
     at = stats.clock().astimezone(stats.config.timezone)
-    return [Outbound(summary_text(summary, f"{at:%d/%m/%Y %H:%M}"))]
+    return [Outbound(summary_text(summary, f"{at:%d/%m/%Y %H:%M}",
+                                  stats.config.stats.carry_months))]
 
 
 async def chart_reply(stats: StatsService, kind: str, area: Area, period: Period
@@ -241,7 +297,7 @@ async def chart_reply(stats: StatsService, kind: str, area: Area, period: Period
     found = await stats.chart(kind, area, period)
     if found is None:
         return [Outbound(t("stats.no_chart_data", area=area.name,
-                           period=period_label(period)))]
+                           period=stats.period_label(period)))]
     png, reading = found
     return [Outbound(reading, image=png)]
 
@@ -258,16 +314,21 @@ def _candidate_line(c: Candidate) -> str:
 async def awards_reply(stats: StatsService, area: Area, period: Period) -> list[Outbound]:
     found = await stats.candidates(area, period)
     if found is None:
-        return [Outbound(t("stats.no_data", area=area.name, period=period_label(period)))]
-    as_of, candidates = found
+        return [Outbound(t("stats.no_data", area=area.name,
+                           period=stats.period_label(period)))]
     cfg = stats.config.awards
     rules = t("stats.award.rules", points=_points(cfg.points_per_year),
               years=cfg.consecutive_years, share=round(100 * cfg.halved_share))
-    if not candidates:
-        return [Outbound(t("stats.award.none", area=area.name, month=as_of.label) + "\n"
-                         + rules)]
-    lines = [t("stats.award.title", area=area.name, month=as_of.label, n=len(candidates))]
-    lines += [_candidate_line(c) for c in candidates]
+    month = found.as_of.label
+    if not found.found:
+        key = "stats.award.none_village" if found.single_village else "stats.award.none"
+        return [Outbound(t(key, area=area.name, month=month) + "\n" + rules)]
+    lines = [t("stats.award.title", area=area.name, month=month, n=len(found.found))]
+    for c in found.found:
+        line = _candidate_line(c)
+        if c.name in found.carried:
+            line += " " + t("stats.award.carried", note=found.carried[c.name].text())
+        lines.append(line)
     lines.append(rules)
     return [Outbound("\n".join(lines))]
 
@@ -277,7 +338,7 @@ async def sheet_reply(stats: StatsService, kind: str, area: Area, period: Period
     found = await stats.sheet(kind, area, period)
     if found is None:
         return [Outbound(t("stats.no_sheet_data", area=area.name,
-                           period=period_label(period)))]
+                           period=stats.period_label(period)))]
     data, name = found
     return [Outbound(t("stats.sheet_caption", name=t(SHEET_OPTION_KEYS[kind]),
                        area=area.name), document=data, filename=name)]
