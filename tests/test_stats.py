@@ -510,3 +510,27 @@ async def test_the_summary_sheet_and_the_chat_mark_carried_figures(stats, muong_
     assert "• 1 thôn chưa gửi tháng 10/2026 — dùng số liệu tháng 9/2026: Bản Pa Ủ." in reply
     reply = await chat("200").send("/thongke Pa U")
     assert "• Báo cáo tháng 10/2026: chưa gửi — dùng số liệu tháng 9/2026" in reply
+
+
+# ---- periods as officers write them (issue 11, item 15) -------------------------------------
+
+
+async def test_a_quarter_written_out_in_words_is_a_quarter(chat, muong_te):
+    reply = await chat("200").send("/thongke quý 3 năm 2026")
+    assert reply.startswith("📊 Xã Mường Tè — quý 3/2026 (số liệu tháng 9/2026")
+    reply = await chat("300").send("/thongke Mường Tè quý III/2026")
+    assert reply.startswith("📊 Xã Mường Tè — quý 3/2026")
+
+
+async def test_a_year_not_over_says_how_far_its_figures_go(chat, muong_te, clock):
+    clock.set_local("2026-12-03 09:00")  # November's reports are coming in
+    officer = chat("200")
+    reply = await officer.send("/thongke 2026")
+    assert reply.startswith("📊 Xã Mường Tè — năm 2026 (đến tháng 11/2026) (tính đến 03/12/2026")
+    assert "📊 Xã Mường Tè — năm 2026 (đến tháng 11/2026). Chọn biểu đồ" in officer.text
+    reply = await officer.send("năm nay")
+    assert reply.startswith("📊 Xã Mường Tè — năm 2026 (đến tháng 11/2026)")
+    reply = await officer.send("tháng 12/2026")  # the month under way
+    assert reply.startswith("📊 Xã Mường Tè — tháng 12/2026 (đến ngày 03/12/2026) (tính đến")
+    reply = await officer.send("năm 2025")  # over: as it stood at its end
+    assert reply.startswith("📊 Xã Mường Tè — năm 2025 (số liệu tháng 12/2025")
