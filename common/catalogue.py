@@ -789,6 +789,10 @@ MESSAGES: dict[str, str] = {
         "6 tháng (6 thang dau nam 2026, h2/2026) hoặc năm (nam 2026, 2026). Ví dụ: /thongke Tân Lập quy 3/2026"
     ),
     "stats.pick_area": "Xem thống kê của địa bàn nào? Chọn bên dưới (gõ số) hoặc gõ tên.",
+    "stats.pick_page": "Có {n} địa bàn khớp «{query}»; đây là {first}–{last}. Gõ thêm tên để thu hẹp, hoặc bấm «Xem thêm».",
+    "stats.pick_page_more": "Có hơn {n} địa bàn khớp «{query}»; đây là {first}–{last}. Vui lòng gõ thêm tên (ví dụ kèm tên xã) để thu hẹp.",
+    "stats.pick_page_scopes": "Bạn phụ trách {n} địa bàn; đây là {first}–{last}. Gõ tên để tìm, hoặc bấm «Xem thêm».",
+    "stats.option.more_areas": "➡️ Xem thêm (còn {n})",
     "stats.pick_expected": "Vui lòng chọn một địa bàn trong danh sách (gõ số thứ tự) hoặc gõ đúng tên.",
     "stats.menu": "📊 {area} — {period}. Chọn biểu đồ hoặc bảng tính (gõ số), hoặc gõ địa bàn, kỳ khác (ví dụ: quy 3/2026):",
     "stats.menu_expected": "Vui lòng chọn một mục trong danh sách (gõ số), hoặc gõ tên địa bàn hay kỳ khác.",

@@ -534,3 +534,41 @@ async def test_a_year_not_over_says_how_far_its_figures_go(chat, muong_te, clock
     assert reply.startswith("📊 Xã Mường Tè — tháng 12/2026 (đến ngày 03/12/2026) (tính đến")
     reply = await officer.send("năm 2025")  # over: as it stood at its end
     assert reply.startswith("📊 Xã Mường Tè — năm 2025 (số liệu tháng 12/2025")
+
+
+# ---- never a list cut without a word (issue 11, item 13) -----------------------------------
+
+
+async def test_many_matching_areas_are_offered_page_by_page_and_the_rest_is_counted(
+        chat, muong_te, db, clock):
+    async with db.write() as conn:
+        for i in range(1, 26):
+            await areas.add_area(conn, parent=muong_te.commune, level="village",
+                                 name=f"Bản Tân {i:02d}", actor=SETUP, at=clock())
+    officer = chat("200")
+    reply = await officer.send("/thongke ban tan")
+    assert "25 địa bàn khớp «ban tan»" in reply and "1–10" in reply
+    areas_shown = [o for o in officer.options() if o.startswith("Bản Tân")]
+    assert areas_shown == [f"Bản Tân {i:02d}" for i in range(1, 11)]
+    assert "➡️ Xem thêm (còn 15)" in officer.options()
+    reply = await officer.press("Xem thêm")
+    assert "11–20" in reply
+    assert [o for o in officer.options() if o.startswith("Bản Tân")][0] == "Bản Tân 11"
+    await officer.press("Xem thêm")
+    assert [o for o in officer.options() if o.startswith("Bản Tân")][-1] == "Bản Tân 25"
+    assert not any("Xem thêm" in o for o in officer.options())
+    reply = await officer.press("Bản Tân 23")
+    assert "Chưa có số liệu của Bản Tân 23" in reply
+
+
+async def test_a_search_matching_too_many_areas_asks_for_more_of_the_name(chat, muong_te, db,
+                                                                          clock):
+    from handlers import stats as dialog
+
+    async with db.write() as conn:
+        for i in range(dialog.SEARCH_LIMIT + 5):
+            await areas.add_area(conn, parent=muong_te.commune, level="village",
+                                 name=f"Thôn Mới {i:03d}", actor=SETUP, at=clock())
+    reply = await chat("200").send("/thongke thon moi")
+    assert f"Có hơn {dialog.SEARCH_LIMIT} địa bàn khớp «thon moi»" in reply
+    assert "gõ thêm tên" in reply
