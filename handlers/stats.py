@@ -320,8 +320,7 @@ async def chart_reply(stats: StatsService, kind: str, area: Area, period: Period
                       ) -> list[Outbound]:
     found = await stats.chart(kind, area, period)
     if found is None:
-        return [Outbound(t("stats.no_chart_data", area=area.name,
-                           period=stats.period_label(period)))]
+        return [Outbound(await stats.why_no_chart(kind, area, period))]
     png, reading = found
     return [Outbound(reading, image=png)]
 
@@ -361,8 +360,7 @@ async def sheet_reply(stats: StatsService, kind: str, area: Area, period: Period
                       ) -> list[Outbound]:
     found = await stats.sheet(kind, area, period)
     if found is None:
-        return [Outbound(t("stats.no_sheet_data", area=area.name,
-                           period=stats.period_label(period)))]
+        return [Outbound(stats.why_no_sheet(kind, area, period))]
     data, name = found
     return [Outbound(t("stats.sheet_caption", name=t(SHEET_OPTION_KEYS[kind]),
                        area=area.name), document=data, filename=name)]

@@ -548,6 +548,27 @@ class StatsService:
         png = await self.renderer.render(kind, data)
         return png, getattr(charts, f"reading_{kind}")(data)
 
+    async def why_no_chart(self, kind: str, area: Area, period: Period) -> str:
+        """What a chart without data lacks, in a sentence for the officer."""
+        as_of = await self._as_of(period)
+        label = self.period_label(period)
+        if as_of is None:
+            return t("stats.no_data", area=area.name, period=label)
+        async with self._reading() as conn:
+            q = await self.question(conn, area)
+            if await q.at(as_of) is None:
+                return t("stats.no_data", area=area.name, period=label)
+            if kind == "baseline":
+                base_month, base_label = await self.baseline(q, as_of)
+                if base_month is None:
+                    return t("stats.no_chart.baseline", area=area.name, label=base_label)
+            if kind == "funnel" and not await q.registrations(as_of):
+                return t("stats.no_chart.funnel", area=area.name, year=as_of.year)
+            if kind in ("reduction", "ranking"):
+                return t("stats.no_chart.reduction", area=area.name, year=as_of.year,
+                         before=as_of.year - 1)
+        return t("stats.no_chart_data", area=area.name, period=label)
+
     async def _chart_trend(self, q: Question, as_of: Month, today: date) -> TrendData:
         months = [_month_of(i) for i in range(_index(as_of) - 12, _index(as_of) + 1)]
         await q.load([*months, Month(as_of.year - 1, 12)])
@@ -680,6 +701,14 @@ class StatsService:
                  "households": sheets.households_workbook,
                  "registrations": sheets.registrations_workbook}[kind]
         return build(data), sheets.file_name(kind, area.name, period.key)
+
+    def why_no_sheet(self, kind: str, area: Area, period: Period) -> str:
+        """What a workbook without data lacks, in a sentence for the officer."""
+        if kind == "households":
+            return t("stats.no_sheet.households", area=area.name)
+        if kind == "registrations":
+            return t("stats.no_sheet.registrations", area=area.name)
+        return t("stats.no_sheet_data", area=area.name, period=self.period_label(period))
 
     async def sheet_data(self, kind: str, area: Area, period: Period):
         """The data of workbook ``kind`` (see reports.figures), or None without data."""

@@ -329,7 +329,7 @@ async def test_a_period_without_data_says_so_and_sends_no_chart(chat, muong_te):
     assert "Chưa có số liệu của Xã Mường Tè cho năm 2019." in reply
     await officer.press("Tỷ lệ nghèo theo tháng")
     assert all(m.image is None for m in officer.last)
-    assert "Chưa đủ số liệu để vẽ biểu đồ này" in officer.text
+    assert "Chưa có số liệu của Xã Mường Tè cho năm 2019." in officer.text
 
 
 async def test_statistics_do_not_hold_the_write_lock(db, cfg, clock, muong_te):
@@ -572,3 +572,26 @@ async def test_a_search_matching_too_many_areas_asks_for_more_of_the_name(chat, 
     reply = await chat("200").send("/thongke thon moi")
     assert f"Có hơn {dialog.SEARCH_LIMIT} địa bàn khớp «thon moi»" in reply
     assert "gõ thêm tên" in reply
+
+
+# ---- an option without data says why (issue 11: no option that leads nowhere) --------------
+
+
+async def test_a_chart_or_sheet_without_data_says_what_is_missing(chat, db, world):
+    await history(db, [(world.village, "2025-12", figures(120, 18, 10)),
+                       (world.village, "2026-10", figures(121, 15, 9))])
+    officer = chat("200")
+    await officer.send("/thongke")
+    await officer.press("So với gốc")
+    assert ("Chưa có số liệu gốc (cuối năm 2021) của Xã Mường Tè, nên chưa so sánh được với "
+            "gốc.") in officer.text
+    await officer.press("Đăng ký thoát nghèo")
+    assert "Xã Mường Tè chưa có hộ nào đăng ký thoát nghèo trong năm 2026." in officer.text
+    await officer.press("Danh sách hộ")
+    assert "Xã Mường Tè chưa có danh sách hộ trong hệ thống" in officer.text
+    await officer.press("Danh sách đăng ký")
+    assert "Xã Mường Tè chưa có hộ nào đăng ký thoát nghèo." in officer.text
+    await officer.send("2025")
+    await officer.press("Giảm nghèo năm nay")
+    assert ("Chưa có số liệu cuối năm 2024 của các nơi thuộc Xã Mường Tè, nên chưa tính được "
+            "mức giảm năm 2025.") in officer.text
