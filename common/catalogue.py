@@ -854,6 +854,7 @@ MESSAGES: dict[str, str] = {
     "stats.summary.support": "• Vận động hỗ trợ trong kỳ: {amount}",
     "stats.award.title": "🏅 Đề xuất khen thưởng — {area} (số liệu đến tháng {month}): {n} địa bàn đạt tiêu chí",
     "stats.award.none_village": "🏅 {area} (số liệu đến tháng {month}): chưa đạt tiêu chí khen thưởng.",
+    "stats.award.no_baseline": "Chưa có số liệu gốc ({label}), nên chưa xét được tiêu chí giảm trên {share} % so với gốc.",
     "stats.award.carried": "({note})",
     "stats.chart_by_child_area": "Biểu đồ này so sánh các địa bàn trực thuộc; {area} là thôn nên không có. Xem «Tỷ lệ nghèo theo tháng» hoặc «So với gốc».",
     "stats.award.none": "🏅 {area} (số liệu đến tháng {month}): chưa có địa bàn nào đạt tiêu chí khen thưởng.",

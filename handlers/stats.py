@@ -343,6 +343,9 @@ async def awards_reply(stats: StatsService, area: Area, period: Period) -> list[
     rules = t("stats.award.rules", points=_points(cfg.points_per_year),
               years=cfg.consecutive_years, share=round(100 * cfg.halved_share))
     month = found.as_of.label
+    if found.no_baseline is not None:  # the halved rule cannot be judged
+        rules += "\n" + t("stats.award.no_baseline", label=found.no_baseline,
+                          share=round(100 * cfg.halved_share))
     if not found.found:
         key = "stats.award.none_village" if found.single_village else "stats.award.none"
         return [Outbound(t(key, area=area.name, month=month) + "\n" + rules)]

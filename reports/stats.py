@@ -661,7 +661,7 @@ class StatsService:
             q = await self.question(conn, area)
             if await q.at(as_of) is None:
                 return None
-            base_month, _ = await self.baseline(q, as_of)
+            base_month, base_label = await self.baseline(q, as_of)
             await q.load([Month(y, 12) for y in range(last_full - cfg.consecutive_years,
                                                       last_full + 1)])
             for child in q.children or [q.area]:
@@ -688,7 +688,8 @@ class StatsService:
                     if hits[-1] is not None and (mark := await q.carried(as_of, child)):
                         carried[child.name] = mark
                 found += [hit for hit in hits if hit is not None]
-        return Candidates(as_of, found, carried, q.single_village)
+        return Candidates(as_of, found, carried, q.single_village,
+                          None if base_month is not None else base_label)
 
     # ---- spreadsheets ---------------------------------------------------------------------
 
@@ -833,6 +834,7 @@ class Candidates:
     found: list[Candidate]
     carried: dict[str, Carried]  # by candidate name
     single_village: bool  # the area is one village, judged itself
+    no_baseline: str | None = None  # the baseline's label when there are no figures of it
 
 
 PERIOD_KEYS = {"month": "stats.period.month", "quarter": "stats.period.quarter",

@@ -595,3 +595,13 @@ async def test_a_chart_or_sheet_without_data_says_what_is_missing(chat, db, worl
     await officer.press("Giảm nghèo năm nay")
     assert ("Chưa có số liệu cuối năm 2024 của các nơi thuộc Xã Mường Tè, nên chưa tính được "
             "mức giảm năm 2025.") in officer.text
+
+
+async def test_candidates_without_a_baseline_say_which_rule_cannot_be_judged(chat, db, world):
+    await history(db, [(world.village, "2025-12", figures(120, 18, 10)),
+                       (world.village, "2026-10", figures(121, 15, 9))])
+    officer = chat("200")
+    await officer.send("/thongke")
+    await officer.press("Đề xuất khen thưởng")
+    assert ("Chưa có số liệu gốc (cuối năm 2021), nên chưa xét được tiêu chí giảm trên 50 % "
+            "so với gốc.") in officer.text
