@@ -62,11 +62,12 @@ class Carried:
     counted: int  # villages counted in all
     oldest: str  # the earliest report counted in their place (YYYY-MM)
     latest: str  # the latest one
+    village: bool = False  # the figures are one village's
 
     def text(self) -> str:
-        """«chưa gửi — dùng số liệu tháng 9/2026» for one village; for several, how many and
-        from which months."""
-        if self.counted == 1:
+        """«chưa gửi — dùng số liệu tháng 9/2026» for a village; for an area, how many of its
+        villages and from which months."""
+        if self.village:
             return t("stats.carried.one", month=month_label(self.oldest))
         if self.oldest == self.latest:
             return t("stats.carried.many", n=self.villages, month=month_label(self.month),

@@ -271,8 +271,11 @@ class Question:
         found = await self.cell(month, child)
         if found is None or found.carried_oldest is None:
             return None
+        level = self.stats.config.report_level
+        village = (self.area if child is None else child).level == level
         return Carried(month.key, found.counted - found.reported, found.counted,
-                       found.carried_oldest, found.carried_latest or found.carried_oldest)
+                       found.carried_oldest, found.carried_latest or found.carried_oldest,
+                       village)
 
     async def reported(self, month: Month) -> int:
         """Villages whose own report of ``month`` is in."""

@@ -314,7 +314,7 @@ def test_carried_figures_are_marked_on_every_chart_that_shows_them():
     fig = build_baseline(baseline)
     assert note in _texts(fig) and "620*" in _texts(fig)
     assert fig.axes[0].patches[-1].get_hatch() == "//"
-    one = Carried("2026-11", 1, 1, "2026-09", "2026-09")
+    one = Carried("2026-11", 1, 1, "2026-09", "2026-09", village=True)
     reduction = ReductionData(AREA, AS_OF, 2026, (ChildReduction("Bản A", 3.5, 3.0),
                                                   ChildReduction("Bản B", 1.0, 3.0, one)),
                               carried=one)
