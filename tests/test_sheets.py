@@ -88,7 +88,7 @@ def test_monthly_title_block(monthly):
     assert [ws.cell(row=r, column=1).value for r in range(1, 7)] == [
         "Số liệu giảm nghèo hằng tháng",
         "Địa bàn: Tỉnh Lai Châu",
-        "Kỳ báo cáo: tháng 10/2026 (thuộc tháng 9–10/2026)",
+        "Kỳ báo cáo: tháng 10/2026 — thuộc tháng 9–10/2026",
         "Số liệu tính đến 08/11/2026",
         "Đã gửi báo cáo: 2/3 thôn, trong đó 1 thôn gửi đúng hạn.",
         None,
@@ -171,7 +171,7 @@ def test_monthly_grand_total(monthly):
 
 def test_monthly_single_commune_has_no_subtotal(monthly):
     ws = monthly["tháng 9-2026"]
-    assert ws["A3"].value == "Kỳ báo cáo: tháng 9/2026 (thuộc tháng 9–10/2026)"
+    assert ws["A3"].value == "Kỳ báo cáo: tháng 9/2026 — thuộc tháng 9–10/2026"
     assert ws["A8"].value == "Xã Mường Tè"
     assert ws["A9"].value == "Tổng cộng"
     assert ws["C9"].value == 120 and ws["E9"].value == 25.0

@@ -526,12 +526,12 @@ async def test_a_year_not_over_says_how_far_its_figures_go(chat, muong_te, clock
     clock.set_local("2026-12-03 09:00")  # November's reports are coming in
     officer = chat("200")
     reply = await officer.send("/thongke 2026")
-    assert reply.startswith("📊 Xã Mường Tè — năm 2026 (đến tháng 11/2026) (tính đến 03/12/2026")
+    assert reply.startswith("📊 Xã Mường Tè — năm 2026 (đến tháng 11/2026), tính đến 03/12/2026")
     assert "📊 Xã Mường Tè — năm 2026 (đến tháng 11/2026). Chọn biểu đồ" in officer.text
     reply = await officer.send("năm nay")
     assert reply.startswith("📊 Xã Mường Tè — năm 2026 (đến tháng 11/2026)")
     reply = await officer.send("tháng 12/2026")  # the month under way
-    assert reply.startswith("📊 Xã Mường Tè — tháng 12/2026 (đến ngày 03/12/2026) (tính đến")
+    assert reply.startswith("📊 Xã Mường Tè — tháng 12/2026 (đến ngày 03/12/2026), tính đến")
     reply = await officer.send("năm 2025")  # over: as it stood at its end
     assert reply.startswith("📊 Xã Mường Tè — năm 2025 (số liệu tháng 12/2025")
 
