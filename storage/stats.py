@@ -92,12 +92,16 @@ async def village_counts(conn: aiosqlite.Connection, groups: list[Group], level:
     if not groups:
         return {}
     with_groups, args = _groups(groups)
+    # The level is tested in the sum, not in a WHERE: given "level = ?", planners pick the
+    # index on the level (every village of the country, once per group) over the range of
+    # paths.
     rows = await fetch_all(
         conn,
-        f"WITH {with_groups} SELECT groups.g, count(*) FROM groups CROSS JOIN areas a"
-        " ON a.path >= groups.lo AND a.path < groups.hi"
-        " WHERE a.level = ? AND a.retired_at IS NULL GROUP BY groups.g", (*args, level))
-    return {r[0]: r[1] for r in rows}
+        f"WITH {with_groups} SELECT groups.g,"
+        " sum(CASE WHEN a.level = ? AND a.retired_at IS NULL THEN 1 ELSE 0 END)"
+        " FROM groups CROSS JOIN areas a ON a.path >= groups.lo AND a.path < groups.hi"
+        " GROUP BY groups.g", (*args, level))
+    return {r[0]: r[1] for r in rows if r[1]}
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,12 +148,13 @@ async def effective_rows(conn: aiosqlite.Connection, path: str, months: list[str
 async def carried_villages(conn: aiosqlite.Connection, path: str, month: str, limit: int
                            ) -> list[tuple[str, str]]:
     """(name, month of the report counted) of at most ``limit`` villages under ``path`` that
-    count for ``month`` with an older report, the oldest reports first."""
+    count for ``month`` with an older report, in the order of their paths (of the primary key:
+    no sort, the scan stops at the limit)."""
     rows = await fetch_all(
         conn,
         "SELECT a.name, e.period FROM village_effective e JOIN areas a ON a.id = e.area_id"
         " WHERE e.month = ? AND e.path >= ? AND e.path < ? AND e.period < e.month"
-        " ORDER BY e.period, a.name_folded LIMIT ?", (month, *_under(path), limit))
+        " ORDER BY e.path LIMIT ?", (month, *_under(path), limit))
     return [(r[0], r[1]) for r in rows]
 
 
