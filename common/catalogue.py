@@ -936,6 +936,8 @@ MESSAGES: dict[str, str] = {
     "charts.and_more": "… {n} nơi xếp giữa không hiện trên biểu đồ; đủ cả trong «Excel tổng hợp»",
     "charts.gap_row": "⋯ {n} nơi khác ⋯",
     "charts.reading.carried": "Lưu ý: {note}.",
+    "charts.reading.carried_village": "Lưu ý: tháng {month} {note}.",
+    "charts.carried_village": "* {month}: {note}",
     "charts.no_data": "chưa có số liệu",
     "charts.reading.no_data": "Chưa có số liệu để vẽ biểu đồ này cho {area}.",
     "charts.change.down": "giảm {points} điểm",

@@ -69,6 +69,7 @@ from reports.figures import (
     RankingRow,
     ReductionData,
     TrendData,
+    month_label,
 )
 
 logger = logging.getLogger(__name__)
@@ -348,13 +349,21 @@ def _hidden_note(hidden: int) -> list[str]:
 
 
 def _carried_note(carried: Carried | None) -> list[str]:
-    """The footnote of figures marked "*": carried from earlier reports."""
-    return [f"* {carried.text()}"] if carried is not None else []
+    """The footnote of figures marked "*": carried from earlier reports (a village's says
+    which month it has not filed)."""
+    if carried is None:
+        return []
+    if carried.village:
+        return [t("charts.carried_village", month=_month(carried.month), note=carried.text())]
+    return [f"* {carried.text()}"]
 
 
 def _reading_carried(text: str, carried: Carried | None) -> str:
     if carried is None:
         return text
+    if carried.village:
+        return text + " " + t("charts.reading.carried_village", note=carried.text(),
+                              month=month_label(carried.month))
     return text + " " + t("charts.reading.carried", note=carried.text())
 
 

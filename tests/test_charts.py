@@ -315,18 +315,24 @@ def test_carried_figures_are_marked_on_every_chart_that_shows_them():
     assert note in _texts(fig) and "620*" in _texts(fig)
     assert fig.axes[0].patches[-1].get_hatch() == "//"
     one = Carried("2026-11", 1, 1, "2026-09", "2026-09", village=True)
+    commune = Carried("2026-11", 1, 2, "2026-09", "2026-09")
+    note = "* 1 thôn chưa gửi tháng 11/2026 — dùng số liệu tháng 9/2026"
     reduction = ReductionData(AREA, AS_OF, 2026, (ChildReduction("Bản A", 3.5, 3.0),
                                                   ChildReduction("Bản B", 1.0, 3.0, one)),
-                              carried=one)
+                              carried=commune)
     fig = build_reduction(reduction)
     assert _rows(fig.axes[0]) == ["Bản A", "Bản B *"]
-    assert "* chưa gửi — dùng số liệu tháng 9/2026" in _texts(fig)
-    assert reading_reduction(reduction).endswith(" Lưu ý: chưa gửi — dùng số liệu tháng 9/2026.")
+    assert note in _texts(fig)
+    assert reading_reduction(reduction).endswith(f" Lưu ý: {note[2:]}.")
     ranking = RankingData(AREA, AS_OF, 2026, (RankingRow("Bản A", 3.5, 9.0, one),
-                                              RankingRow("Bản B", 1.0, 8.0)), carried=one)
+                                              RankingRow("Bản B", 1.0, 8.0)), carried=commune)
     fig = build_ranking(ranking)
     assert _rows(fig.axes[0]) == ["1. Bản A *", "2. Bản B"]
-    assert "* chưa gửi — dùng số liệu tháng 9/2026" in _texts(fig)
+    assert note in _texts(fig)
+    village = replace(BASELINE, area="Bản B", carried=one)  # a village's own chart
+    assert "* T11/26: chưa gửi — dùng số liệu tháng 9/2026" in _texts(build_baseline(village))
+    assert reading_baseline(village).endswith(
+        " Lưu ý: tháng 11/2026 chưa gửi — dùng số liệu tháng 9/2026.")
 
 
 def test_decomposed_vietnamese_is_composed_before_drawing():
