@@ -7,10 +7,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
+import sys
+import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from aiohttp import web
 from telegram import Update
 from telegram.error import (
     BadRequest,
@@ -38,8 +44,11 @@ from storage import invites, people
 from storage.reports import MONTHLY_FORM, current_report
 from tests.conftest import SETUP
 from tests.fake_bot_api import BOT_USER, FakeBotApi
+from tests.fake_zalo_api import DEFAULT_TOKEN as ZALO_TOKEN
+from tests.fake_zalo_api import FakeZaloApi
 
 TOKEN = "123456:FAKE-token-never-logged"
+ROOT = Path(__file__).resolve().parent.parent
 # PTB 22 itself warns, when it builds a RetryAfter, that retry_after will become a timedelta.
 pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*:DeprecationWarning")
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -548,3 +557,178 @@ async def test_processor_orders_each_chat_and_overlaps_chats():
         assert mine == expected, chat
     assert events.index(("start", 2, 1)) < events.index(("end", 1, 1))  # chats overlap
     assert most <= 2 and processor.busy_chats == 0
+
+
+# ---- start-up: the token first, one clear line when it fails ----------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_config(tg_config, tmp_path, **telegram):
+    return replace(tg_config, db_path=tmp_path / "real.sqlite3",
+                   telegram=replace(tg_config.telegram, **telegram),
+                   stats=replace(tg_config.stats, chart_workers=0))
+
+
+async def run_main(cfg, channels=("telegram",)) -> int:
+    from bot import app
+
+    return await app._main(cfg, "messengers", list(channels), None, None, False, None)
+
+
+def one_error_line(caplog) -> str:
+    """The one error the start logged; no record anywhere carries a traceback."""
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1, [r.getMessage() for r in errors]
+    assert not [r.getMessage() for r in caplog.records if r.exc_info]  # no traceback
+    assert TOKEN not in caplog.text and TOKEN.split(":")[1] not in caplog.text
+    return errors[0].getMessage()
+
+
+async def test_a_wrong_token_at_start_up_is_one_line_naming_the_variable(
+        tg_config, tmp_path, caplog):
+    from bot import app
+
+    async with FakeBotApi(token="654321:the-right-token") as api:
+        cfg = start_config(tg_config, tmp_path, base_url=api.base_url)
+        with caplog.at_level(logging.INFO):
+            status = await run_main(cfg)
+        assert api.calls_to("getMe") and not api.calls_to("getUpdates")
+    assert status == app.EXIT_USAGE
+    line = one_error_line(caplog)
+    assert "GIAMNGHEO_TELEGRAM_TOKEN" in line and "refused" in line
+
+
+async def test_an_unreachable_bot_api_is_tried_a_few_times_then_one_line(
+        tg_config, tmp_path, caplog, monkeypatch):
+    monkeypatch.setattr(tg, "START_BACKOFF", 0.01)
+    cfg = start_config(tg_config, tmp_path, base_url=f"http://127.0.0.1:{free_port()}/bot")
+    with caplog.at_level(logging.INFO):
+        status = await run_main(cfg)
+    assert status != 0
+    line = one_error_line(caplog)
+    assert "cannot be reached" in line and "telegram.base_url" in line
+    tries = [r for r in caplog.records if "getMe failed" in r.getMessage()]
+    assert len(tries) == tg.START_TRIES - 1  # a warning for each try before the last
+
+
+async def test_a_bot_api_that_fails_for_a_while_is_tried_again(
+        tg_config, tmp_path, api, monkeypatch):
+    monkeypatch.setattr(tg, "START_BACKOFF", 0.01)
+    api.fail("getMe", 502, "Bad Gateway", times=tg.START_TRIES - 1)
+    running, stop, task = await start_polling(start_config(tg_config, tmp_path), None, api,
+                                              monkeypatch)
+    stop.set()
+    await asyncio.wait_for(task, 5)
+    assert [c.error for c in api.calls_to("getMe")] == [502] * (tg.START_TRIES - 1) + [None]
+
+
+GARBAGE = [
+    ("an HTML page", lambda call: web.Response(text="<html><body>Welcome to nginx!</body>"
+                                                    "</html>", content_type="text/html")),
+    ("JSON that is not the Bot API's", lambda call: web.json_response({"hello": "world"})),
+    ("a Bot API answer without a bot", lambda call: web.json_response({"ok": True,
+                                                                        "result": 42})),
+    ("an HTML error page", lambda call: web.Response(
+        text="<html>502 Bad Gateway</html>" * 200, status=502, content_type="text/html")),
+]
+
+
+@pytest.mark.parametrize("answer", [g[1] for g in GARBAGE], ids=[g[0] for g in GARBAGE])
+async def test_a_base_url_that_answers_garbage_is_one_line(
+        tg_config, tmp_path, api, caplog, monkeypatch, answer):
+    monkeypatch.setattr(tg, "START_BACKOFF", 0.01)
+    api.intercept = answer
+    with caplog.at_level(logging.INFO):
+        status = await run_main(start_config(tg_config, tmp_path))
+    assert status != 0
+    line = one_error_line(caplog)
+    assert "telegram.base_url" in line and len(line) < 400
+
+
+async def test_the_real_process_with_a_wrong_token_ends_in_one_line(tmp_path):
+    """``python -m bot`` as an operator runs it: exit status 2, one line, no traceback."""
+    async with FakeBotApi(token="654321:the-right-token") as api:
+        config = tmp_path / "config.toml"
+        config.write_text(f'[telegram]\nbase_url = "{api.base_url}"\n'
+                          f'base_file_url = "{api.base_file_url}"\n', encoding="utf-8")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GIAMNGHEO_")}
+        env.update(GIAMNGHEO_CONFIG=str(config), GIAMNGHEO_DB=str(tmp_path / "bot.sqlite3"),
+                   GIAMNGHEO_TELEGRAM_TOKEN=TOKEN)
+        started = time.monotonic()
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", cwd=ROOT, env=env,
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE)
+        out, err = await asyncio.wait_for(process.communicate(), 60)
+        took = time.monotonic() - started
+    stderr = err.decode()
+    assert process.returncode == 2, stderr
+    assert "Traceback" not in stderr and TOKEN not in stderr and out == b""
+    errors = [line for line in stderr.splitlines() if " ERROR " in line]
+    assert len(errors) == 1 and "GIAMNGHEO_TELEGRAM_TOKEN" in errors[0], stderr
+    assert took < 30
+
+
+class ChartStart:
+    """Records when the chart workers would start (and starts none)."""
+
+    def __init__(self, monkeypatch):
+        self.at: list[float] = []
+        from reports import charts
+
+        async def start(renderer) -> None:
+            self.at.append(time.monotonic())
+
+        monkeypatch.setattr(charts.ChartRenderer, "start", start)
+
+
+def both_config(tg_config, tmp_path, api, zalo_api):
+    port = free_port()
+    zalo = replace(tg_config.zalo, token=ZALO_TOKEN, webhook_secret="secret-for-tests",
+                   base_url=zalo_api.base_url, mode="webhook", listen_host="127.0.0.1",
+                   listen_port=port, public_base_url=f"http://127.0.0.1:{port}")
+    return replace(start_config(tg_config, tmp_path, base_url=api.base_url), zalo=zalo)
+
+
+@pytest.mark.parametrize("wrong", ["telegram", "zalo"])
+async def test_a_wrong_token_is_told_before_the_heavy_parts_start(
+        tg_config, tmp_path, caplog, monkeypatch, wrong):
+    charts = ChartStart(monkeypatch)
+    async with (FakeBotApi(token=None if wrong == "zalo" else "654321:right") as api,
+                FakeZaloApi(token="right" if wrong == "zalo" else ZALO_TOKEN) as zalo_api):
+        cfg = both_config(tg_config, tmp_path, api, zalo_api)
+        with caplog.at_level(logging.INFO):
+            status = await run_main(cfg, ("telegram", "zalo"))
+        assert not api.calls_to("getUpdates")  # Telegram never started polling
+        if wrong == "telegram":
+            assert not zalo_api.calls  # nothing was asked of Zalo
+    assert status != 0 and charts.at == []  # no chart worker was started
+    line = one_error_line(caplog)
+    assert f"GIAMNGHEO_{wrong.upper()}_TOKEN" in line
+
+
+async def test_both_tokens_are_checked_before_the_chart_workers_start(
+        tg_config, tmp_path, monkeypatch):
+    from bot import app
+
+    charts = ChartStart(monkeypatch)
+    async with FakeBotApi() as api, FakeZaloApi() as zalo_api:
+        cfg = both_config(tg_config, tmp_path, api, zalo_api)
+        async with app.open_services(cfg) as services:
+            stop = asyncio.Event()
+            task = asyncio.create_task(app._run_messengers(services, ["telegram", "zalo"],
+                                                           stop))
+            for _ in range(300):
+                if api.calls_to("getUpdates") or task.done():
+                    break
+                await asyncio.sleep(0.01)
+            stop.set()
+            assert await asyncio.wait_for(task, 10) == app.EXIT_OK
+        checks = [api.calls_to("getMe")[0].at, zalo_api.calls_to("getMe")[0].at]
+        assert len(charts.at) == 1 and max(checks) < charts.at[0]
+        assert charts.at[0] < api.calls_to("getUpdates")[0].at

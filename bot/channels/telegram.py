@@ -7,11 +7,16 @@ become the channel-neutral vocabulary of :mod:`common.delivery`.
 
 One ``TypeHandler(Update, …)`` receives every update; :class:`PerChatUpdateProcessor` runs
 updates of different chats concurrently and those of one chat in arrival order.
+
+At start-up ``getMe`` checks the token before anything else starts (:func:`check_bot`): a token
+Telegram refuses, a Bot API that cannot be reached (after a few tries) or a ``base_url`` that
+does not answer as the Bot API ends the start with one line saying what to check.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import warnings
 from collections.abc import Awaitable, Callable, Sequence
@@ -47,13 +52,14 @@ from telegram.ext import (
     ContextTypes,
     TypeHandler,
 )
+from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.channels.redact import guard_secret
+from bot.channels.redact import guard_secret, redact
 from bot.channels.signals import stop_on_signals
 from bot.channels.split import split_text as split_lines
 from bot.channels.split import utf16_units
-from bot.config import Config
+from bot.config import Config, ConfigError
 from common.catalogue import t
 from common.delivery import (
     DeliveryError,
@@ -76,7 +82,57 @@ CALLBACK_DATA_LIMIT = InlineKeyboardButtonLimit.MAX_CALLBACK_DATA  # 64 bytes
 SHORT_LABEL = 18  # labels up to this many characters sit two to a row
 ALLOWED_UPDATES = ("message", "callback_query")
 MAX_THROTTLE_WAIT = 60.0  # seconds a reply waits for a 429 before it is given up
+START_TRIES = 3  # getMe at start-up: tries when the Bot API cannot be reached
+START_BACKOFF = 0.5  # seconds before the second try; doubles for each further one
 _UNBOUNDED = 1_000_000
+
+
+def _short(text: str, limit: int = 160) -> str:
+    """``text`` on one line and at most ``limit`` characters (an HTML page in an error)."""
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[:limit - 1] + "…"
+
+
+# ---- reading the Bot API's answers -----------------------------------------------------------
+
+
+class NotBotApi(TelegramError):
+    """An answer that is not the Bot API's JSON: a web page, a proxy's error, another server."""
+
+
+class BotApiRequest(HTTPXRequest):
+    """python-telegram-bot's HTTPXRequest, reading answers more carefully.
+
+    PTB's ``BaseRequest.parse_json_payload`` logs an answer that is not JSON with a traceback
+    («Can not load invalid JSON data») before it raises, and takes any JSON object for an
+    answer (``post`` then fails with a ``KeyError`` when ``result`` is missing). Its
+    documentation invites overriding it ("You can override it to customize either of these
+    behaviors"): here an answer that is not the Bot API's — not a JSON object with a boolean
+    ``ok`` and, when ok, a ``result`` ("The response contains a JSON object, which always has
+    a Boolean field 'ok'", Bot API: Making requests) — raises :class:`NotBotApi` with the
+    start of what came, and nothing is logged: the caller decides.
+    """
+
+    @staticmethod
+    def parse_json_payload(payload: bytes) -> dict[str, Any]:
+        text = payload.decode("utf-8", "replace")
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = None
+        if (not isinstance(data, dict) or not isinstance(data.get("ok"), bool)
+                or (data["ok"] and "result" not in data)):
+            raise NotBotApi(f"an answer that is not the Bot API's: «{_short(text, 80)}»")
+        return data
+
+
+class _HandledRetryAfter(logging.Filter):
+    """Drops AIORateLimiter's «Rate limit hit after maximum of 0 retries» record, which carries
+    a traceback for every 429: each RetryAfter is handled here (a reply waits and is sent
+    again, the dispatcher pauses the channel) and logged once, in one line, by :func:`_call`."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], RetryAfter))
 
 
 # ---- Update -> Inbound ----------------------------------------------------------------------
@@ -178,7 +234,7 @@ def _retry_after(exc: RetryAfter) -> float:
 def delivery_error(exc: TelegramError) -> DeliveryError:
     """The channel-neutral error for a Telegram error (order matters: BadRequest and TimedOut
     are NetworkErrors)."""
-    message = exc.message
+    message = _short(exc.message, 300)  # a proxy's HTML error page is not a log line
     if isinstance(exc, Forbidden):
         return RecipientBlocked(message, channel=CHANNEL)
     if isinstance(exc, RetryAfter):
@@ -197,7 +253,10 @@ async def _call(request: Callable[[], Awaitable[Any]], wait_throttled: float) ->
             return await request()
         except RetryAfter as exc:
             error = delivery_error(exc)
-            if attempt or error.retry_after > wait_throttled:
+            waits = not attempt and error.retry_after <= wait_throttled
+            log.warning("Telegram: too many requests (429), retry after %g s%s",
+                        error.retry_after, "; waiting" if waits else "")
+            if not waits:
                 raise error from exc
             await asyncio.sleep(error.retry_after)
         except TelegramError as exc:
@@ -438,11 +497,18 @@ def build_application(config: Config, core: Core) -> Application:
     if not tg.token:
         raise Misconfigured("no Telegram token: set GIAMNGHEO_TELEGRAM_TOKEN", channel=CHANNEL)
     _guard_token(tg.token)
+    rate_log = logging.getLogger("telegram.ext.AIORateLimiter")
+    if not any(isinstance(f, _HandledRetryAfter) for f in rate_log.filters):
+        rate_log.addFilter(_HandledRetryAfter())
     application = (
         ApplicationBuilder()
         .token(tg.token)
         .base_url(tg.base_url)
         .base_file_url(tg.base_file_url)
+        # ApplicationBuilder's own defaults (256 connections for calls, 1 for getUpdates),
+        # reading answers with BotApiRequest
+        .request(BotApiRequest(connection_pool_size=256))
+        .get_updates_request(BotApiRequest(connection_pool_size=1))
         .rate_limiter(AIORateLimiter(
             overall_max_rate=tg.overall_max_rate, group_max_rate=tg.group_max_rate,
         ))
@@ -456,6 +522,74 @@ def build_application(config: Config, core: Core) -> Application:
     return application
 
 
+async def check_bot(application: Application, config: Config,
+                    stop: asyncio.Event | None = None) -> bool:
+    """Initialise ``application``: ``getMe`` checks the token, tried ``START_TRIES`` times when
+    the Bot API cannot be reached. False when ``stop`` was set meanwhile.
+
+    What only a person can fix raises :class:`ConfigError` with one sentence naming what to
+    check, so that the bot ends with that line and exit status 2, not a traceback. What PTB
+    raises (``Bot.initialize`` calls ``get_me``; ``BaseRequest._request_wrapper``): 401
+    «Unauthorized» and 404 «Not Found» (a malformed token) are ``InvalidToken``; a connection
+    that fails is ``NetworkError``, a time-out ``TimedOut`` (a NetworkError), 5xx
+    ``NetworkError``; an answer that is not the Bot API's is :class:`NotBotApi`
+    (:class:`BotApiRequest`), or an error reading ``getMe``'s result.
+    """
+    tg = config.telegram
+    custom = tg.base_url != type(tg).base_url
+    reason, unreachable = "", True
+    for attempt in range(START_TRIES):
+        try:
+            await application.initialize()
+            return True
+        except InvalidToken as exc:
+            await application.bot.shutdown()
+            # PTB's own message names the token: never shown. Its cause is the server's answer.
+            cause = exc.__cause__
+            if isinstance(cause, NotBotApi) or isinstance(cause.__cause__ if cause else None,
+                                                          NotBotApi):
+                raise ConfigError(
+                    f"Telegram: {tg.base_url} does not answer as the Bot API (HTTP 401/404 "
+                    "with a web page): check telegram.base_url") from None
+            said = _short(redact(cause.message if isinstance(cause, TelegramError) else "",
+                                 tg.token), 80) or "Unauthorized"
+            raise ConfigError(
+                f"Telegram refused the bot token (getMe: {said}): check "
+                "GIAMNGHEO_TELEGRAM_TOKEN (@BotFather › /mybots › API Token shows it)"
+                + (" and telegram.base_url" if custom else "")) from None
+        except NetworkError as exc:  # TimedOut, 5xx, no connection (BadRequest: not here)
+            reason, unreachable = _short(redact(exc.message, tg.token), 100), True
+        except NotBotApi as exc:
+            reason, unreachable = exc.message, False
+        except Exception as exc:  # getMe's result is not a bot: not the Bot API either
+            log.debug("Telegram: getMe's answer could not be read", exc_info=True)
+            reason, unreachable = f"getMe's result is not a bot: {type(exc).__name__}", False
+        if attempt + 1 < START_TRIES:
+            log.warning("Telegram: getMe failed (%s); trying again", reason)
+            await asyncio.sleep(START_BACKOFF * 2 ** attempt)
+            if stop is not None and stop.is_set():
+                await application.bot.shutdown()
+                return False
+    await application.bot.shutdown()
+    if unreachable:
+        raise ConfigError(f"Telegram: the Bot API at {tg.base_url} cannot be reached "
+                          f"({reason}): check telegram.base_url and the network")
+    raise ConfigError(f"Telegram: {tg.base_url} does not answer as the Bot API ({reason}): "
+                      "check telegram.base_url")
+
+
+def _on_polling_error(exc: TelegramError) -> None:
+    """A failed ``getUpdates`` while polling, in one line: PTB's default logs each with its
+    traceback ("Defaults to None, in which case errors will be logged", Updater.start_polling's
+    ``error_callback``). PTB tries again itself, waiting up to 30 s."""
+    if isinstance(exc, Conflict):  # "terminated by other getUpdates request", or a webhook
+        log.error("Telegram: %s: another process polls with this bot's token, or a webhook is "
+                  "set; stop the other one", _short(exc.message))
+    else:
+        log.warning("Telegram: getUpdates failed: %s: %s (trying again)", type(exc).__name__,
+                    _short(exc.message))
+
+
 async def run_polling(
     config: Config,
     core: Core,
@@ -464,34 +598,38 @@ async def run_polling(
 ) -> None:
     """Poll Telegram for updates until ``stop`` is set or the process gets SIGINT/SIGTERM.
 
-    ``on_started(bot)``, once the bot is up, starts what else runs with it (the reminders'
-    delivery) and returns the coroutine function that stops it, called before the bot stops.
+    The token is checked first (:func:`check_bot`); then ``on_started(bot)`` starts what else
+    runs with the bot (Zalo, the chart workers, the reminders' delivery) and returns the
+    coroutine function that stops it, called before the bot stops; then polling begins.
     """
     if stop is None:
         stop = asyncio.Event()
     application = build_application(config, core)
     with stop_on_signals(stop):
-        async with application:
-            if application.post_init is not None:
-                await application.post_init(application)
-            await application.start()
+        if not await check_bot(application, config, stop):
+            return
+        try:
+            stop_background = await on_started(application.bot) if on_started else None
             try:
+                if application.post_init is not None:
+                    await application.post_init(application)
+                await application.start()
                 await application.updater.start_polling(
                     poll_interval=0,
                     timeout=config.telegram.poll_timeout,
                     drop_pending_updates=False,
                     allowed_updates=list(ALLOWED_UPDATES),
+                    error_callback=_on_polling_error,
                 )
                 log.info("Telegram: polling as @%s", application.bot.username)
-                stop_background = await on_started(application.bot) if on_started else None
-                try:
-                    await stop.wait()
-                    log.info("Telegram: stopping")
-                finally:
-                    if stop_background is not None:
-                        await stop_background()
+                await stop.wait()
+                log.info("Telegram: stopping")
             finally:
+                if stop_background is not None:
+                    await stop_background()
                 if application.updater.running:
                     await application.updater.stop()
                 if application.running:
                     await application.stop()
+        finally:
+            await application.shutdown()
