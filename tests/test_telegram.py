@@ -268,6 +268,37 @@ async def test_throttled_reply_waits_and_is_sent(bot, api, db, world, clock):
     assert [c.error for c in api.calls_to("sendMessage")] == [429, None]
 
 
+async def test_a_429_is_one_line_in_the_log_not_a_traceback(bot, api, db, world, clock, caplog):
+    await link_head(db, clock, world.village, 7017)
+    api.fail("sendMessage", 429, "Too Many Requests: retry after 0.1", retry_after=0.1)
+    with caplog.at_level(logging.INFO):
+        assert "Trưởng thôn 7017" in await Person(bot, 7017).send("/toi")
+    assert not [r.getMessage() for r in caplog.records if r.exc_info]
+    told = [r for r in caplog.records if r.name == tg.__name__ and "429" in r.getMessage()]
+    assert len(told) == 1 and "retry after 0.1 s" in told[0].getMessage()
+
+
+@pytest.mark.parametrize("status, description, level", [
+    (502, "Bad Gateway", logging.WARNING),
+    (409, "Conflict: terminated by other getUpdates request; make sure that only one bot "
+          "instance is running", logging.ERROR),
+])
+async def test_a_failing_poll_is_one_line_and_polling_goes_on(
+        bot, api, db, world, clock, caplog, status, description, level):
+    await link_head(db, clock, world.village, 7018)
+    with caplog.at_level(logging.INFO):
+        api.fail("getUpdates", status, description)
+        for _ in range(300):  # the poll under way ends (poll_timeout 1 s), the next one fails
+            if any(c.error for c in api.calls_to("getUpdates")):
+                break
+            await asyncio.sleep(0.01)
+        assert "Trưởng thôn 7018" in await Person(bot, 7018).send("/toi")  # polling goes on
+    assert not [r.getMessage() for r in caplog.records if r.exc_info]
+    told = [r for r in caplog.records if r.name == tg.__name__ and (
+        "getUpdates" in r.getMessage() or "polls" in r.getMessage())]
+    assert len(told) == 1 and told[0].levelno == level
+
+
 async def test_errors_in_the_handler_are_logged_with_traceback(
     tg_config, api, world, monkeypatch, caplog
 ):
