@@ -50,7 +50,10 @@ from tests.fake_zalo_api import FakeZaloApi
 TOKEN = "123456:FAKE-token-never-logged"
 ROOT = Path(__file__).resolve().parent.parent
 # PTB 22 itself warns, when it builds a RetryAfter, that retry_after will become a timedelta.
-pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*:DeprecationWarning")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:.*retry_after.*:DeprecationWarning"),
+    pytest.mark.filterwarnings("ignore:.*message_auto_delete_time.*:DeprecationWarning"),
+]
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
@@ -299,6 +302,156 @@ async def test_a_failing_poll_is_one_line_and_polling_goes_on(
     assert len(told) == 1 and told[0].levelno == level
 
 
+# ---- who is answered: private chats only ------------------------------------------------------
+
+
+async def dialog_of(db, user_id: int):
+    from storage.dialogs import load_dialog
+
+    async with db.read() as conn:
+        return await load_dialog(conn, "telegram", str(user_id))
+
+
+async def test_a_group_gets_no_answer_only_a_note_when_the_bot_is_called(
+        bot, api, db, world, clock, caplog):
+    await link_head(db, clock, world.village, 7010)
+    group = -1001234
+    with caplog.at_level(logging.INFO, logger=tg.__name__):
+        await api.send_text(7010, "Chào cả nhà, tháng này thôn có 120 hộ", chat_id=group,
+                            chat_type="supergroup")
+        await api.send_text(7010, "/start@some_other_bot", chat_id=group)
+        await bot.settle()
+        assert api.sent() == []  # plain talk in a group: nothing
+        await api.send_text(7010, "/thongke", chat_id=group, chat_type="supergroup")
+        await bot.settle()
+    note, = api.sent()
+    assert note.chat_id == group and "tin nhắn riêng" in note.text
+    assert "https://t.me/giamngheo_test_bot" in note.text and not note.buttons
+    assert await dialog_of(db, 7010) is None  # nothing was started
+    assert "supergroup" in caplog.text
+
+    await api.send_text(7010, "/baocao", chat_id=group, chat_type="supergroup")
+    await api.send_text(7010, "@giamngheo_test_bot cho xem số liệu", chat_id=group,
+                        chat_type="supergroup")
+    await bot.settle()
+    assert len(api.sent()) == 1  # one note per group for a while, not one per command
+    await api.send_text(7011, "@giamngheo_test_bot báo cáo", chat_id=-1005, chat_type="group")
+    await bot.settle()
+    assert [c.chat_id for c in api.sent()] == [group, -1005]
+    assert await dialog_of(db, 7010) is None and api.sent(7010) == []
+
+
+async def test_the_bot_added_to_a_group_says_why_and_leaves_it(bot, api):
+    await api.add_to_group(7012, -1007)
+    await api.add_to_group(7012, -1008, chat_type="channel")
+    await bot.settle()
+    note, = api.sent()  # nothing is posted in a channel
+    assert note.chat_id == -1007 and "tin nhắn riêng" in note.text and "rời nhóm" in note.text
+    assert api.left == [-1007, -1008]
+
+
+async def test_a_channel_post_gets_no_answer(bot, api):
+    await api.post_in_channel(-1009, "/baocao")
+    await bot.settle()
+    assert api.sent() == []
+
+
+async def blocked_at(db, user_id: int):
+    async with db.read() as conn:
+        async with conn.execute("SELECT blocked_at FROM identities WHERE channel = 'telegram'"
+                                " AND external_id = ?", (str(user_id),)) as cursor:
+            return (await cursor.fetchone())[0]
+
+
+async def test_a_person_who_blocks_the_bot_is_marked_blocked_until_they_come_back(
+        bot, api, db, world, clock):
+    from storage.outbox import reachable_identities
+
+    pid = await link_head(db, clock, world.village, 7013)
+    await api.block(7013)
+    await bot.settle()
+    assert await blocked_at(db, 7013) is not None and api.sent() == []
+    async with db.read() as conn:
+        assert await reachable_identities(conn, pid) == []  # reminders go elsewhere
+    await api.unblock(7013)
+    await bot.settle()
+    assert await blocked_at(db, 7013) is None
+    await api.block(7013)
+    await bot.settle()
+    assert await blocked_at(db, 7013) is not None
+    assert "Trưởng thôn 7013" in await Person(bot, 7013).send("/toi")  # writing again
+    assert await blocked_at(db, 7013) is None
+
+
+# ---- edits, service messages, buttons ---------------------------------------------------------
+
+
+async def test_an_edited_answer_is_not_taken_and_the_person_is_told_once(
+        bot, api, db, world, clock):
+    await link_head(db, clock, world.village, 7014)
+    person = Person(bot, 7014)
+    await person.send("/baocao")
+    mark = len(api.calls)
+    answer = await api.send_text(7014, "120")
+    await bot.settle()
+    assert "(2/10)" in api.sent(7014, since=mark)[-1].text
+    before = await dialog_of(db, 7014)
+
+    reply = await person._after(api.edit_text(answer, "125"))
+    assert "không đọc tin nhắn đã sửa" in reply and "(3/10)" not in reply
+    assert await dialog_of(db, 7014) == before  # neither a new answer nor a change
+    assert await person._after(api.edit_text(answer, "126")) == ""  # told once a message
+    assert "(3/10)" in await person.send("15")
+
+
+async def test_an_edit_without_text_gets_no_note(bot, api, db, world, clock):
+    update_id = await api.queue({"message": api.message(7015, location={
+        "latitude": 22.3, "longitude": 102.8, "live_period": 900})})
+    await bot.settle()
+    mark = len(api.calls)
+    live = {**api._update(update_id)["message"], "edit_date": 1,
+            "location": {"latitude": 22.31, "longitude": 102.8, "live_period": 900}}
+    await api.queue({"edited_message": live})  # a live location moves
+    await bot.settle()
+    assert api.sent(7015, since=mark) == []
+
+
+async def test_a_service_message_in_the_private_chat_gets_no_answer(bot, api, db, world, clock):
+    await link_head(db, clock, world.village, 7016)
+    await api.queue({"message": api.message(7016, pinned_message={
+        **api.message(7016, text="120"), "from": BOT_USER})})
+    await bot.settle()
+    assert api.sent(7016) == []
+
+
+async def test_every_button_press_is_answered_even_when_ignored(bot, api):
+    game = {"callback_query": {"id": "g1", "from": api.user(7019), "chat_instance": "c",
+                               "game_short_name": "g",
+                               "message": {**api.message(7019, text="?"), "from": BOT_USER}}}
+    await api.queue(game)
+    group_message = {**api.message(7019, text="?", chat_id=-1003), "from": BOT_USER}
+    await api.press(7019, "ab12cd.keep", message=group_message)
+    await bot.settle()
+    assert sorted(c.params["callback_query_id"] for c in api.calls_to("answerCallbackQuery")
+                  ) == ["1", "g1"]
+    assert api.sent() == []
+
+
+async def test_a_button_is_answered_when_the_core_fails(tg_config, api, world, monkeypatch):
+    class Broken:
+        async def handle(self, inbound):
+            raise RuntimeError("boom")
+
+    running, stop, task = await start_polling(tg_config, Broken(), api, monkeypatch)
+    try:
+        await api.press(7020, "ab12cd.keep")
+        await running.settle()
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 5)
+    assert api.calls_to("answerCallbackQuery")
+
+
 async def test_errors_in_the_handler_are_logged_with_traceback(
     tg_config, api, world, monkeypatch, caplog
 ):
@@ -386,7 +539,30 @@ TO_INBOUND = [
      inbound(option="ab12cd.keep", kind="option", received_at=None)),
     ("group message",
      {"message": {**message(text="bc"), "chat": {"id": -100, "type": "group", "title": "T"}}},
-     inbound(text="bc", chat_id="-100")),
+     None),
+    ("supergroup message",
+     {"message": {**message(text="/thongke"),
+                  "chat": {"id": -1001, "type": "supergroup", "title": "T"}}},
+     None),
+    ("button under a group message",
+     {"callback_query": {"id": "q3", "from": USER, "chat_instance": "c", "data": "ab12cd.keep",
+                         "message": {**message(text="?"), "from": BOT_USER,
+                                     "chat": {"id": -100, "type": "group", "title": "T"}}}},
+     None),
+    ("button of an inline message",
+     {"callback_query": {"id": "q4", "from": USER, "chat_instance": "c", "data": "ab12cd.keep",
+                         "inline_message_id": "im1"}},
+     None),
+    ("a pinned message (a service message)",
+     {"message": message(pinned_message={**message(text="120"), "from": BOT_USER})},
+     None),
+    ("auto-delete timer set (a service message)",
+     {"message": message(message_auto_delete_timer_changed={"message_auto_delete_time": 86400})},
+     None),
+    ("video with a caption",
+     {"message": message(video={"file_id": "v", "file_unique_id": "u", "width": 1, "height": 1,
+                                "duration": 3}, caption="/baocao 120")},
+     inbound(text="/baocao 120", kind="unsupported")),
     ("edited message", {"edited_message": {**message(text="x"), "edit_date": DATE}}, None),
     ("channel post",
      {"channel_post": {"message_id": 1, "date": DATE,
@@ -507,7 +683,8 @@ ERRORS = [
     ("blocked", 403, "Forbidden: bot was blocked by the user", None, RecipientBlocked),
     ("deactivated", 403, "Forbidden: user is deactivated", None, RecipientBlocked),
     ("flood", 429, "Too Many Requests: retry after 7", 7, Throttled),
-    ("bad request", 400, "Bad Request: chat not found", None, Misconfigured),
+    ("chat not found", 400, "Bad Request: chat not found", None, RecipientBlocked),
+    ("bad request", 400, "Bad Request: message is too long", None, Misconfigured),
     ("bad token", 401, "Unauthorized", None, Misconfigured),
     ("server error", 500, "Internal Server Error", None, Transient),
     ("bad gateway", 502, "Bad Gateway", None, Transient),
@@ -664,6 +841,8 @@ GARBAGE = [
     ("JSON that is not the Bot API's", lambda call: web.json_response({"hello": "world"})),
     ("a Bot API answer without a bot", lambda call: web.json_response({"ok": True,
                                                                         "result": 42})),
+    ("a web server's 404 page", lambda call: web.Response(
+        text="<html><h1>404 Not Found</h1></html>", status=404, content_type="text/html")),
     ("an HTML error page", lambda call: web.Response(
         text="<html>502 Bad Gateway</html>" * 200, status=502, content_type="text/html")),
 ]
@@ -679,6 +858,7 @@ async def test_a_base_url_that_answers_garbage_is_one_line(
     assert status != 0
     line = one_error_line(caplog)
     assert "telegram.base_url" in line and len(line) < 400
+    assert "GIAMNGHEO_TELEGRAM_TOKEN" not in line  # the token is not what is wrong
 
 
 async def test_the_real_process_with_a_wrong_token_ends_in_one_line(tmp_path):

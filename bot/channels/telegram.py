@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 import warnings
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
@@ -26,12 +27,14 @@ from typing import TYPE_CHECKING, Any
 from telegram import (
     BotCommand,
     CallbackQuery,
+    ChatMemberUpdated,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
+    MessageEntity,
     Update,
 )
-from telegram.constants import InlineKeyboardButtonLimit, MessageLimit
+from telegram.constants import ChatMemberStatus, ChatType, InlineKeyboardButtonLimit, MessageLimit
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -51,6 +54,7 @@ from telegram.ext import (
     BaseUpdateProcessor,
     ContextTypes,
     TypeHandler,
+    filters,
 )
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
@@ -69,6 +73,7 @@ from common.delivery import (
     Transient,
 )
 from common.messages import Inbound, Outbound
+from storage import outbox
 
 if TYPE_CHECKING:
     from handlers.core import Core
@@ -80,7 +85,12 @@ TEXT_LIMIT = MessageLimit.MAX_TEXT_LENGTH  # 4096, counted in UTF-16 code units
 CAPTION_LIMIT = MessageLimit.CAPTION_LENGTH  # 1024
 CALLBACK_DATA_LIMIT = InlineKeyboardButtonLimit.MAX_CALLBACK_DATA  # 64 bytes
 SHORT_LABEL = 18  # labels up to this many characters sit two to a row
-ALLOWED_UPDATES = ("message", "callback_query")
+# What the bot asks getUpdates for. edited_message: to tell a person that an edit is not read;
+# my_chat_member: "For private chats, this update is received only when the bot is blocked or
+# unblocked by the user" (Bot API: Update), and in groups when the bot is added or removed.
+ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "my_chat_member")
+GROUP_NOTE_INTERVAL = 600.0  # seconds: a group hears «private chats only» at most this often
+_REMEMBERED = 10_000  # edits noted and groups told, remembered in memory at most
 MAX_THROTTLE_WAIT = 60.0  # seconds a reply waits for a 429 before it is given up
 START_TRIES = 3  # getMe at start-up: tries when the Bot API cannot be reached
 START_BACKOFF = 0.5  # seconds before the second try; doubles for each further one
@@ -141,18 +151,25 @@ class _HandledRetryAfter(logging.Filter):
 def to_inbound(update: Update) -> Inbound | None:
     """The neutral message in ``update``, or None for updates the bot ignores.
 
-    Only new messages and button presses of people count; edits, channel posts, messages of
-    other bots and everything else are ignored. ``message_id`` is the update id, so the core
-    recognises an update that Telegram delivers twice.
+    Only new messages and button presses of people in their private chat with the bot count.
+    Ignored: groups, supergroups and channels (the bot's answers show an area's figures, which
+    a group's other members must not see; :func:`make_handler` may post a note there), edits
+    (:func:`make_handler` says so), service messages (a pinned message, an auto-delete timer:
+    ``filters.StatusUpdate.ALL``), messages of bots, buttons of inline messages. A caption is
+    read as the message's text, with its kind (``image``, else ``unsupported``).
+    ``message_id`` is the update id, so the core recognises an update that Telegram delivers
+    twice.
     """
     user = update.effective_user
     if user is None or user.is_bot:
         return None
     chat = update.effective_chat
+    if chat is None or chat.type != ChatType.PRIVATE:
+        return None
     common = {
         "channel": CHANNEL,
         "sender_id": str(user.id),
-        "chat_id": str(chat.id if chat is not None else user.id),
+        "chat_id": str(chat.id),
         "message_id": str(update.update_id),
         "display_name": user.full_name,
     }
@@ -162,7 +179,7 @@ def to_inbound(update: Update) -> Inbound | None:
             return None
         return Inbound(**common, option=query.data, kind="option")
     message = update.message
-    if message is None:
+    if message is None or filters.StatusUpdate.ALL.check_update(update):
         return None
     received_at = message.date
     if message.text is not None:
@@ -235,7 +252,14 @@ def delivery_error(exc: TelegramError) -> DeliveryError:
     """The channel-neutral error for a Telegram error (order matters: BadRequest and TimedOut
     are NetworkErrors)."""
     message = _short(exc.message, 300)  # a proxy's HTML error page is not a log line
-    if isinstance(exc, Forbidden):
+    if isinstance(exc, Forbidden):  # "bot was blocked by the user", "user is deactivated"
+        return RecipientBlocked(message, channel=CHANNEL)
+    if isinstance(exc, BadRequest) and "chat not found" in message.lower():
+        # The bot cannot reach this chat: a person who never wrote to this bot (the token now
+        # belongs to another bot) or an id that is no longer valid. Like a block, the person's
+        # other messenger is tried, else the commune officer is told, and writing to the bot
+        # again undoes it; as Misconfigured the reminder would simply fail. (RapidPro
+        # courier's Telegram handler fails it with its reason; it has no other channel.)
         return RecipientBlocked(message, channel=CHANNEL)
     if isinstance(exc, RetryAfter):
         return Throttled(_retry_after(exc), message, channel=CHANNEL)
@@ -343,10 +367,12 @@ async def deliver_replies(bot, chat_id: str, replies: Sequence[Outbound]) -> Non
 # ---- the handler ----------------------------------------------------------------------------
 
 
-async def _settle_button(query: CallbackQuery) -> None:
-    """Stop the button's spinner and take the keyboard off the message that carried it."""
+async def _settle_button(query: CallbackQuery, *, keyboard: bool = True) -> None:
+    """Stop the button's spinner and (``keyboard``) take the keyboard off the message that
+    carried it. Every press is answered, also one the bot ignores: "the clients will display a
+    progress bar until you call answerCallbackQuery" (Bot API: CallbackQuery)."""
     tasks = [query.answer()]
-    if isinstance(query.message, Message) and query.message.reply_markup is not None:
+    if keyboard and isinstance(query.message, Message) and query.message.reply_markup is not None:
         tasks.append(query.edit_message_reply_markup(reply_markup=None))
     for result in await asyncio.gather(*tasks, return_exceptions=True):
         if isinstance(result, TelegramError):  # e.g. "query is too old", "not modified"
@@ -355,17 +381,138 @@ async def _settle_button(query: CallbackQuery) -> None:
             raise result
 
 
+async def _tell(bot, chat_id: int, text: str) -> None:
+    """One message that needs no answer; a refusal is logged, not raised."""
+    try:
+        await send(bot, chat_id, Outbound(text))
+    except DeliveryError as exc:
+        log.info("Telegram: could not tell chat %s: %s", chat_id, exc.message)
+
+
+def _calls_the_bot(message: Message, bot) -> bool:
+    """A group message meant for the bot: a command at its start for no other bot, a mention
+    of the bot's @username, or a reply to one of its messages (what a bot in privacy mode
+    hears in a group, Bot API: Privacy mode)."""
+    username = (bot.username or "").lower()
+    replied = message.reply_to_message
+    if replied is not None and replied.from_user is not None and replied.from_user.id == bot.id:
+        return True
+    found = {**message.parse_entities([MessageEntity.BOT_COMMAND, MessageEntity.MENTION]),
+             **message.parse_caption_entities([MessageEntity.BOT_COMMAND,
+                                               MessageEntity.MENTION])}
+    for entity, text in found.items():
+        if entity.type == MessageEntity.BOT_COMMAND and entity.offset == 0:
+            target = text.partition("@")[2].lower()
+            if not target or target == username:
+                return True
+        elif entity.type == MessageEntity.MENTION and text[1:].lower() == username:
+            return True
+    return False
+
+
+def _remember(memory: dict, key: Any, value: Any) -> None:
+    memory[key] = value
+    if len(memory) > _REMEMBERED:
+        del memory[next(iter(memory))]  # the oldest
+
+
+class _Gate:
+    """What the handler does with the updates the core does not see (:func:`to_inbound` gives
+    None): groups, the bot's membership, edits. Remembers, in memory, the edits it answered
+    and when it last told each group."""
+
+    def __init__(self, core: Core):
+        self.core = core
+        self.noted_edits: dict[tuple[int, int], None] = {}
+        self.groups_told: dict[int, float] = {}
+
+    async def on_member(self, change: ChatMemberUpdated, bot) -> None:
+        """The bot blocked or unblocked by a person, or added to a group or a channel."""
+        status = change.new_chat_member.status
+        chat, user = change.chat, change.from_user
+        if chat.type == ChatType.PRIVATE:
+            async with self.core.db.write() as conn:
+                if status == ChatMemberStatus.BANNED:  # "kicked": the person blocked the bot
+                    await outbox.mark_blocked(conn, CHANNEL, str(user.id), self.core.clock())
+                    log.info("Telegram: user %s blocked the bot", user.id)
+                elif status == ChatMemberStatus.MEMBER:  # unblocked (or pressed Start again)
+                    if await outbox.clear_blocked(conn, CHANNEL, str(user.id)):
+                        log.info("Telegram: user %s unblocked the bot", user.id)
+            return
+        if status not in (ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR):
+            log.info("Telegram: the bot is no longer in the %s %s", chat.type, chat.id)
+            return
+        # The bot answers private chats only; in a group it would hear commands it must not
+        # answer there. It says why (not in a channel: that would be a post to every
+        # subscriber) and leaves. BotFather's /setjoingroups can forbid adding it at all.
+        log.info("Telegram: added to the %s %s by user %s; leaving it (private chats only)",
+                 chat.type, chat.id, user.id)
+        if chat.type != ChatType.CHANNEL:
+            await _tell(bot, chat.id, t("telegram.leaving_group", username=bot.username))
+            _remember(self.groups_told, chat.id, time.monotonic())
+        try:
+            await bot.leave_chat(chat.id)
+        except TelegramError as exc:
+            log.info("Telegram: could not leave the %s %s: %s", chat.type, chat.id,
+                     exc.message)
+
+    async def on_edit(self, message: Message, bot) -> None:
+        """An edited message is not read as a new answer: the core has taken the message as
+        first sent, and Telegram says an edit may even come for "changes to message fields
+        that are either unavailable or not actively used by your bot" (Bot API: Update,
+        edited_message). A person who edits a text (or a caption) in the private chat is told
+        once per message that the edit is not read, so nobody believes a figure was
+        corrected; other edits (a live location moving) get no answer."""
+        user = message.from_user
+        if (message.chat.type != ChatType.PRIVATE or user is None or user.is_bot
+                or (message.text is None and message.caption is None)):
+            log.debug("Telegram: ignored an edit in chat %s", message.chat.id)
+            return
+        key = (message.chat.id, message.message_id)
+        if key in self.noted_edits:
+            return
+        _remember(self.noted_edits, key, None)
+        log.info("Telegram: user %s edited message %s; the edit is not read", user.id,
+                 message.message_id)
+        await _tell(bot, message.chat.id, t("telegram.edit_not_read"))
+
+    async def on_ignored(self, update: Update, bot) -> None:
+        """An update :func:`to_inbound` ignores: logged; a group that calls the bot is told,
+        at most every ``GROUP_NOTE_INTERVAL`` seconds, that it answers in private only."""
+        chat, message = update.effective_chat, update.message
+        if chat is None or chat.type == ChatType.PRIVATE:
+            log.debug("Telegram: ignored update %s", update.update_id)
+            return
+        log.info("Telegram: ignored update %s in the %s %s (private chats only)",
+                 update.update_id, chat.type, chat.id)
+        if (message is None or chat.type == ChatType.CHANNEL or message.from_user is None
+                or message.from_user.is_bot or not _calls_the_bot(message, bot)):
+            return
+        now = time.monotonic()
+        if now - self.groups_told.get(chat.id, -GROUP_NOTE_INTERVAL) < GROUP_NOTE_INTERVAL:
+            return
+        _remember(self.groups_told, chat.id, now)
+        await _tell(bot, chat.id, t("telegram.private_only", username=bot.username))
+
+
 def make_handler(core: Core) -> TypeHandler:
-    """The one handler: every update goes through the core."""
+    """The one handler: every update of a person in a private chat goes through the core."""
+    gate = _Gate(core)
 
     async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Turns the update into an Inbound, lets the core answer, and sends the replies."""
         inbound = to_inbound(update)
-        if inbound is None:
-            log.debug("ignored update %s", update.update_id)
-            return
         if update.callback_query is not None:
-            await _settle_button(update.callback_query)
+            await _settle_button(update.callback_query, keyboard=inbound is not None)
+        if update.my_chat_member is not None:
+            await gate.on_member(update.my_chat_member, context.bot)
+            return
+        if update.edited_message is not None:
+            await gate.on_edit(update.edited_message, context.bot)
+            return
+        if inbound is None:
+            await gate.on_ignored(update, context.bot)
+            return
         replies = await core.handle(inbound)
         await deliver_replies(context.bot, inbound.chat_id, replies)
 
