@@ -153,7 +153,7 @@ class FakeBotApi:
     when given, is the only token accepted."""
 
     def __init__(self, clock: Callable[[], datetime] | None = None, *,
-                 token: str | None = None):
+                 token: str | None = None, first_update_id: int = 1000):
         self.clock = clock or (lambda: datetime.now(UTC))
         self.token = token
         self.calls: list[Call] = []
@@ -165,7 +165,7 @@ class FakeBotApi:
         self._pending: list[dict] = []  # updates not yet confirmed by an offset
         self._again: list[dict] = []  # updates to deliver once more, whatever the offset
         self._delivered: dict[int, dict] = {}
-        self._update_ids = itertools.count(1000)
+        self._update_ids = itertools.count(first_update_id)
         self._message_ids = itertools.count(1)
         self._query_ids = itertools.count(1)
         self._failures: dict[str, list[Failure]] = defaultdict(list)
@@ -593,7 +593,9 @@ Every call the bot makes is printed."""
 
 
 async def _serve(port: int, token: str | None) -> None:
-    api = FakeBotApi(token=token)
+    # Update ids go on from one run to the next, as Telegram's do: the bot's database
+    # remembers the ids it has processed (a redelivered update changes nothing).
+    api = FakeBotApi(token=token, first_update_id=int(time.time()))
     shown = 0
 
     def show(call: Call) -> None:
