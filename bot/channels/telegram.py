@@ -693,13 +693,12 @@ async def check_bot(application: Application, config: Config,
             await application.bot.shutdown()
             # PTB's own message names the token: never shown. Its cause is the server's answer.
             cause = exc.__cause__
-            if isinstance(cause, NotBotApi) or isinstance(cause.__cause__ if cause else None,
-                                                          NotBotApi):
-                raise ConfigError(
-                    f"Telegram: {tg.base_url} does not answer as the Bot API (HTTP 401/404 "
-                    "with a web page): check telegram.base_url") from None
             said = _short(redact(cause.message if isinstance(cause, TelegramError) else "",
                                  tg.token), 80) or "Unauthorized"
+            if isinstance(cause, NotBotApi) or isinstance(cause.__cause__ if cause else None,
+                                                          NotBotApi):  # a 401/404 web page
+                raise ConfigError(f"Telegram: {tg.base_url} does not answer as the Bot API "
+                                  f"(getMe: {said}): check telegram.base_url") from None
             raise ConfigError(
                 f"Telegram refused the bot token (getMe: {said}): check "
                 "GIAMNGHEO_TELEGRAM_TOKEN (@BotFather › /mybots › API Token shows it)"
