@@ -943,3 +943,24 @@ async def test_both_tokens_are_checked_before_the_chart_workers_start(
         checks = [api.calls_to("getMe")[0].at, zalo_api.calls_to("getMe")[0].at]
         assert len(charts.at) == 1 and max(checks) < charts.at[0]
         assert charts.at[0] < api.calls_to("getUpdates")[0].at
+
+
+async def test_a_token_revoked_while_running_stops_the_bot_in_one_line(
+        tg_config, tmp_path, caplog):
+    """PTB's polling gives up on a refused token (its networkloop logs «Invalid token.
+    Aborting retry loop.» with a traceback) and the process would go on, deaf."""
+    from bot import app
+
+    async with FakeBotApi(token=TOKEN) as api:
+        cfg = start_config(tg_config, tmp_path, base_url=api.base_url)
+        with caplog.at_level(logging.INFO):
+            task = asyncio.create_task(run_main(cfg))
+            for _ in range(300):
+                if api.calls_to("getUpdates") or task.done():
+                    break
+                await asyncio.sleep(0.01)
+            api.token = "654321:a-new-token"  # revoked in @BotFather
+            status = await asyncio.wait_for(task, 10)
+    assert status == app.EXIT_USAGE
+    line = one_error_line(caplog)
+    assert "GIAMNGHEO_TELEGRAM_TOKEN" in line and "while" in line

@@ -724,6 +724,25 @@ async def check_bot(application: Application, config: Config,
                       "check telegram.base_url")
 
 
+class _TokenRefusedWhilePolling(logging.Filter):
+    """Notices that PTB's polling gave up because Telegram refused the token (revoked in
+    @BotFather while the bot runs). PTB offers no callback for it: its polling loop logs
+    «Invalid token. Aborting retry loop.» with the InvalidToken and ends
+    (``telegram/ext/_utils/networkloop.py``; ``error_callback`` is not called for it), and the
+    process would go on without hearing anyone. This filter, on PTB's ``telegram.ext``
+    logger, drops that record and calls ``on_refused``, which stops the bot with one line."""
+
+    def __init__(self, on_refused: Callable[[], None]):
+        super().__init__()
+        self.on_refused = on_refused
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], InvalidToken):
+            self.on_refused()
+            return False
+        return True
+
+
 def _on_polling_error(exc: TelegramError) -> None:
     """A failed ``getUpdates`` while polling, in one line: PTB's default logs each with its
     traceback ("Defaults to None, in which case errors will be logged", Updater.start_polling's
@@ -751,9 +770,19 @@ async def run_polling(
     if stop is None:
         stop = asyncio.Event()
     application = build_application(config, core)
+    loop = asyncio.get_running_loop()
+    refused = asyncio.Event()
+
+    def on_refused() -> None:
+        loop.call_soon_threadsafe(refused.set)
+        loop.call_soon_threadsafe(stop.set)
+
+    watch = _TokenRefusedWhilePolling(on_refused)
+    ptb_log = logging.getLogger("telegram.ext")
     with stop_on_signals(stop):
         if not await check_bot(application, config, stop):
             return
+        ptb_log.addFilter(watch)
         try:
             stop_background = await on_started(application.bot) if on_started else None
             try:
@@ -774,8 +803,15 @@ async def run_polling(
                 if stop_background is not None:
                     await stop_background()
                 if application.updater.running:
-                    await application.updater.stop()
+                    try:
+                        await application.updater.stop()
+                    except TelegramError as exc:  # the polling's own end (a refused token)
+                        log.debug("Telegram: polling had ended: %s", exc)
                 if application.running:
                     await application.stop()
         finally:
+            ptb_log.removeFilter(watch)
             await application.shutdown()
+    if refused.is_set():
+        raise ConfigError("Telegram refused the bot token while the bot was running (was it "
+                          "revoked in @BotFather?): check GIAMNGHEO_TELEGRAM_TOKEN")
