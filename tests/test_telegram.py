@@ -679,6 +679,17 @@ async def test_long_caption_goes_as_text_after_the_photo(app_bot, api):
     assert text.buttons and text.text.startswith("chú thích")
 
 
+@pytest.mark.parametrize("caption, as_caption", [
+    ("🙂" * 512, True),  # 512 characters, 1,024 UTF-16 units: fits
+    ("🙂" * 513, False),  # 513 characters but 1,026 units: Telegram would refuse it
+])
+async def test_a_caption_is_measured_as_telegram_counts(app_bot, api, caption, as_caption):
+    await tg.send(app_bot, 42, Outbound(caption, image=PNG))
+    photo, = api.calls_to("sendPhoto")
+    assert photo.error is None and ("caption" in photo.params) == as_caption
+    assert [c.text for c in api.calls_to("sendMessage")] == ([] if as_caption else [caption])
+
+
 ERRORS = [
     ("blocked", 403, "Forbidden: bot was blocked by the user", None, RecipientBlocked),
     ("deactivated", 403, "Forbidden: user is deactivated", None, RecipientBlocked),
