@@ -374,7 +374,7 @@ def _typed_option(text: str, ask: dict) -> str | None:
     if not typed:
         return None
     options = ask["options"]
-    if not ask["free"] and typed.isdigit() and 1 <= int(typed) <= len(options):
+    if not ask["free"] and typed.isascii() and typed.isdigit() and 1 <= int(typed) <= len(options):
         return options[int(typed) - 1][1]
     for label, data, aliases in options:
         if typed in (plain(label), plain(label.split("(")[0])) or typed in aliases:

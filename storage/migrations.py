@@ -456,6 +456,17 @@ M009_SUPERSEDED_ASSESSMENTS = [
     "CREATE INDEX household_assessments_state ON household_assessments(state, household_id)",
 ]
 
+# Whether a village's household list is complete, as the head or an officer said (and who and
+# when; the audit log keeps every change). Until then the list does not drive the report.
+M010_HOUSEHOLD_LISTS = [
+    """CREATE TABLE household_lists (
+        village_id INTEGER PRIMARY KEY REFERENCES areas(id),
+        complete INTEGER NOT NULL CHECK (complete IN (0, 1)),
+        marked_by INTEGER REFERENCES people(id),
+        marked_at TEXT NOT NULL
+    )""",
+]
+
 # (number, name, statements). Append only; never edit a migration that has shipped.
 MIGRATIONS: list[tuple[int, str, list[str]]] = [
     (1, "m001_initial", M001_INITIAL),
@@ -467,6 +478,7 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
     (7, "m007_link_codes", M007_LINK_CODES),
     (8, "m008_inbox_and_media", M008_INBOX_AND_MEDIA),
     (9, "m009_superseded_assessments", M009_SUPERSEDED_ASSESSMENTS),
+    (10, "m010_household_lists", M010_HOUSEHOLD_LISTS),
 ]
 
 
