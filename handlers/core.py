@@ -40,15 +40,16 @@ from storage.dialogs import (
     save_dialog,
 )
 from storage.inbound import first_delivery_statement
-from storage.people import Person, person_by_identity, touch_identity
+from storage.people import Person, person_by_identity, touch_identity, unblock_statement
 
 log = logging.getLogger(__name__)
 
 # Statements a channel adds to a message's transaction, ``(sql, args)`` (see Core.handle).
 Settle = Sequence[tuple[str, Sequence[object]]]
 
-# Who is behind a messenger identity is remembered this long (seconds) between messages; an
-# enrolment in this process updates it at once, a change made elsewhere shows after this delay.
+# Who is behind a messenger identity is remembered this long (seconds) after it was read; an
+# enrolment in this process updates it at once, a change made elsewhere shows after this delay
+# at the latest (also for someone who writes all the time).
 PERSON_TTL = 60.0
 
 
@@ -99,8 +100,10 @@ class Core:
         now = inbound.received_at or self.clock()
         key = (inbound.channel, inbound.sender_id)
         try:
+            # Whoever writes has not blocked the bot: cleared here, not by the person lookup,
+            # which a cached person skips.
             opening = (first_delivery_statement(inbound.channel, inbound.message_id, now),
-                       *(settle or ()))
+                       *(settle or ()), unblock_statement(*key))
             async with self.db.write_opening(*opening) as (conn, counts):
                 if counts[0] != 1:
                     log.info("ignored redelivered %s message %s",
@@ -120,7 +123,11 @@ class Core:
                     log.exception("could not settle %s message %s", inbound.channel,
                                   inbound.message_id)
             return [Outbound(t("core.internal_error"))]
-        self._people[key] = (time.monotonic() + PERSON_TTL, ctx.person)  # committed: remember
+        cached = self._people.get(key)
+        if cached is None or cached[1] is not ctx.person or cached[0] <= time.monotonic():
+            # Committed: remember who this is for PERSON_TTL from when it was read (a cache
+            # hit does not extend it, so a steady chatter also sees changes made elsewhere).
+            self._people[key] = (time.monotonic() + PERSON_TTL, ctx.person)
         if ctx.person is not None:  # also just linked or enrolled: the identity used last
             self._last_used[ctx.person.id] = key
         for other in ctx.forget:
@@ -150,7 +157,8 @@ class Core:
         """The enrolled person behind this identity (None for strangers), cached briefly.
 
         Looking the person up also notes the identity as the one they use now (reminders go
-        to the messenger a person used last) and not blocked (whoever writes has unblocked).
+        to the messenger a person used last); that they have not blocked the bot is noted by
+        every message's opening statements (``_handle``).
         A cached person is noted again when they write from another of their identities than
         last time (Telegram, then Zalo), so the order of their messengers stays right.
         """
