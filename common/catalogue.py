@@ -39,6 +39,7 @@ MESSAGES: dict[str, str] = {
     "core.unknown_command": "Lệnh này không có. Bạn có thể chọn một việc dưới đây:",
     "core.welcome_back": "Chào {name}! Bạn cần làm gì?",
     "core.deferred_error": "Xin lỗi, chưa lập được thống kê này do sự cố hệ thống. Vui lòng thử lại sau ít phút.",
+    "core.which_option": "Bạn muốn chọn mục nào? Gõ số thứ tự hoặc bấm nút:",
     "core.too_long": "Tin nhắn quá dài. Vui lòng trả lời ngắn gọn câu hỏi dưới đây.",
     # --- menu, help, roles ---
     "menu.choose": "Bạn cần làm gì?",
@@ -48,6 +49,7 @@ MESSAGES: dict[str, str] = {
     "menu.option.stats": "📊 Thống kê",
     "help.stats": "• /thongke [địa bàn] [kỳ] — số liệu, biểu đồ, xếp hạng thi đua, đề xuất khen thưởng và bảng tính Excel của địa bàn (kỳ: 10/2026, quy 3/2026, nam 2026…).",
     "help.calendar": "• /lich — lịch báo cáo, các báo cáo đến hạn của bạn và tiến độ trong địa bàn.",
+    "help.remind_again": "• /nhaclai — nhắc lại các thôn chưa gửi báo cáo đang đến hạn (bấm «Nhắc lại» trong danh sách chậm).",
     "help.announce": "• /thongbao [tên địa bàn] — gửi thông báo tới mọi người trong địa bàn (xem trước rồi mới gửi).",
     "help.title": "Hướng dẫn sử dụng:",
     "help.village_head": (
@@ -620,14 +622,28 @@ MESSAGES: dict[str, str] = {
     "calendar.due.before": "hạn {due}, còn {days} ngày",
     "calendar.due.today": "hôm nay ({due}) là hạn cuối",
     "calendar.due.late": "hạn {due}, đã quá hạn {days} ngày",
-    "calendar.and_more": "… và {n} nơi khác",
+    "calendar.and_more": "… và {n} {unit} khác",
+    "calendar.unit.village": "thôn",
+    "calendar.unit.commune": "xã",
     "calendar.option.start": "📝 Báo cáo ngay",
+    "calendar.option.remind_again": "🔁 Nhắc lại {n} {unit} chưa gửi",
+    "calendar.option.remind_again_in": "🔁 Nhắc lại {n} {unit} chưa gửi — {detail}",
+    "calendar.option.full_list": "📋 Xem đủ {n} {unit} chưa gửi",
+    "calendar.option.full_list_in": "📋 Xem đủ {n} {unit} chưa gửi — {detail}",
     "calendar.remind.village": (
         "⏰ Nhắc việc: {report} của {areas} chưa được gửi ({due}).\n"
         "Bấm «Báo cáo ngay» hoặc gõ lệnh báo cáo để gửi. Cảm ơn bạn!"
     ),
     "calendar.remind.commune": (
         "⏰ Nhắc việc: {report} của {areas} (cấp xã) chưa được gửi ({due}).\n"
+        "Bấm «Báo cáo ngay» để tổng hợp và gửi."
+    ),
+    "calendar.remind_again.village": (
+        "⏰ {name} nhắc: {report} của {areas} chưa được gửi ({due}).\n"
+        "Bấm «Báo cáo ngay» hoặc gõ lệnh báo cáo để gửi. Cảm ơn bạn!"
+    ),
+    "calendar.remind_again.commune": (
+        "⏰ {name} nhắc: {report} của {areas} (cấp xã) chưa được gửi ({due}).\n"
         "Bấm «Báo cáo ngay» để tổng hợp và gửi."
     ),
     "calendar.escalate.village": (
@@ -668,6 +684,27 @@ MESSAGES: dict[str, str] = {
     "lich.nothing_due": "Hiện không có báo cáo nào đến hạn. Bot sẽ nhắc khi gần đến hạn.",
     "lich.progress": "📊 {report} (hạn {due}) — {area}: {filed}/{total} đã gửi.",
     "lich.missing": "Chưa gửi:",
+    "lich.full_list": (
+        "📋 {report} (hạn {due}) — {area}: {late}/{total} {unit} chưa gửi:\n{names}"
+    ),
+    # --- /nhaclai, «Nhắc lại» (handlers/calendar.py) ---
+    "remind_again.officers_only": "Chỉ cán bộ xã, cán bộ tỉnh hoặc quản trị viên mới nhắc lại được các thôn chưa gửi báo cáo.",
+    "remind_again.none_late": "✅ Các báo cáo đang đến hạn trong địa bàn của bạn đã được gửi đủ. Không cần nhắc ai.",
+    "remind_again.pick": "Nhắc lại báo cáo nào? Chọn bên dưới (gõ số):",
+    "remind_again.not_found": "Không tìm thấy báo cáo này trong địa bàn của bạn. Gõ /lich để xem các báo cáo đang đến hạn.",
+    "remind_again.closed": "{report} đã khóa sổ, không nhắc lại được nữa. Gõ /lich để xem các báo cáo đang đến hạn.",
+    "remind_again.nothing_late": "✅ {report} — {area}: tất cả đã gửi. Không cần nhắc ai.",
+    "remind_again.planned": "✅ Đang nhắc lại {report} tới {n} người, của: {areas}. Bot sẽ báo lại khi gửi xong.",
+    "remind_again.planned_later": (
+        "✅ Bây giờ là giờ nghỉ: lời nhắc {report} tới {n} người, của: {areas}, sẽ được gửi "
+        "lúc {at}. Bot sẽ báo lại khi gửi xong."
+    ),
+    "remind_again.nobody_new": "Chưa gửi thêm lời nhắc {report}: những người còn thiếu vừa được nhắc.",
+    "remind_again.recent": "Đã được nhắc trong {minutes} phút qua, không nhắc lại lần nữa:\n{names}",
+    "remind_again.recent_line": "{name}: lúc {at} ({by})",
+    "remind_again.by_calendar": "bot nhắc theo lịch",
+    "remind_again.by_person": "{name} nhắc",
+    "remind_again.unheaded": "Chưa có trưởng thôn dùng bot, vui lòng liên hệ trực tiếp:\n{names}",
     # --- /thongbao (handlers/announce.py) ---
     "announce.officers_only": "Chỉ cán bộ xã, cán bộ tỉnh hoặc quản trị viên mới gửi được thông báo.",
     "announce.area_not_found": "Không tìm thấy địa bàn «{query}» trong phạm vi của bạn. Vui lòng gõ lại tên xã hoặc thôn.",
@@ -703,6 +740,7 @@ MESSAGES: dict[str, str] = {
     ),
     "outbox.progress": "📣 Thông báo «{title}» tới {area}: đã gửi {sent}/{total} người, đang gửi tiếp…",
     "outbox.done": "✅ Đã gửi xong thông báo «{title}» tới {area}: {sent}/{total} người nhận được.",
+    "outbox.reminded_done": "✅ Đã nhắc lại {title} — {area}: {sent}/{total} người nhận được lời nhắc.",
     "outbox.done_missed": "⚠️ {n} người không nhận được (đã chặn bot hoặc lỗi gửi): {names}",
     "console.outbox": "🔔 Bot tự gửi tới [{to}]:",
     # --- spreadsheets (reports/sheets.py) ---

@@ -184,18 +184,27 @@ class Core:
         inbound = ctx.inbound
         command = match(inbound.text, inbound.option)
         if ctx.person is None:
-            return await self._stranger(ctx, command)
+            replies = await self._stranger(ctx, command)
+            if ctx.person is not None:  # enrolled or linked just now: the menu is remembered
+                replies = await self._settle(ctx, None, replies)
+            return replies
         if inbound.kind not in ("text", "option"):
             return await self._with_dialog_reminder(ctx, [Outbound(t("core.text_only"))])
         state = await load_dialog(ctx.conn, inbound.channel, inbound.sender_id)
         if state is not None and state.dialog == MENU:
             # No dialog; the last menu shown lets "1" or a typed label choose its entry (on
             # messengers without buttons), before the text is read as a command.
-            chosen = None
+            chosen: list[str] = []
+            ask = state.draft.get("_ask") or {}
             if inbound.option is None and not (command and command.slash):
-                chosen = _typed_option(inbound.text, state.draft.get("_ask") or {})
-            if chosen is not None:
-                command = match("", chosen)
+                chosen = _typed_options(inbound.text, ask)
+            if len(chosen) > 1:  # «báo cáo ngay» under two «Báo cáo ngay: …» buttons
+                which = tuple(Option(label, data, tuple(aliases))
+                              for label, data, aliases in ask["options"] if data in chosen)
+                return await self._settle(ctx, None, [
+                    Outbound(t("core.which_option"), which, free_input=False)])
+            if chosen:
+                command = match("", chosen[0])
             state = None
         if command and command.name == "cancel" and (command.slash or not command.args):
             key = "core.cancelled" if state else "core.nothing_to_cancel"
@@ -251,7 +260,9 @@ class Core:
             state, messages = await movement.start(ctx, command.args, command.name)
             return await self._settle(ctx, state, messages)
         if command.name == "calendar":
-            return await calendar.show(ctx)
+            return await calendar.show(ctx, command.args)
+        if command.name == "remind":
+            return await calendar.remind_again(ctx, command.args)
         if command.name == "stats":
             state, messages = await stats.start(ctx, command.args)
             return await self._settle(ctx, state, messages)
@@ -347,14 +358,25 @@ async def _use_code(ctx: Context, text: str) -> list[Outbound]:
 
 
 def _typed_option(text: str, ask: dict) -> str | None:
-    """The option a typed text chooses: its label or an alias, or its number in a list."""
+    """The option a typed text chooses (the first, when it fits several)."""
+    chosen = _typed_options(text, ask)
+    return chosen[0] if chosen else None
+
+
+def _typed_options(text: str, ask: dict) -> list[str]:
+    """The options a typed text may choose: its number in a list; else those whose label
+    (without the emoji, without a «(118)» after it) or an alias it is; else those whose
+    label before a colon it is («báo cáo ngay» for «📝 Báo cáo ngay: Báo cáo tháng 11/2026»).
+    """
     typed = plain(text)
     if not typed:
-        return None
+        return []
     options = ask["options"]
     if not ask["free"] and typed.isdigit() and 1 <= int(typed) <= len(options):
-        return options[int(typed) - 1][1]
-    for label, data, aliases in options:
-        if typed in (plain(label), plain(label.split("(")[0])) or typed in aliases:
-            return data
-    return None
+        return [options[int(typed) - 1][1]]
+    exact = [data for label, data, aliases in options
+             if typed in (plain(label), plain(label.split("(")[0])) or typed in aliases]
+    if exact:
+        return exact
+    return [data for label, data, _ in options
+            if ":" in label and typed == plain(label.split(":")[0])]

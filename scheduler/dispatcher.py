@@ -367,7 +367,8 @@ class Dispatcher:
         if not done:
             return t("outbox.progress", title=campaign.title, area=where, sent=delivered,
                      total=campaign.total)
-        lines = [t("outbox.done", title=campaign.title, area=where, sent=delivered,
+        key = "outbox.reminded_done" if campaign.kind == "remind_again" else "outbox.done"
+        lines = [t(key, title=campaign.title, area=where, sent=delivered,
                    total=campaign.total)]
         if missed:
             names = await outbox.unreachable_names(conn, campaign.id)

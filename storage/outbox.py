@@ -258,6 +258,28 @@ async def close_finished(conn: aiosqlite.Connection, at: datetime) -> int:
         " AND o.state IN ('pending', 'sending'))", (iso(at),))
 
 
+async def recent_reminders(conn: aiosqlite.Connection, form: str, period: str,
+                           person_ids: Iterable[int], since: datetime
+                           ) -> dict[int, tuple[datetime, str | None]]:
+    """Who among ``person_ids`` was reminded of the report ``form``/``period`` at or after
+    ``since`` (by the calendar or by an officer; sent, or waiting to go): person id → (when,
+    the name of the officer who asked, None for the calendar), the latest reminder each."""
+    ids = list(dict.fromkeys(person_ids))
+    if not ids:
+        return {}
+    rows = await fetch_all(
+        conn,
+        "SELECT o.person_id, coalesce(o.sent_at, c.created_at) AS at, p.full_name"
+        " FROM campaigns c JOIN outbox o ON o.campaign_id = c.id"
+        " LEFT JOIN people p ON p.id = c.requested_by"
+        " WHERE c.form = ? AND c.period = ? AND c.kind IN ('remind', 'remind_again')"
+        " AND o.state IN ('pending', 'sending', 'sent')"
+        f" AND o.person_id IN ({','.join('?' * len(ids))})"
+        " AND coalesce(o.sent_at, c.created_at) >= ? ORDER BY at",
+        (form, period, *ids, iso(since)))
+    return {r[0]: (parse_iso(r[1]), r[2]) for r in rows}
+
+
 # ---- recipients ---------------------------------------------------------------------------
 
 
