@@ -39,6 +39,7 @@ MESSAGES: dict[str, str] = {
     "core.unknown_command": "Lệnh này không có. Bạn có thể chọn một việc dưới đây:",
     "core.welcome_back": "Chào {name}! Bạn cần làm gì?",
     "core.deferred_error": "Xin lỗi, chưa lập được thống kê này do sự cố hệ thống. Vui lòng thử lại sau ít phút.",
+    "core.option.stop": "⏹ Dừng việc đang làm",
     "core.which_option": "Bạn muốn chọn mục nào? Gõ số thứ tự hoặc bấm nút:",
     "core.too_long": "Tin nhắn quá dài. Vui lòng trả lời ngắn gọn câu hỏi dưới đây.",
     # --- menu, help, roles ---

@@ -40,6 +40,7 @@ from storage.dialogs import (
     save_dialog,
 )
 from storage.inbound import first_delivery_statement
+from storage.outbox import release_held
 from storage.people import Person, person_by_identity, touch_identity, unblock_statement
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,10 @@ Settle = Sequence[tuple[str, Sequence[object]]]
 # at the latest (also for someone who writes all the time).
 PERSON_TTL = 60.0
 
+
+# The busy answer's way out of a dialog whose question has no «Hủy» (an action of the core).
+STOP = "core:stop"
+STOP_WORDS = ("dung", "dung lai", "huy")
 
 # Dialog name -> module with ``ask(ctx, state)`` and ``answer(ctx, state, answer)``.
 DIALOGS = {"report": report, "household": households, "review": households.REVIEW,
@@ -206,6 +211,9 @@ class Core:
             if chosen:
                 command = match("", chosen[0])
             state = None
+        ctx.in_dialog = state is not None
+        if state is not None and _chose_stop(inbound, state):  # the busy answer's button
+            command = Command("cancel", "", True)
         if command and command.name == "cancel" and (command.slash or not command.args):
             key = "core.cancelled" if state else "core.nothing_to_cancel"
             return await self._settle(ctx, None, [menu.main_menu(ctx, t(key))])
@@ -217,7 +225,7 @@ class Core:
             if command and command.slash:
                 if command.name == "help":
                     return [menu.help_text(ctx)] + await self._ask(ctx, state)
-                return [Outbound(t("core.busy"))] + await self._ask(ctx, state)
+                return await self._busy(ctx, state)
             return await self._answer(ctx, state)
         replies = await self._command(ctx, command)
         if not ctx.settled:  # no dialog started: remember the menu shown, if any
@@ -303,6 +311,17 @@ class Core:
         new_state, messages = await dialog.answer(ctx, state, answer)
         return await self._settle(ctx, new_state, messages)
 
+    async def _busy(self, ctx: Context, state: DialogState) -> list[Outbound]:
+        """A command in the middle of a dialog: say so and ask the question again, with a
+        button out of it (``STOP``) when the question has no «Hủy» of its own."""
+        messages = [Outbound(t("core.busy")), *await DIALOGS[state.dialog].ask(ctx, state)]
+        if not any(o.data == "cancel" for m in messages for o in m.options):
+            at = next((i for i in range(len(messages) - 1, -1, -1) if messages[i].options),
+                      len(messages) - 1)
+            stop = Option(t("core.option.stop"), STOP, STOP_WORDS)
+            messages[at] = messages[at].with_options(*messages[at].options, stop)
+        return await self._settle(ctx, state, messages)
+
     async def _ask(self, ctx: Context, state: DialogState) -> list[Outbound]:
         messages = await DIALOGS[state.dialog].ask(ctx, state)
         return await self._settle(ctx, state, messages)
@@ -331,6 +350,11 @@ class Core:
                                   menu_state(question.options, question.free_input), ctx.now)
             else:
                 await clear_dialog(ctx.conn, inbound.channel, inbound.sender_id)
+            if ctx.in_dialog:  # a dialog ended: what the bot held back for it may go now
+                ctx.in_dialog = False
+                await release_held(ctx.conn, ctx.person.id, at=ctx.now,
+                                   not_before=self.config.calendar.next_sending_time(
+                                       ctx.now.astimezone(self.config.timezone)))
             return messages
         if asked is not None:
             nonce = secrets.token_hex(3)
@@ -355,6 +379,16 @@ async def _use_code(ctx: Context, text: str) -> list[Outbound]:
     if looks_like_link_code(text):
         return await link.use(ctx, text)
     return await enrol.enrol(ctx, text)
+
+
+def _chose_stop(inbound: Inbound, state: DialogState) -> bool:
+    """Whether the message presses (or types) the busy answer's «Dừng việc đang làm»."""
+    ask = state.draft.get("_ask") or {}
+    if not any(data == STOP for _, data, _ in ask.get("options", ())):
+        return False
+    if inbound.option is not None:
+        return inbound.option == f"{ask.get('nonce', '')}.{STOP}"
+    return _typed_option(inbound.text, ask) == STOP
 
 
 def _typed_option(text: str, ask: dict) -> str | None:

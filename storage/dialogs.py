@@ -52,6 +52,10 @@ async def clear_dialog(conn: aiosqlite.Connection, channel: str, sender_id: str)
 
 
 MENU = "menu"  # the pseudo-dialog that remembers the last menu shown (no dialog running)
+# Rows that are no dialog under way for what the bot sends on its own (the dispatcher holds a
+# message while its recipient is in the middle of any other): the last menu shown, and the
+# passive dialogs that any other message simply ends (``PASSIVE`` in handlers: statistics).
+NOT_HOLDING = (MENU, "stats")
 
 
 def menu_state(options, free_input: bool) -> DialogState:

@@ -21,6 +21,7 @@ import aiosqlite
 
 from common.messages import Option, Outbound
 from storage.clock import iso, parse_iso
+from storage.dialogs import NOT_HOLDING
 from storage.query import fetch_all, fetch_one, run
 
 OPEN_STATES = ("pending", "sending")
@@ -288,20 +289,46 @@ class Address:
     channel: str
     external_id: str
     chat_id: str
+    dialog_at: datetime | None = None  # the last answer of a dialog under way there
+
+
+# Why a message waits (``last_error``) while its recipient is in the middle of a dialog.
+HELD = "held: the person is in the middle of a dialog"
 
 
 async def reachable_identities(conn: aiosqlite.Connection, person_id: int,
                                prefer: str = "last_used") -> list[Address]:
     """Where the person can get a message, best first: the messengers they have not blocked,
-    the one they used last first unless ``prefer`` names a channel."""
+    the one they used last first unless ``prefer`` names a channel; with when they last
+    answered a dialog still under way on each (see ``storage.dialogs.HOLDING``)."""
     rows = await fetch_all(
         conn,
-        "SELECT i.channel, i.external_id, i.chat_id FROM identities i"
+        "SELECT i.channel, i.external_id, i.chat_id, d.updated_at FROM identities i"
         " JOIN people p ON p.id = i.person_id"
+        " LEFT JOIN dialogs d ON d.channel = i.channel AND d.sender_id = i.external_id"
+        f" AND d.dialog NOT IN ({','.join('?' * len(NOT_HOLDING))})"
         " WHERE i.person_id = ? AND i.blocked_at IS NULL AND p.active = 1"
         " ORDER BY CASE WHEN i.channel = ? THEN 0 ELSE 1 END, i.last_seen_at DESC",
-        (person_id, prefer))
-    return [Address(*r) for r in rows]
+        (*NOT_HOLDING, person_id, prefer))
+    return [Address(r[0], r[1], r[2], parse_iso(r[3]) if r[3] else None) for r in rows]
+
+
+async def hold(conn: aiosqlite.Connection, message_id: int, *, until: datetime,
+               at: datetime) -> None:
+    """The recipient is in the middle of a dialog: the message waits until it ends (see
+    :func:`release_held`), and at most until ``until``, when the dialog counts as left."""
+    await run(conn, "UPDATE outbox SET state = 'pending', not_before = ?, last_error = ?,"
+              " attempts = attempts - 1, updated_at = ? WHERE id = ?",
+              (iso(until), HELD, iso(at), message_id))
+
+
+async def release_held(conn: aiosqlite.Connection, person_id: int, *, not_before: datetime,
+                       at: datetime) -> int:
+    """The person's dialog ended: what waited for it may go from ``not_before``; how many."""
+    return await run(conn, "UPDATE outbox SET not_before = ?, updated_at = ?"
+                     " WHERE state = 'pending' AND person_id = ? AND last_error = ?"
+                     " AND not_before > ?",
+                     (iso(not_before), iso(at), person_id, HELD, iso(not_before)))
 
 
 async def mark_blocked(conn: aiosqlite.Connection, channel: str, external_id: str,

@@ -3,9 +3,10 @@ the busy answer, strangers."""
 
 from __future__ import annotations
 
-from common.messages import Inbound
-from handlers.core import PERSON_TTL
+from common.messages import Inbound, Outbound
+from handlers.core import DIALOGS, PERSON_TTL
 from storage import outbox, people
+from storage.dialogs import MENU, NOT_HOLDING, DialogState, save_dialog
 from storage.query import fetch_one
 from tests.conftest import SETUP, Chat
 from tests.test_dialog_enrol import make_invite
@@ -94,3 +95,56 @@ async def test_report_now_typed_without_a_menu_is_the_report(core, world, clock)
     clock.set_local("2026-12-03 09:00")
     reply = await Chat(core, "100").send("bao cao ngay")
     assert "thôn của mình" not in reply and "(1/10)" in reply
+
+
+# ---- the busy answer ----------------------------------------------------------------------
+
+
+class _FreeQuestion:
+    """A dialog whose question has no buttons (a free text answer)."""
+
+    @staticmethod
+    async def ask(ctx, state):
+        return [Outbound("Ghi chú của bạn?")]
+
+    @staticmethod
+    async def answer(ctx, state, answer):
+        return None, [Outbound(f"Đã ghi: {answer.text}")]
+
+
+async def test_the_busy_answer_always_offers_a_way_out(core, db, world, clock, monkeypatch):
+    monkeypatch.setitem(DIALOGS, "note", _FreeQuestion)
+    async with db.write() as conn:
+        await save_dialog(conn, "test", "100", DialogState("note", "text", {}), clock())
+    head = Chat(core, "100")
+    reply = await head.press_data("cmd:report 11/2026")  # a reminder's button, mid-dialog
+    assert reply.startswith("Bạn đang làm dở một việc.") and "Ghi chú của bạn?" in reply
+    assert head.options() == ["⏹ Dừng việc đang làm"]
+    reply = await head.press("Dừng việc đang làm")
+    assert "Đã hủy" in reply and "Báo cáo tháng" in head.options()[0]
+    reply = await head.press_data("cmd:report 11/2026")  # the button works after the dialog
+    assert "Báo cáo tháng 11/2026" in reply and "(1/10)" in reply
+
+
+async def test_stop_typed_on_zalo_ends_the_dialog_and_a_typed_answer_stays_an_answer(
+        core, db, world, clock, monkeypatch):
+    monkeypatch.setitem(DIALOGS, "note", _FreeQuestion)
+    head = Chat(core, "100")
+    for typed, expected in (("dung viec dang lam", "Đã hủy"), ("Mưa to", "Đã ghi: Mưa to")):
+        async with db.write() as conn:
+            await save_dialog(conn, "test", "100", DialogState("note", "text", {}), clock())
+        await head.send("/lich")
+        assert head.options() == ["⏹ Dừng việc đang làm"]
+        assert expected in await head.send(typed)
+
+
+async def test_a_question_with_its_own_cancel_gets_no_second_one(core, world):
+    head = Chat(core, "100")
+    await head.send("/baocao")
+    await head.send("/toi")
+    assert head.options().count("❌ Hủy") == 1 and "⏹ Dừng việc đang làm" not in head.options()
+
+
+def test_the_dialogs_that_hold_no_message_are_the_passive_ones():
+    passive = {name for name, dialog in DIALOGS.items() if getattr(dialog, "PASSIVE", False)}
+    assert set(NOT_HOLDING) == {MENU, *passive}

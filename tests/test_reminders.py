@@ -739,3 +739,65 @@ async def test_remind_again_at_night_waits_for_the_morning_and_stays_in_the_area
     assert "Không tìm thấy" in await officer.press_data(forged)
     await dispatcher.drain()
     assert texts(api, 400) == []
+
+
+# ---- nothing lands in the middle of a dialog -----------------------------------------------
+
+
+async def test_a_reminder_waits_until_the_form_is_done_then_is_dropped_as_filed(
+        db, cfg, clock, world, on_telegram, api, planner, dispatcher):
+    head = Chat(Core(db, cfg, clock), "100", channel="telegram")
+    await running_since(db, clock, "2026-12-01 12:00")
+    clock.set_local("2026-12-02 07:58")
+    assert "(1/10)" in await head.send("/baocao")
+    assert "(2/10)" in await head.send("120")  # between questions 2 and 3 at 08:00
+    clock.set_local("2026-12-02 08:00")
+    await planner.tick()
+    await dispatcher.drain()
+    assert texts(api, 100) == [] and len(texts(api, 400)) == 1  # held; the others go
+    clock.set_local("2026-12-02 08:20")  # still answering: still held
+    await dispatcher.drain()
+    assert texts(api, 100) == []
+    for answer in ("15", "8", "0", "1", "0", "3", "10", "5tr", "bo qua"):
+        await head.send(answer)
+    assert "Đã lưu" in await head.send("gui")
+    await dispatcher.drain()
+    assert texts(api, 100) == []  # the report it was about came in: never sent
+    async with db.read() as conn:
+        states = {r["full_name"]: r["state"] for r in await outbox.outbox_rows(conn)}
+    assert states["Lò Văn Páo"] == "skipped"
+
+
+async def test_an_announcement_held_by_a_dialog_goes_right_after_it(
+        db, cfg, clock, world, on_telegram, api, dispatcher, chat):
+    head = Chat(Core(db, cfg, clock), "100", channel="telegram")
+    await head.send("/baocao")
+    officer = chat("200")
+    await officer.send("/thongbao")
+    await officer.send("Họp dân lúc 8 giờ.")
+    await officer.press("Gửi")
+    await dispatcher.drain()
+    assert texts(api, 100) == []
+    reply = await head.send("/huy")  # the dialog ends: what waited goes at once
+    assert "Đã hủy" in reply
+    await dispatcher.drain()
+    assert texts(api, 100) == ["📣 Thông báo từ Nguyễn Thị Hoa (Xã Mường Tè):\nHọp dân lúc 8 giờ."]
+
+
+async def test_a_dialog_left_unanswered_holds_nothing_for_ever(
+        db, cfg, clock, world, on_telegram, api, planner, dispatcher):
+    head = Chat(Core(db, cfg, clock), "100", channel="telegram")
+    await running_since(db, clock, "2026-12-01 12:00")
+    clock.set_local("2026-12-02 07:50")
+    await head.send("/baocao")
+    clock.set_local("2026-12-02 08:00")
+    await planner.tick()
+    await dispatcher.drain()
+    assert texts(api, 100) == []
+    clock.set_local("2026-12-02 08:19")
+    await dispatcher.drain()
+    assert texts(api, 100) == []
+    clock.set_local("2026-12-02 08:20")  # dialog_hold_minutes (30) after the last answer
+    await dispatcher.drain()
+    [reminder] = texts(api, 100)
+    assert reminder.startswith("⏰ Nhắc việc: Báo cáo tháng 11/2026 của Bản Nà Khan")
