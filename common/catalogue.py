@@ -94,7 +94,16 @@ MESSAGES: dict[str, str] = {
     ),
     "enrol.used": "Mã mời này đã được dùng. Mỗi mã chỉ dùng một lần; hãy xin mã mới từ cán bộ xã.",
     "enrol.expired": "Mã mời này đã hết hạn. Hãy xin mã mới từ cán bộ xã.",
-    "enrol.default_name": "Người dùng mới",
+    "enrol.ask_name": (
+        "Mã mời hợp lệ:\n{role}\nBạn tên là gì? Vui lòng gõ họ và tên (ví dụ: Lò Văn Páo), "
+        "để cán bộ xã biết ai gửi báo cáo."
+    ),
+    "enrol.name_invalid": (
+        "Vui lòng gõ họ và tên của bạn, chỉ gồm chữ (ví dụ: Lò Văn Páo), hoặc gõ /huy để dừng."
+    ),
+    "enrol.cancelled": (
+        "Đã dừng. Bạn chưa được đăng ký; mã mời vẫn dùng được khi bạn gửi lại."
+    ),
     "enrol.welcome": "Chào mừng {name}! Bạn đã được đăng ký:\n{role}",
     # --- linking a second messenger (handlers/link.py) ---
     "channel.telegram": "Telegram",

@@ -282,6 +282,13 @@ class Core:
     async def _stranger(self, ctx: Context, command: Command | None) -> list[Outbound]:
         """Unknown people may only enrol or link; they learn nothing else."""
         text = ctx.inbound.text
+        state = await load_dialog(ctx.conn, ctx.inbound.channel, ctx.inbound.sender_id)
+        if state is not None and state.dialog == enrol.ENROL:  # asked for their name
+            if command and command.name == "cancel":
+                return await enrol.give_up(ctx)
+            if not (command and command.name in ("start", "link")) and not (
+                    looks_like_invite(text) or looks_like_link_code(text)):
+                return await enrol.answer_name(ctx, state)
         if command and command.name == "start" and command.args:
             return await _use_code(ctx, command.args)
         if command and command.name == "link":
