@@ -733,6 +733,21 @@ def _count(text: str) -> int:
     return value
 
 
+def _add_modes(parser: argparse.ArgumentParser) -> None:
+    """``--console``, ``--telegram``, ``--zalo``: which channel the bot runs on."""
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--console", dest="mode", action="store_const", const="console",
+                      default=argparse.SUPPRESS,
+                      help="chat in this terminal even if a messenger token is set")
+    mode.add_argument("--telegram", dest="mode", action="store_const", const="telegram",
+                      default=argparse.SUPPRESS,
+                      help="connect to Telegram only (fails if GIAMNGHEO_TELEGRAM_TOKEN is not "
+                      "set)")
+    mode.add_argument("--zalo", dest="mode", action="store_const", const="zalo",
+                      default=argparse.SUPPRESS,
+                      help="connect to Zalo only (fails if GIAMNGHEO_ZALO_TOKEN is not set)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     config_help = (
         "the config file (default: $GIAMNGHEO_CONFIG, else config.toml beside the code); "
@@ -746,10 +761,12 @@ def build_parser() -> argparse.ArgumentParser:
         "Run '%(prog)s COMMAND --help' for a command's options."
     )
     parser.add_argument("--config", metavar="PATH", help=config_help)
+    _add_modes(parser)  # `python -m bot --zalo` is `python -m bot run --zalo`
     parser.set_defaults(command="run", handler=cmd_run, mode="auto")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help=config_help)
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+    parser.commands = sub.choices  # the command parsers by name (see subcommands)
 
     def add(name: str, handler: Callable, help: str, description: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help, description=description, parents=[common])
@@ -760,14 +777,7 @@ def build_parser() -> argparse.ArgumentParser:
             "Run the bot: on Telegram when GIAMNGHEO_TELEGRAM_TOKEN is set, on Zalo when "
             "GIAMNGHEO_ZALO_TOKEN is set (both at once when both are), otherwise in the "
             "console.")
-    mode = p.add_mutually_exclusive_group()
-    mode.add_argument("--console", dest="mode", action="store_const", const="console",
-                      help="chat in this terminal even if a Telegram token is set")
-    mode.add_argument("--telegram", dest="mode", action="store_const", const="telegram",
-                      help="connect to Telegram only (fails if GIAMNGHEO_TELEGRAM_TOKEN is not "
-                      "set)")
-    mode.add_argument("--zalo", dest="mode", action="store_const", const="zalo",
-                      help="connect to Zalo only (fails if GIAMNGHEO_ZALO_TOKEN is not set)")
+    _add_modes(p)
 
     p = add("console", cmd_console, "chat with the bot in this terminal",
             "Chat with the bot in this terminal, as a given person, on the real or the demo "
@@ -907,10 +917,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
     """The command parsers by name (used by the help tests)."""
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            return dict(action.choices)
-    return {}
+    return dict(getattr(parser, "commands", {}))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
