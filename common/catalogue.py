@@ -704,10 +704,10 @@ MESSAGES: dict[str, str] = {
     "remind_again.not_found": "Không tìm thấy báo cáo này trong địa bàn của bạn. Gõ /lich để xem các báo cáo đang đến hạn.",
     "remind_again.closed": "{report} đã khóa sổ, không nhắc lại được nữa. Gõ /lich để xem các báo cáo đang đến hạn.",
     "remind_again.nothing_late": "✅ {report} — {area}: tất cả đã gửi. Không cần nhắc ai.",
-    "remind_again.planned": "✅ Đang nhắc lại {report} tới {n} người, của: {areas}. Bot sẽ báo lại khi gửi xong.",
+    "remind_again.planned": "✅ Đang nhắc lại {report} tới {n} người ({areas}). Bot sẽ báo lại khi gửi xong.",
     "remind_again.planned_later": (
-        "✅ Bây giờ là giờ nghỉ: lời nhắc {report} tới {n} người, của: {areas}, sẽ được gửi "
-        "lúc {at}. Bot sẽ báo lại khi gửi xong."
+        "✅ Bây giờ là giờ nghỉ: lời nhắc {report} tới {n} người ({areas}) sẽ được gửi lúc "
+        "{at}. Bot sẽ báo lại khi gửi xong."
     ),
     "remind_again.nobody_new": "Chưa gửi thêm lời nhắc {report}: những người còn thiếu vừa được nhắc.",
     "remind_again.recent": "Đã được nhắc trong {minutes} phút qua, không nhắc lại lần nữa:\n{names}",

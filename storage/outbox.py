@@ -229,13 +229,13 @@ async def campaign_counts(conn: aiosqlite.Connection, campaign_id: int) -> dict[
     return counts
 
 
-async def unreachable_names(conn: aiosqlite.Connection, campaign_id: int,
-                            limit: int = 10) -> list[str]:
+async def unreachable_names(conn: aiosqlite.Connection, campaign_id: int) -> list[str]:
+    """Everyone a campaign did not reach (all of them: the one who sent it must call them)."""
     rows = await fetch_all(
         conn,
         "SELECT p.full_name FROM outbox o JOIN people p ON p.id = o.person_id"
         " WHERE o.campaign_id = ? AND o.state IN ('unreachable', 'failed')"
-        " ORDER BY p.full_name LIMIT ?", (campaign_id, limit))
+        " ORDER BY p.full_name", (campaign_id,))
     return [r[0] for r in rows]
 
 

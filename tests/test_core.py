@@ -10,12 +10,13 @@ from storage.dialogs import MENU, NOT_HOLDING, DialogState, save_dialog
 from storage.query import fetch_one
 from tests.conftest import SETUP, Chat
 from tests.test_dialog_enrol import make_invite
+from tests.test_zalo import api, channel, zalo_config  # noqa: F401  (fixtures)
 
 
-async def blocked_at(db, channel: str, external_id: str):
+async def blocked_at(db, messenger: str, external_id: str):
     async with db.read() as conn:
         row = await fetch_one(conn, "SELECT blocked_at FROM identities WHERE channel = ?"
-                              " AND external_id = ?", (channel, external_id))
+                              " AND external_id = ?", (messenger, external_id))
     return row[0]
 
 
@@ -148,3 +149,18 @@ async def test_a_question_with_its_own_cancel_gets_no_second_one(core, world):
 def test_the_dialogs_that_hold_no_message_are_the_passive_ones():
     passive = {name for name, dialog in DIALOGS.items() if getattr(dialog, "PASSIVE", False)}
     assert set(NOT_HOLDING) == {MENU, *passive}
+
+
+# ---- on the real Zalo channel -----------------------------------------------------------------
+
+
+async def test_on_zalo_a_newcomer_answers_the_welcome_menu_by_number(  # noqa: F811
+        channel, api, db, world, clock):  # noqa: F811
+    from tests.test_zalo import ZaloUser
+
+    await make_invite(db, clock, world.village2)
+    newcomer = ZaloUser(channel, api, clock, "z-new", name="Lường Thị Mai")
+    reply = await newcomer.send("ABCD-2345")
+    assert reply.startswith("Chào mừng Lường Thị Mai!") and "\n1. 📝 Báo cáo tháng" in reply
+    reply = await newcomer.send("1")
+    assert "Báo cáo tháng 10/2026 — Bản Pa Ủ" in reply and "(1/10)" in reply

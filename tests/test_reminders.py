@@ -697,8 +697,8 @@ async def test_remind_again_reaches_the_late_heads_once_and_reports_back(
 
     clock.set_local("2026-12-07 10:00")
     reply = await officer.press_data(button)
-    assert reply.startswith("✅ Đang nhắc lại Báo cáo tháng 11/2026 tới 2 người, của: "
-                            "Thôn 00, Thôn 02. Bot sẽ báo lại khi gửi xong.")
+    assert reply.startswith("✅ Đang nhắc lại Báo cáo tháng 11/2026 tới 2 người (Thôn 00, "
+                            "Thôn 02). Bot sẽ báo lại khi gửi xong.")
     again = await officer.press_data(button)  # a second tap: nobody twice
     assert "• Trưởng thôn 00: lúc 10:00 (Nguyễn Thị Hoa nhắc)" in again
     await dispatcher.drain()
@@ -801,3 +801,48 @@ async def test_a_dialog_left_unanswered_holds_nothing_for_ever(
     await dispatcher.drain()
     [reminder] = texts(api, 100)
     assert reminder.startswith("⏰ Nhắc việc: Báo cáo tháng 11/2026 của Bản Nà Khan")
+
+
+async def test_the_late_lists_buttons_are_answered_by_number_where_there_are_none(
+        db, cfg, clock, world, planner):
+    """On the console (and Zalo) the late list's buttons are a numbered list; «1» reminds."""
+    from bot.channels.console import ConsoleSender
+    from bot.channels.plain import options_text
+
+    await _big_commune(db, clock, world)
+    async with db.write() as conn:
+        await conn.execute("DELETE FROM identities WHERE person_id = ?", (world.officer_id,))
+        await people.link_identity(conn, world.officer_id, channel="console",
+                                   external_id="hoa", chat_id="hoa", display_name="Hoa",
+                                   actor=SETUP, at=clock())
+    sender = ConsoleSender()
+    dispatcher = Dispatcher(db, cfg, {"console": sender, "telegram": ConsoleSender()}, clock)
+    await running_since(db, clock, "2026-12-06 12:00")
+    clock.set_local("2026-12-07 08:00")
+    await planner.tick()
+    await dispatcher.drain()
+    [late] = [m for c, m in sender.delivered if c == "hoa" and m.text.startswith("📋")]
+    assert options_text(late) == "1. 🔁 Nhắc lại 62 thôn chưa gửi\n2. 📋 Xem đủ 62 thôn chưa gửi"
+    officer = Chat(Core(db, cfg, clock), "hoa", channel="console")
+    assert (await officer.send("2")).count("\n• ") == 62  # the whole list, and its button
+    clock.set_local("2026-12-07 10:00")
+    reply = await officer.send("1")
+    assert reply.startswith("✅ Đang nhắc lại Báo cáo tháng 11/2026 tới")
+
+
+async def test_the_report_of_a_broadcast_names_everyone_it_missed(
+        db, cfg, clock, world, on_telegram, api, dispatcher, chat):
+    chats = await _plan_many(db, clock, world, 14)
+    refused = set(chats[:12])
+    api.intercept = lambda call: (api.error(call, 400, "Bad Request: chat not found")
+                                  if call.method == "sendMessage" and call.chat_id in refused
+                                  else None)
+    officer = chat("200")
+    await officer.send("/thongbao")
+    await officer.send("Họp dân.")
+    await officer.press("Gửi")
+    await dispatcher.drain()
+    await dispatcher.drain()
+    [report] = texts(api, 200)
+    assert "⚠️ 12 người không nhận được" in report
+    assert all(f"Người {i:02d}" in report for i in range(12))  # not cut at ten
