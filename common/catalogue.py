@@ -665,6 +665,8 @@ MESSAGES: dict[str, str] = {
     "calendar.escalate.none": "✅ {report} (hạn {due}) — {area}: đủ {total}/{total}, không nơi nào chậm.",
     "calendar.with_head": "{area} (trưởng thôn: {heads})",
     "calendar.no_head": "{area} (chưa có trưởng thôn dùng bot)",
+    "calendar.with_officer": "{area} (cán bộ: {heads})",
+    "calendar.no_officer": "{area} (chưa có cán bộ xã dùng bot)",
     "calendar.digest": (
         "📊 Tiến độ {report} (hạn {due}) — {area}: {filed}/{total} thôn đã gửi.\n{lines}"
     ),

@@ -42,7 +42,7 @@ from scheduler.planner import (
     remind_again_option,
     report_name,
     start_option,
-    village_heads,
+    who_files,
 )
 from storage import areas
 from storage.areas import Area
@@ -76,7 +76,7 @@ class Late:
     scope: Area
     targets: list[Area]
     late: list[Area]
-    heads: dict[int, list[str]]  # village id → the names of its heads on the bot
+    heads: dict[int, list[str]]  # area id → who files for it on the bot (who_files)
 
     @property
     def report(self) -> str:
@@ -165,7 +165,7 @@ async def _progress(ctx: Context, season) -> tuple[list[str], list[Option]]:
             continue
         communes = [c for c in await areas.subtree(ctx.conn, scope)
                     if any(v.parent_id == c.id for v in villages)]
-        heads: dict[int, list[str]] | None = None
+        heads: dict[str, dict[int, list[str]]] = {}  # by level: who files, by area
         for form, period, level, due in season:
             targets = villages if level == VILLAGE else [c for c in communes if c.id != scope.id]
             if not targets:
@@ -182,9 +182,9 @@ async def _progress(ctx: Context, season) -> tuple[list[str], list[Option]]:
                           mark="").rstrip() for c in communes]
                 blocks.append("\n".join([head, *body]))
                 continue
-            if heads is None and level == VILLAGE:
-                heads = await village_heads(ctx.conn, scope.path)
-            entry = Late(form, period, level, due, scope, targets, late, heads or {})
+            if late and level not in heads:
+                heads[level] = await who_files(ctx.conn, level, scope.path)
+            entry = Late(form, period, level, due, scope, targets, late, heads.get(level, {}))
             blocks.append("\n".join([head, t("lich.missing"), entry.names()]) if late else head)
             if late:
                 lates.append(entry)
@@ -251,7 +251,7 @@ async def _late_of(ctx: Context, form: str, period: str, level: str,
     cal = await calendar_of_area(ctx.conn, ctx.config, scope)
     filed = await filed_under(ctx.conn, form, period, scope.path)
     late = by_name(a for a in targets if a.id not in filed)
-    heads = await village_heads(ctx.conn, scope.path) if level == VILLAGE and late else {}
+    heads = await who_files(ctx.conn, level, scope.path) if late else {}
     return Late(form, period, level, due_of(cal, form, period, level), scope, targets, late,
                 heads)
 

@@ -118,19 +118,23 @@ def by_name(found) -> list[Area]:
 
 
 def late_name(area: Area, heads: dict[int, list[str]], level: str) -> str:
-    """A late village with who heads it, «Bản Pa Ủ (trưởng thôn: Lò Văn Páo)», so the officer
-    knows whom to call; a commune as it is named."""
-    if level != VILLAGE:
-        return area.name
+    """A late place with who files for it, «Bản Pa Ủ (trưởng thôn: Lò Văn Páo)» or «Xã Bum
+    Nưa (cán bộ: …)», so the officer knows whom to call (see :func:`who_files`)."""
     if area.id not in heads:
-        return t("calendar.no_head", area=area.name)
-    return t("calendar.with_head", area=area.name, heads=", ".join(heads[area.id]))
+        return t(NO_FILER_KEYS[level], area=area.name)
+    return t(FILER_KEYS[level], area=area.name, heads=", ".join(heads[area.id]))
 
 
-async def village_heads(conn, path: str = "/") -> dict[int, list[str]]:
-    """The names of the village heads on the bot, by village (under ``path``)."""
+FILER_KEYS = {VILLAGE: "calendar.with_head", COMMUNE: "calendar.with_officer"}
+NO_FILER_KEYS = {VILLAGE: "calendar.no_head", COMMUNE: "calendar.no_officer"}
+
+
+async def who_files(conn, level: str, path: str = "/") -> dict[int, list[str]]:
+    """The names of those on the bot who file a report of ``level`` (village heads for the
+    villages', the commune's officers for the communes' own), by area (under ``path``)."""
+    role = "village_head" if level == VILLAGE else "officer"
     heads: dict[int, list[str]] = {}
-    for holder in await role_holders(conn, ("village_head",), path):
+    for holder in await role_holders(conn, (role,), path):
         heads.setdefault(holder.area_id, []).append(holder.full_name)
     return heads
 
@@ -349,7 +353,7 @@ class Planner:
         is longer than a message shows)."""
         report = report_name(event.form, event.period)
         due = f"{event.due:%d/%m/%Y}"
-        heads = await village_heads(conn) if event.level == VILLAGE else {}
+        heads = await who_files(conn, event.level)
         missing_ids = {a.id for a in missing}
         by_person: dict[int, list[str]] = {}
         buttons: dict[int, list[tuple[Area, int]]] = {}

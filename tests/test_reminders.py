@@ -577,6 +577,8 @@ async def test_lich_shows_officers_who_has_filed(db, cfg, clock, world, chat):
     assert "• Xã Mường Tè: 1/2" in reply and "• Xã Bum Nưa: 0/1" in reply
     assert "Báo cáo tổng kết năm 2026 của các xã" not in reply
     assert "📊 Báo cáo tổng kết năm 2026 (hạn 30/12/2026) — Tỉnh Lai Châu: 0/2 đã gửi." in reply
+    assert "• Xã Bum Nưa (chưa có cán bộ xã dùng bot)\n• Xã Mường Tè (cán bộ: Nguyễn Thị Hoa)" \
+        in reply  # the communes' own report: whom to call
 
 
 async def test_the_communes_yearly_reminder_opens_the_communes_report(
