@@ -616,10 +616,11 @@ async def cmd_audit(config: Config, args: argparse.Namespace) -> int:
         raise CliError("--id needs --entity (e.g. --entity area --id 12)", EXIT_USAGE)
     async with _database(config) as db:
         async with db.read() as conn:
-            rows = await audit.entries(conn, args.entity, args.id, limit=args.limit)
+            rows = await audit.entries(conn, args.entity, args.id, limit=args.limit + 1)
     if not rows:
         print("No audit entries.")
         return EXIT_OK
+    more, rows = len(rows) > args.limit, rows[:args.limit]
 
     def dump(value: object) -> str:
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
@@ -631,6 +632,8 @@ async def cmd_audit(config: Config, args: argparse.Namespace) -> int:
             print(f"    before: {dump(row['before'])}")
         if row["after"] is not None:
             print(f"    after:  {dump(row['after'])}")
+    if more:
+        print(f"… older and more entries: use --limit {args.limit * 2} or more")
     return EXIT_OK
 
 
@@ -677,32 +680,43 @@ async def cmd_outbox(config: Config, args: argparse.Namespace) -> int:
     async with _database(config) as db:
         async with db.read() as conn:
             if args.campaign is None:
-                found = await outbox.recent_campaigns(conn, args.limit)
+                found = await outbox.recent_campaigns(conn, args.limit + 1)
+                more = len(found) - args.limit
                 rows = []
-                for c in found:
+                for c in found[:args.limit]:
                     counts = await outbox.campaign_counts(conn, c.id)
+                    asker = await people.get_person(conn, c.requested_by) if c.requested_by \
+                        else None
                     rows.append((c.id, local(config, c.created_at), c.kind, c.title[:48],
+                                 asker.full_name if asker else "-",
                                  c.total, counts["sent"], counts["pending"] + counts["sending"],
                                  counts["skipped"], counts["failed"] + counts["unreachable"],
                                  local(config, c.done_at)))
                 if not rows:
                     print("The outbox is empty.")
                     return EXIT_OK
-                print(table(rows, ("#", "PLANNED", "KIND", "TITLE", "TOTAL", "SENT", "WAITING",
-                                   "SKIPPED", "FAILED", "DONE")))
+                print(table(rows, ("#", "PLANNED", "KIND", "TITLE", "ASKED BY", "TOTAL", "SENT",
+                                   "WAITING", "SKIPPED", "FAILED", "DONE")))
+                if more > 0:
+                    print(f"… {more} more campaign(s): use --limit {args.limit + 1} or more")
                 return EXIT_OK
             campaign = (await outbox.get_campaign(conn, int(args.campaign))
                         if args.campaign.isdigit()
                         else await outbox.campaign_by_key(conn, args.campaign))
             if campaign is None:
                 raise CliError(f"no campaign {args.campaign!r} (see '{PROG} outbox')")
-            messages = await outbox.outbox_rows(conn, campaign.id)
+            messages = list(await outbox.outbox_rows(conn, campaign.id))
+            asker = (await people.get_person(conn, campaign.requested_by)
+                     if campaign.requested_by else None)
+    by = f", asked by {asker.full_name} (#{asker.id})" if asker else ""
     print(f"Campaign #{campaign.id} {campaign.key} ({campaign.kind}), planned "
-          f"{local(config, campaign.created_at)}, {campaign.total} messages:")
+          f"{local(config, campaign.created_at)}{by}, {campaign.total} messages:")
     print(table([(r["id"], r["full_name"], r["state"], r["attempts"], r["channel"],
                   local(config, r["sent_at"]), (r["last_error"] or "")[:60])
                  for r in messages[:args.limit]],
                 ("#", "TO", "STATE", "TRIES", "CHANNEL", "SENT", "LAST ERROR")))
+    if len(messages) > args.limit:
+        print(f"… {len(messages) - args.limit} more message(s): use --limit {len(messages)}")
     return EXIT_OK
 
 
