@@ -28,6 +28,11 @@ MESSAGES: dict[str, str] = {
     ),
     "core.text_only": "Tôi chỉ đọc được tin nhắn chữ. Vui lòng gõ câu trả lời bằng chữ hoặc số.",
     "core.cancelled": "Đã hủy. Không có gì được lưu.",
+    "core.cancelled_saved": (
+        "Đã hủy phần đang làm dở (phần này chưa được lưu). Những việc đã lưu trước đó vẫn "
+        "giữ nguyên:\n{saved}"
+    ),
+    "core.closed_saved": "Đã đóng. Những việc đã lưu vẫn giữ nguyên:\n{saved}",
     "core.nothing_to_cancel": "Không có việc gì đang dở để hủy.",
     "core.busy": (
         "Bạn đang làm dở một việc. Hãy trả lời câu hỏi dưới đây, hoặc gõ /huy để dừng."
@@ -242,18 +247,31 @@ MESSAGES: dict[str, str] = {
     "help.review": "• /duyet — xem và công nhận các đề xuất phân loại hộ và đăng ký thoát nghèo trong địa bàn.",
     "households.find": "Tìm hộ: gõ mã hộ hoặc tên chủ hộ (có dấu hay không dấu đều được).",
     "households.not_found": "Không tìm thấy hộ nào khớp «{query}» trong địa bàn của bạn.",
-    "households.pick": "Có nhiều hộ khớp. Chọn một hộ:",
-    "households.pick_village": "Thêm hộ cho thôn nào? Chọn bên dưới.",
+    "households.find_to_register": "Đăng ký thoát nghèo cho hộ nào? Gõ mã hộ hoặc tên chủ hộ (có dấu hay không dấu đều được).",
+    "households.pick": "Có {n} hộ khớp «{query}». Chọn một hộ, hoặc gõ thêm để tìm hẹp hơn:",
+    "households.pick_page": "Đang xem hộ {first}–{last} trong {n} hộ.",
+    "households.option.more": "➡️ Xem tiếp ({n} hộ nữa)",
+    "households.option.first": "⬅️ Về đầu danh sách",
+    "households.option.more_registrations": "➡️ Xem tiếp danh sách đăng ký ({n} hộ nữa)",
+    "households.pick_village": "Thêm hộ cho thôn nào? Chọn bên dưới (hoặc gõ tên thôn).",
+    "households.type_village": "Thêm hộ cho thôn nào? Gõ tên thôn (có dấu hay không dấu đều được).",
+    "households.village_not_found": "Không tìm thấy thôn nào khớp «{query}» trong địa bàn của bạn.",
+    "households.villages_more": "Còn {n} thôn khác cũng khớp; gõ tên đầy đủ hơn để tìm hẹp lại.",
+    "households.village_in": "{village} ({commune})",
+    "households.no_village": "Bạn chưa được giao thôn nào nên chưa thêm hộ được.",
     "households.gone": "Không tìm thấy hộ này (có thể đã bị xóa hoặc không thuộc địa bàn của bạn).",
     "households.closed": "Đã đóng. Bạn cần làm gì tiếp?",
     "households.choose_action": "Vui lòng chọn một việc trong danh sách bên dưới.",
     "households.read_only": "Bạn chỉ được xem hộ này, không được sửa.",
-    "households.add_via_village_head": "Địa bàn của bạn có nhiều thôn; hãy thêm hộ qua trưởng thôn hoặc bằng lệnh import-households.",
     "households.option.add": "➕ Thêm hộ mới",
     "households.option.assess": "📊 Cập nhật thu nhập, chỉ số",
     "households.option.support": "🎁 Ghi nhận hỗ trợ",
     "households.option.register": "✋ Đăng ký thoát nghèo",
     "households.option.edit": "✏️ Sửa thông tin",
+    "households.option.rereview": "🔁 Đề nghị xét lại đăng ký thoát nghèo",
+    "households.rereview_reason": "Thôn đề nghị xét lại",
+    "households.rereview_done": "✅ Đã đề nghị xã xét lại đăng ký thoát nghèo của hộ.",
+    "households.saved.rereview": "Đề nghị xét lại đăng ký thoát nghèo — hộ {code}",
     "households.option.done": "Xong",
     "households.card.title": "🏠 Hộ {code} — {name} ({village})",
     "households.card.status": "Phân loại: {status} (từ {since})",
@@ -262,7 +280,18 @@ MESSAGES: dict[str, str] = {
     "households.card.assessment.suggested": "Đánh giá năm {year}: đề xuất {status} — chờ xã công nhận",
     "households.card.assessment.recognised": "Đánh giá năm {year}: {status} — xã đã công nhận",
     "households.card.assessment.rejected": "Đánh giá năm {year}: đề xuất {status} — xã chưa công nhận",
+    "households.card.assessment.same": "Đánh giá năm {year}: {status} — đúng với phân loại hiện tại",
+    "households.card.assessment.figures": "Thu nhập {income}/người/tháng. {lacking}",
     "households.card.registration": "Đăng ký thoát nghèo năm {year}: {state}",
+    "households.card.reason": "Lý do: {reason}",
+    "households.form_cancelled": "Đã hủy, phần vừa nhập không được lưu.",
+    "households.assess.previous_hint": "Lần đánh giá trước: {value}. Bấm «Giữ nguyên» nếu không đổi.",
+    "households.edit.current_hint": "Hiện tại: {value}. Bấm «Giữ nguyên» nếu không đổi.",
+    "households.saved.added": "Thêm hộ {code}",
+    "households.saved.edited": "Sửa thông tin — hộ {code}",
+    "households.saved.support": "Ghi nhận hỗ trợ — hộ {code}",
+    "households.saved.registered": "Đăng ký thoát nghèo — hộ {code}",
+    "households.saved.assessed": "Cập nhật thu nhập, chỉ số — hộ {code}",
     "households.add_intro": "➕ Thêm hộ mới vào {village}.",
     "households.add_title": "Hộ mới — {village}",
     "households.form_title": "Hộ {code} — {name}",
@@ -272,7 +301,9 @@ MESSAGES: dict[str, str] = {
     "households.registered": "✅ Đã ghi nhận hộ đăng ký thoát nghèo năm {year}. Xã sẽ xem xét công nhận.",
     "households.assessed_same": "Phân loại không đổi: {after}.",
     "households.assessed_change": "Đề xuất chuyển từ {before} sang {after}. Đây mới là đề xuất: cán bộ xã sẽ xem xét công nhận.",
-    "households.registrations_title": "Các hộ đăng ký tự nguyện thoát nghèo:",
+    "households.registrations_title": "Các hộ đăng ký tự nguyện thoát nghèo ({n} hộ):",
+    "households.registrations_page": "Đang xem hộ {first}–{last} trong {n} hộ.",
+    "households.registrations_more": "… và {n} hộ khác: bấm «Xem tiếp danh sách đăng ký».",
     "households.registration_line": "• {code} {name}: năm {year} — {state}",
     "households.no_registrations": "Chưa có hộ nào đăng ký thoát nghèo.",
     "households.review_officers_only": "Chỉ cán bộ xã, tỉnh mới duyệt và công nhận được.",
@@ -285,10 +316,23 @@ MESSAGES: dict[str, str] = {
         "Hỗ trợ đề nghị: {asked}\nTrạng thái: {state}"
     ),
     "households.review.asm": (
-        "📊 Hộ {code} — {name}: thu nhập {income}/người/tháng, thiếu {n} chỉ số.\n"
+        "📊 Hộ {code} — {name}: thu nhập {income}/người/tháng.\n{lacking}\n"
         "Đề xuất chuyển từ {before} sang {after}."
     ),
+    "households.review.by": "Người ghi: {name}, {at}.",
+    "households.review.by_system": "quản trị hệ thống",
+    "households.review.page": "Đang xem việc {first}–{last} trong {n} việc.",
+    "households.review.option.more": "➡️ Xem tiếp ({n} việc nữa)",
+    "households.review.option.first": "⬅️ Về đầu danh sách",
+    "households.review.option.back": "⬅️ Quay lại danh sách",
+    "households.review.all_done": "Không còn việc nào chờ duyệt. Bạn cần làm gì tiếp?",
+    "households.review.saved.recognised": "Công nhận — hộ {code}",
+    "households.review.saved.under_review": "Chuyển sang «đang xem xét» — hộ {code}",
+    "households.review.saved.not_yet": "Chưa đạt — hộ {code}",
+    "households.review.saved.withdrawn": "Hộ rút đăng ký — hộ {code}",
+    "households.review.saved.rejected": "Không công nhận — hộ {code}",
     "households.review.reason": "Lý do (ngắn gọn)? Hoặc bấm «Bỏ qua».",
+    "households.review.reason_too_long": "Lý do dài {n} ký tự, quá {max} ký tự. Vui lòng viết ngắn gọn hơn.",
     "households.review.option.recognise": "✅ Công nhận",
     "households.review.option.not_yet": "⏳ Chưa đạt",
     "households.review.option.under_review": "🔍 Đang xem xét",
@@ -301,6 +345,7 @@ MESSAGES: dict[str, str] = {
     "households.review.done.withdrawn": "↩️ Đã ghi hộ rút đăng ký.",
     "households.review.done.rejected": "✖️ Đã ghi «không công nhận».",
     "households.error.duplicate_code": "Mã hộ này đã có trong thôn. Vui lòng dùng mã khác.",
+    "households.error.code_taken": "Mã hộ {code} đã có trong thôn (hộ {name}). Vui lòng gõ mã khác.",
     "households.error.no_code": "Hộ cần có mã hộ.",
     "households.error.no_name": "Hộ cần có họ tên chủ hộ.",
     "households.error.unknown_status": "Phân loại hộ không hợp lệ.",
@@ -309,6 +354,22 @@ MESSAGES: dict[str, str] = {
     "households.error.not_poor": "Chỉ hộ nghèo hoặc cận nghèo mới đăng ký thoát nghèo.",
     "households.error.transition": "Không thể chuyển sang trạng thái đó từ trạng thái hiện tại.",
     "households.error.already_decided": "Đề xuất này đã được quyết định trước đó.",
+    "households.error.superseded": "Đề xuất này đã được thay bằng một lần đánh giá mới hơn của hộ.",
+    # --- what the bot tells about households on its own (handlers/household_notices.py) ---
+    "notices.registration.recognised": "🎉 Xã đã công nhận hộ {code} {name} ({village}) thoát nghèo từ ngày {date}.",
+    "notices.registration.not_yet": "⏳ Xã ghi hộ {code} {name} ({village}) chưa đạt để công nhận thoát nghèo; hộ vẫn là {before}.",
+    "notices.registration.withdrawn": "↩️ Xã đã ghi hộ {code} {name} ({village}) rút đăng ký thoát nghèo; hộ vẫn là {before}.",
+    "notices.assessment.recognised": "✅ Xã đã công nhận: hộ {code} {name} ({village}) chuyển từ {before} sang {after} từ ngày {date}.",
+    "notices.assessment.rejected": "✖️ Xã không công nhận đề xuất chuyển hộ {code} {name} ({village}) sang {after}; hộ vẫn là {before}.",
+    "notices.recently_exited": "Hộ được tính là hộ mới thoát nghèo đến {until}.",
+    "notices.reason": "Lý do: {reason}",
+    "notices.no_reason": "(không ghi lý do)",
+    "notices.decided_by": "Người duyệt: {name}.",
+    "notices.option.household": "🏠 Xem hộ",
+    "notices.digest": "📋 Có {new} việc mới chờ duyệt ở {area}: {details}. Tổng cộng {total} việc đang chờ.",
+    "notices.digest.registrations": "{n} đăng ký thoát nghèo",
+    "notices.digest.assessments": "{n} đề xuất phân loại hộ",
+    "notices.option.review": "✅ Mở danh sách duyệt",
     "registration.state.registered": "đã đăng ký",
     "registration.state.under_review": "đang xem xét",
     "registration.state.recognised": "đã công nhận thoát nghèo",
@@ -336,6 +397,7 @@ MESSAGES: dict[str, str] = {
     "form.assessment.check.income_high": (
         "Thu nhập {income}đ mỗi người một tháng là rất cao so với chuẩn nghèo."
     ),
+    "form.assessment.summary_lacking": "{first}–{last}. {lacking}",
     "form.support.kind.label": "Loại hỗ trợ",
     "form.support.kind.prompt": "Hộ đã nhận hỗ trợ gì?",
     "form.support.amount.label": "Giá trị (đồng)",
@@ -741,6 +803,12 @@ MESSAGES: dict[str, str] = {
         "Vui lòng báo quản trị viên, hoặc xem trên Telegram.)"
     ),
     "zalo.document_link": "📎 Tải tệp {name}: {url}\n(Liên kết dùng được trong {minutes} phút.)",
+    "zalo.quota_exceeded": (
+        "⚠️ Zalo đang từ chối tin nhắn của bot vì đã dùng hết hạn mức của gói dịch vụ "
+        "(lỗi 429 «Quota exceeded»). Tin nhắn trên Zalo tạm dừng và bot sẽ tự thử gửi lại, "
+        "thưa dần đến {minutes} phút một lần. Vui lòng kiểm tra gói dịch vụ và hạn mức của bot "
+        "tại bot.zapps.me (Zalo Bot Creator)."
+    ),
     "outbox.unreachable_window": (
         "⚠️ Không gửi được tin nhắn tới {name} ({areas}) qua Zalo: Zalo chỉ cho bot nhắn tin "
         "cho người đã nhắn cho bot gần đây. Vui lòng nhắc người này gửi một tin bất kỳ cho bot "
@@ -964,6 +1032,9 @@ MESSAGES: dict[str, str] = {
         "bình {area} → {status} theo {standard}. Hộ có thu nhập trên chuẩn nghèo thì không xét "
         "chỉ số thiếu hụt."
     ),
+    "poverty.lacking": "Thiếu {n} chỉ số: {items}.",
+    "poverty.lacking_of": "Thiếu {n}/{total} chỉ số: {items}.",
+    "poverty.lacking_none": "Không thiếu chỉ số nào.",
     "poverty.no_standard": (
         "Chưa có chuẩn nghèo cho năm {year}. Vui lòng báo quản trị viên cập nhật cấu hình."
     ),

@@ -78,6 +78,9 @@ class FormSpec:
     fields: tuple[Field, ...]
     checks: tuple[Check, ...] = ()
     extra_first_options: tuple[tuple[str, str], ...] = field(default=())  # (label key, action)
+    # The summary's value lines, when the fields read better together than one numbered line
+    # each (the deprivation indicators as one «Thiếu …» line); given the answered values.
+    summary_lines: Callable[[dict], list[str]] | None = None
 
     def label(self, f: Field) -> str:
         return t(f.label_key or f"form.{self.key}.{f.key}.label")
@@ -240,10 +243,12 @@ class FormEngine:
 
     def summary(self, draft: dict, can_send: bool = True) -> Outbound:
         lines = [draft.get("title", "")] if draft.get("title") else []
-        for i, f in enumerate(self.spec.fields, start=1):
-            value = draft["values"].get(f.key)
-            lines.append(t("form.summary_line", n=i, label=self.spec.label(f),
-                           value=format_value(f, value)))
+        if self.spec.summary_lines is not None:
+            lines += self.spec.summary_lines(draft["values"])
+        else:
+            lines += [t("form.summary_line", n=i, label=self.spec.label(f),
+                        value=format_value(f, draft["values"].get(f.key)))
+                      for i, f in enumerate(self.spec.fields, start=1)]
         for params, check in self._broken(draft, blocking=False):
             lines.append(t("form.summary_warning", warning=self._message(check, params)))
         if not can_send:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from common.catalogue import t
 from handlers.forms.engine import (
     CHOICE,
     DATE,
@@ -17,7 +18,9 @@ from handlers.forms.engine import (
     Check,
     Field,
     FormSpec,
+    format_value,
 )
+from reports.poverty import lacking_text
 
 STATUSES = tuple((s, f"poverty.status.{s}") for s in ("poor", "near_poor", "average", "other"))
 PLAN_KINDS = (
@@ -58,6 +61,21 @@ def _income_high(v: dict, prev: dict | None) -> dict | None:
     return {"income": v["income"]} if v["income"] > INCOME_CONFIRM_ABOVE else None
 
 
+def _assessment_summary(indicators: tuple[str, ...]):
+    """The summary of an assessment: the income, then what the household lacks in one line
+    («Thiếu 2/12 chỉ số: …»), never «Bảo hiểm y tế: Có» (which reads as if it had it)."""
+    income = Field("income", MONEY)
+
+    def lines(values: dict) -> list[str]:
+        lacking = [k for k in indicators if values.get(f"lacks_{k}")]
+        return [t("form.summary_line", n=1, label=t("form.assessment.income.label"),
+                  value=format_value(income, values.get("income"))),
+                t("form.assessment.summary_lacking", first=2, last=len(indicators) + 1,
+                  lacking=lacking_text(lacking, len(indicators)))]
+
+    return lines
+
+
 @lru_cache(maxsize=8)
 def assessment_spec(indicators: tuple[str, ...]) -> FormSpec:
     """Income, then one yes/no question per deprivation indicator of the standard."""
@@ -72,6 +90,7 @@ def assessment_spec(indicators: tuple[str, ...]) -> FormSpec:
         key="assessment",
         fields=tuple(fields),
         checks=(Check("income_high", ("income",), False, _income_high),),
+        summary_lines=_assessment_summary(indicators) if indicators else None,
     )
 
 
