@@ -212,7 +212,7 @@ class Core:
             if chosen:
                 command = match("", chosen[0])
             state = None
-        ctx.in_dialog = state is not None
+        ctx.in_dialog = state is not None and not _passive(state)  # work under way
         if state is not None and _chose_stop(inbound, state):  # the busy answer's button
             command = Command("cancel", "", True)
         if command and command.name == "cancel" and (command.slash or not command.args):
@@ -355,11 +355,7 @@ class Core:
                                   menu_state(question.options, question.free_input), ctx.now)
             else:
                 await clear_dialog(ctx.conn, inbound.channel, inbound.sender_id)
-            if ctx.in_dialog:  # a dialog ended: what the bot held back for it may go now
-                ctx.in_dialog = False
-                await release_held(ctx.conn, ctx.person.id, at=ctx.now,
-                                   not_before=self.config.calendar.next_sending_time(
-                                       ctx.now.astimezone(self.config.timezone)))
+            await self._release(ctx)
             return messages
         if asked is not None:
             nonce = secrets.token_hex(3)
@@ -374,8 +370,21 @@ class Core:
             )
         else:
             state.draft["_ask"] = {"nonce": "", "free": True, "options": []}
-        await save_dialog(ctx.conn, inbound.channel, inbound.sender_id, state, ctx.now)
+        busy = not _passive(state)
+        await save_dialog(ctx.conn, inbound.channel, inbound.sender_id, state, ctx.now,
+                          busy=busy)
+        if not busy:
+            await self._release(ctx)
         return messages
+
+    async def _release(self, ctx: Context) -> None:
+        """Work under way has ended (the dialog is over, or only shows a list or a card):
+        what the bot held back for it may go now, outside the quiet hours."""
+        if ctx.in_dialog:
+            ctx.in_dialog = False
+            await release_held(ctx.conn, ctx.person.id, at=ctx.now,
+                               not_before=self.config.calendar.next_sending_time(
+                                   ctx.now.astimezone(self.config.timezone)))
 
 
 async def _use_code(ctx: Context, text: str) -> list[Outbound]:

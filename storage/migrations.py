@@ -456,6 +456,14 @@ M009_SUPERSEDED_ASSESSMENTS = [
     "CREATE INDEX household_assessments_state ON household_assessments(state, household_id)",
 ]
 
+# Whether a dialog row is work under way (a form half filled) or only shows something (the last
+# menu, a list, a card: another command simply ends it): what the bot sends on its own waits
+# only for the first kind (scheduler/dispatcher.py).
+M010_DIALOG_BUSY = [
+    "ALTER TABLE dialogs ADD COLUMN busy INTEGER NOT NULL DEFAULT 1",
+    "UPDATE dialogs SET busy = 0 WHERE dialog = 'menu'",
+]
+
 # (number, name, statements). Append only; never edit a migration that has shipped.
 MIGRATIONS: list[tuple[int, str, list[str]]] = [
     (1, "m001_initial", M001_INITIAL),
@@ -467,6 +475,7 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
     (7, "m007_link_codes", M007_LINK_CODES),
     (8, "m008_inbox_and_media", M008_INBOX_AND_MEDIA),
     (9, "m009_superseded_assessments", M009_SUPERSEDED_ASSESSMENTS),
+    (10, "m010_dialog_busy", M010_DIALOG_BUSY),
 ]
 
 

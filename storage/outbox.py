@@ -21,7 +21,6 @@ import aiosqlite
 
 from common.messages import Option, Outbound
 from storage.clock import iso, parse_iso
-from storage.dialogs import NOT_HOLDING
 from storage.query import fetch_all, fetch_one, run
 
 OPEN_STATES = ("pending", "sending")
@@ -323,16 +322,17 @@ async def reachable_identities(conn: aiosqlite.Connection, person_id: int,
                                prefer: str = "last_used") -> list[Address]:
     """Where the person can get a message, best first: the messengers they have not blocked,
     the one they used last first unless ``prefer`` names a channel; with when they last
-    answered a dialog still under way on each (see ``storage.dialogs.HOLDING``)."""
+    answered a dialog with work under way on each (``dialogs.busy``: a form half filled, not
+    a list or a card)."""
     rows = await fetch_all(
         conn,
         "SELECT i.channel, i.external_id, i.chat_id, d.updated_at FROM identities i"
         " JOIN people p ON p.id = i.person_id"
         " LEFT JOIN dialogs d ON d.channel = i.channel AND d.sender_id = i.external_id"
-        f" AND d.dialog NOT IN ({','.join('?' * len(NOT_HOLDING))})"
+        " AND d.busy = 1"
         " WHERE i.person_id = ? AND i.blocked_at IS NULL AND p.active = 1"
         " ORDER BY CASE WHEN i.channel = ? THEN 0 ELSE 1 END, i.last_seen_at DESC",
-        (*NOT_HOLDING, person_id, prefer))
+        (person_id, prefer))
     return [Address(r[0], r[1], r[2], parse_iso(r[3]) if r[3] else None) for r in rows]
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from common.messages import Inbound, Outbound
 from handlers.core import DIALOGS, PERSON_TTL
 from storage import outbox, people
-from storage.dialogs import MENU, NOT_HOLDING, DialogState, save_dialog
+from storage.dialogs import DialogState, save_dialog
 from storage.query import fetch_one
 from tests.conftest import SETUP, Chat
 from tests.test_dialog_enrol import make_invite
@@ -144,11 +144,6 @@ async def test_a_question_with_its_own_cancel_gets_no_second_one(core, world):
     await head.send("/baocao")
     await head.send("/toi")
     assert head.options().count("❌ Hủy") == 1 and "⏹ Dừng việc đang làm" not in head.options()
-
-
-def test_the_dialogs_that_hold_no_message_are_the_passive_ones():
-    passive = {name for name, dialog in DIALOGS.items() if getattr(dialog, "PASSIVE", False)}
-    assert set(NOT_HOLDING) == {MENU, *passive}
 
 
 # ---- on the real Zalo channel -----------------------------------------------------------------

@@ -848,3 +848,22 @@ async def test_the_report_of_a_broadcast_names_everyone_it_missed(
     [report] = texts(api, 200)
     assert "⚠️ 12 người không nhận được" in report
     assert all(f"Người {i:02d}" in report for i in range(12))  # not cut at ten
+
+
+async def test_a_list_or_a_card_holds_nothing_back_only_work_under_way_does(
+        db, cfg, clock, world, on_telegram, api, dispatcher, chat):
+    head = Chat(Core(db, cfg, clock), "100", channel="telegram")
+    officer = chat("200")
+
+    async def announce(text: str) -> list[str]:
+        mark = len(api.calls)
+        await officer.send("/thongbao")
+        await officer.send(text)
+        await officer.press("Gửi")
+        await dispatcher.drain()
+        return texts(api, 100, since=mark)
+
+    assert "Tìm hộ" in await head.send("/ho")  # a search: another command simply ends it
+    assert len(await announce("Họp dân lúc 8 giờ.")) == 1
+    await head.send("/baocao")  # a form under way: held
+    assert await announce("Họp dân lúc 9 giờ.") == []
