@@ -92,6 +92,19 @@ MESSAGES: dict[str, str] = {
     "telegram.command.toi": "Xem vai trò của tôi",
     "telegram.command.lienket": "Liên kết với Zalo hoặc tài khoản khác",
     "telegram.command.help": "Hướng dẫn",
+    "telegram.private_only": (
+        "🔒 Bot chỉ trả lời trong tin nhắn riêng, để số liệu của thôn, xã không lộ ra nhóm. "
+        "Hãy nhắn riêng cho bot: https://t.me/{username}"
+    ),
+    "telegram.leaving_group": (
+        "🔒 Bot chỉ làm việc trong tin nhắn riêng, để số liệu của thôn, xã không lộ ra nhóm, "
+        "nên bot xin rời nhóm này. Mỗi người hãy nhắn riêng cho bot: https://t.me/{username}"
+    ),
+    "telegram.edit_not_read": (
+        "✏️ Bot không đọc tin nhắn đã sửa và vẫn dùng nội dung bạn gửi lúc đầu. Nếu cần, hãy "
+        "gửi lại thành tin nhắn mới; trong báo cáo, số đã trả lời được sửa ở bước xem lại "
+        "(nút «✏️ Sửa») trước khi gửi."
+    ),
     # --- enrolment ---
     "enrol.invalid": (
         "Mã mời không đúng. Vui lòng kiểm tra lại mã (8 ký tự, ví dụ: ABCD-2345) hoặc xin mã "
@@ -197,6 +210,7 @@ MESSAGES: dict[str, str] = {
     "report.period_expected": "Vui lòng gõ tháng theo dạng tháng/năm, ví dụ: 9/2026 hoặc t9.",
     "report.option.month": "Tháng {period}",
     "report.option.change_period": "📅 Đổi tháng",
+    "report.hint_filed": "Đã báo cáo tháng này: {value}. Bấm «Giữ nguyên» nếu không đổi.",
     "report.saved": "✅ Đã lưu báo cáo tháng {period} của {area} (phiên bản {version}). Cảm ơn bạn!",
     # --- the form engine ---
     "form.question": "({n}/{total}) {prompt}",
@@ -216,11 +230,29 @@ MESSAGES: dict[str, str] = {
     "form.summary_line": "{n}. {label}: {value}",
     "form.summary_warning": "⚠️ Lưu ý: {warning}",
     "form.summary_confirm": "Gửi báo cáo này? (Muốn sửa mục nào, gõ: sửa 3)",
-    "form.summary_expected": "Vui lòng chọn Gửi, Sửa hoặc Hủy (hoặc gõ «sửa 3» để sửa mục 3).",
+    "form.summary_expected": "Vui lòng chọn một nút bên dưới (hoặc gõ «sửa 3» để sửa mục 3).",
     "form.fix_which": "Sửa mục nào? Chọn hoặc gõ số thứ tự của mục.",
     "form.fix_which_after_error": "Số liệu chưa hợp lệ nên chưa gửi được. Sửa mục nào?",
     "form.fix_expected": "Vui lòng gõ số thứ tự của mục cần sửa, từ 1 đến {n}.",
-    "form.out_of_bounds": "{label} phải từ {min} đến {max}. Vui lòng gõ lại.",
+    "form.fix_expected_back": (
+        "Vui lòng gõ số thứ tự của mục cần sửa, từ 1 đến {n}, hoặc {back} để quay lại bản tóm tắt."
+    ),
+    "form.summary_sure": (
+        "⚠️ Bạn có chắc các số liệu có lưu ý ở trên là đúng không? Nếu chưa đúng, gõ «sửa N» "
+        "để sửa mục N."
+    ),
+    "form.bounds": "{label} phải từ {min} đến {max}.",
+    "form.refused": "{reason} Vui lòng gõ lại.",
+    "form.default_refused": "Không thể giữ nguyên {value}: {reason} Vui lòng gõ số mới.",
+    "form.money_implausible": (
+        "{label}: {value} là số tiền rất nhỏ (dưới {min}). Nếu ý bạn là {thousands} hay "
+        "{millions}, hãy gõ {typed}k hoặc {typed}tr."
+    ),
+    "form.option.back": "↩️ Quay lại",
+    "form.option.redo_field": "✏️ Nhập lại: {label}",
+    "form.warning_type_for": "Gõ số mới để sửa mục {n} ({label}), hoặc chọn bên dưới.",
+    "form.warning_which": "Số «{value}» là để sửa mục nào?",
+    "form.corrected": "Đã sửa {label}: {value}.",
     "form.text_empty": "{label}: bạn chưa gõ gì. Vui lòng gõ nội dung hoặc chọn «Bỏ qua».",
     "form.text_too_long": "{label} dài quá {max} ký tự. Vui lòng viết ngắn gọn hơn.",
     "form.one_line_field_error": "Mục {n} ({label}): {error}",
@@ -264,6 +296,43 @@ MESSAGES: dict[str, str] = {
     "households.choose_action": "Vui lòng chọn một việc trong danh sách bên dưới.",
     "households.read_only": "Bạn chỉ được xem hộ này, không được sửa.",
     "households.option.add": "➕ Thêm hộ mới",
+    "households.option.list": "📋 Danh sách hộ đã đủ chưa?",
+    "households.list.pick": "Xem danh sách hộ của thôn nào? Chọn bên dưới hoặc gõ tên thôn.",
+    "households.list.no_village": "Bạn không phụ trách thôn nào nên không có danh sách hộ để xác nhận.",
+    "households.list.not_found": "Không tìm thấy thôn «{query}» trong địa bàn của bạn. Vui lòng gõ lại tên thôn.",
+    "households.list.complete": (
+        "Danh sách hộ của {village}: {n} hộ — đã xác nhận đầy đủ ({name}, ngày {at}). Báo cáo "
+        "tháng lấy số gợi ý từ danh sách này."
+    ),
+    "households.list.partial": (
+        "Danh sách hộ của {village}: {n} trong {total} hộ (theo báo cáo tháng gần nhất) — chưa "
+        "xác nhận đầy đủ, nên báo cáo tháng chưa lấy số gợi ý từ danh sách."
+    ),
+    "households.list.unconfirmed": (
+        "Danh sách hộ của {village}: {n} hộ — chưa xác nhận đầy đủ, nên báo cáo tháng chưa lấy "
+        "số gợi ý từ danh sách."
+    ),
+    "households.list.explain": (
+        "Khi danh sách đã có đủ mọi hộ của thôn, bấm «Danh sách hộ đã đủ»: từ đó báo cáo tháng "
+        "lấy số gợi ý từ danh sách."
+    ),
+    "households.list.empty": "Danh sách chưa có hộ nào: hãy thêm hộ (➕ Thêm hộ mới) hoặc nhập danh sách từ tệp Excel.",
+    "households.list.option.mark": "✔️ Danh sách hộ đã đủ",
+    "households.list.option.unmark": "Chưa đủ (bỏ xác nhận)",
+    "households.list.option.confirm": "✔️ Đúng, danh sách đã đủ",
+    "households.list.confirm": (
+        "Xác nhận danh sách hộ của {village} đã có đủ mọi hộ của thôn: {n} hộ ({poor} hộ nghèo, "
+        "{near_poor} hộ cận nghèo)? Từ nay báo cáo tháng lấy số gợi ý từ danh sách này; việc "
+        "xác nhận được ghi lại (ai, khi nào)."
+    ),
+    "households.list.confirm_differs": (
+        "Lưu ý: danh sách có {n} hộ, nhưng báo cáo tháng gần nhất ghi tổng số {total} hộ."
+    ),
+    "households.list.marked": "✅ Đã ghi: danh sách hộ của {village} đã đầy đủ ({n} hộ).",
+    "households.list.unmarked": (
+        "Đã ghi: danh sách hộ của {village} chưa đầy đủ; báo cáo tháng không lấy số gợi ý từ "
+        "danh sách nữa."
+    ),
     "households.option.assess": "📊 Cập nhật thu nhập, chỉ số",
     "households.option.support": "🎁 Ghi nhận hỗ trợ",
     "households.option.register": "✋ Đăng ký thoát nghèo",
@@ -376,6 +445,11 @@ MESSAGES: dict[str, str] = {
     "registration.state.not_yet": "chưa đạt",
     "registration.state.withdrawn": "đã rút",
     # --- the household forms (handlers/forms/households.py) ---
+    "form.household.confirm": "Gửi để lưu hộ này vào danh sách hộ của thôn? (Muốn sửa mục nào, gõ: sửa 3)",
+    "form.household.confirm_edit": "Gửi để lưu các thay đổi của hộ này? (Muốn sửa mục nào, gõ: sửa 3)",
+    "form.assessment.confirm": "Gửi kết quả rà soát thu nhập và thiếu hụt của hộ này? (Muốn sửa mục nào, gõ: sửa 3)",
+    "form.support.confirm": "Gửi để ghi nhận khoản hỗ trợ này cho hộ? (Muốn sửa mục nào, gõ: sửa 2)",
+    "form.registration.confirm": "Gửi để ghi nhận đăng ký thoát nghèo của hộ? (Muốn sửa mục nào, gõ: sửa 2)",
     "form.household.code.label": "Mã hộ",
     "form.household.code.prompt": "Mã hộ (theo sổ của thôn, ví dụ: NK-015)?",
     "form.household.head_name.label": "Chủ hộ",
@@ -458,15 +532,13 @@ MESSAGES: dict[str, str] = {
     ),
     "form.monthly_village.check.poor_near_le_total": (
         "Hộ nghèo ({poor}) cộng hộ cận nghèo ({near_poor}) không thể nhiều hơn tổng số hộ "
-        "({total}). Vui lòng gõ lại."
+        "({total})."
     ),
     "form.monthly_village.check.em_le_poor": (
-        "Hộ nghèo dân tộc thiểu số ({em_poor}) không thể nhiều hơn số hộ nghèo ({poor}). "
-        "Vui lòng gõ lại."
+        "Hộ nghèo dân tộc thiểu số ({em_poor}) không thể nhiều hơn số hộ nghèo ({poor})."
     ),
     "form.monthly_village.check.loans_le_poor_near": (
-        "Số hộ được vay vốn ({loans}) không thể nhiều hơn số hộ nghèo và cận nghèo ({sum}). "
-        "Vui lòng gõ lại."
+        "Số hộ được vay vốn ({loans}) không thể nhiều hơn số hộ nghèo và cận nghèo ({sum})."
     ),
     "form.monthly_village.check.new_le_poor": (
         "Số hộ nghèo mới và tái nghèo ({added}) nhiều hơn số hộ nghèo hiện nay ({poor})."
@@ -481,7 +553,31 @@ MESSAGES: dict[str, str] = {
     "form.monthly_village.differs_from_list": (
         "{label}: bạn gõ {typed}, nhưng danh sách hộ của thôn cho {listed}."
     ),
-    "report.from_list": "Số liệu gợi ý lấy từ danh sách hộ của thôn.",
+    "report.from_list_marked": (
+        "Số liệu gợi ý lấy từ danh sách hộ của thôn ({n} hộ; {name} xác nhận danh sách đầy đủ "
+        "ngày {at})."
+    ),
+    "report.from_list_matches": (
+        "Số liệu gợi ý lấy từ danh sách hộ của thôn ({n} hộ, bằng tổng số hộ đã báo cáo)."
+    ),
+    "report.list_partial": (
+        "Danh sách hộ của thôn mới có {n} trong {total} hộ, nên chưa dùng để gợi ý số liệu. "
+        "Khi đã nhập đủ, vào /ho → «Danh sách hộ đã đủ chưa?» để xác nhận."
+    ),
+    "report.list_unconfirmed": (
+        "Danh sách hộ của thôn có {n} hộ, chưa được xác nhận là đầy đủ, nên chưa dùng để gợi ý "
+        "số liệu (trừ khi tổng số hộ bạn gõ đúng bằng {n}). Xác nhận ở /ho → «Danh sách hộ đã đủ chưa?»."
+    ),
+    "report.list_now_used": (
+        "Tổng số hộ bằng số hộ trong danh sách của thôn ({n}): các số gợi ý tiếp theo lấy từ "
+        "danh sách."
+    ),
+    "report.list_not_used": (
+        "Tổng số hộ {total} khác số hộ trong danh sách của thôn ({n}): các số gợi ý tiếp theo "
+        "lấy theo báo cáo trước, không theo danh sách."
+    ),
+    "report.more_areas": "… và {n} thôn khác: gõ tên thôn để tìm.",
+    "report.more_areas_at_least": "… và hơn {n} thôn khác: gõ tên thôn đầy đủ hơn để tìm.",
     "form.monthly_village.check.change_total": (
         "Tổng số hộ đổi từ {before} thành {now} ({percent}%) so với tháng trước."
     ),

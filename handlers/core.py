@@ -452,7 +452,7 @@ def _typed_options(text: str, ask: dict) -> list[str]:
     if not typed:
         return []
     options = ask["options"]
-    if not ask["free"] and typed.isdigit() and 1 <= int(typed) <= len(options):
+    if not ask["free"] and typed.isascii() and typed.isdigit() and 1 <= int(typed) <= len(options):
         return [options[int(typed) - 1][1]]
     exact = [data for label, data, aliases in options
              if typed in (plain(label), plain(label.split("(")[0])) or typed in aliases]

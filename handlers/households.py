@@ -18,8 +18,8 @@ from common.catalogue import t
 from common.messages import Option, Outbound
 from common.numbers import format_money
 from common.text import fold, plain
+from handlers import household_list, menu
 from handlers import household_notices as notices
-from handlers import menu
 from handlers.forms.engine import FormEngine, FormSpec, format_value
 from handlers.forms.households import (
     HOUSEHOLD,
@@ -308,6 +308,8 @@ async def _can_register(ctx: Context, household: Household) -> HouseholdError | 
 
 async def ask(ctx: Context, state: DialogState) -> list[Outbound]:
     draft = state.draft
+    if state.step in household_list.STEPS:  # is the village's list complete?
+        return await household_list.ask(ctx, state)
     if state.step == "find":
         key = "households.find_to_register" if draft.get("intent") == "register" else \
             "households.find"
@@ -316,6 +318,7 @@ async def ask(ctx: Context, state: DialogState) -> list[Outbound]:
             options.append(Option(t("households.option.more_registrations",
                                     n=draft["reg_total"] - draft["reg_offset"]),
                                   "more_registrations", ("xem tiep",)))
+        options.append(Option(t("households.option.list"), "list"))  # is the list complete?
         return [Outbound(t(key), tuple(options) + (_cancel(),))]
     if state.step == "pick":
         options = []
@@ -396,9 +399,13 @@ async def answer(ctx: Context, state: DialogState, reply: Answer) -> Result:
                                     [Outbound(t("households.form_cancelled"))])
         return None, [menu.main_menu(ctx, t("households.closed"))]
     step = state.step
+    if step in household_list.STEPS:
+        return await household_list.answer(ctx, state, reply, back=ask)
     if step == "find":
         if reply.action == "add":
             return await _start_add(ctx, state)
+        if reply.action == "list":
+            return await household_list.start(ctx, state)
         if reply.action == "more_registrations":
             listing = await registrations_text(ctx, state)
             return state, listing + await ask(ctx, state)

@@ -690,6 +690,66 @@ async def has_household_list(conn: aiosqlite.Connection, village_id: int) -> boo
     return row is not None
 
 
+# --- is the list complete? --------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class HouseholdList:
+    """A village's household list: how many households it holds, whether the head or an
+    officer marked it complete (who, when), and its monthly figures for one period."""
+
+    village_id: int
+    households: int
+    complete: bool
+    marked_by: int | None
+    marked_by_name: str | None
+    marked_at: datetime | None
+    figures: dict
+
+
+# The figures (as village_figures) and the mark in one trip.
+_LIST_SQL = f"""SELECT f.*, l.complete, l.marked_by, p.full_name, l.marked_at
+    FROM ({_FIGURES_SQL}) f
+    LEFT JOIN household_lists l ON l.village_id = ?
+    LEFT JOIN people p ON p.id = l.marked_by"""
+
+
+async def household_list(conn: aiosqlite.Connection, village_id: int,
+                         period: str) -> HouseholdList:
+    """The village's household list, with its figures for ``period`` (``YYYY-MM``)."""
+    start, end = month_bounds(period)
+    row = await fetch_one(conn, _LIST_SQL, (village_id, village_id, start, end, village_id))
+    figures = dict(zip(FIGURE_KEYS, (int(v) for v in row[:len(FIGURE_KEYS)]), strict=True))
+    complete, marked_by, name, marked_at = row[len(FIGURE_KEYS):]
+    return HouseholdList(village_id, figures["total"], bool(complete), marked_by, name,
+                         parse_iso(marked_at) if marked_at else None, figures)
+
+
+async def mark_household_list(
+    conn: aiosqlite.Connection, village_id: int, *, complete: bool, actor: Actor,
+    at: datetime, period: str | None = None,
+) -> HouseholdList:
+    """Record that the village's list is complete (or not any more); audited.
+
+    A complete list drives the village's monthly report (its figures become the defaults and
+    a typed figure that differs asks "are you sure?").
+    """
+    period = period or f"{at:%Y-%m}"
+    before = await household_list(conn, village_id, period)
+    await run(
+        conn,
+        "INSERT INTO household_lists (village_id, complete, marked_by, marked_at)"
+        " VALUES (?, ?, ?, ?) ON CONFLICT (village_id) DO UPDATE SET"
+        " complete = excluded.complete, marked_by = excluded.marked_by,"
+        " marked_at = excluded.marked_at",
+        (village_id, int(complete), actor.person_id, iso(at)),
+    )
+    await record(conn, actor=actor, action="mark_complete" if complete else "mark_incomplete",
+                 entity="household_list", entity_id=village_id, at=at,
+                 before={"complete": before.complete},
+                 after={"complete": complete, "households": before.households})
+    return await household_list(conn, village_id, period)
+
+
 # --- assessments -------------------------------------------------------------------------------
 
 @dataclass(frozen=True, slots=True)

@@ -456,10 +456,21 @@ M009_SUPERSEDED_ASSESSMENTS = [
     "CREATE INDEX household_assessments_state ON household_assessments(state, household_id)",
 ]
 
+# Whether a village's household list is complete, as the head or an officer said (and who and
+# when; the audit log keeps every change). Until then the list does not drive the report.
+M010_HOUSEHOLD_LISTS = [
+    """CREATE TABLE household_lists (
+        village_id INTEGER PRIMARY KEY REFERENCES areas(id),
+        complete INTEGER NOT NULL CHECK (complete IN (0, 1)),
+        marked_by INTEGER REFERENCES people(id),
+        marked_at TEXT NOT NULL
+    )""",
+]
+
 # Whether a dialog row is work under way (a form half filled) or only shows something (the last
 # menu, a list, a card: another command simply ends it): what the bot sends on its own waits
 # only for the first kind (scheduler/dispatcher.py).
-M010_DIALOG_BUSY = [
+M011_DIALOG_BUSY = [
     "ALTER TABLE dialogs ADD COLUMN busy INTEGER NOT NULL DEFAULT 1",
     "UPDATE dialogs SET busy = 0 WHERE dialog = 'menu'",
 ]
@@ -475,7 +486,8 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
     (7, "m007_link_codes", M007_LINK_CODES),
     (8, "m008_inbox_and_media", M008_INBOX_AND_MEDIA),
     (9, "m009_superseded_assessments", M009_SUPERSEDED_ASSESSMENTS),
-    (10, "m010_dialog_busy", M010_DIALOG_BUSY),
+    (10, "m010_household_lists", M010_HOUSEHOLD_LISTS),
+    (11, "m011_dialog_busy", M011_DIALOG_BUSY),
 ]
 
 

@@ -110,6 +110,9 @@ async def test_registration_life_cycle_and_the_monthly_count(core, db, world, cl
     reply = await head.send("/dangky")
     assert "NK-005 Giàng A Lử: năm 2026 — đã công nhận thoát nghèo" in reply
     await head.send("/huy")
+    async with db.write() as conn:  # the list is complete: it drives the monthly report
+        await hh.mark_household_list(conn, world.village.id, complete=True, actor=SETUP,
+                                     at=clock())
     await head.send("/baocao 11/2026")  # this month: the exit is counted from the list
     assert "Số liệu gợi ý lấy từ danh sách hộ" in head.text
     assert "Theo danh sách hộ của thôn: 1" in head.text  # one household in the list
@@ -208,6 +211,9 @@ async def test_an_implausible_income_asks_to_confirm(core, db, world, clock):
 async def test_typed_figures_that_differ_from_the_list_ask_to_confirm(core, db, world, clock):
     for n in range(3):
         await add(db, clock, world.village, f"NK-2{n}", f"Hộ {n}")
+    async with db.write() as conn:
+        await hh.mark_household_list(conn, world.village.id, complete=True, actor=SETUP,
+                                     at=clock())
     head = Chat(core, "100")
     reply = await head.send("/baocao")
     assert "Theo danh sách hộ của thôn: 3" in reply

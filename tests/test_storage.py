@@ -171,7 +171,7 @@ async def test_lean_tables_migration_keeps_dialogs_and_inbound_ids(tmp_path, mon
         assert (state.step, state.draft) == ("form", {"idx": 3})
         assert not await first_delivery(conn, "telegram", "u1", AT)  # still remembered
         async with conn.execute("SELECT busy FROM dialogs WHERE sender_id = '7'") as cur:
-            assert (await cur.fetchone())[0] == 1  # a form under way (migration 10)
+            assert (await cur.fetchone())[0] == 1  # a form under way (migration 11)
         async with conn.execute(
                 "SELECT sql FROM sqlite_master WHERE name = 'inbound_seen'") as cur:
             assert "WITHOUT ROWID" in (await cur.fetchone())[0]

@@ -53,8 +53,9 @@ _CARD = (
 )
 # A new household comes with the status the commune has recognised; afterwards the status
 # only changes through an assessment or an exit registration that an officer recognises.
-HOUSEHOLD = FormSpec(key="household", fields=_CARD)
-HOUSEHOLD_EDIT = FormSpec(key="household", fields=tuple(f for f in _CARD if f.key != "status"))
+HOUSEHOLD = FormSpec(key="household", fields=_CARD, confirm_key="form.household.confirm")
+HOUSEHOLD_EDIT = FormSpec(key="household", fields=tuple(f for f in _CARD if f.key != "status"),
+                          confirm_key="form.household.confirm_edit")
 
 
 def _income_high(v: dict, prev: dict | None) -> dict | None:
@@ -91,6 +92,7 @@ def assessment_spec(indicators: tuple[str, ...]) -> FormSpec:
         fields=tuple(fields),
         checks=(Check("income_high", ("income",), False, _income_high),),
         summary_lines=_assessment_summary(indicators) if indicators else None,
+        confirm_key="form.assessment.confirm",
     )
 
 
@@ -102,6 +104,7 @@ SUPPORT = FormSpec(
         Field("source", TEXT, max_length=200, default="none", optional=True),
         Field("given_on", DATE, default="none"),
     ),
+    confirm_key="form.support.confirm",
 )
 
 REGISTRATION = FormSpec(
@@ -113,4 +116,5 @@ REGISTRATION = FormSpec(
         Field("support_asked", MULTI, choices=SUPPORT_KINDS, default="none", optional=True),
         Field("registered_on", DATE, default="none"),
     ),
+    confirm_key="form.registration.confirm",
 )
