@@ -60,6 +60,8 @@ class OutboxConfig:
     progress_every_seconds: float = 60.0
     progress_min_recipients: int = 20
     prefer_channel: str = "last_used"
+    dialog_hold_minutes: float = 30.0  # a message waits while its recipient is in a dialog
+    remind_again_minutes: float = 60.0  # «Nhắc lại» reaches nobody reminded this recently
 
 
 @dataclass(frozen=True)
@@ -511,6 +513,10 @@ def _outbox(section: object) -> OutboxConfig:
         progress_min_recipients=_get(section, "outbox.progress_min_recipients", int,
                                      d.progress_min_recipients),
         prefer_channel=_get(section, "outbox.prefer_channel", str, d.prefer_channel),
+        dialog_hold_minutes=_get(section, "outbox.dialog_hold_minutes", float,
+                                 d.dialog_hold_minutes),
+        remind_again_minutes=_get(section, "outbox.remind_again_minutes", float,
+                                  d.remind_again_minutes),
     )
     if not 1 <= cfg.concurrency <= 256:
         raise ConfigError("setting outbox.concurrency must be from 1 to 256")
@@ -521,6 +527,9 @@ def _outbox(section: object) -> OutboxConfig:
                           "outbox.retry_max_seconds")
     if cfg.progress_every_seconds <= 0:
         raise ConfigError("setting outbox.progress_every_seconds must be above 0")
+    for name in ("dialog_hold_minutes", "remind_again_minutes"):
+        if not 0 <= getattr(cfg, name) <= 24 * 60:
+            raise ConfigError(f"setting outbox.{name} must be from 0 to 1440 (minutes)")
     if cfg.prefer_channel not in _CHANNEL_PREFERENCES:
         raise ConfigError(f"setting outbox.prefer_channel must be one of "
                           f"{', '.join(_CHANNEL_PREFERENCES)}, not {cfg.prefer_channel!r}")

@@ -44,6 +44,8 @@ MESSAGES: dict[str, str] = {
     "core.unknown_command": "Lệnh này không có. Bạn có thể chọn một việc dưới đây:",
     "core.welcome_back": "Chào {name}! Bạn cần làm gì?",
     "core.deferred_error": "Xin lỗi, chưa lập được thống kê này do sự cố hệ thống. Vui lòng thử lại sau ít phút.",
+    "core.option.stop": "⏹ Dừng việc đang làm",
+    "core.which_option": "Bạn muốn chọn mục nào? Gõ số thứ tự hoặc bấm nút:",
     "core.too_long": "Tin nhắn quá dài. Vui lòng trả lời ngắn gọn câu hỏi dưới đây.",
     # --- menu, help, roles ---
     "menu.choose": "Bạn cần làm gì?",
@@ -53,6 +55,7 @@ MESSAGES: dict[str, str] = {
     "menu.option.stats": "📊 Thống kê",
     "help.stats": "• /thongke [địa bàn] [kỳ] — số liệu, biểu đồ, xếp hạng thi đua, đề xuất khen thưởng và bảng tính Excel của địa bàn (kỳ: 10/2026, quy 3/2026, nam 2026…).",
     "help.calendar": "• /lich — lịch báo cáo, các báo cáo đến hạn của bạn và tiến độ trong địa bàn.",
+    "help.remind_again": "• /nhaclai — nhắc lại các thôn chưa gửi báo cáo đang đến hạn (bấm «Nhắc lại» trong danh sách chậm).",
     "help.announce": "• /thongbao [tên địa bàn] — gửi thông báo tới mọi người trong địa bàn (xem trước rồi mới gửi).",
     "help.title": "Hướng dẫn sử dụng:",
     "help.village_head": (
@@ -109,7 +112,16 @@ MESSAGES: dict[str, str] = {
     ),
     "enrol.used": "Mã mời này đã được dùng. Mỗi mã chỉ dùng một lần; hãy xin mã mới từ cán bộ xã.",
     "enrol.expired": "Mã mời này đã hết hạn. Hãy xin mã mới từ cán bộ xã.",
-    "enrol.default_name": "Người dùng mới",
+    "enrol.ask_name": (
+        "Mã mời hợp lệ:\n{role}\nBạn tên là gì? Vui lòng gõ họ và tên (ví dụ: Lò Văn Páo), "
+        "để cán bộ xã biết ai gửi báo cáo."
+    ),
+    "enrol.name_invalid": (
+        "Vui lòng gõ họ và tên của bạn, chỉ gồm chữ (ví dụ: Lò Văn Páo), hoặc gõ /huy để dừng."
+    ),
+    "enrol.cancelled": (
+        "Đã dừng. Bạn chưa được đăng ký; mã mời vẫn dùng được khi bạn gửi lại."
+    ),
     "enrol.welcome": "Chào mừng {name}! Bạn đã được đăng ký:\n{role}",
     # --- linking a second messenger (handlers/link.py) ---
     "channel.telegram": "Telegram",
@@ -778,14 +790,28 @@ MESSAGES: dict[str, str] = {
     "calendar.due.before": "hạn {due}, còn {days} ngày",
     "calendar.due.today": "hôm nay ({due}) là hạn cuối",
     "calendar.due.late": "hạn {due}, đã quá hạn {days} ngày",
-    "calendar.and_more": "… và {n} nơi khác",
+    "calendar.and_more": "… và {n} {unit} khác",
+    "calendar.unit.village": "thôn",
+    "calendar.unit.commune": "xã",
     "calendar.option.start": "📝 Báo cáo ngay",
+    "calendar.option.remind_again": "🔁 Nhắc lại {n} {unit} chưa gửi",
+    "calendar.option.remind_again_in": "🔁 Nhắc lại {n} {unit} chưa gửi — {detail}",
+    "calendar.option.full_list": "📋 Xem đủ {n} {unit} chưa gửi",
+    "calendar.option.full_list_in": "📋 Xem đủ {n} {unit} chưa gửi — {detail}",
     "calendar.remind.village": (
         "⏰ Nhắc việc: {report} của {areas} chưa được gửi ({due}).\n"
         "Bấm «Báo cáo ngay» hoặc gõ lệnh báo cáo để gửi. Cảm ơn bạn!"
     ),
     "calendar.remind.commune": (
         "⏰ Nhắc việc: {report} của {areas} (cấp xã) chưa được gửi ({due}).\n"
+        "Bấm «Báo cáo ngay» để tổng hợp và gửi."
+    ),
+    "calendar.remind_again.village": (
+        "⏰ {name} nhắc: {report} của {areas} chưa được gửi ({due}).\n"
+        "Bấm «Báo cáo ngay» hoặc gõ lệnh báo cáo để gửi. Cảm ơn bạn!"
+    ),
+    "calendar.remind_again.commune": (
+        "⏰ {name} nhắc: {report} của {areas} (cấp xã) chưa được gửi ({due}).\n"
         "Bấm «Báo cáo ngay» để tổng hợp và gửi."
     ),
     "calendar.escalate.village": (
@@ -797,6 +823,8 @@ MESSAGES: dict[str, str] = {
     "calendar.escalate.none": "✅ {report} (hạn {due}) — {area}: đủ {total}/{total}, không nơi nào chậm.",
     "calendar.with_head": "{area} (trưởng thôn: {heads})",
     "calendar.no_head": "{area} (chưa có trưởng thôn dùng bot)",
+    "calendar.with_officer": "{area} (cán bộ: {heads})",
+    "calendar.no_officer": "{area} (chưa có cán bộ xã dùng bot)",
     "calendar.digest": (
         "📊 Tiến độ {report} (hạn {due}) — {area}: {filed}/{total} thôn đã gửi.\n{lines}"
     ),
@@ -826,6 +854,27 @@ MESSAGES: dict[str, str] = {
     "lich.nothing_due": "Hiện không có báo cáo nào đến hạn. Bot sẽ nhắc khi gần đến hạn.",
     "lich.progress": "📊 {report} (hạn {due}) — {area}: {filed}/{total} đã gửi.",
     "lich.missing": "Chưa gửi:",
+    "lich.full_list": (
+        "📋 {report} (hạn {due}) — {area}: {late}/{total} {unit} chưa gửi:\n{names}"
+    ),
+    # --- /nhaclai, «Nhắc lại» (handlers/calendar.py) ---
+    "remind_again.officers_only": "Chỉ cán bộ xã, cán bộ tỉnh hoặc quản trị viên mới nhắc lại được các thôn chưa gửi báo cáo.",
+    "remind_again.none_late": "✅ Các báo cáo đang đến hạn trong địa bàn của bạn đã được gửi đủ. Không cần nhắc ai.",
+    "remind_again.pick": "Nhắc lại báo cáo nào? Chọn bên dưới (gõ số):",
+    "remind_again.not_found": "Không tìm thấy báo cáo này trong địa bàn của bạn. Gõ /lich để xem các báo cáo đang đến hạn.",
+    "remind_again.closed": "{report} đã khóa sổ, không nhắc lại được nữa. Gõ /lich để xem các báo cáo đang đến hạn.",
+    "remind_again.nothing_late": "✅ {report} — {area}: tất cả đã gửi. Không cần nhắc ai.",
+    "remind_again.planned": "✅ Đang nhắc lại {report} tới {n} người ({areas}). Bot sẽ báo lại khi gửi xong.",
+    "remind_again.planned_later": (
+        "✅ Bây giờ là giờ nghỉ: lời nhắc {report} tới {n} người ({areas}) sẽ được gửi lúc "
+        "{at}. Bot sẽ báo lại khi gửi xong."
+    ),
+    "remind_again.nobody_new": "Chưa gửi thêm lời nhắc {report}: những người còn thiếu vừa được nhắc.",
+    "remind_again.recent": "Đã được nhắc trong {minutes} phút qua, không nhắc lại lần nữa:\n{names}",
+    "remind_again.recent_line": "{name}: lúc {at} ({by})",
+    "remind_again.by_calendar": "bot nhắc theo lịch",
+    "remind_again.by_person": "{name} nhắc",
+    "remind_again.unheaded": "Chưa có trưởng thôn dùng bot, vui lòng liên hệ trực tiếp:\n{names}",
     # --- /thongbao (handlers/announce.py) ---
     "announce.officers_only": "Chỉ cán bộ xã, cán bộ tỉnh hoặc quản trị viên mới gửi được thông báo.",
     "announce.area_not_found": "Không tìm thấy địa bàn «{query}» trong phạm vi của bạn. Vui lòng gõ lại tên xã hoặc thôn.",
@@ -867,6 +916,7 @@ MESSAGES: dict[str, str] = {
     ),
     "outbox.progress": "📣 Thông báo «{title}» tới {area}: đã gửi {sent}/{total} người, đang gửi tiếp…",
     "outbox.done": "✅ Đã gửi xong thông báo «{title}» tới {area}: {sent}/{total} người nhận được.",
+    "outbox.reminded_done": "✅ Đã nhắc lại {title} — {area}: {sent}/{total} người nhận được lời nhắc.",
     "outbox.done_missed": "⚠️ {n} người không nhận được (đã chặn bot hoặc lỗi gửi): {names}",
     "console.outbox": "🔔 Bot tự gửi tới [{to}]:",
     # --- spreadsheets (reports/sheets.py) ---

@@ -28,6 +28,7 @@ from datetime import UTC, date, datetime, timedelta
 from bot.config import Config, ConfigError
 from common.catalogue import t
 from common.messages import Option, Outbound
+from common.text import fold
 from handlers.router import menu_option
 from reports.calendar import (
     ANNUAL_REVIEW,
@@ -52,7 +53,7 @@ from storage.areas import Area
 from storage.audit import record
 from storage.db import Database
 from storage.meta import meta_group, set_meta
-from storage.outbox import Planned, create_campaign
+from storage.outbox import Planned, create_campaign, recent_reminders
 from storage.progress import filed_areas, role_holders
 
 log = logging.getLogger(__name__)
@@ -62,13 +63,16 @@ PLANNED_UNTIL = "calendar.planned_until"
 FIRST_LOOK_BACK = timedelta(days=45)
 MAX_LISTED = 40  # areas named in one message; the rest are counted
 COMMAND_OF_FORM = {MONTHLY: "report", HALF_YEAR: "half_year", YEARLY: "yearly"}
-PRIORITY = {REMIND: 5, ESCALATE: 4, DIGEST: 4, NOTICE: 6, "announce": 6}
+PRIORITY = {REMIND: 5, ESCALATE: 4, DIGEST: 4, NOTICE: 6, "announce": 6, "remind_again": 5}
 # Message keys, spelled out so the catalogue test sees every one of them.
 PERIOD_KEYS = {MONTHLY: "calendar.period.monthly", HALF_YEAR: "calendar.period.half_year",
                YEARLY: "calendar.period.yearly"}
 REPORT_KEYS = {MONTHLY: "calendar.report.monthly_village",
                HALF_YEAR: "calendar.report.half_year", YEARLY: "calendar.report.yearly"}
 REMIND_KEYS = {VILLAGE: "calendar.remind.village", COMMUNE: "calendar.remind.commune"}
+REMIND_AGAIN_KEYS = {VILLAGE: "calendar.remind_again.village",
+                     COMMUNE: "calendar.remind_again.commune"}
+REMIND_AGAIN = "remind_again"  # the kind of a campaign an officer asked for («Nhắc lại»)
 ESCALATE_KEYS = {VILLAGE: "calendar.escalate.village", COMMUNE: "calendar.escalate.commune"}
 NOTICE_KEYS = {PEAK_MONTH: "calendar.notice.peak_month",
                ANNUAL_REVIEW: "calendar.notice.annual_review"}
@@ -95,10 +99,87 @@ def due_phrase(due: date, today: date) -> str:
     return t("calendar.due.late", due=f"{due:%d/%m/%Y}", days=-days)
 
 
-def _names(items: list[str]) -> str:
-    shown = "\n".join(f"• {name}" for name in items[:MAX_LISTED])
-    more = len(items) - MAX_LISTED
-    return shown + ("\n" + t("calendar.and_more", n=more) if more > 0 else "")
+UNIT_KEYS = {VILLAGE: "calendar.unit.village", COMMUNE: "calendar.unit.commune"}
+
+
+def listed(items: list[str], level: str, limit: int | None = MAX_LISTED) -> str:
+    """One bullet per item, at most ``limit`` of them and then «… và 22 thôn khác» (a list is
+    never cut without saying so; the caller offers the rest: :func:`full_list_option`)."""
+    shown = items if limit is None else items[:limit]
+    text = "\n".join(f"• {name}" for name in shown)
+    more = len(items) - len(shown)
+    return text + ("\n" + t("calendar.and_more", n=more, unit=t(UNIT_KEYS[level]))
+                   if more > 0 else "")
+
+
+def by_name(found) -> list[Area]:
+    """Areas in the order people look names up: alphabetical, diacritics aside."""
+    return sorted(found, key=lambda a: (fold(a.name), a.id))
+
+
+def late_name(area: Area, heads: dict[int, list[str]], level: str) -> str:
+    """A late place with who files for it, «Bản Pa Ủ (trưởng thôn: Lò Văn Páo)» or «Xã Bum
+    Nưa (cán bộ: …)», so the officer knows whom to call (see :func:`who_files`)."""
+    if area.id not in heads:
+        return t(NO_FILER_KEYS[level], area=area.name)
+    return t(FILER_KEYS[level], area=area.name, heads=", ".join(heads[area.id]))
+
+
+FILER_KEYS = {VILLAGE: "calendar.with_head", COMMUNE: "calendar.with_officer"}
+NO_FILER_KEYS = {VILLAGE: "calendar.no_head", COMMUNE: "calendar.no_officer"}
+
+
+async def who_files(conn, level: str, path: str = "/") -> dict[int, list[str]]:
+    """The names of those on the bot who file a report of ``level`` (village heads for the
+    villages', the commune's officers for the communes' own), by area (under ``path``)."""
+    role = "village_head" if level == VILLAGE else "officer"
+    heads: dict[int, list[str]] = {}
+    for holder in await role_holders(conn, (role,), path):
+        heads.setdefault(holder.area_id, []).append(holder.full_name)
+    return heads
+
+
+def report_args(form: str, period: str, level: str, scope: Area) -> str:
+    """One report in one area as a button's arguments: ``monthly_village 2026-11 village 7``
+    (read back by :func:`parse_report_args`; also typed, so checked like typed text)."""
+    return f"{form} {period} {level} {scope.id}"
+
+
+def parse_report_args(args: str) -> tuple[str, str, str, int] | None:
+    """(form, period, level, area id) of :func:`report_args`, or None when ``args`` is not
+    that."""
+    parts = args.split()
+    if len(parts) != 4 or parts[0] not in COMMAND_OF_FORM or parts[2] not in UNIT_KEYS:
+        return None
+    form, period, level, area = parts
+    if not area.isdigit() or len(area) > 12:
+        return None
+    try:
+        Month.parse_key(period) if form == MONTHLY else int(period[:4])
+    except ValueError:
+        return None
+    if form != MONTHLY and period not in (period[:4], f"{period[:4]}-H1"):
+        return None
+    return form, period, level, int(area)
+
+
+def remind_again_option(form: str, period: str, level: str, scope: Area, late: int,
+                        detail: str = "") -> Option:
+    """«🔁 Nhắc lại 5 thôn chưa gửi» (``— detail`` when a message offers several): remind
+    the ``late`` places again (``/nhaclai``)."""
+    unit = t(UNIT_KEYS[level])
+    label = (t("calendar.option.remind_again_in", n=late, unit=unit, detail=detail)
+             if detail else t("calendar.option.remind_again", n=late, unit=unit))
+    return Option(label, menu_option("remind", report_args(form, period, level, scope)))
+
+
+def full_list_option(form: str, period: str, level: str, scope: Area, late: int,
+                     detail: str = "") -> Option:
+    """«📋 Xem đủ 62 thôn chưa gửi»: the whole late list of a cut one (``/lich``)."""
+    unit = t(UNIT_KEYS[level])
+    label = (t("calendar.option.full_list_in", n=late, unit=unit, detail=detail)
+             if detail else t("calendar.option.full_list", n=late, unit=unit))
+    return Option(label, menu_option("calendar", report_args(form, period, level, scope)))
 
 
 def start_option(form: str, period: str, area: Area | None = None) -> Option:
@@ -267,23 +348,15 @@ class Planner:
 
     async def _escalate(self, conn, tree: Tree, event: Event, mine: list[Area],
                         missing: list[Area], today: date) -> list[Planned]:
-        """Each officer: the areas still missing among those directly under their area."""
+        """Each officer: the areas still missing among those directly under their area, with
+        who heads each, and one tap to remind them again (and to see the whole list, when it
+        is longer than a message shows)."""
         report = report_name(event.form, event.period)
         due = f"{event.due:%d/%m/%Y}"
-        heads: dict[int, list[str]] = {}
-        if event.level == VILLAGE:
-            for holder in await role_holders(conn, ("village_head",)):
-                heads.setdefault(holder.area_id, []).append(holder.full_name)
-
-        def named(area: Area) -> str:
-            if event.level != VILLAGE:
-                return area.name
-            if area.id not in heads:
-                return t("calendar.no_head", area=area.name)
-            return t("calendar.with_head", area=area.name, heads=", ".join(heads[area.id]))
-
+        heads = await who_files(conn, event.level)
         missing_ids = {a.id for a in missing}
         by_person: dict[int, list[str]] = {}
+        buttons: dict[int, list[tuple[Area, int]]] = {}
         for holder in await role_holders(conn, ("officer",)):
             scope = tree.by_id.get(holder.area_id)
             if scope is None:
@@ -294,13 +367,29 @@ class Planner:
                 under = [a for a in mine if scope.contains(a) and a.id != scope.id]
             if not under:
                 continue
-            late = [a for a in under if a.id in missing_ids]
+            late = by_name(a for a in under if a.id in missing_ids)
             key = ESCALATE_KEYS[event.level] if late else "calendar.escalate.none"
             text = t(key, report=report, due=due, area=scope.name, late=len(late),
-                     total=len(under), names=_names([named(a) for a in late]))
+                     total=len(under),
+                     names=listed([late_name(a, heads, event.level) for a in late],
+                                  event.level))
             by_person.setdefault(holder.person_id, []).append(text)
-        return [Planned(person_id, Outbound("\n\n".join(texts)))
-                for person_id, texts in by_person.items()]
+            if late:
+                buttons.setdefault(holder.person_id, []).append((scope, len(late)))
+        out = []
+        for person_id, texts in by_person.items():
+            scopes = buttons.get(person_id, [])
+            options: list[Option] = []
+            for scope, late in scopes:
+                detail = scope.name if len(scopes) > 1 else ""
+                options.append(remind_again_option(event.form, event.period, event.level,
+                                                   scope, late, detail))
+                if late > MAX_LISTED:
+                    options.append(full_list_option(event.form, event.period, event.level,
+                                                    scope, late, detail))
+            out.append(Planned(person_id, Outbound("\n\n".join(texts), tuple(options),
+                                                   free_input=False)))
+        return out
 
     async def _digest(self, conn, tree: Tree, event: Event, mine: list[Area],
                       filed: set[int], today: date) -> list[Planned]:
@@ -382,3 +471,71 @@ async def plan_announcement(conn, config: Config, *, key: str, sender_id: int,
                      after={"area_id": area.id, "area": area.name, "text": text,
                             "recipients": len(recipients)})
     return campaign, len(recipients), starts
+
+
+# ---- «Nhắc lại»: an officer reminds the late ones again (planned from /nhaclai) ------------
+
+
+@dataclass
+class RemindAgain:
+    """What «Nhắc lại» did: the campaign (None when nobody was left to remind), the people
+    reminded and their areas, the late areas nobody on the bot heads, and those skipped as
+    reminded shortly before (name → when, and who asked: None for the calendar)."""
+
+    campaign: int | None
+    people: int
+    areas: list[Area]
+    unheaded: list[Area]
+    recent: dict[str, tuple[datetime, str | None]]
+    starts: datetime
+
+
+async def plan_remind_again(conn, config: Config, *, form: str, period: str, level: str,
+                            due: date, scope: Area, late: list[Area], requester,
+                            now: datetime, actor) -> RemindAgain:
+    """Remind those who file the report for the ``late`` areas under ``scope``: their village
+    heads (the communes' officers for the communes' own reports), through the outbox, within
+    sending hours, each with «Báo cáo ngay». Nobody reminded of this report in the last
+    ``outbox.remind_again_minutes`` (by the calendar or anyone) is reminded again. The
+    campaign records who asked (its report of delivery goes back to them); audited."""
+    roles = ("village_head",) if level == VILLAGE else ("officer",)
+    wanted = {a.id: a for a in late}
+    by_person: dict[int, tuple[str, list[Area]]] = {}
+    for holder in await role_holders(conn, roles, scope.path):
+        if holder.area_id in wanted:
+            entry = by_person.setdefault(holder.person_id, (holder.full_name, []))
+            entry[1].append(wanted[holder.area_id])
+    headed = {a.id for _, own in by_person.values() for a in own}
+    unheaded = [a for a in late if a.id not in headed]
+    since = now - timedelta(minutes=config.outbox.remind_again_minutes)
+    recent = await recent_reminders(conn, form, period, by_person, since)
+    starts = config.calendar.next_sending_time(now.astimezone(config.timezone))
+    today = now.astimezone(config.timezone).date()
+    report = report_name(form, period)
+    messages: list[Planned] = []
+    reminded: list[Area] = []
+    for person_id, (_, own) in by_person.items():
+        if person_id in recent:
+            continue
+        text = t(REMIND_AGAIN_KEYS[level], name=requester.full_name, report=report,
+                 areas=", ".join(a.name for a in own), due=due_phrase(due, today))
+        area = own[0] if len(own) == 1 and level == COMMUNE else None
+        messages.append(Planned(person_id, Outbound(text, (start_option(form, period, area),),
+                                                    free_input=False),
+                                {"form": form, "period": period, "areas": [a.id for a in own]}))
+        reminded += [a for a in own if a not in reminded]
+    skipped = {by_person[p][0]: when for p, when in recent.items()}
+    if not messages:
+        return RemindAgain(None, 0, [], unheaded, skipped, starts)
+    campaign = await create_campaign(
+        conn, key=f"{REMIND_AGAIN}:{form}:{period}:{scope.id}:{now.isoformat()}",
+        kind=REMIND_AGAIN, messages=messages, not_before=starts, at=now, form=form,
+        period=period, area_id=scope.id, requested_by=requester.id, title=report,
+        priority=PRIORITY[REMIND_AGAIN])
+    if campaign is not None:
+        await record(conn, actor=actor, action="remind_again", entity="campaign",
+                     entity_id=campaign, at=now,
+                     after={"form": form, "period": period, "area_id": scope.id,
+                            "area": scope.name, "people": len(messages),
+                            "areas": [a.name for a in reminded]})
+    return RemindAgain(campaign, len(messages), reminded, unheaded, skipped, starts)
