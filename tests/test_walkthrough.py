@@ -73,20 +73,21 @@ def walk_config():
 # ---- what the stored data must always satisfy ----
 
 
-async def invariant_problems(db: Database) -> list[str]:
-    """Stored rows that break a rule of the forms: current monthly figures (poor + near-poor ≤
-    total, DTTS poor ≤ poor, loans ≤ poor + near-poor, no negatives, every field present, the
-    typed table equal to the current version), households with no code or name, registrations
-    with an impossible year, more than one open registration of a household."""
+async def invariant_problems(db: Database, since: str = "") -> list[str]:
+    """Stored rows (written at or after ``since``, ISO time in UTC) that break a rule of the
+    forms: current monthly figures (poor + near-poor ≤ total, DTTS poor ≤ poor, loans ≤ poor +
+    near-poor, no negatives, every field present, the typed table equal to the current
+    version), households with no code or name, registrations with an impossible year, more
+    than one open registration of a household."""
     problems = []
     async with db.read() as conn:
         for row in await fetch_all(
                 conn,
                 "SELECT area_id, period, total, poor, near_poor, em_poor, loans, exited,"
                 " newly_poor, fallen_back, support_vnd FROM village_monthly"
-                " WHERE poor + near_poor > total OR em_poor > poor OR loans > poor + near_poor"
-                " OR total < 1 OR min(poor, near_poor, em_poor, loans, exited, newly_poor,"
-                " fallen_back, support_vnd) < 0"):
+                " WHERE submitted_at >= ? AND (poor + near_poor > total OR em_poor > poor"
+                " OR loans > poor + near_poor OR total < 1 OR min(poor, near_poor, em_poor,"
+                " loans, exited, newly_poor, fallen_back, support_vnd) < 0)", (since,)):
             problems.append(f"monthly figures break a rule: {tuple(row)}")
         for row in await fetch_all(
                 conn,
@@ -94,7 +95,7 @@ async def invariant_problems(db: Database) -> list[str]:
                 " FROM reports r JOIN report_versions v ON v.report_id = r.id"
                 " AND v.version = r.version"
                 " LEFT JOIN village_monthly m ON m.area_id = r.area_id AND m.period = r.period"
-                " WHERE r.form = 'monthly_village'"):
+                " WHERE r.form = 'monthly_village' AND r.updated_at >= ?", (since,)):
             import json
 
             data = json.loads(row[3])
@@ -106,17 +107,18 @@ async def invariant_problems(db: Database) -> list[str]:
                 problems.append(f"report {row[0]}/{row[1]}: village_monthly (v{row[4]}) is not "
                                 f"the current version v{row[2]}")
         for row in await fetch_all(
-                conn, "SELECT id, code, head_name FROM households"
-                " WHERE trim(code) = '' OR trim(head_name) = ''"):
+                conn, "SELECT id, code, head_name FROM households WHERE updated_at >= ?"
+                " AND (trim(code) = '' OR trim(head_name) = '')", (since,)):
             problems.append(f"household without a code or name: {tuple(row)}")
         for row in await fetch_all(
-                conn, "SELECT id, target_year FROM exit_registrations"
-                " WHERE target_year < 2020 OR target_year > 2100"):
+                conn, "SELECT id, target_year FROM exit_registrations WHERE state_at >= ?"
+                " AND (target_year < 2020 OR target_year > 2100)", (since,)):
             problems.append(f"registration with an impossible year: {tuple(row)}")
         for row in await fetch_all(
                 conn, "SELECT household_id, count(*) FROM exit_registrations"
                 " WHERE state IN ('registered', 'under_review', 'not_yet')"
-                " GROUP BY household_id HAVING count(*) > 1"):
+                " GROUP BY household_id HAVING count(*) > 1 AND max(state_at) >= ?",
+                (since,)):
             problems.append(f"a household with several open registrations: {tuple(row)}")
     return problems
 
@@ -206,6 +208,11 @@ KNOWN: dict[str, Known] = {
         "issue 11 item 11: words typed after a menu («bao cao ngay» after /lich) are read as "
         "a command's arguments, not as the menu's option",
         lambda f: f.problem == "typed" and f.dialog == "menu/menu"),
+    # Not in issue 11 (found by tests/test_hostile_input.py); reported, nobody fixes it yet.
+    "new_invisible": Known(
+        "new: a number typed with a zero-width or direction mark (pasted from Zalo) is "
+        "refused as «​12» không phải là một số — the reply quotes characters nobody sees",
+        lambda f: f.problem == "text" and f.detail.startswith("quotes invisible")),
 }
 
 
