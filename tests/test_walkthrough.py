@@ -28,6 +28,7 @@ from bot.config import load_config
 from common.text import fold
 from handlers.core import Core
 from handlers.menu import help_text
+from storage import households as hh
 from storage import people
 from storage.db import Database
 from storage.query import fetch_all
@@ -487,3 +488,29 @@ async def test_walk_on_telegram(demo_file, tmp_path, clock, monkeypatch):
 async def test_walk_on_zalo(demo_file, tmp_path, clock):
     assert_clean(await walk_as("commune_officer", demo_file, tmp_path, clock, via="zalo",
                                budget=150))
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "new (the rule of issue 11 item 13, in /duyet): the review list stops at 24 items and "
+    "says «Có 24 việc chờ duyệt» when more wait, with no «… và N việc khác»"))
+async def test_known_new_review_list_says_how_many_wait(large_file, tmp_path, clock):
+    path = tmp_path / "review.sqlite3"
+    shutil.copyfile(large_file, path)
+    db = await Database.open(path)
+    core = Core(db, walk_config(), clock)
+    try:
+        person, sender = await persona(db, "commune_officer")
+        (scope,) = person.scopes()
+        async with db.read() as conn:
+            registrations = await hh.registrations(
+                conn, within=scope, states=("registered", "under_review", "not_yet"))
+            assessments = [a for a, h in await hh.pending_assessments(conn, within=scope)
+                           if a.suggested_status != h.status]
+        waiting = len(registrations) + len(assessments)
+        assert waiting > 24
+        reply = "\n".join(r.text for r in await CoreDriver(core, "console", sender).send(
+            "/duyet"))
+        assert f"Có {waiting} việc" in reply, reply.split("\n")[0]
+    finally:
+        core.close()
+        await db.close()
