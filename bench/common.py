@@ -305,8 +305,9 @@ class VirtualHead:
             plan.append(Step("text", line, tuple(intro) + summary, "one-line /baocao"))
         else:
             start = rng.choice(("/baocao", "/baocao", "bao cao", "Báo cáo"))
+            hint = "report.hint_filed" if version > 1 else "form.default_hint"  # filed: kept
             first = (f"(1/{len(KEYS)}) {t('form.monthly_village.total.prompt')}",
-                     t("form.default_hint", value=format_count(defaults["total"])))
+                     t(hint, value=format_count(defaults["total"])))
             plan.append(Step("text", start, tuple(intro) + first, "start"))
             for i, f in enumerate(FIELDS[:-1]):
                 value = values[f.key]

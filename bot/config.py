@@ -113,7 +113,9 @@ class ZaloConfig:
     per_chat_interval: float = 1.0
     concurrent_updates: int = 64
     media_ttl_minutes: int = 60
-    throttle_retry_seconds: float = 30.0
+    throttle_retry_seconds: float = 30.0  # the first pause after a 429 «Quota exceeded»
+    quota_pause_max_seconds: float = 3600.0  # each 429 in a row doubles the pause up to this
+    transient_retries: int = 2  # a reply refused with «Internal server error»: tries again
     blocked_patterns: tuple[str, ...] = ("block", "chặn", "unfollow", "not follow")
     window_patterns: tuple[str, ...] = (
         "window", "interact", "tương tác", "expired", "hết hạn", "out of time", "48h", "24h",
@@ -304,7 +306,7 @@ def _zalo(section: object, env) -> ZaloConfig:
         "base_url", "mode", "listen_host", "listen_port", "webhook_path", "public_base_url",
         "register_webhook", "poll_timeout", "request_timeout", "max_rate", "per_chat_interval",
         "concurrent_updates", "media_ttl_minutes", "throttle_retry_seconds",
-        "blocked_patterns", "window_patterns"))
+        "quota_pause_max_seconds", "transient_retries", "blocked_patterns", "window_patterns"))
     d = ZaloConfig()
 
     def patterns(name: str, default: tuple[str, ...]) -> tuple[str, ...]:
@@ -333,6 +335,9 @@ def _zalo(section: object, env) -> ZaloConfig:
         media_ttl_minutes=_get(section, "zalo.media_ttl_minutes", int, d.media_ttl_minutes),
         throttle_retry_seconds=_get(section, "zalo.throttle_retry_seconds", float,
                                     d.throttle_retry_seconds),
+        quota_pause_max_seconds=_get(section, "zalo.quota_pause_max_seconds", float,
+                                     d.quota_pause_max_seconds),
+        transient_retries=_get(section, "zalo.transient_retries", int, d.transient_retries),
         blocked_patterns=patterns("blocked_patterns", d.blocked_patterns),
         window_patterns=patterns("window_patterns", d.window_patterns),
     )
@@ -360,6 +365,12 @@ def _zalo(section: object, env) -> ZaloConfig:
                           "zalo.concurrent_updates must be above 0")
     if not 1 <= cfg.media_ttl_minutes <= 7 * 24 * 60:
         raise ConfigError("setting zalo.media_ttl_minutes must be 1 to 10080 (a week)")
+    if not 0 < cfg.throttle_retry_seconds <= cfg.quota_pause_max_seconds:
+        raise ConfigError("settings zalo.throttle_retry_seconds and "
+                          "zalo.quota_pause_max_seconds must be above 0, the first at most "
+                          "the second")
+    if not 0 <= cfg.transient_retries <= 5:
+        raise ConfigError("setting zalo.transient_retries must be 0 to 5")
     return cfg
 
 

@@ -28,6 +28,11 @@ MESSAGES: dict[str, str] = {
     ),
     "core.text_only": "Tôi chỉ đọc được tin nhắn chữ. Vui lòng gõ câu trả lời bằng chữ hoặc số.",
     "core.cancelled": "Đã hủy. Không có gì được lưu.",
+    "core.cancelled_saved": (
+        "Đã hủy phần đang làm dở (phần này chưa được lưu). Những việc đã lưu trước đó vẫn "
+        "giữ nguyên:\n{saved}"
+    ),
+    "core.closed_saved": "Đã đóng. Những việc đã lưu vẫn giữ nguyên:\n{saved}",
     "core.nothing_to_cancel": "Không có việc gì đang dở để hủy.",
     "core.busy": (
         "Bạn đang làm dở một việc. Hãy trả lời câu hỏi dưới đây, hoặc gõ /huy để dừng."
@@ -180,6 +185,7 @@ MESSAGES: dict[str, str] = {
     "report.period_expected": "Vui lòng gõ tháng theo dạng tháng/năm, ví dụ: 9/2026 hoặc t9.",
     "report.option.month": "Tháng {period}",
     "report.option.change_period": "📅 Đổi tháng",
+    "report.hint_filed": "Đã báo cáo tháng này: {value}. Bấm «Giữ nguyên» nếu không đổi.",
     "report.saved": "✅ Đã lưu báo cáo tháng {period} của {area} (phiên bản {version}). Cảm ơn bạn!",
     # --- the form engine ---
     "form.question": "({n}/{total}) {prompt}",
@@ -199,11 +205,29 @@ MESSAGES: dict[str, str] = {
     "form.summary_line": "{n}. {label}: {value}",
     "form.summary_warning": "⚠️ Lưu ý: {warning}",
     "form.summary_confirm": "Gửi báo cáo này? (Muốn sửa mục nào, gõ: sửa 3)",
-    "form.summary_expected": "Vui lòng chọn Gửi, Sửa hoặc Hủy (hoặc gõ «sửa 3» để sửa mục 3).",
+    "form.summary_expected": "Vui lòng chọn một nút bên dưới (hoặc gõ «sửa 3» để sửa mục 3).",
     "form.fix_which": "Sửa mục nào? Chọn hoặc gõ số thứ tự của mục.",
     "form.fix_which_after_error": "Số liệu chưa hợp lệ nên chưa gửi được. Sửa mục nào?",
     "form.fix_expected": "Vui lòng gõ số thứ tự của mục cần sửa, từ 1 đến {n}.",
-    "form.out_of_bounds": "{label} phải từ {min} đến {max}. Vui lòng gõ lại.",
+    "form.fix_expected_back": (
+        "Vui lòng gõ số thứ tự của mục cần sửa, từ 1 đến {n}, hoặc {back} để quay lại bản tóm tắt."
+    ),
+    "form.summary_sure": (
+        "⚠️ Bạn có chắc các số liệu có lưu ý ở trên là đúng không? Nếu chưa đúng, gõ «sửa N» "
+        "để sửa mục N."
+    ),
+    "form.bounds": "{label} phải từ {min} đến {max}.",
+    "form.refused": "{reason} Vui lòng gõ lại.",
+    "form.default_refused": "Không thể giữ nguyên {value}: {reason} Vui lòng gõ số mới.",
+    "form.money_implausible": (
+        "{label}: {value} là số tiền rất nhỏ (dưới {min}). Nếu ý bạn là {thousands} hay "
+        "{millions}, hãy gõ {typed}k hoặc {typed}tr."
+    ),
+    "form.option.back": "↩️ Quay lại",
+    "form.option.redo_field": "✏️ Nhập lại: {label}",
+    "form.warning_type_for": "Gõ số mới để sửa mục {n} ({label}), hoặc chọn bên dưới.",
+    "form.warning_which": "Số «{value}» là để sửa mục nào?",
+    "form.corrected": "Đã sửa {label}: {value}.",
     "form.text_empty": "{label}: bạn chưa gõ gì. Vui lòng gõ nội dung hoặc chọn «Bỏ qua».",
     "form.text_too_long": "{label} dài quá {max} ký tự. Vui lòng viết ngắn gọn hơn.",
     "form.one_line_field_error": "Mục {n} ({label}): {error}",
@@ -230,18 +254,68 @@ MESSAGES: dict[str, str] = {
     "help.review": "• /duyet — xem và công nhận các đề xuất phân loại hộ và đăng ký thoát nghèo trong địa bàn.",
     "households.find": "Tìm hộ: gõ mã hộ hoặc tên chủ hộ (có dấu hay không dấu đều được).",
     "households.not_found": "Không tìm thấy hộ nào khớp «{query}» trong địa bàn của bạn.",
-    "households.pick": "Có nhiều hộ khớp. Chọn một hộ:",
-    "households.pick_village": "Thêm hộ cho thôn nào? Chọn bên dưới.",
+    "households.find_to_register": "Đăng ký thoát nghèo cho hộ nào? Gõ mã hộ hoặc tên chủ hộ (có dấu hay không dấu đều được).",
+    "households.pick": "Có {n} hộ khớp «{query}». Chọn một hộ, hoặc gõ thêm để tìm hẹp hơn:",
+    "households.pick_page": "Đang xem hộ {first}–{last} trong {n} hộ.",
+    "households.option.more": "➡️ Xem tiếp ({n} hộ nữa)",
+    "households.option.first": "⬅️ Về đầu danh sách",
+    "households.option.more_registrations": "➡️ Xem tiếp danh sách đăng ký ({n} hộ nữa)",
+    "households.pick_village": "Thêm hộ cho thôn nào? Chọn bên dưới (hoặc gõ tên thôn).",
+    "households.type_village": "Thêm hộ cho thôn nào? Gõ tên thôn (có dấu hay không dấu đều được).",
+    "households.village_not_found": "Không tìm thấy thôn nào khớp «{query}» trong địa bàn của bạn.",
+    "households.villages_more": "Còn {n} thôn khác cũng khớp; gõ tên đầy đủ hơn để tìm hẹp lại.",
+    "households.village_in": "{village} ({commune})",
+    "households.no_village": "Bạn chưa được giao thôn nào nên chưa thêm hộ được.",
     "households.gone": "Không tìm thấy hộ này (có thể đã bị xóa hoặc không thuộc địa bàn của bạn).",
     "households.closed": "Đã đóng. Bạn cần làm gì tiếp?",
     "households.choose_action": "Vui lòng chọn một việc trong danh sách bên dưới.",
     "households.read_only": "Bạn chỉ được xem hộ này, không được sửa.",
-    "households.add_via_village_head": "Địa bàn của bạn có nhiều thôn; hãy thêm hộ qua trưởng thôn hoặc bằng lệnh import-households.",
     "households.option.add": "➕ Thêm hộ mới",
+    "households.option.list": "📋 Danh sách hộ đã đủ chưa?",
+    "households.list.pick": "Xem danh sách hộ của thôn nào? Chọn bên dưới hoặc gõ tên thôn.",
+    "households.list.no_village": "Bạn không phụ trách thôn nào nên không có danh sách hộ để xác nhận.",
+    "households.list.not_found": "Không tìm thấy thôn «{query}» trong địa bàn của bạn. Vui lòng gõ lại tên thôn.",
+    "households.list.complete": (
+        "Danh sách hộ của {village}: {n} hộ — đã xác nhận đầy đủ ({name}, ngày {at}). Báo cáo "
+        "tháng lấy số gợi ý từ danh sách này."
+    ),
+    "households.list.partial": (
+        "Danh sách hộ của {village}: {n} trong {total} hộ (theo báo cáo tháng gần nhất) — chưa "
+        "xác nhận đầy đủ, nên báo cáo tháng chưa lấy số gợi ý từ danh sách."
+    ),
+    "households.list.unconfirmed": (
+        "Danh sách hộ của {village}: {n} hộ — chưa xác nhận đầy đủ, nên báo cáo tháng chưa lấy "
+        "số gợi ý từ danh sách."
+    ),
+    "households.list.explain": (
+        "Khi danh sách đã có đủ mọi hộ của thôn, bấm «Danh sách hộ đã đủ»: từ đó báo cáo tháng "
+        "lấy số gợi ý từ danh sách."
+    ),
+    "households.list.empty": "Danh sách chưa có hộ nào: hãy thêm hộ (➕ Thêm hộ mới) hoặc nhập danh sách từ tệp Excel.",
+    "households.list.option.mark": "✔️ Danh sách hộ đã đủ",
+    "households.list.option.unmark": "Chưa đủ (bỏ xác nhận)",
+    "households.list.option.confirm": "✔️ Đúng, danh sách đã đủ",
+    "households.list.confirm": (
+        "Xác nhận danh sách hộ của {village} đã có đủ mọi hộ của thôn: {n} hộ ({poor} hộ nghèo, "
+        "{near_poor} hộ cận nghèo)? Từ nay báo cáo tháng lấy số gợi ý từ danh sách này; việc "
+        "xác nhận được ghi lại (ai, khi nào)."
+    ),
+    "households.list.confirm_differs": (
+        "Lưu ý: danh sách có {n} hộ, nhưng báo cáo tháng gần nhất ghi tổng số {total} hộ."
+    ),
+    "households.list.marked": "✅ Đã ghi: danh sách hộ của {village} đã đầy đủ ({n} hộ).",
+    "households.list.unmarked": (
+        "Đã ghi: danh sách hộ của {village} chưa đầy đủ; báo cáo tháng không lấy số gợi ý từ "
+        "danh sách nữa."
+    ),
     "households.option.assess": "📊 Cập nhật thu nhập, chỉ số",
     "households.option.support": "🎁 Ghi nhận hỗ trợ",
     "households.option.register": "✋ Đăng ký thoát nghèo",
     "households.option.edit": "✏️ Sửa thông tin",
+    "households.option.rereview": "🔁 Đề nghị xét lại đăng ký thoát nghèo",
+    "households.rereview_reason": "Thôn đề nghị xét lại",
+    "households.rereview_done": "✅ Đã đề nghị xã xét lại đăng ký thoát nghèo của hộ.",
+    "households.saved.rereview": "Đề nghị xét lại đăng ký thoát nghèo — hộ {code}",
     "households.option.done": "Xong",
     "households.card.title": "🏠 Hộ {code} — {name} ({village})",
     "households.card.status": "Phân loại: {status} (từ {since})",
@@ -250,7 +324,18 @@ MESSAGES: dict[str, str] = {
     "households.card.assessment.suggested": "Đánh giá năm {year}: đề xuất {status} — chờ xã công nhận",
     "households.card.assessment.recognised": "Đánh giá năm {year}: {status} — xã đã công nhận",
     "households.card.assessment.rejected": "Đánh giá năm {year}: đề xuất {status} — xã chưa công nhận",
+    "households.card.assessment.same": "Đánh giá năm {year}: {status} — đúng với phân loại hiện tại",
+    "households.card.assessment.figures": "Thu nhập {income}/người/tháng. {lacking}",
     "households.card.registration": "Đăng ký thoát nghèo năm {year}: {state}",
+    "households.card.reason": "Lý do: {reason}",
+    "households.form_cancelled": "Đã hủy, phần vừa nhập không được lưu.",
+    "households.assess.previous_hint": "Lần đánh giá trước: {value}. Bấm «Giữ nguyên» nếu không đổi.",
+    "households.edit.current_hint": "Hiện tại: {value}. Bấm «Giữ nguyên» nếu không đổi.",
+    "households.saved.added": "Thêm hộ {code}",
+    "households.saved.edited": "Sửa thông tin — hộ {code}",
+    "households.saved.support": "Ghi nhận hỗ trợ — hộ {code}",
+    "households.saved.registered": "Đăng ký thoát nghèo — hộ {code}",
+    "households.saved.assessed": "Cập nhật thu nhập, chỉ số — hộ {code}",
     "households.add_intro": "➕ Thêm hộ mới vào {village}.",
     "households.add_title": "Hộ mới — {village}",
     "households.form_title": "Hộ {code} — {name}",
@@ -260,7 +345,9 @@ MESSAGES: dict[str, str] = {
     "households.registered": "✅ Đã ghi nhận hộ đăng ký thoát nghèo năm {year}. Xã sẽ xem xét công nhận.",
     "households.assessed_same": "Phân loại không đổi: {after}.",
     "households.assessed_change": "Đề xuất chuyển từ {before} sang {after}. Đây mới là đề xuất: cán bộ xã sẽ xem xét công nhận.",
-    "households.registrations_title": "Các hộ đăng ký tự nguyện thoát nghèo:",
+    "households.registrations_title": "Các hộ đăng ký tự nguyện thoát nghèo ({n} hộ):",
+    "households.registrations_page": "Đang xem hộ {first}–{last} trong {n} hộ.",
+    "households.registrations_more": "… và {n} hộ khác: bấm «Xem tiếp danh sách đăng ký».",
     "households.registration_line": "• {code} {name}: năm {year} — {state}",
     "households.no_registrations": "Chưa có hộ nào đăng ký thoát nghèo.",
     "households.review_officers_only": "Chỉ cán bộ xã, tỉnh mới duyệt và công nhận được.",
@@ -273,10 +360,23 @@ MESSAGES: dict[str, str] = {
         "Hỗ trợ đề nghị: {asked}\nTrạng thái: {state}"
     ),
     "households.review.asm": (
-        "📊 Hộ {code} — {name}: thu nhập {income}/người/tháng, thiếu {n} chỉ số.\n"
+        "📊 Hộ {code} — {name}: thu nhập {income}/người/tháng.\n{lacking}\n"
         "Đề xuất chuyển từ {before} sang {after}."
     ),
+    "households.review.by": "Người ghi: {name}, {at}.",
+    "households.review.by_system": "quản trị hệ thống",
+    "households.review.page": "Đang xem việc {first}–{last} trong {n} việc.",
+    "households.review.option.more": "➡️ Xem tiếp ({n} việc nữa)",
+    "households.review.option.first": "⬅️ Về đầu danh sách",
+    "households.review.option.back": "⬅️ Quay lại danh sách",
+    "households.review.all_done": "Không còn việc nào chờ duyệt. Bạn cần làm gì tiếp?",
+    "households.review.saved.recognised": "Công nhận — hộ {code}",
+    "households.review.saved.under_review": "Chuyển sang «đang xem xét» — hộ {code}",
+    "households.review.saved.not_yet": "Chưa đạt — hộ {code}",
+    "households.review.saved.withdrawn": "Hộ rút đăng ký — hộ {code}",
+    "households.review.saved.rejected": "Không công nhận — hộ {code}",
     "households.review.reason": "Lý do (ngắn gọn)? Hoặc bấm «Bỏ qua».",
+    "households.review.reason_too_long": "Lý do dài {n} ký tự, quá {max} ký tự. Vui lòng viết ngắn gọn hơn.",
     "households.review.option.recognise": "✅ Công nhận",
     "households.review.option.not_yet": "⏳ Chưa đạt",
     "households.review.option.under_review": "🔍 Đang xem xét",
@@ -289,6 +389,7 @@ MESSAGES: dict[str, str] = {
     "households.review.done.withdrawn": "↩️ Đã ghi hộ rút đăng ký.",
     "households.review.done.rejected": "✖️ Đã ghi «không công nhận».",
     "households.error.duplicate_code": "Mã hộ này đã có trong thôn. Vui lòng dùng mã khác.",
+    "households.error.code_taken": "Mã hộ {code} đã có trong thôn (hộ {name}). Vui lòng gõ mã khác.",
     "households.error.no_code": "Hộ cần có mã hộ.",
     "households.error.no_name": "Hộ cần có họ tên chủ hộ.",
     "households.error.unknown_status": "Phân loại hộ không hợp lệ.",
@@ -297,12 +398,33 @@ MESSAGES: dict[str, str] = {
     "households.error.not_poor": "Chỉ hộ nghèo hoặc cận nghèo mới đăng ký thoát nghèo.",
     "households.error.transition": "Không thể chuyển sang trạng thái đó từ trạng thái hiện tại.",
     "households.error.already_decided": "Đề xuất này đã được quyết định trước đó.",
+    "households.error.superseded": "Đề xuất này đã được thay bằng một lần đánh giá mới hơn của hộ.",
+    # --- what the bot tells about households on its own (handlers/household_notices.py) ---
+    "notices.registration.recognised": "🎉 Xã đã công nhận hộ {code} {name} ({village}) thoát nghèo từ ngày {date}.",
+    "notices.registration.not_yet": "⏳ Xã ghi hộ {code} {name} ({village}) chưa đạt để công nhận thoát nghèo; hộ vẫn là {before}.",
+    "notices.registration.withdrawn": "↩️ Xã đã ghi hộ {code} {name} ({village}) rút đăng ký thoát nghèo; hộ vẫn là {before}.",
+    "notices.assessment.recognised": "✅ Xã đã công nhận: hộ {code} {name} ({village}) chuyển từ {before} sang {after} từ ngày {date}.",
+    "notices.assessment.rejected": "✖️ Xã không công nhận đề xuất chuyển hộ {code} {name} ({village}) sang {after}; hộ vẫn là {before}.",
+    "notices.recently_exited": "Hộ được tính là hộ mới thoát nghèo đến {until}.",
+    "notices.reason": "Lý do: {reason}",
+    "notices.no_reason": "(không ghi lý do)",
+    "notices.decided_by": "Người duyệt: {name}.",
+    "notices.option.household": "🏠 Xem hộ",
+    "notices.digest": "📋 Có {new} việc mới chờ duyệt ở {area}: {details}. Tổng cộng {total} việc đang chờ.",
+    "notices.digest.registrations": "{n} đăng ký thoát nghèo",
+    "notices.digest.assessments": "{n} đề xuất phân loại hộ",
+    "notices.option.review": "✅ Mở danh sách duyệt",
     "registration.state.registered": "đã đăng ký",
     "registration.state.under_review": "đang xem xét",
     "registration.state.recognised": "đã công nhận thoát nghèo",
     "registration.state.not_yet": "chưa đạt",
     "registration.state.withdrawn": "đã rút",
     # --- the household forms (handlers/forms/households.py) ---
+    "form.household.confirm": "Gửi để lưu hộ này vào danh sách hộ của thôn? (Muốn sửa mục nào, gõ: sửa 3)",
+    "form.household.confirm_edit": "Gửi để lưu các thay đổi của hộ này? (Muốn sửa mục nào, gõ: sửa 3)",
+    "form.assessment.confirm": "Gửi kết quả rà soát thu nhập và thiếu hụt của hộ này? (Muốn sửa mục nào, gõ: sửa 3)",
+    "form.support.confirm": "Gửi để ghi nhận khoản hỗ trợ này cho hộ? (Muốn sửa mục nào, gõ: sửa 2)",
+    "form.registration.confirm": "Gửi để ghi nhận đăng ký thoát nghèo của hộ? (Muốn sửa mục nào, gõ: sửa 2)",
     "form.household.code.label": "Mã hộ",
     "form.household.code.prompt": "Mã hộ (theo sổ của thôn, ví dụ: NK-015)?",
     "form.household.head_name.label": "Chủ hộ",
@@ -324,6 +446,7 @@ MESSAGES: dict[str, str] = {
     "form.assessment.check.income_high": (
         "Thu nhập {income}đ mỗi người một tháng là rất cao so với chuẩn nghèo."
     ),
+    "form.assessment.summary_lacking": "{first}–{last}. {lacking}",
     "form.support.kind.label": "Loại hỗ trợ",
     "form.support.kind.prompt": "Hộ đã nhận hỗ trợ gì?",
     "form.support.amount.label": "Giá trị (đồng)",
@@ -384,15 +507,13 @@ MESSAGES: dict[str, str] = {
     ),
     "form.monthly_village.check.poor_near_le_total": (
         "Hộ nghèo ({poor}) cộng hộ cận nghèo ({near_poor}) không thể nhiều hơn tổng số hộ "
-        "({total}). Vui lòng gõ lại."
+        "({total})."
     ),
     "form.monthly_village.check.em_le_poor": (
-        "Hộ nghèo dân tộc thiểu số ({em_poor}) không thể nhiều hơn số hộ nghèo ({poor}). "
-        "Vui lòng gõ lại."
+        "Hộ nghèo dân tộc thiểu số ({em_poor}) không thể nhiều hơn số hộ nghèo ({poor})."
     ),
     "form.monthly_village.check.loans_le_poor_near": (
-        "Số hộ được vay vốn ({loans}) không thể nhiều hơn số hộ nghèo và cận nghèo ({sum}). "
-        "Vui lòng gõ lại."
+        "Số hộ được vay vốn ({loans}) không thể nhiều hơn số hộ nghèo và cận nghèo ({sum})."
     ),
     "form.monthly_village.check.new_le_poor": (
         "Số hộ nghèo mới và tái nghèo ({added}) nhiều hơn số hộ nghèo hiện nay ({poor})."
@@ -407,7 +528,31 @@ MESSAGES: dict[str, str] = {
     "form.monthly_village.differs_from_list": (
         "{label}: bạn gõ {typed}, nhưng danh sách hộ của thôn cho {listed}."
     ),
-    "report.from_list": "Số liệu gợi ý lấy từ danh sách hộ của thôn.",
+    "report.from_list_marked": (
+        "Số liệu gợi ý lấy từ danh sách hộ của thôn ({n} hộ; {name} xác nhận danh sách đầy đủ "
+        "ngày {at})."
+    ),
+    "report.from_list_matches": (
+        "Số liệu gợi ý lấy từ danh sách hộ của thôn ({n} hộ, bằng tổng số hộ đã báo cáo)."
+    ),
+    "report.list_partial": (
+        "Danh sách hộ của thôn mới có {n} trong {total} hộ, nên chưa dùng để gợi ý số liệu. "
+        "Khi đã nhập đủ, vào /ho → «Danh sách hộ đã đủ chưa?» để xác nhận."
+    ),
+    "report.list_unconfirmed": (
+        "Danh sách hộ của thôn có {n} hộ, chưa được xác nhận là đầy đủ, nên chưa dùng để gợi ý "
+        "số liệu (trừ khi tổng số hộ bạn gõ đúng bằng {n}). Xác nhận ở /ho → «Danh sách hộ đã đủ chưa?»."
+    ),
+    "report.list_now_used": (
+        "Tổng số hộ bằng số hộ trong danh sách của thôn ({n}): các số gợi ý tiếp theo lấy từ "
+        "danh sách."
+    ),
+    "report.list_not_used": (
+        "Tổng số hộ {total} khác số hộ trong danh sách của thôn ({n}): các số gợi ý tiếp theo "
+        "lấy theo báo cáo trước, không theo danh sách."
+    ),
+    "report.more_areas": "… và {n} thôn khác: gõ tên thôn để tìm.",
+    "report.more_areas_at_least": "… và hơn {n} thôn khác: gõ tên thôn đầy đủ hơn để tìm.",
     "form.monthly_village.check.change_total": (
         "Tổng số hộ đổi từ {before} thành {now} ({percent}%) so với tháng trước."
     ),
@@ -692,6 +837,12 @@ MESSAGES: dict[str, str] = {
         "Vui lòng báo quản trị viên, hoặc xem trên Telegram.)"
     ),
     "zalo.document_link": "📎 Tải tệp {name}: {url}\n(Liên kết dùng được trong {minutes} phút.)",
+    "zalo.quota_exceeded": (
+        "⚠️ Zalo đang từ chối tin nhắn của bot vì đã dùng hết hạn mức của gói dịch vụ "
+        "(lỗi 429 «Quota exceeded»). Tin nhắn trên Zalo tạm dừng và bot sẽ tự thử gửi lại, "
+        "thưa dần đến {minutes} phút một lần. Vui lòng kiểm tra gói dịch vụ và hạn mức của bot "
+        "tại bot.zapps.me (Zalo Bot Creator)."
+    ),
     "outbox.unreachable_window": (
         "⚠️ Không gửi được tin nhắn tới {name} ({areas}) qua Zalo: Zalo chỉ cho bot nhắn tin "
         "cho người đã nhắn cho bot gần đây. Vui lòng nhắc người này gửi một tin bất kỳ cho bot "
@@ -914,6 +1065,9 @@ MESSAGES: dict[str, str] = {
         "bình {area} → {status} theo {standard}. Hộ có thu nhập trên chuẩn nghèo thì không xét "
         "chỉ số thiếu hụt."
     ),
+    "poverty.lacking": "Thiếu {n} chỉ số: {items}.",
+    "poverty.lacking_of": "Thiếu {n}/{total} chỉ số: {items}.",
+    "poverty.lacking_none": "Không thiếu chỉ số nào.",
     "poverty.no_standard": (
         "Chưa có chuẩn nghèo cho năm {year}. Vui lòng báo quản trị viên cập nhật cấu hình."
     ),

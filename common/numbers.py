@@ -20,6 +20,8 @@ After ``fold`` (lower case, no diacritics) both parsers accept this grammar::
 * Digits right after a unit continue it as a fraction: ``1tr5`` = 1.5 million, ``1tr25`` =
   1.25 million, ``1tr500`` = 1.5 million (at most as many digits as the unit has zeros).
 * Money may end with a currency word: đ, vnđ, đồng. ``không`` / ``ko`` / ``không có`` mean 0.
+* Invisible format characters (zero-width spaces and joiners, direction marks, a byte-order
+  mark) that phones and pasting add are ignored.
 
 Anything else raises ``NumberError`` with a key of ``common.catalogue.MESSAGES``: malformed
 input is rejected, never guessed. Arithmetic is exact (integers only, no float).
@@ -28,6 +30,7 @@ input is rejected, never guessed. Arithmetic is exact (integers only, no float).
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from common.text import fold
 
@@ -94,6 +97,8 @@ def format_money(n: int) -> str:
 
 def _parse(text: str, *, money: bool) -> int:
     """Both parsers: check the raw text, fold it, handle a sign, then read the number."""
+    if not text.isascii():  # invisible marks a phone or a paste adds (zero-width, RTL, BOM)
+        text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
     shown = text.strip()
     if not shown:
         raise NumberError("number.empty")

@@ -12,6 +12,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import aiosqlite
@@ -190,17 +191,15 @@ class Core:
                 command = match("", chosen)
             state = None
         if command and command.name == "cancel" and (command.slash or not command.args):
-            key = "core.cancelled" if state else "core.nothing_to_cancel"
-            return await self._settle(ctx, None, [menu.main_menu(ctx, t(key))])
-        if state is not None and command and command.slash and getattr(
-                DIALOGS[state.dialog], "PASSIVE", False):
+            return await self._settle(ctx, None, [menu.main_menu(ctx, _cancelled(state))])
+        if state is not None and command and command.slash and _passive(state):
             await clear_dialog(ctx.conn, inbound.channel, inbound.sender_id)  # only a menu
             state = None
         if state is not None:
             if command and command.slash:
                 if command.name == "help":
                     return [menu.help_text(ctx)] + await self._ask(ctx, state)
-                return [Outbound(t("core.busy"))] + await self._ask(ctx, state)
+                return _prefixed(t("core.busy"), await self._ask(ctx, state))
             return await self._answer(ctx, state)
         replies = await self._command(ctx, command)
         if not ctx.settled:  # no dialog started: remember the menu shown, if any
@@ -233,9 +232,8 @@ class Core:
             state, messages = await households.start(ctx, command.args)
             return await self._settle(ctx, state, messages)
         if command.name == "registrations":
-            listing = await households.registrations_text(ctx)
-            state, messages = await households.start(ctx, "", intent="register")
-            return await self._settle(ctx, state, listing + messages)
+            state, messages = await households.registrations_start(ctx)
+            return await self._settle(ctx, state, messages)
         if command.name == "review":
             state, messages = await households.review_start(ctx)
             return await self._settle(ctx, state, messages)
@@ -338,13 +336,45 @@ async def _use_code(ctx: Context, text: str) -> list[Outbound]:
     return await enrol.enrol(ctx, text)
 
 
+def _prefixed(text: str, messages: list[Outbound]) -> list[Outbound]:
+    """``text`` on top of the first message (one message: the busy notice, the question
+    again and its buttons), or alone before an attachment."""
+    first = messages[0] if messages else None
+    if first is None or first.image is not None or first.document is not None or \
+            first.deferred is not None:
+        return [Outbound(text)] + messages
+    return [replace(first, text=f"{text}\n\n{first.text}" if first.text else text),
+            *messages[1:]]
+
+
+def _passive(state: DialogState) -> bool:
+    """True when another command simply ends this dialog (nothing typed would be lost): the
+    dialog's ``PASSIVE``, a flag or a function of its state (a list, not a half-filled form)."""
+    passive = getattr(DIALOGS[state.dialog], "PASSIVE", False)
+    return bool(passive(state) if callable(passive) else passive)
+
+
+def _cancelled(state: DialogState | None) -> str:
+    """What ``/huy`` says: nothing to cancel; cancelled, nothing saved; or what the dialog
+    has saved before (its ``saved(state)``: one phrase per thing saved), and that the part
+    under way, if the dialog is not just showing a list (``PASSIVE``), is not saved."""
+    if state is None:
+        return t("core.nothing_to_cancel")
+    saved = getattr(DIALOGS[state.dialog], "saved", None)
+    done = saved(state) if saved is not None else []
+    if not done:
+        return t("core.cancelled")
+    key = "core.closed_saved" if _passive(state) else "core.cancelled_saved"
+    return t(key, saved="\n".join(f"• {line}" for line in done))
+
+
 def _typed_option(text: str, ask: dict) -> str | None:
     """The option a typed text chooses: its label or an alias, or its number in a list."""
     typed = plain(text)
     if not typed:
         return None
     options = ask["options"]
-    if not ask["free"] and typed.isdigit() and 1 <= int(typed) <= len(options):
+    if not ask["free"] and typed.isascii() and typed.isdigit() and 1 <= int(typed) <= len(options):
         return options[int(typed) - 1][1]
     for label, data, aliases in options:
         if typed in (plain(label), plain(label.split("(")[0])) or typed in aliases:

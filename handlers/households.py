@@ -16,7 +16,10 @@ from typing import TYPE_CHECKING
 
 from common.catalogue import t
 from common.messages import Option, Outbound
-from handlers import menu
+from common.numbers import format_money
+from common.text import fold, plain
+from handlers import household_list, menu
+from handlers import household_notices as notices
 from handlers.forms.engine import FormEngine, FormSpec, format_value
 from handlers.forms.households import (
     HOUSEHOLD,
@@ -27,8 +30,15 @@ from handlers.forms.households import (
     SUPPORT_KINDS,
     assessment_spec,
 )
-from reports.poverty import NoStandardError, classify, explain, standard_for, status_label
-from storage import areas
+from reports.poverty import (
+    NoStandardError,
+    classify,
+    explain,
+    lacking_text,
+    standard_for,
+    status_label,
+)
+from storage import areas, people
 from storage import households as hh
 from storage.areas import Area
 from storage.dialogs import DialogState
@@ -51,6 +61,7 @@ ERRORS = {
     "registration.transition": "households.error.transition",
     "registration.not_found": "households.gone",
     "assessment.decided": "households.error.already_decided",
+    "assessment.superseded": "households.error.superseded",
     "assessment.not_found": "households.gone",
 }
 REGISTRATION_STATES = {
@@ -65,6 +76,13 @@ ASSESSMENT_STATES = {
     "recognised": "households.card.assessment.recognised",
     "rejected": "households.card.assessment.rejected",
 }
+SAVED_DECISION = {
+    "recognised": "households.review.saved.recognised",
+    "under_review": "households.review.saved.under_review",
+    "not_yet": "households.review.saved.not_yet",
+    "withdrawn": "households.review.saved.withdrawn",
+    "rejected": "households.review.saved.rejected",
+}
 DECIDED = {
     "recognised": "households.review.done.recognised",
     "under_review": "households.review.done.under_review",
@@ -73,13 +91,28 @@ DECIDED = {
     "rejected": "households.review.done.rejected",
 }
 MAX_OPTIONS = 12
-OPEN_REGISTRATION = ("registered", "under_review", "not_yet")
+SEARCH_PAGE = 10  # households offered at once; "Xem tiếp" shows the next ones
+REGISTRATIONS_PAGE = 30  # lines of /dangky at once
+SAVED_FORM = {
+    "edit": "households.saved.edited",
+    "support": "households.saved.support",
+    "register": "households.saved.registered",
+    "assess": "households.saved.assessed",
+}
+# Registrations that wait for the commune in /duyet; "not yet" is decided for now, until the
+# village asks again (the card's «Đề nghị xét lại» makes it "under review").
+WAITING_REGISTRATION = hh.WAITING_STATES
 FORMS = {"add": HOUSEHOLD, "edit": HOUSEHOLD_EDIT, "support": SUPPORT,
          "register": REGISTRATION}
 
 
 def _cancel() -> Option:
     return Option(t("form.option.cancel"), "cancel", ("huy",))
+
+
+def _close() -> Option:
+    """Leaving a list: nothing to undo, so not «Hủy» (which reads as undoing decisions)."""
+    return Option(t("households.option.done"), "cancel", ("xong", "dong", "huy"))
 
 
 def _error(exc: HouseholdError) -> Outbound:
@@ -90,8 +123,12 @@ def _error(exc: HouseholdError) -> Outbound:
 
 
 def _scopes(ctx: Context) -> list[Area]:
-    """Where this person may look for households: their villages, or their officer areas."""
-    return [r.area for r in ctx.person.roles]
+    """Where this person may look for households: their villages, or their officer areas;
+    an area inside another of their areas is left out (each household is found once)."""
+    every = [r.area for r in ctx.person.roles]
+    return [a for a in every
+            if not any(b.id != a.id and b.contains(a) for b in every)
+            and a.id not in {b.id for b in every[:every.index(a)]}]
 
 
 async def _village_of(ctx: Context, household: Household) -> Area | None:
@@ -112,31 +149,66 @@ def _may_edit(ctx: Context, village: Area) -> bool:
     return ctx.person.can_report_for(village)
 
 
+def _carry(state: DialogState, **draft: object) -> dict:
+    """A new draft for the next step, keeping what the dialog has saved so far (for /huy)
+    and what it was opened for."""
+    kept = {k: state.draft[k] for k in ("saved", "intent") if state.draft.get(k)}
+    return {**kept, **draft}
+
+
+def _note_saved(state: DialogState, key: str, code: str) -> None:
+    state.draft.setdefault("saved", []).append(t(key, code=code))
+
+
+def saved(state: DialogState) -> list[str]:
+    """What this dialog has saved (households added, support recorded, …), for ``/huy``."""
+    return list(state.draft.get("saved") or [])
+
+
+def PASSIVE(state: DialogState) -> bool:  # noqa: N802 (the core's name for it)
+    """Only a form being filled is work under way; a search, a list or a card is not."""
+    return state.step != "form"
+
+
 # ---- /ho ----------------------------------------------------------------------------------
 
 
 async def start(ctx: Context, args: str, intent: str | None = None) -> Result:
     """``/ho [code or name]``: find a household (or add one)."""
-    state = DialogState("household", "find", {"intent": intent})
+    state = DialogState("household", "find", {"intent": intent} if intent else {})
     if args.strip():
         return await _search(ctx, state, args)
     return state, await ask(ctx, state)
 
 
-async def _search(ctx: Context, state: DialogState, query: str) -> Result:
-    found: dict[int, Household] = {}
+async def _matches(ctx: Context, query: str, offset: int, limit: int
+                   ) -> tuple[list[Household], int]:
+    """One page of the households matching ``query`` in this person's areas, and how many
+    match in all."""
+    page: list[Household] = []
+    total = 0
     for scope in _scopes(ctx):
-        for household in await hh.find_households(ctx.conn, query, within=scope,
-                                                  limit=MAX_OPTIONS):
-            found[household.id] = household
-    matches = sorted(found.values(), key=lambda h: (h.village_id, h.code))[:MAX_OPTIONS]
+        n = await hh.count_households(ctx.conn, query, within=scope)
+        if n and len(page) < limit and offset < total + n:
+            skip = max(0, offset - total)
+            page += await hh.find_households(ctx.conn, query, within=scope,
+                                             limit=limit - len(page), offset=skip)
+        total += n
+    return page, total
+
+
+async def _search(ctx: Context, state: DialogState, query: str, offset: int = 0) -> Result:
+    query = " ".join(query.split())[:100]
+    matches, total = await _matches(ctx, query, offset, SEARCH_PAGE)
     if not matches:
+        state.step = "find"
         return state, [Outbound(t("households.not_found", query=query[:40]))] + await ask(
             ctx, state)
-    if len(matches) == 1:
+    if total == 1:
         return await _show_card(ctx, state, matches[0].id)
     state.step = "pick"
-    state.draft["choices"] = [h.id for h in matches]
+    state.draft = _carry(state, choices=[h.id for h in matches], query=query, offset=offset,
+                         total=total)
     return state, await ask(ctx, state)
 
 
@@ -145,10 +217,12 @@ async def _show_card(ctx: Context, state: DialogState, household_id: int,
     """Show the household (or, when the dialog was opened for it, go straight to a form)."""
     loaded = await _load(ctx, household_id)
     if loaded is None:
-        return state, [Outbound(t("core.stale_button"))] + await ask(ctx, state)
+        state.step = "find"
+        return state, [Outbound(t("households.gone"))] + await ask(ctx, state)
     intent = state.draft.get("intent")
     state.step = "card"
-    state.draft = {"household_id": household_id}
+    state.draft = _carry(state, household_id=household_id)
+    state.draft.pop("intent", None)
     if intent:
         new_state, messages = await _open_form(ctx, state, intent)
         return new_state, list(before or []) + messages
@@ -163,20 +237,70 @@ async def _card(ctx: Context, household: Household, village: Area) -> str:
                village=village.name),
              t("households.card.status", status=status_label(household.status),
                since=f"{household.status_since:%d/%m/%Y}")]
-    if household.recently_exited_until and household.recently_exited_until >= ctx.today:
+    if household.recently_exited(ctx.today):
         lines.append(t("households.card.recently_exited",
                        until=f"{household.recently_exited_until:%d/%m/%Y}"))
     lines.append(t("households.card.flags", flags=", ".join(flags) or t("form.none_selected")))
-    assessments = await hh.assessments(ctx.conn, household.id)
+    assessments = [a for a in await hh.assessments(ctx.conn, household.id)
+                   if a.state != "superseded"]
     if assessments:
         last = assessments[-1]
-        lines.append(t(ASSESSMENT_STATES[last.state], year=last.year,
-                       status=status_label(last.suggested_status)))
-    for reg in await hh.registrations(ctx.conn, village_id=household.village_id):
-        if reg.household_id == household.id:
-            lines.append(t("households.card.registration", year=reg.target_year,
-                           state=t(REGISTRATION_STATES[reg.state])))
+        key = ASSESSMENT_STATES[last.state]
+        if last.state == "suggested" and last.suggested_status == household.status:
+            key = "households.card.assessment.same"
+        lines.append(t(key, year=last.year, status=status_label(last.suggested_status)))
+        lines.append(t("households.card.assessment.figures",
+                       income=format_money(last.income_per_person),
+                       lacking=_lacking(ctx, last)))
+    registrations = await hh.registrations_of(ctx.conn, household.id)
+    if registrations:
+        reg = registrations[-1]
+        lines.append(t("households.card.registration", year=reg.target_year,
+                       state=t(REGISTRATION_STATES[reg.state])))
+        if reg.state_reason and reg.state in ("not_yet", "withdrawn"):
+            lines.append(t("households.card.reason", reason=reg.state_reason))
     return "\n".join(lines)
+
+
+def _lacking(ctx: Context, assessment: hh.Assessment) -> str:
+    """«Thiếu 2/12 chỉ số: …» for an assessment, out of its year's standard."""
+    try:
+        total = len(standard_for(ctx.config.poverty, assessment.year).indicators)
+    except NoStandardError:
+        total = None
+    return lacking_text(assessment.deprived, total)
+
+
+async def _not_yet(ctx: Context, household: Household) -> hh.Registration | None:
+    """The household's registration the commune found "not yet", if that is its latest."""
+    registrations = await hh.registrations_of(ctx.conn, household.id)
+    last = registrations[-1] if registrations else None
+    return last if last is not None and last.state == "not_yet" else None
+
+
+async def _ask_again(ctx: Context, state: DialogState) -> Result:
+    """«Đề nghị xét lại»: a registration found "not yet" waits for the commune again."""
+    loaded = await _load(ctx, state.draft["household_id"])
+    if loaded is None or not _may_edit(ctx, loaded[1]):
+        return None, [menu.main_menu(ctx, t("households.read_only"))]
+    household, village = loaded
+    registration = await _not_yet(ctx, household)
+    if registration is None:
+        return state, [Outbound(t("core.stale_button"))] + await ask(ctx, state)
+    await hh.set_registration_state(ctx.conn, registration.id, "under_review", actor=ctx.actor,
+                                    at=ctx.now, reason=t("households.rereview_reason"))
+    await notices.queue_changed(ctx, village)
+    _note_saved(state, "households.saved.rereview", household.code)
+    return state, [Outbound(t("households.rereview_done"))] + await ask(ctx, state)
+
+
+async def _can_register(ctx: Context, household: Household) -> HouseholdError | None:
+    """Why this household cannot register to exit now (None: it can)."""
+    try:
+        await hh.check_can_register(ctx.conn, household)
+    except HouseholdError as exc:
+        return exc
+    return None
 
 
 # ---- the dialog -----------------------------------------------------------------------------
@@ -184,36 +308,74 @@ async def _card(ctx: Context, household: Household, village: Area) -> str:
 
 async def ask(ctx: Context, state: DialogState) -> list[Outbound]:
     draft = state.draft
+    if state.step in household_list.STEPS:  # is the village's list complete?
+        return await household_list.ask(ctx, state)
     if state.step == "find":
-        return [Outbound(t("households.find"),
-                         (Option(t("households.option.add"), "add"), _cancel()))]
+        key = "households.find_to_register" if draft.get("intent") == "register" else \
+            "households.find"
+        options = [Option(t("households.option.add"), "add", ("them ho", "them ho moi"))]
+        if draft.get("reg_offset"):
+            options.append(Option(t("households.option.more_registrations",
+                                    n=draft["reg_total"] - draft["reg_offset"]),
+                                  "more_registrations", ("xem tiep",)))
+        options.append(Option(t("households.option.list"), "list"))  # is the list complete?
+        return [Outbound(t(key), tuple(options) + (_cancel(),))]
     if state.step == "pick":
         options = []
+        several = len(_scopes(ctx)) > 1 or any(r.role != "village_head" for r in ctx.person.roles)
         for household_id in draft["choices"]:
             household = await hh.get_household(ctx.conn, household_id)
             if household is not None:
-                options.append(Option(f"{household.code} · {household.head_name}",
-                                      f"hh:{household.id}"))
-        return [Outbound(t("households.pick"), tuple(options) + (_cancel(),), free_input=False)]
+                label = f"{household.code} · {household.head_name}"
+                if several:  # an officer's list spans villages: say which
+                    village = await areas.get_area(ctx.conn, household.village_id)
+                    label = t("households.village_in", village=label, commune=village.name)
+                options.append(Option(label, f"hh:{household.id}"))
+        lines = [t("households.pick", n=draft["total"], query=draft["query"])]
+        offset, total = draft["offset"], draft["total"]
+        rest = total - offset - len(draft["choices"])
+        if total > len(draft["choices"]):
+            lines.append(t("households.pick_page", first=offset + 1,
+                           last=offset + len(draft["choices"]), n=total))
+        if rest > 0:
+            options.append(Option(t("households.option.more", n=rest), "more", ("xem tiep",)))
+        elif offset:
+            options.append(Option(t("households.option.first"), "first"))
+        return [Outbound("\n".join(lines), tuple(options) + (_cancel(),), free_input=False)]
     if state.step == "pick_village":
-        options = []
-        for area_id in draft["villages"]:
-            area = await areas.get_area(ctx.conn, area_id)
-            options.append(Option(area.name, f"village:{area.id}"))
+        if not draft.get("villages"):
+            return [Outbound(t("households.type_village"), (_cancel(),))]
+        villages = [a for a in [await areas.get_area(ctx.conn, i) for i in draft["villages"]]
+                    if a is not None]
+        parents = {a.parent_id for a in villages}
+        names = {i: (await areas.get_area(ctx.conn, i)).name for i in parents if i} \
+            if len(parents) > 1 else {}
+        options = [Option(t("households.village_in", village=a.name, commune=names[a.parent_id])
+                          if a.parent_id in names else a.name, f"village:{a.id}")
+                   for a in villages]
         return [Outbound(t("households.pick_village"), tuple(options) + (_cancel(),),
                          free_input=False)]
     if state.step == "card":
         loaded = await _load(ctx, draft["household_id"])
         if loaded is None:
-            return [Outbound(t("households.gone"))]
+            return [Outbound(t("households.gone"),
+                             (Option(t("households.option.done"), "cancel"),), free_input=False)]
         household, village = loaded
-        options = [Option(t("households.option.assess"), "assess"),
-                   Option(t("households.option.support"), "support"),
-                   Option(t("households.option.register"), "register"),
-                   Option(t("households.option.edit"), "edit"),
-                   Option(t("households.option.done"), "cancel")]
-        if not _may_edit(ctx, village):
-            options = options[-1:]
+        options = [Option(t("households.option.done"), "cancel", ("xong", "dong"))]
+        if _may_edit(ctx, village):
+            register = [] if await _can_register(ctx, household) else [
+                Option(t("households.option.register"), "register",
+                       ("dang ky", "dang ky thoat ngheo"))]
+            if await _not_yet(ctx, household) is not None:
+                register = [Option(t("households.option.rereview"), "rereview",
+                                   ("xet lai", "de nghi xet lai"))]
+            options = [Option(t("households.option.assess"), "assess",
+                              ("cap nhat thu nhap", "thu nhap", "chi so", "danh gia")),
+                       Option(t("households.option.support"), "support",
+                              ("ghi nhan ho tro", "ho tro")),
+                       *register,
+                       Option(t("households.option.edit"), "edit", ("sua", "sua thong tin")),
+                       *options]
         return [Outbound(await _card(ctx, household, village), tuple(options),
                          free_input=False)]
     return [_engine(draft).ask(draft["form"])]
@@ -232,34 +394,53 @@ def _engine(draft: dict) -> FormEngine:
 async def answer(ctx: Context, state: DialogState, reply: Answer) -> Result:
     if reply.action == "cancel":
         if state.step == "form" and state.draft.get("household_id"):
+            state.draft.pop("intent", None)
             return await _show_card(ctx, state, state.draft["household_id"],
-                                    [Outbound(t("core.cancelled"))])
+                                    [Outbound(t("households.form_cancelled"))])
         return None, [menu.main_menu(ctx, t("households.closed"))]
     step = state.step
+    if step in household_list.STEPS:
+        return await household_list.answer(ctx, state, reply, back=ask)
     if step == "find":
         if reply.action == "add":
             return await _start_add(ctx, state)
+        if reply.action == "list":
+            return await household_list.start(ctx, state)
+        if reply.action == "more_registrations":
+            listing = await registrations_text(ctx, state)
+            return state, listing + await ask(ctx, state)
         if not reply.text.strip():
             return state, await ask(ctx, state)
         return await _search(ctx, state, reply.text)
     if step == "pick":
         if reply.action and reply.action.startswith("hh:"):
             return await _show_card(ctx, state, int(reply.action[3:]))
-        return await _search(ctx, state, reply.text)
+        if reply.action in ("more", "first"):
+            offset = state.draft["offset"] + SEARCH_PAGE if reply.action == "more" else 0
+            return await _search(ctx, state, state.draft["query"], offset)
+        if not reply.text.strip():
+            return state, await ask(ctx, state)
+        return await _search(ctx, state, reply.text)  # another name or code typed
     if step == "pick_village":
         if reply.action and reply.action.startswith("village:"):
             area = await areas.get_area(ctx.conn, int(reply.action[8:]))
             if area is not None and ctx.person.can_report_for(area):
                 return await _open_add_form(ctx, state, area)
-        return state, [Outbound(t("households.pick_village"))] + await ask(ctx, state)
+            return state, [Outbound(t("core.stale_button"))] + await ask(ctx, state)
+        return await _find_village(ctx, state, reply.text)
     if step == "card":
         if reply.action in ("assess", "support", "register", "edit"):
             return await _open_form(ctx, state, reply.action)
+        if reply.action == "rereview":
+            return await _ask_again(ctx, state)
+        if reply.action is None and plain(reply.text) in ("dang ky", "dang ky thoat ngheo"):
+            return await _open_form(ctx, state, "register")  # not offered: it says why
         return state, [Outbound(t("households.choose_action"))] + await ask(ctx, state)
     return await _on_form(ctx, state, reply)
 
 
-async def _start_add(ctx: Context, state: DialogState) -> Result:
+async def _my_villages(ctx: Context) -> dict[int, Area]:
+    """The villages this person may add households to."""
     villages: dict[int, Area] = {}
     for r in ctx.person.roles:
         if r.role == "village_head":
@@ -267,21 +448,49 @@ async def _start_add(ctx: Context, state: DialogState) -> Result:
         else:
             for v in await areas.subtree(ctx.conn, r.area, level=ctx.config.report_level):
                 villages[v.id] = v
+    return villages
+
+
+async def _start_add(ctx: Context, state: DialogState) -> Result:
+    villages = await _my_villages(ctx)
+    if not villages:
+        return state, [Outbound(t("households.no_village"))] + await ask(ctx, state)
     if len(villages) == 1:
         return await _open_add_form(ctx, state, next(iter(villages.values())))
-    if not villages or len(villages) > MAX_OPTIONS * 3:
-        return state, [Outbound(t("households.add_via_village_head"))] + await ask(ctx, state)
     state.step = "pick_village"
-    state.draft = {"villages": sorted(villages, key=lambda i: villages[i].path)}
+    if len(villages) > MAX_OPTIONS * 2:  # too many to list: the name is typed instead
+        state.draft = _carry(state, villages=[])
+    else:
+        state.draft = _carry(state, villages=sorted(villages, key=lambda i: villages[i].path))
     return state, await ask(ctx, state)
 
 
+async def _find_village(ctx: Context, state: DialogState, text: str) -> Result:
+    """A village named by typing (an officer with many villages)."""
+    query = " ".join(text.split())
+    if not query:
+        return state, await ask(ctx, state)
+    found = [a for a in await areas.find_areas(ctx.conn, query, limit=MAX_OPTIONS * 2)
+             if a.level == ctx.config.report_level and ctx.person.can_report_for(a)]
+    exact = [a for a in found if fold(a.name) == fold(query)]
+    if len(exact) == 1 or len(found) == 1:
+        return await _open_add_form(ctx, state, (exact or found)[0])
+    if not found:
+        return state, [Outbound(t("households.village_not_found", query=query[:40]))] + \
+            await ask(ctx, state)
+    state.draft = _carry(state, villages=[a.id for a in found[:MAX_OPTIONS]])
+    more = len(found) - MAX_OPTIONS
+    said = [Outbound(t("households.villages_more", n=more))] if more > 0 else []
+    return state, said + await ask(ctx, state)
+
+
 async def _open_add_form(ctx: Context, state: DialogState, village: Area) -> Result:
-    draft = {"form_kind": "add", "village_id": village.id, "today": ctx.today.isoformat(),
-             "title": t("households.add_title", village=village.name)}
-    step = FormEngine(HOUSEHOLD).start(draft)
-    state.step, state.draft = "form", {"form_kind": "add", "village_id": village.id,
-                                       "form": step.draft}
+    form = {"today": ctx.today.isoformat(),
+            "title": t("households.add_title", village=village.name)}
+    step = FormEngine(HOUSEHOLD).start(form)
+    state.step = "form"
+    state.draft = _carry(state, form_kind="add", village_id=village.id, form=step.draft)
+    state.draft.pop("intent", None)
     return state, [Outbound(t("households.add_intro", village=village.name))] + step.messages
 
 
@@ -292,25 +501,33 @@ async def _open_form(ctx: Context, state: DialogState, kind: str) -> Result:
     household, village = loaded
     if not _may_edit(ctx, village):
         return state, [Outbound(t("households.read_only"))] + await ask(ctx, state)
-    draft: dict = {"form_kind": kind, "household_id": household.id}
     form = {"today": ctx.today.isoformat(),
             "title": t("households.form_title", code=household.code, name=household.head_name)}
-    if kind == "assess":
+    draft = _carry(state, form_kind=kind, household_id=household.id,
+                   village_id=household.village_id)
+    if kind == "register":
+        refused = await _can_register(ctx, household)
+        if refused is not None:  # said at once, before any question (not after five)
+            return state, [_error(refused)] + await ask(ctx, state)
+        form["bounds"] = {"target_year": [ctx.today.year, ctx.today.year + 5]}
+    elif kind == "assess":
         try:
             standard = standard_for(ctx.config.poverty, ctx.today.year)
         except NoStandardError as exc:
             return state, [Outbound(t(exc.key, **exc.params))] + await ask(ctx, state)
         draft["indicators"] = list(standard.indicator_keys)
-        previous = await hh.assessments(ctx.conn, household.id)
+        previous = [a for a in await hh.assessments(ctx.conn, household.id)
+                    if a.state != "superseded"]
         if previous:
             last = previous[-1]
             form["defaults"] = {"income": last.income_per_person,
                                 **{f"lacks_{k}": k in last.deprived
                                    for k in standard.indicator_keys}}
+            form["hints"] = {f"lacks_{k}": "households.assess.previous_hint"
+                             for k in standard.indicator_keys}
     elif kind == "edit":
         form["defaults"] = {f.key: getattr(household, f.key) for f in HOUSEHOLD_EDIT.fields}
-    elif kind == "register":
-        form["bounds"] = {"target_year": [ctx.today.year, ctx.today.year + 5]}
+        form["hints"] = {f.key: "households.edit.current_hint" for f in HOUSEHOLD_EDIT.fields}
     state.step = "form"
     draft["form"] = form
     step = _engine(draft).start(form)
@@ -319,9 +536,29 @@ async def _open_form(ctx: Context, state: DialogState, kind: str) -> Result:
     return state, step.messages
 
 
+async def _code_taken(ctx: Context, draft: dict, reply: Answer) -> Outbound | None:
+    """A household code typed that another household of the village already has: refused
+    at the code's own question, not after the whole form."""
+    form = draft["form"]
+    if draft["form_kind"] not in ("add", "edit") or form.get("mode") != "fill" or \
+            reply.action is not None:
+        return None
+    if _spec(draft).fields[form["idx"]].key != "code":
+        return None
+    code = hh.normalise_code(reply.text)
+    other = await hh.household_by_code(ctx.conn, draft["village_id"], code) if code else None
+    if other is None or other.id == draft.get("household_id"):
+        return None
+    return Outbound(t("households.error.code_taken", code=other.code, name=other.head_name))
+
+
 async def _on_form(ctx: Context, state: DialogState, reply: Answer) -> Result:
     draft = state.draft
-    step = _engine(draft).answer(draft["form"], reply.text, reply.action)
+    engine = _engine(draft)
+    taken = await _code_taken(ctx, draft, reply)
+    if taken is not None:
+        return state, [taken, engine.ask(draft["form"])]
+    step = engine.answer(draft["form"], reply.text, reply.action)
     if step.cancelled:
         return await answer(ctx, state, type(reply)("", "cancel"))
     draft["form"] = step.draft
@@ -333,8 +570,14 @@ async def _on_form(ctx: Context, state: DialogState, reply: Answer) -> Result:
             return await _save_new(ctx, state, values)
         return await _save(ctx, state, values)
     except HouseholdError as exc:
-        draft["form"]["mode"] = "pick_fix"
-        return state, [_error(exc)] + await ask(ctx, state)
+        if exc.key == "household.duplicate_code":  # taken meanwhile: ask the code again
+            step = engine.answer(draft["form"], "", "fix")
+            step = engine.answer(step.draft, "1", None)
+            draft["form"] = step.draft
+            return state, [_error(exc)] + step.messages
+        if draft.get("household_id"):  # nothing in the form can fix it: back to the card
+            return await _show_card(ctx, state, draft["household_id"], [_error(exc)])
+        return None, [menu.main_menu(ctx, _error(exc).text)]
 
 
 async def _save_new(ctx: Context, state: DialogState, values: dict) -> Result:
@@ -348,6 +591,7 @@ async def _save_new(ctx: Context, state: DialogState, values: dict) -> Result:
         has_merit=values["has_merit"], has_loan=values["has_loan"], actor=ctx.actor,
         at=ctx.now,
     )
+    _note_saved(state, "households.saved.added", household.code)
     return await _show_card(ctx, state, household.id,
                             [Outbound(t("households.added", code=household.code))])
 
@@ -375,9 +619,11 @@ async def _save(ctx: Context, state: DialogState, values: dict) -> Result:
             support_asked=values.get("support_asked") or [],
             registered_on=date.fromisoformat(values["registered_on"]), actor=ctx.actor,
             at=ctx.now)
+        await notices.queue_changed(ctx, village)
         done = [Outbound(t("households.registered", year=values["target_year"]))]
     else:
         done = [await _save_assessment(ctx, household, village, values)]
+    _note_saved(state, SAVED_FORM[kind], household.code)
     return await _show_card(ctx, state, household.id, done)
 
 
@@ -391,64 +637,116 @@ async def _save_assessment(ctx: Context, household: Household, village: Area,
         ctx.conn, household.id, year=ctx.today.year, income_per_person=values["income"],
         deprived=deprived, standard_name=standard.name, suggested_status=result.status,
         actor=ctx.actor, at=ctx.now)
+    await notices.queue_changed(ctx, village)  # a new item, or older ones superseded
     key = "households.assessed_same" if result.status == household.status else \
         "households.assessed_change"
-    return Outbound("\n".join([explain(result), t(key, before=status_label(household.status),
-                                                  after=status_label(result.status))]))
+    return Outbound("\n".join([explain(result), lacking_text(deprived, len(standard.indicators)),
+                               t(key, before=status_label(household.status),
+                                 after=status_label(result.status))]))
 
 
 # ---- /dangky: registrations of my village ------------------------------------------------
 
 
-async def registrations_text(ctx: Context) -> list[Outbound]:
-    """The exit registrations a person can see, with their state."""
-    lines = []
+async def registrations_start(ctx: Context) -> Result:
+    """``/dangky``: the registrations (a page of them), then "which household?" to register
+    one."""
+    state = DialogState("household", "find", {"intent": "register"})
+    listing = await registrations_text(ctx, state)
+    return state, listing + await ask(ctx, state)
+
+
+async def registrations_text(ctx: Context, state: DialogState | None = None
+                             ) -> list[Outbound]:
+    """The exit registrations a person can see, with their state: a page of them, and how
+    many more (``state``'s draft remembers where the next page starts)."""
+    offset = state.draft.get("reg_offset", 0) if state is not None else 0
+    regs: list = []
     for scope in _scopes(ctx):
-        for reg in await hh.registrations(ctx.conn, within=scope):
-            lines.append(t("households.registration_line", code=reg.household_code,
-                           name=reg.head_name, year=reg.target_year,
-                           state=t(REGISTRATION_STATES[reg.state])))
-    text = "\n".join([t("households.registrations_title")] + lines) if lines else \
-        t("households.no_registrations")
-    return [Outbound(text)]
+        regs += await hh.registrations(ctx.conn, within=scope)
+    if not regs:
+        return [Outbound(t("households.no_registrations"))]
+    shown = regs[offset:offset + REGISTRATIONS_PAGE]
+    lines = [t("households.registrations_title", n=len(regs))] if not offset else []
+    if len(regs) > REGISTRATIONS_PAGE:
+        lines.append(t("households.registrations_page", first=offset + 1,
+                       last=offset + len(shown), n=len(regs)))
+    lines += [t("households.registration_line", code=reg.household_code, name=reg.head_name,
+                year=reg.target_year, state=t(REGISTRATION_STATES[reg.state]))
+              for reg in shown]
+    rest = len(regs) - offset - len(shown)
+    if rest > 0:
+        lines.append(t("households.registrations_more", n=rest))
+    if state is not None:
+        state.draft["reg_offset"] = offset + len(shown) if rest > 0 else 0
+        state.draft["reg_total"] = len(regs)
+    return [Outbound("\n".join(lines))]
 
 
 # ---- /duyet: officers review suggestions and registrations -------------------------------
 
 
+REVIEW_PAGE = 10  # items offered at once; "Xem tiếp" shows the next ones
+MAX_REASON = 500  # characters of a decision's reason
+
+
 async def review_start(ctx: Context) -> Result:
+    """``/duyet``: the list of what waits, or (nothing waits) the menu: no dialog is left."""
     if not ctx.person.has_role("officer", "admin"):
         return None, [Outbound(t("households.review_officers_only"))]
-    state = DialogState("review", "list", {})
+    state = DialogState("review", "list", {"page": 0, "decided": []})
+    if not await _pending(ctx):
+        return None, [menu.main_menu(ctx, t("households.review.nothing"))]
     return state, await review_ask(ctx, state)
 
 
 async def _pending(ctx: Context) -> list[tuple[str, int, str]]:
-    """(kind, id, label) of what waits for an officer in their areas."""
+    """(kind, id, label) of everything that waits for this officer in their areas."""
     items: list[tuple[str, int, str]] = []
+    seen: set[tuple[str, int]] = set()
     for r in ctx.person.roles:
         if r.role not in ("officer", "admin"):
             continue
-        for reg in await hh.registrations(ctx.conn, within=r.area, states=OPEN_REGISTRATION):
-            items.append(("reg", reg.id, t("households.review.reg_label", code=reg.household_code,
-                                           name=reg.head_name, year=reg.target_year)))
+        for reg in await hh.registrations(ctx.conn, within=r.area, states=WAITING_REGISTRATION):
+            if ("reg", reg.id) not in seen:
+                seen.add(("reg", reg.id))
+                items.append(("reg", reg.id, t("households.review.reg_label",
+                                               code=reg.household_code, name=reg.head_name,
+                                               year=reg.target_year)))
         for a, household in await hh.pending_assessments(ctx.conn, within=r.area):
-            if a.suggested_status != household.status:
-                items.append(("asm", a.id, t("households.review.asm_label", code=household.code,
-                                             name=household.head_name,
+            if a.suggested_status != household.status and ("asm", a.id) not in seen:
+                seen.add(("asm", a.id))
+                items.append(("asm", a.id, t("households.review.asm_label",
+                                             code=household.code, name=household.head_name,
                                              after=status_label(a.suggested_status))))
-    return items[:MAX_OPTIONS * 2]
+    return items
 
 
 async def review_ask(ctx: Context, state: DialogState) -> list[Outbound]:
     draft = state.draft
     if state.step == "list":
         items = await _pending(ctx)
-        if not items:
-            return [Outbound(t("households.review.nothing"))]
-        options = tuple(Option(label, f"{kind}:{item_id}") for kind, item_id, label in items)
-        return [Outbound(t("households.review.title", n=len(items)), options + (_cancel(),),
-                         free_input=False)]
+        if not items:  # decided elsewhere meanwhile (the dialog closes at the next answer)
+            return [Outbound(t("households.review.nothing"),
+                             (Option(t("households.option.done"), "cancel"),),
+                             free_input=False)]
+        pages = max(1, -(-len(items) // REVIEW_PAGE))
+        page = min(draft.get("page", 0), pages - 1)
+        draft["page"] = page
+        shown = items[page * REVIEW_PAGE:(page + 1) * REVIEW_PAGE]
+        options = [Option(label, f"{kind}:{item_id}") for kind, item_id, label in shown]
+        text = t("households.review.title", n=len(items))
+        if pages > 1:
+            first = page * REVIEW_PAGE + 1
+            text += "\n" + t("households.review.page", first=first,
+                              last=first + len(shown) - 1, n=len(items))
+            rest = len(items) - (page + 1) * REVIEW_PAGE
+            if rest > 0:
+                options.append(Option(t("households.review.option.more", n=rest), "more",
+                                      ("xem tiep",)))
+            else:
+                options.append(Option(t("households.review.option.first"), "first"))
+        return [Outbound(text, tuple(options) + (_close(),), free_input=False)]
     if state.step == "item":
         return [await _review_item(ctx, draft)]
     return [Outbound(t("households.review.reason"),
@@ -468,29 +766,61 @@ async def _review_item(ctx: Context, draft: dict) -> Outbound:
                    Option(t("households.review.option.not_yet"), "not_yet"),
                    Option(t("households.review.option.under_review"), "under_review"),
                    Option(t("households.review.option.withdrawn"), "withdrawn")]
+        options = [o for o in options if o.data != reg.state]
+        text += "\n" + await _by_whom(ctx, reg.recorded_by, reg.created_at)
     else:
         a = await hh.get_assessment(ctx.conn, draft["id"])
         household = await hh.get_household(ctx.conn, a.household_id)
         text = t("households.review.asm", code=household.code, name=household.head_name,
                  income=format_value(assessment_spec(()).fields[0], a.income_per_person),
-                 n=len(a.deprived), before=status_label(household.status),
+                 lacking=_lacking(ctx, a), before=status_label(household.status),
                  after=status_label(a.suggested_status))
+        text += "\n" + await _by_whom(ctx, a.assessed_by, a.assessed_at)
         options = [Option(t("households.review.option.recognise"), "recognised"),
                    Option(t("households.review.option.reject"), "rejected")]
-    return Outbound(text, tuple(options) + (_cancel(),), free_input=False)
+    options.append(Option(t("households.review.option.back"), "back", ("quay lai",)))
+    return Outbound(text, tuple(options) + (_close(),), free_input=False)
 
 
-async def _review_village(ctx: Context, kind: str, item_id: int) -> Area | None:
-    """The village of a pending item if this officer's area contains it."""
+async def _by_whom(ctx: Context, person_id: int | None, at) -> str:
+    """«Người ghi: Lò Văn Páo, 03/12/2026 09:15» (the command line when nobody)."""
+    person = await people.get_person(ctx.conn, person_id) if person_id else None
+    local = at.astimezone(ctx.config.timezone)
+    return t("households.review.by", name=person.full_name if person else
+             t("households.review.by_system"), at=f"{local:%d/%m/%Y %H:%M}")
+
+
+async def _still_pending(ctx: Context, kind: str, item_id: int) -> tuple[Area, str] | None:
+    """The village and household code of an item that still waits, if this officer's area
+    contains it (None: decided meanwhile, superseded, gone or not theirs)."""
     if kind == "reg":
         reg = await hh.get_registration(ctx.conn, item_id)
-        village_id = reg.village_id if reg else None
+        if reg is None or reg.state not in WAITING_REGISTRATION:
+            return None
+        village_id, code = reg.village_id, reg.household_code
     else:
         a = await hh.get_assessment(ctx.conn, item_id)
         household = await hh.get_household(ctx.conn, a.household_id) if a else None
-        village_id = household.village_id if household else None
-    village = await areas.get_area(ctx.conn, village_id) if village_id else None
-    return village if village and ctx.person.can_override_lock(village) else None
+        if household is None or a.state != "suggested" or \
+                a.suggested_status == household.status:
+            return None
+        village_id, code = household.village_id, household.code
+    village = await areas.get_area(ctx.conn, village_id)
+    return (village, code) if village and ctx.person.can_override_lock(village) else None
+
+
+def _to_list(state: DialogState) -> DialogState:
+    state.step = "list"
+    state.draft = {"page": state.draft.get("page", 0), "decided": state.draft.get("decided", [])}
+    return state
+
+
+async def _list_or_close(ctx: Context, state: DialogState, said: list[Outbound]) -> Result:
+    """Back to the list; when nothing is left, the dialog ends with the menu."""
+    _to_list(state)
+    if not await _pending(ctx):
+        return None, said + [menu.main_menu(ctx, t("households.review.all_done"))]
+    return state, said + await review_ask(ctx, state)
 
 
 async def review_answer(ctx: Context, state: DialogState, reply: Answer) -> Result:
@@ -498,28 +828,47 @@ async def review_answer(ctx: Context, state: DialogState, reply: Answer) -> Resu
         return None, [menu.main_menu(ctx, t("households.closed"))]
     draft = state.draft
     if state.step == "list":
-        kind, _, item = (reply.action or "").partition(":")
-        if kind in ("reg", "asm") and item.isdigit() and \
-                await _review_village(ctx, kind, int(item)):
-            state.step, state.draft = "item", {"kind": kind, "id": int(item)}
+        if reply.action in ("more", "first"):
+            draft["page"] = draft.get("page", 0) + 1 if reply.action == "more" else 0
             return state, await review_ask(ctx, state)
-        return state, [Outbound(t("core.stale_button"))] + await review_ask(ctx, state)
+        kind, _, item = (reply.action or "").partition(":")
+        if kind in ("reg", "asm") and item.isdigit():
+            if await _still_pending(ctx, kind, int(item)):
+                state.step = "item"
+                draft.update(kind=kind, id=int(item))
+                return state, await review_ask(ctx, state)
+            return await _list_or_close(ctx, state, [Outbound(t("households.review.already"))])
+        if not await _pending(ctx):
+            return None, [menu.main_menu(ctx, t("households.review.nothing"))]
+        return state, [Outbound(t("households.choose_action"))] + await review_ask(ctx, state)
+    if await _still_pending(ctx, draft["kind"], draft["id"]) is None:
+        return await _list_or_close(ctx, state, [Outbound(t("households.review.already"))])
     if state.step == "item":
         decision = reply.action
+        if decision == "back":
+            return await _list_or_close(ctx, state, [])
         if decision in ("not_yet", "withdrawn", "rejected"):
             state.step, draft["decision"] = "reason", decision
             return state, await review_ask(ctx, state)
         if decision in ("recognised", "under_review"):
             return await _decide(ctx, state, decision, "")
+        return state, [Outbound(t("households.choose_action"))] + await review_ask(ctx, state)
+    reason = "" if reply.action == "skip" else " ".join(reply.text.split())
+    if not reason and reply.action != "skip":
         return state, await review_ask(ctx, state)
-    reason = "" if reply.action == "skip" else " ".join(reply.text.split())[:500]
+    if len(reason) > MAX_REASON:  # refused, not cut: the officer shortens it
+        return state, [Outbound(t("households.review.reason_too_long", max=MAX_REASON,
+                                  n=len(reason)))] + await review_ask(ctx, state)
     return await _decide(ctx, state, draft["decision"], reason)
 
 
 async def _decide(ctx: Context, state: DialogState, decision: str, reason: str) -> Result:
     draft = state.draft
-    if await _review_village(ctx, draft["kind"], draft["id"]) is None:
-        return None, [menu.main_menu(ctx, t("households.read_only"))]
+    pending = await _still_pending(ctx, draft["kind"], draft["id"])
+    if pending is None:
+        return await _list_or_close(ctx, state, [Outbound(t("households.review.already"))])
+    village, code = pending
+    household = await _household_of(ctx, draft["kind"], draft["id"])
     window = ctx.config.poverty.recently_exited_months
     try:
         if draft["kind"] == "reg":
@@ -531,11 +880,43 @@ async def _decide(ctx: Context, state: DialogState, decision: str, reason: str) 
                 ctx.conn, draft["id"], "recognise" if decision == "recognised" else "reject",
                 actor=ctx.actor, at=ctx.now, effective_date=ctx.today,
                 exit_window_months=window, reason=reason)
-        said = t("households.review.already") if change.already else t(DECIDED[decision])
     except HouseholdError as exc:
-        said = _error(exc).text
-    state.step, state.draft = "list", {}
-    return state, [Outbound(said)] + await review_ask(ctx, state)
+        return await _list_or_close(ctx, state, [_error(exc)])
+    if change.already:
+        return await _list_or_close(ctx, state, [Outbound(t("households.review.already"))])
+    await _tell(ctx, draft, decision, reason, village, household, change)
+    await notices.queue_changed(ctx, village)
+    draft.setdefault("decided", []).append(t(SAVED_DECISION[decision], code=code))
+    return await _list_or_close(ctx, state, [Outbound(t(DECIDED[decision]))])
+
+
+async def _household_of(ctx: Context, kind: str, item_id: int) -> Household:
+    """The household a review item is about, as it is before the decision."""
+    if kind == "reg":
+        household_id = (await hh.get_registration(ctx.conn, item_id)).household_id
+    else:
+        household_id = (await hh.get_assessment(ctx.conn, item_id)).household_id
+    return await hh.get_household(ctx.conn, household_id)
+
+
+async def _tell(ctx: Context, draft: dict, decision: str, reason: str, village: Area,
+                household: Household, change) -> None:
+    """The village head hears of the decision (through the outbox)."""
+    status = change.change  # the household's change of status, when the decision made one
+    after = status.household if status is not None else household
+    proposed = change.assessment.suggested_status if draft["kind"] == "asm" else after.status
+    text = notices.decision_text(
+        ctx, kind=draft["kind"], decision=decision, village=village, household=household,
+        before=household.status, after=proposed, reason=reason,
+        recently_exited_until=after.recently_exited_until if status is not None else None)
+    if text is not None:
+        await notices.tell_heads(ctx, village, f"{draft['kind']}:{draft['id']}:{decision}",
+                                 text, household.code)
+
+
+def review_saved(state: DialogState) -> list[str]:
+    """What this review has saved (the decisions taken), for ``/huy``."""
+    return list(state.draft.get("decided") or [])
 
 
 class REVIEW:
@@ -543,3 +924,9 @@ class REVIEW:
 
     ask = staticmethod(review_ask)
     answer = staticmethod(review_answer)
+    saved = staticmethod(review_saved)
+
+    @staticmethod
+    def PASSIVE(state: DialogState) -> bool:  # noqa: N802 (the core's name for it)
+        """Only a reason being typed is work under way; a list or an item is not."""
+        return state.step != "reason"

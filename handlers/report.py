@@ -2,6 +2,11 @@
 
 Steps: ``pick_area`` (officers, or a head of several villages) → ``form`` (the engine), with a
 detour to ``pick_period`` when the person wants another month. See ``report.mmd``.
+
+A village's household list drives the report (its figures are the defaults, and a typed
+figure that differs asks "are you sure?") only once it is complete: the head or an officer
+said so in ``/ho``, or it holds as many households as the total reported (last month's, or
+the one typed now). Until then the report says how many households the list holds.
 """
 
 from __future__ import annotations
@@ -12,21 +17,28 @@ from typing import TYPE_CHECKING
 from bot.config import MonthlyReportConfig
 from common.catalogue import t
 from common.messages import Option, Outbound
-from common.numbers import NumberError, parse_count
+from common.numbers import NumberError, format_count, parse_count
+from common.text import fold
 from handlers import menu
-from handlers.forms.engine import FormEngine
-from handlers.forms.monthly import FROM_LIST, monthly_spec
+from handlers.forms.engine import FormEngine, Step
+from handlers.forms.monthly import FROM_LIST, list_in_force, monthly_spec
 from reports.periods import Month, default_month, parse_month
 from storage import areas
 from storage.areas import Area
 from storage.dialogs import DialogState
-from storage.households import has_household_list, village_figures
+from storage.households import household_list
 from storage.reports import MONTHLY_FORM, current_report, save_report
 
 if TYPE_CHECKING:
     from handlers.context import Answer, Context
 
-MAX_AREA_OPTIONS = 30
+MAX_AREA_OPTIONS = 30  # villages offered as a numbered choice; the rest are found by name
+MAX_AREA_MATCHES = 1000  # villages counted per scope when a typed name matches many
+# Number words typed where the figures belong ("/baocao muoi hai"): answered about figures.
+NUMBER_WORDS = frozenset(
+    "khong mot hai ba bon tu nam lam nham sau bay tam chin muoi tram nghin ngan trieu ty ti "
+    "linh le ruoi dong".split()
+)
 
 Result = tuple[DialogState | None, list[Outbound]]
 
@@ -39,6 +51,21 @@ def engine(cfg: MonthlyReportConfig) -> FormEngine:
 # ---- starting ---------------------------------------------------------------------------
 
 
+def _figure_shaped(word: str) -> bool:
+    """True when ``word`` is meant as a figure: a number, or one badly written (``134,5``,
+    ``-3``, ``12a``), never a village name."""
+    try:
+        parse_count(word)
+        return True
+    except NumberError as exc:
+        return exc.key != "number.not_a_number" or fold(word)[:1].isdigit()
+
+
+def _number_words(words: list[str]) -> bool:
+    """True when the words are figures written in words (``mười hai``)."""
+    return bool(words) and all(fold(w) in NUMBER_WORDS or _figure_shaped(w) for w in words)
+
+
 async def start(ctx: Context, args: str) -> Result:
     """``/baocao [month] [figures… | village name]``."""
     tokens = args.split()
@@ -47,21 +74,20 @@ async def start(ctx: Context, args: str) -> Result:
         if len(tokens) >= size and (found := parse_month(" ".join(tokens[:size]), ctx.today)):
             period, tokens = found, tokens[size:]
             break
-    values: list[str] = []
-    query = ""
+    if tokens and _figure_shaped(tokens[0]):
+        return await _for_own_village(ctx, period, tokens)
+    for size in (2, 1):  # "/baocao Nà Khan 10/2026": the month may also come last
+        if tokens and period is None and len(tokens) > size:
+            found = parse_month(" ".join(tokens[-size:]), ctx.today)
+            if found:
+                period, tokens = found, tokens[:-size]
     if tokens:
-        try:
-            parse_count(tokens[0])
-            values = tokens
-        except NumberError:
-            for size in (2, 1):  # "/baocao Nà Khan 10/2026": the month may also come last
-                if period is None and len(tokens) > size:
-                    found = parse_month(" ".join(tokens[-size:]), ctx.today)
-                    if found:
-                        period, tokens = found, tokens[:-size]
-            query = " ".join(tokens)
-    if query:
-        return await _choose_by_name(ctx, query, period, values)
+        return await _choose_by_name(ctx, " ".join(tokens), period, [])
+    return await _for_own_village(ctx, period, [])
+
+
+async def _for_own_village(ctx: Context, period: Month | None, values: list[str]) -> Result:
+    """The form for the person's village, or a choice among the villages they report for."""
     own = [r.area for r in ctx.person.roles
            if r.role == "village_head" and r.area.level == ctx.config.report_level]
     if len(own) == 1:
@@ -69,10 +95,15 @@ async def start(ctx: Context, args: str) -> Result:
     candidates = own or await _villages_in_scope(ctx)
     if len(candidates) == 1:
         return await begin(ctx, candidates[0], period, values)
+    return await _pick(ctx, candidates, period, values)
+
+
+async def _pick(ctx: Context, candidates: list[Area], period: Month | None,
+                values: list[str], more: int = 0, at_least: bool = False) -> Result:
+    """A numbered choice of villages; those beyond it are counted and found by name."""
     draft = {"period": period.key if period else None, "values": values,
-             "choices": [a.id for a in candidates[:MAX_AREA_OPTIONS]]}
-    if len(candidates) > MAX_AREA_OPTIONS:
-        draft["choices"] = []
+             "choices": [a.id for a in candidates[:MAX_AREA_OPTIONS]],
+             "more": more + max(0, len(candidates) - MAX_AREA_OPTIONS), "at_least": at_least}
     state = DialogState("report", "pick_area", draft)
     return state, await ask(ctx, state)
 
@@ -86,22 +117,36 @@ async def _villages_in_scope(ctx: Context) -> list[Area]:
     return sorted(found.values(), key=lambda a: a.path)
 
 
+async def _villages_named(ctx: Context, query: str) -> tuple[list[Area], bool]:
+    """The villages named like ``query`` this person may report for, exact names first; and
+    whether a scope had more matches than were counted."""
+    found: dict[int, Area] = {}
+    capped = False
+    for scope in ctx.person.scopes():
+        matches = await areas.find_areas(ctx.conn, query, within=scope,
+                                         level=ctx.config.report_level,
+                                         limit=MAX_AREA_MATCHES)
+        capped = capped or len(matches) >= MAX_AREA_MATCHES
+        found.update((a.id, a) for a in matches if ctx.person.can_report_for(a))
+    folded = fold(query)
+    return sorted(found.values(), key=lambda a: (fold(a.name) != folded, a.path)), capped
+
+
 async def _choose_by_name(
     ctx: Context, query: str, period: Month | None, values: list[str]
 ) -> Result:
-    found = await areas.find_areas(ctx.conn, query, level=ctx.config.report_level, limit=50)
-    allowed = [a for a in found if ctx.person.can_report_for(a)]
+    allowed, capped = await _villages_named(ctx, query)
     if not allowed:
+        if not values and _number_words(query.split()):  # "/baocao muoi hai": figures
+            return await _for_own_village(ctx, period, query.split())
         own = [r.area.name for r in ctx.person.roles if r.role == "village_head"]
         if own and not ctx.person.has_role("officer", "admin"):
             return None, [Outbound(t("report.only_own_village", village=", ".join(own)))]
         return None, [Outbound(t("report.area_not_found", query=query[:60]))]
-    if len(allowed) == 1:
+    exact = fold(allowed[0].name) == fold(query)
+    if len(allowed) == 1 or (exact and fold(allowed[1].name) != fold(query)):
         return await begin(ctx, allowed[0], period, values)
-    draft = {"period": period.key if period else None, "values": values,
-             "choices": [a.id for a in allowed[:MAX_AREA_OPTIONS]]}
-    state = DialogState("report", "pick_area", draft)
-    return state, await ask(ctx, state)
+    return await _pick(ctx, allowed, period, values, at_least=capped)
 
 
 def period_error(ctx: Context, area: Area, period: Month) -> str | None:
@@ -134,21 +179,63 @@ async def begin(
         "defaults": dict(source.data) if source else {},
         "previous": dict(previous.data) if previous else None,
         "version": current.version if current else 0,
+        "reported_total": source.data.get("total") if source else None,
+        # A new version of a month already filed: one tap keeps each figure filed.
+        "hints": {k: "report.hint_filed" for k in current.data} if current else {},
     }
     intro = [t("report.intro", period=period.label, area=area.name)]
-    if await has_household_list(ctx.conn, area.id):
-        listed = await village_figures(ctx.conn, area.id, period.key)
-        draft["from_list"] = {k: listed[k] for k in FROM_LIST}
-        draft["defaults"].update(draft["from_list"])
-        intro.append(t("report.from_list"))
+    listed = await household_list(ctx.conn, area.id, period.key)
+    if listed.households:
+        draft["listed"] = {**{k: listed.figures[k] for k in FROM_LIST},
+                           "complete": listed.complete}
+        intro.append(_list_intro(ctx, draft, listed))
     if current:
         intro.append(t("report.replaces", version=current.version,
                        name=current.submitted_by_name or "?",
                        at=f"{current.submitted_at.astimezone(ctx.config.timezone):%d/%m/%Y}"))
-    elif previous is None:
+    elif previous is None and not values:
         intro.append(t("report.no_previous"))
     step = engine(cfg).start(draft, values or None)
-    return DialogState("report", "form", step.draft), [Outbound("\n".join(intro))] + step.messages
+    messages = _follow_list(engine(cfg), step)
+    return DialogState("report", "form", step.draft), [Outbound("\n".join(intro))] + messages
+
+
+def _list_intro(ctx: Context, draft: dict, listed) -> str:
+    """What the report makes of the village's household list, and why."""
+    n, reported = listed.households, draft["reported_total"]
+    if list_in_force(draft["listed"], reported):
+        draft["from_list"] = {k: draft["listed"][k] for k in FROM_LIST}
+        if listed.complete:
+            at = listed.marked_at.astimezone(ctx.config.timezone) if listed.marked_at else None
+            return t("report.from_list_marked", n=format_count(n),
+                     name=listed.marked_by_name or "?", at=f"{at:%d/%m/%Y}" if at else "?")
+        return t("report.from_list_matches", n=format_count(n))
+    if reported:
+        return t("report.list_partial", n=format_count(n), total=format_count(int(reported)))
+    return t("report.list_unconfirmed", n=format_count(n))
+
+
+def _follow_list(form: FormEngine, step: Step) -> list[Outbound]:
+    """The messages of ``step``, after the household list comes in or goes out of force
+    because of the total just typed (the question then shows the right default)."""
+    draft = step.draft
+    listed, total = draft.get("listed"), draft["values"].get("total")
+    if not listed or total is None or listed.get("complete"):
+        return step.messages
+    in_force = list_in_force(listed, total)
+    if in_force == bool(draft.get("from_list")):
+        return step.messages
+    if in_force:
+        draft["from_list"] = {k: listed[k] for k in FROM_LIST}
+        note = t("report.list_now_used", n=format_count(int(listed["total"])))
+    else:
+        draft.pop("from_list", None)
+        note = t("report.list_not_used", n=format_count(int(listed["total"])),
+                 total=format_count(int(total)))
+    messages = list(step.messages)
+    if draft["mode"] == "fill" and messages:  # the question again, with its new default
+        messages[-1] = form.ask(draft)
+    return [Outbound(note)] + messages
 
 
 # ---- the dialog -------------------------------------------------------------------------
@@ -159,9 +246,13 @@ async def ask(ctx: Context, state: DialogState) -> list[Outbound]:
     draft = state.draft
     if state.step == "pick_area":
         options = await menu.area_choices(ctx.conn, draft["choices"])
-        text = t("report.pick_area") if options else t("report.type_area")
+        lines = [t("report.pick_area") if options else t("report.type_area")]
+        if draft.get("more"):
+            key = "report.more_areas_at_least" if draft.get("at_least") else "report.more_areas"
+            lines.append(t(key, n=format_count(draft["more"])))
         # A numbered list: "2" picks the second village; a typed name is searched for.
-        return [Outbound(text, options + (Option(t("form.option.cancel"), "cancel"),),
+        return [Outbound("\n".join(lines),
+                         options + (Option(t("form.option.cancel"), "cancel"),),
                          free_input=False)]
     if state.step == "pick_period":
         current = Month.of(ctx.today)
@@ -183,7 +274,8 @@ async def answer(ctx: Context, state: DialogState, reply: Answer) -> Result:
         return await _on_pick_area(ctx, state, reply)
     if state.step == "pick_period":
         return await _on_pick_period(ctx, state, reply)
-    step = engine(ctx.config.monthly).answer(state.draft, reply.text, reply.action)
+    form = engine(ctx.config.monthly)
+    step = form.answer(state.draft, reply.text, reply.action)
     if step.cancelled:
         return None, [menu.main_menu(ctx, t("core.cancelled"))]
     if step.action == "period":
@@ -192,7 +284,7 @@ async def answer(ctx: Context, state: DialogState, reply: Answer) -> Result:
     if step.submitted:
         return await _submit(ctx, state)
     state.draft = step.draft
-    return state, step.messages
+    return state, _follow_list(form, step)
 
 
 async def _on_pick_area(ctx: Context, state: DialogState, reply: Answer) -> Result:
@@ -205,7 +297,8 @@ async def _on_pick_area(ctx: Context, state: DialogState, reply: Answer) -> Resu
         return await begin(ctx, area, period, draft.get("values"))
     if not reply.text.strip():
         return state, [Outbound(t("report.type_area"))]
-    new_state, messages = await _choose_by_name(ctx, reply.text, period, draft.get("values", []))
+    new_state, messages = await _choose_by_name(ctx, reply.text, period,
+                                                draft.get("values") or [])
     if new_state is None and messages and len(messages) == 1:
         return state, messages + await ask(ctx, state)  # not found: stay on the question
     return new_state, messages

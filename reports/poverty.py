@@ -274,3 +274,23 @@ def indicator_label(key: str) -> str:
 def indicator_question(key: str) -> str:
     """The yes/no question a village head asks a household; "yes" means it lacks this."""
     return t(INDICATORS[key][1])
+
+
+def lacking_text(deprived: Iterable[str], total: int | None = None) -> str:
+    """What a household lacks, in words: ``Thiếu 2/12 chỉ số: bảo hiểm y tế, nhà tiêu hợp vệ
+    sinh.`` (``total``: how many the standard has), or ``Không thiếu chỉ số nào.``
+
+    A deprivation is what is *lacking*: said as such, never as a "yes" next to the
+    indicator's name (which reads as if the household had it).
+    """
+    keys = [key for key in dict.fromkeys(deprived) if key in INDICATORS]
+    if not keys:
+        return t("poverty.lacking_none")
+    items = ", ".join(_lower_first(indicator_label(key)) for key in keys)
+    if total is None:
+        return t("poverty.lacking", n=len(keys), items=items)
+    return t("poverty.lacking_of", n=len(keys), total=total, items=items)
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]

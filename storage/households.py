@@ -43,6 +43,9 @@ REPORTED_KINDS = ("exited", "newly_poor", "fallen_back")
 
 REGISTRATION_STATES = ("registered", "under_review", "recognised", "not_yet", "withdrawn")
 OPEN_STATES = ("registered", "under_review", "not_yet")
+# The open states that wait for the commune's decision (what /duyet lists): "not yet" is
+# decided for now, until the village asks again ("under review").
+WAITING_STATES = ("registered", "under_review")
 TRANSITIONS: dict[str, frozenset[str]] = {
     "registered": frozenset({"under_review", "withdrawn", "recognised", "not_yet"}),
     "under_review": frozenset({"recognised", "not_yet", "withdrawn"}),
@@ -68,13 +71,20 @@ class HouseholdError(ValueError):
 
 # --- values ------------------------------------------------------------------------------------
 
+def _visible(text: str) -> str:
+    """``text`` in NFC without invisible format characters (zero-width spaces, direction
+    marks), which would make two codes that look the same differ."""
+    text = unicodedata.normalize("NFC", text)
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+
+
 def normalise_code(code: object) -> str:
     """A household code as stored: NFC, single spaces, upper case (``" hn 01"`` → ``"HN 01"``)."""
-    return " ".join(unicodedata.normalize("NFC", str(code)).split()).upper()
+    return " ".join(_visible(str(code)).split()).upper()
 
 
 def normalise_name(name: str) -> str:
-    return " ".join(unicodedata.normalize("NFC", name).split())
+    return " ".join(_visible(name).split())
 
 
 def add_months(day: date, months: int) -> date:
@@ -372,30 +382,21 @@ async def find_households(
     village_id: int | None = None,
     within: Area | None = None,
     limit: int = 20,
+    offset: int = 0,
 ) -> list[Household]:
     """Households of a village (or of every village under ``within``) whose code starts with
     ``query`` or whose head's name contains it, diacritics and case ignored.
 
     Best first: the exact code, codes starting with it, names starting with it, names with a
-    word starting with it, names containing it.
+    word starting with it, names containing it. ``offset`` skips that many (the next page);
+    ``count_households`` says how many match in all.
     """
-    if village_id is None and within is None:
-        raise ValueError("find_households needs a village_id or an area (within)")
-    needle = fold(query)
-    code = normalise_code(query)
-    if not needle and not code:
+    found = _find_where(query, village_id, within)
+    if found is None:
         return []
-    code_like, name_like = _like(code) + "%", "%" + _like(needle) + "%"
-    sql = _H_SELECT
-    args: list = []
-    if village_id is not None:
-        sql += " WHERE h.village_id = ?"
-        args.append(village_id)
-    else:
-        sql += " JOIN areas a ON a.id = h.village_id WHERE a.path LIKE ?"
-        args.append(within.path + "%")
-    sql += (
-        " AND (h.code LIKE ? ESCAPE '\\' OR h.head_name_folded LIKE ? ESCAPE '\\')"
+    sql, args, code, needle = found
+    code_like = _like(code) + "%"
+    sql = _H_SELECT + sql + (
         " ORDER BY CASE WHEN h.code = ? THEN 0"
         " WHEN h.code LIKE ? ESCAPE '\\' THEN 1"
         " WHEN h.head_name_folded LIKE ? ESCAPE '\\' THEN 2"
@@ -403,11 +404,46 @@ async def find_households(
         # codes in code order ("2" before "10"), names in name order
         " CASE WHEN h.code LIKE ? ESCAPE '\\' THEN length(h.code) ELSE 0 END,"
         " CASE WHEN h.code LIKE ? ESCAPE '\\' THEN h.code ELSE '' END,"
-        " h.head_name_folded, h.id LIMIT ?"
+        " h.head_name_folded, h.id LIMIT ? OFFSET ?"
     )
-    args += [code_like, name_like, code, code_like, _like(needle) + "%",
-             "% " + _like(needle) + "%", code_like, code_like, limit]
+    args += [code, code_like, _like(needle) + "%", "% " + _like(needle) + "%", code_like,
+             code_like, limit, offset]
     return [_household(r) for r in await fetch_all(conn, sql, args)]
+
+
+async def count_households(
+    conn: aiosqlite.Connection,
+    query: str,
+    *,
+    village_id: int | None = None,
+    within: Area | None = None,
+) -> int:
+    """How many households ``find_households`` finds for ``query`` in all."""
+    found = _find_where(query, village_id, within)
+    if found is None:
+        return 0
+    sql, args, _, _ = found
+    (n,) = await fetch_one(conn, "SELECT count(*) FROM households h" + sql, args)
+    return n
+
+
+def _find_where(query: str, village_id: int | None, within: Area | None
+                ) -> tuple[str, list, str, str] | None:
+    """(the FROM tail and WHERE clause, its arguments, the code, the folded name) of a
+    household search; None when the query has nothing to look for."""
+    if village_id is None and within is None:
+        raise ValueError("find_households needs a village_id or an area (within)")
+    needle = fold(query)
+    code = normalise_code(query)
+    if not needle and not code:
+        return None
+    if village_id is not None:
+        sql, args = " WHERE h.village_id = ?", [village_id]
+    else:
+        sql, args = " JOIN areas a ON a.id = h.village_id WHERE a.path LIKE ?", [within.path + "%"]
+    sql += " AND (h.code LIKE ? ESCAPE '\\' OR h.head_name_folded LIKE ? ESCAPE '\\')"
+    args += [_like(code) + "%", "%" + _like(needle) + "%"]
+    return sql, args, code, needle
 
 
 async def update_household(
@@ -654,6 +690,66 @@ async def has_household_list(conn: aiosqlite.Connection, village_id: int) -> boo
     return row is not None
 
 
+# --- is the list complete? --------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class HouseholdList:
+    """A village's household list: how many households it holds, whether the head or an
+    officer marked it complete (who, when), and its monthly figures for one period."""
+
+    village_id: int
+    households: int
+    complete: bool
+    marked_by: int | None
+    marked_by_name: str | None
+    marked_at: datetime | None
+    figures: dict
+
+
+# The figures (as village_figures) and the mark in one trip.
+_LIST_SQL = f"""SELECT f.*, l.complete, l.marked_by, p.full_name, l.marked_at
+    FROM ({_FIGURES_SQL}) f
+    LEFT JOIN household_lists l ON l.village_id = ?
+    LEFT JOIN people p ON p.id = l.marked_by"""
+
+
+async def household_list(conn: aiosqlite.Connection, village_id: int,
+                         period: str) -> HouseholdList:
+    """The village's household list, with its figures for ``period`` (``YYYY-MM``)."""
+    start, end = month_bounds(period)
+    row = await fetch_one(conn, _LIST_SQL, (village_id, village_id, start, end, village_id))
+    figures = dict(zip(FIGURE_KEYS, (int(v) for v in row[:len(FIGURE_KEYS)]), strict=True))
+    complete, marked_by, name, marked_at = row[len(FIGURE_KEYS):]
+    return HouseholdList(village_id, figures["total"], bool(complete), marked_by, name,
+                         parse_iso(marked_at) if marked_at else None, figures)
+
+
+async def mark_household_list(
+    conn: aiosqlite.Connection, village_id: int, *, complete: bool, actor: Actor,
+    at: datetime, period: str | None = None,
+) -> HouseholdList:
+    """Record that the village's list is complete (or not any more); audited.
+
+    A complete list drives the village's monthly report (its figures become the defaults and
+    a typed figure that differs asks "are you sure?").
+    """
+    period = period or f"{at:%Y-%m}"
+    before = await household_list(conn, village_id, period)
+    await run(
+        conn,
+        "INSERT INTO household_lists (village_id, complete, marked_by, marked_at)"
+        " VALUES (?, ?, ?, ?) ON CONFLICT (village_id) DO UPDATE SET"
+        " complete = excluded.complete, marked_by = excluded.marked_by,"
+        " marked_at = excluded.marked_at",
+        (village_id, int(complete), actor.person_id, iso(at)),
+    )
+    await record(conn, actor=actor, action="mark_complete" if complete else "mark_incomplete",
+                 entity="household_list", entity_id=village_id, at=at,
+                 before={"complete": before.complete},
+                 after={"complete": complete, "households": before.households})
+    return await household_list(conn, village_id, period)
+
+
 # --- assessments -------------------------------------------------------------------------------
 
 @dataclass(frozen=True, slots=True)
@@ -667,15 +763,16 @@ class Assessment:
     suggested_status: str
     assessed_by: int | None
     assessed_at: datetime
-    state: str  # suggested, recognised, rejected
-    decided_by: int | None
+    state: str  # suggested, recognised, rejected, superseded (by a newer one)
+    decided_by: int | None  # who decided it (or recorded the assessment that superseded it)
     decided_at: datetime | None
     decision_reason: str | None
+    superseded_by: int | None = None  # the assessment that replaced it
 
 
 _A_COLUMNS = (
     "id, household_id, year, income_per_person, deprived, standard_name, suggested_status,"
-    " assessed_by, assessed_at, state, decided_by, decided_at, decision_reason"
+    " assessed_by, assessed_at, state, decided_by, decided_at, decision_reason, superseded_by"
 )
 _A_SELECT = f"SELECT {_A_COLUMNS} FROM household_assessments"
 
@@ -684,7 +781,7 @@ def _assessment(row) -> Assessment:
     return Assessment(
         row[0], row[1], row[2], row[3], tuple(json.loads(row[4])), row[5], row[6], row[7],
         parse_iso(row[8]), row[9], row[10], None if row[11] is None else parse_iso(row[11]),
-        row[12],
+        row[12], row[13],
     )
 
 
@@ -710,7 +807,12 @@ async def record_assessment(
     at: datetime,
 ) -> Assessment:
     """Store an assessment (income, deprivations, the status the standard suggests) as
-    ``suggested``; audited. Nothing changes until an officer recognises it."""
+    ``suggested``; audited. Nothing changes until an officer recognises it.
+
+    A newer assessment supersedes the household's older ones still waiting for a decision:
+    they become ``superseded`` (by this one, by ``actor`` at ``at``; audited), never deleted,
+    and no longer wait in /duyet. Decided ones keep their decision.
+    """
     _check_status(suggested_status, "suggested status")
     deprived = tuple(deprived)
     (assessment_id,) = await fetch_one(
@@ -726,6 +828,17 @@ async def record_assessment(
                             parse_iso(iso(at)), "suggested", None, None, None)
     await record(conn, actor=actor, action="create", entity="assessment",
                  entity_id=assessment_id, at=at, after=_assessment_dict(assessment))
+    superseded = await fetch_all(
+        conn,
+        "UPDATE household_assessments SET state = 'superseded', superseded_by = ?,"
+        " decided_by = ?, decided_at = ? WHERE household_id = ? AND state = 'suggested'"
+        " AND id <> ? RETURNING id",
+        (assessment_id, actor.person_id, iso(at), household_id, assessment_id),
+    )
+    for (old_id,) in superseded:
+        await record(conn, actor=actor, action="supersede", entity="assessment",
+                     entity_id=old_id, at=at, before={"state": "suggested"},
+                     after={"state": "superseded", "superseded_by": assessment_id})
     return assessment
 
 
@@ -758,6 +871,52 @@ async def pending_assessments(
     )
     width = len(_A_COLUMNS.split(","))
     return [(_assessment(r[:width]), _household(r[width:])) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """What waits for an officer's decision under an area (what /duyet lists), and how much
+    of it arrived after a moment (``new_…``)."""
+
+    registrations: int
+    assessments: int
+    new_registrations: int
+    new_assessments: int
+
+    @property
+    def total(self) -> int:
+        return self.registrations + self.assessments
+
+    @property
+    def new(self) -> int:
+        return self.new_registrations + self.new_assessments
+
+
+async def waiting(conn: aiosqlite.Connection, *, within: Area, since: datetime) -> Waiting:
+    """Exit registrations waiting for a decision and pending assessments that would change a
+    status, of the households under ``within``; ``new_…`` count those that came into the
+    queue after ``since``."""
+    path, since_text = within.path + "%", iso(since)
+    # new: it came into the queue after ``since`` (registered, or asked again after "not yet")
+    (regs, new_regs) = await fetch_one(
+        conn,
+        "SELECT count(*), count(CASE WHEN EXISTS (SELECT 1 FROM registration_events e"
+        " WHERE e.registration_id = r.id AND e.at > ?"
+        " AND (e.state_before IS NULL OR e.state_before = 'not_yet')) THEN 1 END)"
+        " FROM exit_registrations r JOIN households h ON h.id = r.household_id"
+        " JOIN areas v ON v.id = h.village_id"
+        f" WHERE r.state IN ({', '.join('?' * len(WAITING_STATES))}) AND v.path LIKE ?",
+        (since_text, *WAITING_STATES, path),
+    )
+    (asms, new_asms) = await fetch_one(
+        conn,
+        "SELECT count(*), count(CASE WHEN a.assessed_at > ? THEN 1 END)"
+        " FROM household_assessments a JOIN households h ON h.id = a.household_id"
+        " JOIN areas v ON v.id = h.village_id"
+        " WHERE a.state = 'suggested' AND a.suggested_status <> h.status AND v.path LIKE ?",
+        (since_text, path),
+    )
+    return Waiting(regs, asms, new_regs, new_asms)
 
 
 @dataclass(frozen=True, slots=True)
@@ -794,6 +953,11 @@ async def decide_assessment(
         raise HouseholdError("assessment.not_found", f"no assessment #{assessment_id}")
     if assessment.state == state:
         return AssessmentDecision(assessment, None, True)
+    if assessment.state == "superseded":
+        raise HouseholdError("assessment.superseded",
+                             f"assessment #{assessment_id} was superseded by "
+                             f"#{assessment.superseded_by}",
+                             superseded_by=assessment.superseded_by)
     if assessment.state != "suggested":
         raise HouseholdError("assessment.decided",
                              f"assessment #{assessment_id} is already {assessment.state}",
@@ -937,6 +1101,42 @@ async def get_registration(
     return _registration(row) if row else None
 
 
+async def check_can_register(conn: aiosqlite.Connection, household: Household) -> None:
+    """Raise the ``HouseholdError`` ``register_exit`` would raise for ``household`` (an open
+    registration, or neither poor nor near-poor), so a dialog can refuse before it asks
+    anything."""
+    rows = await fetch_all(
+        conn, "SELECT id, state FROM exit_registrations WHERE household_id = ? ORDER BY id",
+        (household.id,),
+    )
+    open_ids = [r[0] for r in rows if r[1] in OPEN_STATES]
+    if open_ids:
+        raise HouseholdError(
+            "registration.open_exists",
+            f"household {household.code} already has an open registration (#{open_ids[0]})",
+            registration_id=open_ids[0],
+        )
+    if household.status not in ("poor", "near_poor"):
+        if any(r[1] == "recognised" for r in rows):
+            raise HouseholdError(
+                "registration.already_exited",
+                f"household {household.code} is already recognised as exited",
+                code=household.code)
+        raise HouseholdError(
+            "registration.not_poor",
+            f"household {household.code} is neither poor nor near-poor ({household.status})",
+            code=household.code, status=household.status)
+
+
+async def registrations_of(
+    conn: aiosqlite.Connection, household_id: int
+) -> list[Registration]:
+    """A household's registrations, oldest first."""
+    rows = await fetch_all(conn, _R_SELECT + " WHERE r.household_id = ? ORDER BY r.id",
+                           (household_id,))
+    return [_registration(r) for r in rows]
+
+
 async def register_exit(
     conn: aiosqlite.Connection,
     household_id: int,
@@ -960,27 +1160,7 @@ async def register_exit(
     household = await get_household(conn, household_id)
     if household is None:
         raise HouseholdError("household.not_found", f"no household #{household_id}")
-    rows = await fetch_all(
-        conn, "SELECT id, state FROM exit_registrations WHERE household_id = ? ORDER BY id",
-        (household_id,),
-    )
-    open_ids = [r[0] for r in rows if r[1] in OPEN_STATES]
-    if open_ids:
-        raise HouseholdError(
-            "registration.open_exists",
-            f"household {household.code} already has an open registration (#{open_ids[0]})",
-            registration_id=open_ids[0],
-        )
-    if household.status not in ("poor", "near_poor"):
-        if any(r[1] == "recognised" for r in rows):
-            raise HouseholdError(
-                "registration.already_exited",
-                f"household {household.code} is already recognised as exited",
-                code=household.code)
-        raise HouseholdError(
-            "registration.not_poor",
-            f"household {household.code} is neither poor nor near-poor ({household.status})",
-            code=household.code, status=household.status)
+    await check_can_register(conn, household)
     support = tuple(support_asked)
     (registration_id,) = await fetch_one(
         conn,

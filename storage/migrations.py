@@ -422,6 +422,51 @@ M008_INBOX_AND_MEDIA = [
     "CREATE INDEX media_expiry ON media(expires_at)",
 ]
 
+# A newer assessment of a household supersedes its older pending ones (they never come back
+# in /duyet): a state of their own, with the assessment that replaced it; who and when go in
+# decided_by and decided_at. SQLite cannot change a CHECK constraint, so the table is rebuilt
+# (PostgreSQL: ALTER TABLE … DROP CONSTRAINT / ADD CONSTRAINT, ADD COLUMN).
+M009_SUPERSEDED_ASSESSMENTS = [
+    """CREATE TABLE household_assessments_new (
+        id INTEGER PRIMARY KEY,
+        household_id INTEGER NOT NULL REFERENCES households(id),
+        year INTEGER NOT NULL,
+        income_per_person INTEGER NOT NULL,
+        deprived TEXT NOT NULL,
+        standard_name TEXT NOT NULL,
+        suggested_status TEXT NOT NULL
+            CHECK (suggested_status IN ('poor', 'near_poor', 'average', 'other')),
+        assessed_by INTEGER REFERENCES people(id),
+        assessed_at TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'suggested'
+            CHECK (state IN ('suggested', 'recognised', 'rejected', 'superseded')),
+        decided_by INTEGER REFERENCES people(id),
+        decided_at TEXT,
+        decision_reason TEXT,
+        superseded_by INTEGER
+    )""",
+    "INSERT INTO household_assessments_new (id, household_id, year, income_per_person,"
+    " deprived, standard_name, suggested_status, assessed_by, assessed_at, state, decided_by,"
+    " decided_at, decision_reason) SELECT id, household_id, year, income_per_person, deprived,"
+    " standard_name, suggested_status, assessed_by, assessed_at, state, decided_by, decided_at,"
+    " decision_reason FROM household_assessments",
+    "DROP TABLE household_assessments",
+    "ALTER TABLE household_assessments_new RENAME TO household_assessments",
+    "CREATE INDEX household_assessments_household ON household_assessments(household_id, year)",
+    "CREATE INDEX household_assessments_state ON household_assessments(state, household_id)",
+]
+
+# Whether a village's household list is complete, as the head or an officer said (and who and
+# when; the audit log keeps every change). Until then the list does not drive the report.
+M010_HOUSEHOLD_LISTS = [
+    """CREATE TABLE household_lists (
+        village_id INTEGER PRIMARY KEY REFERENCES areas(id),
+        complete INTEGER NOT NULL CHECK (complete IN (0, 1)),
+        marked_by INTEGER REFERENCES people(id),
+        marked_at TEXT NOT NULL
+    )""",
+]
+
 # (number, name, statements). Append only; never edit a migration that has shipped.
 MIGRATIONS: list[tuple[int, str, list[str]]] = [
     (1, "m001_initial", M001_INITIAL),
@@ -432,6 +477,8 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
     (6, "m006_village_effective", M006_VILLAGE_EFFECTIVE),
     (7, "m007_link_codes", M007_LINK_CODES),
     (8, "m008_inbox_and_media", M008_INBOX_AND_MEDIA),
+    (9, "m009_superseded_assessments", M009_SUPERSEDED_ASSESSMENTS),
+    (10, "m010_household_lists", M010_HOUSEHOLD_LISTS),
 ]
 
 

@@ -139,6 +139,29 @@ async def create_campaign(
     return campaign_id
 
 
+async def revise_pending(conn: aiosqlite.Connection, key: str, person_id: int,
+                         message: Outbound | None, at: datetime) -> bool:
+    """Rewrite the message of campaign ``key`` to ``person_id`` while it has not gone out (a
+    digest whose figures changed; one dropped before is queued again), or with None drop it
+    (``skipped``: nothing left to say). False when there is no such message to change."""
+    if message is None:
+        changed = await run(
+            conn,
+            "UPDATE outbox SET state = 'skipped', last_error = 'nothing left to say',"
+            " updated_at = ? WHERE person_id = ? AND state = 'pending' AND campaign_id ="
+            " (SELECT id FROM campaigns WHERE key = ?)", (iso(at), person_id, key))
+    else:  # a message dropped earlier comes back when there is something to say again
+        changed = await run(
+            conn,
+            "UPDATE outbox SET message = ?, state = 'pending', last_error = NULL,"
+            " updated_at = ? WHERE person_id = ? AND state IN ('pending', 'skipped')"
+            " AND campaign_id = (SELECT id FROM campaigns WHERE key = ?)",
+            (encode_message(message), iso(at), person_id, key))
+        if changed:
+            await run(conn, "UPDATE campaigns SET done_at = NULL WHERE key = ?", (key,))
+    return changed > 0
+
+
 async def campaign_by_key(conn: aiosqlite.Connection, key: str) -> Campaign | None:
     row = await fetch_one(conn, f"SELECT {_CAMPAIGN_COLUMNS} FROM campaigns WHERE key = ?",
                           (key,))

@@ -59,3 +59,19 @@ async def role_holders(conn: aiosqlite.Connection, roles: tuple[str, ...],
         f" WHERE r.revoked_at IS NULL AND p.active = 1 AND r.role IN ({_marks(list(roles))})"
         f" AND a.path LIKE ? ORDER BY p.id, a.path", (*roles, path + "%"))
     return [Holder(*r) for r in rows]
+
+
+async def holders_at(conn: aiosqlite.Connection, roles: tuple[str, ...],
+                     area_ids: Iterable[int]) -> list[Holder]:
+    """Active people holding one of ``roles`` over exactly one of ``area_ids`` (a village's
+    heads, or the officers of the areas above a village)."""
+    ids = list(area_ids)
+    if not ids:
+        return []
+    rows = await fetch_all(
+        conn,
+        f"SELECT p.id, p.full_name, r.role, r.area_id FROM roles r"
+        f" JOIN people p ON p.id = r.person_id"
+        f" WHERE r.revoked_at IS NULL AND p.active = 1 AND r.role IN ({_marks(list(roles))})"
+        f" AND r.area_id IN ({_marks(ids)}) ORDER BY p.id", (*roles, *ids))
+    return [Holder(*r) for r in rows]

@@ -9,8 +9,10 @@ fetches the photo URL, as Zalo does) and ``sendChatAction``. Every request is re
 to the bot's webhook (:meth:`FakeZaloApi.post_webhook`), and makes methods fail
 (:meth:`FakeZaloApi.fail`), slow down (:meth:`FakeZaloApi.delay`) or lose the connection
 (:meth:`FakeZaloApi.drop_connection`). The module-level :func:`text_event`,
-:func:`image_event`, :func:`sticker_event` and :func:`unsupported_event` build events the way
-Zalo shapes them.
+:func:`image_event`, :func:`sticker_event`, :func:`voice_event` and :func:`unsupported_event`
+build events the way the webhook documentation shapes them, :func:`docs_update` the shape of the
+``getUpdates`` documentation's sample, :func:`own_message_event` a message whose sender is the
+bot itself.
 
     async with FakeZaloApi() as api:
         client = ZaloClient(base_url=api.base_url, token=api.token)
@@ -18,15 +20,35 @@ Zalo shapes them.
         await api.wait_for("sendMessage")
         assert api.sent_texts("u1") == [...]
 
+What each shape rests on (the documentation is mirrored in public repositories, e.g.
+``lamdt1/ckvn-bot`` ``docs/zalo-bot-doc.md`` and ``XuanNguyenNB/QuanLyThuChi_Bot_Telegram_Zalom``
+``docs/ZALO_BOT_API.md``; the original pages are under bot.zapps.me/docs):
+
+* Webhook events (bot.zapps.me/docs/webhook/): ``{"ok": true, "result": {"event_name",
+  "message": {"from": {"id", "display_name", "is_bot"}, "chat": {"id", "chat_type"}, "text",
+  "message_id", "date"}}}``; an image carries ``photo`` (its URL) and ``caption``, a sticker
+  ``sticker`` and ``url``, a voice message ``voice_url``. Integrations report the body arriving
+  flat as well (``openclaw/openclaw`` ``extensions/zalo/src/monitor.ts``): ``post_webhook`` sends
+  either.
+* ``getUpdates`` (bot.zapps.me/docs/apis/getUpdates/): the documentation's sample answer has
+  no ``event_name`` and names the sender ``from.first_name``; :func:`docs_update` builds it.
+* Errors (bot.zapps.me/docs/error-code/): 400 bad request, 401 unauthorized (wrong or reset
+  token), 403 «Internal server error», 404 not found, 408 request timeout, 429 «Quota
+  exceeded». Measured against a real bot (``trongnguyenbinh/zalo-bot-mcp``
+  ``src/zalo_bot_mcp/zalo_api.py``), the HTTP status is the error's code, and an idle long poll
+  ends in HTTP 408 ``{"ok": false, "description": "Request timeout"}`` (no ``error_code``);
+  the fake answers so unless ``error_status`` / ``poll_timeout_status`` say otherwise.
+* Zalo's front servers send the ``Server`` header twice (``vcth4nh/hermes-zalo-bot``
+  ``zalo/api.py``); so does the fake, so a client that refuses that fails here first.
+
 Choices where Zalo documents nothing (all configurable on the constructor):
 
-* ``getUpdates`` with nothing to deliver within ``timeout`` answers ``ok: false``, error_code
-  408, "Request timeout", with HTTP status ``poll_timeout_status`` (default 200).
 * ``getUpdates`` while a webhook is set answers ``ok: false`` with error_code
-  ``webhook_conflict_code`` (default 409) and HTTP status ``error_status``.
-* Validation errors (bad chat_id, text length, secret length, …) answer ``ok: false``, error_code
-  400, with HTTP status ``error_status`` (default 200). A wrong token is HTTP 401, an unknown
-  method HTTP 404, a body that is not a JSON object HTTP 400 (each with the same JSON shape).
+  ``webhook_conflict_code`` (default 409).
+* Validation errors (bad chat_id, text length, secret length, …) answer ``ok: false``,
+  error_code 400. Lengths are counted in UTF-16 code units (an emoji counts two), as a
+  JavaScript service counts them. A wrong token is 401, an unknown method 404, a body that is
+  not a JSON object 400 (each with the same JSON shape).
 * ``setWebhook`` accepts ``http://`` URLs too (real Zalo wants a public HTTPS URL) so a test can
   point it at a local server.
 * ``sendChatAction`` answers ``{"ok": true}`` without a result, as documented.
@@ -54,6 +76,7 @@ TEXT_LIMIT = 2000
 SECRET_MIN, SECRET_MAX = 8, 256
 SECRET_HEADER = "X-Bot-Api-Secret-Token"
 CHAT_ACTIONS = {"typing", "upload_photo"}
+SERVER_HEADERS = ("ZaloBotAPI", "nginx")
 METHODS = {
     "getMe", "getUpdates", "setWebhook", "deleteWebhook", "getWebhookInfo", "sendMessage",
     "sendPhoto", "sendChatAction",
@@ -83,7 +106,10 @@ def new_message_id() -> str:
 
 def _event(event_name: str, *, user_id: str, chat_id: str | None, display_name: str,
            message_id: str | None, date_ms: int | None, chat_type: str,
-           **content: Any) -> dict:
+           is_bot: bool | None = False, **content: Any) -> dict:
+    sender: dict[str, Any] = {"id": user_id, "display_name": display_name}
+    if is_bot is not None:
+        sender["is_bot"] = is_bot
     return {
         "event_name": event_name,
         "message": {
@@ -91,26 +117,27 @@ def _event(event_name: str, *, user_id: str, chat_id: str | None, display_name: 
             "date": date_ms if date_ms is not None else now_ms(),
             **content,
             "chat": {"id": chat_id if chat_id is not None else user_id, "chat_type": chat_type},
-            "from": {"id": user_id, "display_name": display_name, "is_bot": False},
+            "from": sender,
         },
     }
 
 
 def text_event(text: str, *, user_id: str = "u1", chat_id: str | None = None,
                display_name: str = "Nguyễn Văn A", message_id: str | None = None,
-               date_ms: int | None = None, chat_type: str = "PRIVATE") -> dict:
+               date_ms: int | None = None, chat_type: str = "PRIVATE",
+               is_bot: bool | None = False) -> dict:
     """``message.text.received``: ``user_id`` typed ``text`` (in their private chat by default)."""
     return _event("message.text.received", user_id=user_id, chat_id=chat_id,
                   display_name=display_name, message_id=message_id, date_ms=date_ms,
-                  chat_type=chat_type, text=text)
+                  chat_type=chat_type, is_bot=is_bot, text=text)
 
 
-def image_event(photo_url: str = "https://photo-stal.zadn.vn/fake/anh.jpg", *,
+def image_event(photo: str = "https://photo-stal.zadn.vn/fake/anh.jpg", *,
                 caption: str | None = None, user_id: str = "u1", chat_id: str | None = None,
                 display_name: str = "Nguyễn Văn A", message_id: str | None = None,
                 date_ms: int | None = None, chat_type: str = "PRIVATE") -> dict:
-    """``message.image.received`` with ``photo_url`` (and ``caption`` when given)."""
-    content: dict[str, Any] = {"photo_url": photo_url}
+    """``message.image.received``: the image's URL in ``photo`` (and ``caption`` when given)."""
+    content: dict[str, Any] = {"photo": photo}
     if caption is not None:
         content["caption"] = caption
     return _event("message.image.received", user_id=user_id, chat_id=chat_id,
@@ -129,6 +156,16 @@ def sticker_event(sticker: str = "bfe3a3d7ab92421c1b83", *,
                   chat_type=chat_type, sticker=sticker, url=url)
 
 
+def voice_event(voice_url: str = "https://voice-stal.zadn.vn/fake/loi-nhan.aac", *,
+                user_id: str = "u1", chat_id: str | None = None,
+                display_name: str = "Nguyễn Văn A", message_id: str | None = None,
+                date_ms: int | None = None, chat_type: str = "PRIVATE") -> dict:
+    """``message.voice.received``: a voice message, its audio at ``voice_url``."""
+    return _event("message.voice.received", user_id=user_id, chat_id=chat_id,
+                  display_name=display_name, message_id=message_id, date_ms=date_ms,
+                  chat_type=chat_type, voice_url=voice_url)
+
+
 def unsupported_event(*, user_id: str = "u1", chat_id: str | None = None,
                       display_name: str = "Nguyễn Văn A", message_id: str | None = None,
                       date_ms: int | None = None, chat_type: str = "PRIVATE") -> dict:
@@ -136,6 +173,31 @@ def unsupported_event(*, user_id: str = "u1", chat_id: str | None = None,
     return _event("message.unsupported.received", user_id=user_id, chat_id=chat_id,
                   display_name=display_name, message_id=message_id, date_ms=date_ms,
                   chat_type=chat_type)
+
+
+def docs_update(text: str, *, user_id: str = "u1", first_name: str = "Nguyen Van A",
+                message_id: str | None = None, date_ms: int | None = None) -> dict:
+    """A text message in the shape of the ``getUpdates`` documentation's sample answer: no
+    ``event_name``, the sender's name in ``from.first_name``, no ``is_bot``."""
+    return {
+        "message": {
+            "chat": {"id": user_id, "chat_type": "PRIVATE"},
+            "text": text,
+            "message_id": message_id if message_id is not None else new_message_id(),
+            "date": date_ms if date_ms is not None else now_ms(),
+            "from": {"id": user_id, "first_name": first_name},
+        },
+    }
+
+
+def own_message_event(text: str, *, chat_id: str, bot_id: str = "",
+                      is_bot: bool | None = None, message_id: str | None = None) -> dict:
+    """A text event whose sender is the bot itself (``bot_id``, by default the fake's
+    :data:`BOT_ID`), as integrations report the bot's own messages coming back; ``is_bot`` is
+    left out unless given."""
+    return _event("message.text.received", user_id=bot_id or BOT_ID, chat_id=chat_id,
+                  display_name="Bot Giảm nghèo", message_id=message_id, date_ms=None,
+                  chat_type="PRIVATE", is_bot=is_bot, text=text)
 
 
 # ---- records ------------------------------------------------------------------------------
@@ -201,6 +263,16 @@ def _error(code: int, description: str) -> dict:
     return {"ok": False, "error_code": code, "description": description}
 
 
+def _status_of(code: int) -> int:
+    """The HTTP status Zalo answers an error with: its code when that is an HTTP status."""
+    return code if 400 <= code <= 599 else 200
+
+
+def _utf16(text: str) -> int:
+    """A text's length as a JavaScript service counts it (an emoji counts two)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 def _is_url(value: Any) -> bool:
     return isinstance(value, str) and value.startswith(("http://", "https://")) and len(
         value.split("://", 1)[1]) > 0
@@ -213,7 +285,7 @@ class FakeZaloApi:
     """The fake server; use as ``async with FakeZaloApi() as api``."""
 
     def __init__(self, token: str = DEFAULT_TOKEN, *, bot_id: str = BOT_ID,
-                 poll_timeout_status: int = 200, error_status: int = 200,
+                 poll_timeout_status: int = 408, error_status: int | None = None,
                  webhook_conflict_code: int = 409, photo_fetch_timeout: float = 10.0):
         self.token = token
         self.bot_id = bot_id
@@ -291,13 +363,15 @@ class FakeZaloApi:
         """Queued events not yet handed out by getUpdates."""
         return list(self._pending)
 
-    def fail(self, method: str, *, error_code: int, description: str, http_status: int = 200,
-             times: int = 1, chat_id: str | None = None) -> None:
+    def fail(self, method: str, *, error_code: int, description: str,
+             http_status: int | None = None, times: int = 1, chat_id: str | None = None) -> None:
         """Answer the next ``times`` calls of ``method`` (to ``chat_id`` only, when given) with
-        ``{"ok": false, "error_code": …, "description": …}`` and HTTP ``http_status``.
+        ``{"ok": false, "error_code": …, "description": …}`` and HTTP ``http_status`` (by
+        default the code itself when it is an HTTP status, as Zalo answers, else 200).
         Failures queue up: the first matching one is used first."""
         self._failures.setdefault(method, []).append(
-            Failure(error_code, description, http_status, times,
+            Failure(error_code, description,
+                    _status_of(error_code) if http_status is None else http_status, times,
                     None if chat_id is None else str(chat_id)))
 
     def delay(self, method: str, seconds: float) -> None:
@@ -401,14 +475,18 @@ class FakeZaloApi:
     def _reply(self, call: Call, status: int, body: dict) -> web.Response:
         call.http_status = status
         call.response = body
-        return web.json_response(body, status=status,
-                                 dumps=lambda o: json.dumps(o, ensure_ascii=False))
+        response = web.json_response(body, status=status,
+                                     dumps=lambda o: json.dumps(o, ensure_ascii=False))
+        for server in SERVER_HEADERS:  # twice, as Zalo's front servers send it
+            response.headers.add("Server", server)
+        return response
 
     def _ok(self, result: Any = UNSET) -> tuple[int, dict]:
         return 200, {"ok": True} if result is UNSET else {"ok": True, "result": result}
 
     def _bad(self, description: str, code: int = 400) -> tuple[int, dict]:
-        return self.error_status, _error(code, description)
+        status = _status_of(code) if self.error_status is None else self.error_status
+        return status, _error(code, description)
 
     @staticmethod
     def _take(queue: list | None, match: Callable[[Any], bool] = lambda _: True) -> Any:
@@ -477,9 +555,9 @@ class FakeZaloApi:
     # ---- the methods ----------------------------------------------------------------------
 
     async def _m_getMe(self, call: Call, request: web.Request) -> tuple[int, dict]:
+        # the documentation's sample answer: no display name
         return self._ok({"id": self.bot_id, "account_name": "bot.giamngheo",
-                         "account_type": "BASIC", "can_join_groups": False,
-                         "display_name": "Giảm nghèo"})
+                         "account_type": "BASIC", "can_join_groups": False})
 
     async def _m_getUpdates(self, call: Call, request: web.Request) -> tuple[int, dict]:
         try:
@@ -499,7 +577,9 @@ class FakeZaloApi:
                 return self._ok(event)
             remaining = deadline - loop.time()
             if remaining <= 0 or self._closing or gone:
-                return self.poll_timeout_status, _error(408, "Request timeout")
+                # measured: HTTP 408, no error_code (see the module's docstring)
+                return self.poll_timeout_status, {"ok": False,
+                                                  "description": "Request timeout"}
             changed = self._changed
             with contextlib.suppress(TimeoutError):
                 # wake now and then to notice a client that went away
@@ -540,7 +620,7 @@ class FakeZaloApi:
         text = call.params.get("text")
         if not isinstance(text, str) or not text:
             return self._bad("Bad Request: text must be a non-empty string")
-        if len(text) > TEXT_LIMIT:
+        if _utf16(text) > TEXT_LIMIT:
             return self._bad(f"Bad Request: text is longer than {TEXT_LIMIT} characters")
         return self._sent_result()
 
@@ -553,8 +633,8 @@ class FakeZaloApi:
         caption = call.params.get("caption")
         if caption is not None and not isinstance(caption, str):
             return self._bad("Bad Request: caption must be a string")
-        if caption is not None and len(caption) > TEXT_LIMIT:
-            return self._bad(f"Bad Request: caption is longer than {TEXT_LIMIT} characters")
+        if caption is not None and not 1 <= _utf16(caption) <= TEXT_LIMIT:
+            return self._bad(f"Bad Request: caption must be 1-{TEXT_LIMIT} characters")
         assert self._session is not None
         try:
             timeout = aiohttp.ClientTimeout(total=self.photo_fetch_timeout)

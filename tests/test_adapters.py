@@ -51,9 +51,10 @@ LINK = "<link>"
 class Said:
     """What a person sends, in neutral words."""
 
-    kind: str  # text | image | sticker | unsupported | button
+    kind: str  # text | image | sticker | voice | unsupported | button
     text: str = ""
-    from_bot: bool = False
+    from_bot: bool = False  # another bot wrote
+    from_self: bool = False  # the bot's own message, as it may come back
 
 
 INBOUND = [
@@ -64,7 +65,9 @@ INBOUND = [
      {"kind": "image", "text": "ảnh họp thôn"}),
     ("a sticker", Said("sticker"), {"kind": "sticker", "text": ""}),
     ("something unsupported", Said("unsupported"), {"kind": "unsupported", "text": ""}),
+    ("a voice message", Said("voice"), {"kind": "unsupported", "text": ""}),
     ("a message of a bot", Said("text", "xin chào", from_bot=True), None),
+    ("the bot's own message", Said("text", "✅ Đã lưu báo cáo", from_self=True), None),
 ]
 
 OPTIONS = (Option("✅ Gửi", "n1.save"), Option("❌ Hủy", "n1.cancel"))
@@ -99,7 +102,12 @@ ERRORS = [
      (200, 403, "User has blocked the bot"), RecipientBlocked),
     ("throttled", (429, "Too Many Requests: retry after 7"),
      (200, 429, "Too many requests, retry after 7"), Throttled),
-    ("throttled over HTTP", None, (429, 429, "Too Many Requests"), Throttled),
+    ("Zalo's quota exceeded", None, (429, 429, "Quota exceeded"), Throttled),
+    ("Zalo's internal server error", None, (403, 403, "Internal server error"), Transient),
+    ("Zalo's internal server error at HTTP 200", None, (200, 403, "Internal server error"),
+     Transient),
+    ("Zalo's request timeout", None, (408, 408, "Request timeout"), Transient),
+    ("Zalo's not found", None, (404, 404, "Not found"), Misconfigured),
     ("a wrong token", (401, "Unauthorized"), (401, 401, "Unauthorized"), Misconfigured),
     ("a bad request", (400, "Bad Request: chat not found"),
      (200, 400, "chat_id is invalid"), Misconfigured),
@@ -123,6 +131,8 @@ class TelegramDriver:
 
     def payload(self, said: Said, message_id: int = 5) -> dict:
         user = {"id": 42, "is_bot": said.from_bot, "first_name": "Lò", "last_name": "Văn Páo"}
+        if said.from_self:
+            user = {"id": int(self.bot.id), "is_bot": True, "first_name": "Giảm nghèo"}
         message = {"message_id": message_id, "date": int(WHEN.timestamp()),
                    "chat": {"id": 42, "type": "private"}, "from": user}
         if said.kind == "text":
@@ -135,6 +145,8 @@ class TelegramDriver:
             message["sticker"] = {"file_id": "s", "file_unique_id": "u", "width": 1,
                                   "height": 1, "is_animated": False, "is_video": False,
                                   "type": "regular"}
+        elif said.kind == "voice":
+            message["voice"] = {"file_id": "v", "file_unique_id": "u", "duration": 3}
         else:
             message["location"] = {"latitude": 22.3, "longitude": 102.8}
         return {"update_id": 900 + message_id, "message": message}
@@ -166,21 +178,25 @@ class ZaloDriver:
 
     def payload(self, said: Said, message_id: int = 5) -> dict:
         event = {"text": "message.text.received", "image": "message.image.received",
-                 "sticker": "message.sticker.received",
+                 "sticker": "message.sticker.received", "voice": "message.voice.received",
                  "unsupported": "message.unsupported.received"}[said.kind]
+        sender = {"id": "42", "display_name": NAME, "is_bot": said.from_bot}
+        if said.from_self:  # the bot's id (getMe), no is_bot: nothing else gives it away
+            sender = {"id": self.zalo.bot_id, "display_name": "Bot Giảm nghèo"}
         message = {"message_id": f"m{message_id}", "date": int(WHEN.timestamp() * 1000),
-                   "chat": {"id": "42", "chat_type": "PRIVATE"},
-                   "from": {"id": "42", "display_name": NAME, "is_bot": said.from_bot}}
+                   "chat": {"id": "42", "chat_type": "PRIVATE"}, "from": sender}
         if said.kind == "text":
             message["text"] = said.text
         elif said.kind == "image":
-            message.update(photo_url="https://photo-stal.zadn.vn/x.jpg", caption=said.text)
+            message.update(photo="https://photo-stal.zadn.vn/x.jpg", caption=said.text)
         elif said.kind == "sticker":
             message.update(sticker="bfe3", url="https://zalo-api.zadn.vn/s.png")
+        elif said.kind == "voice":
+            message.update(voice_url="https://voice-stal.zadn.vn/x.aac")
         return {"ok": True, "result": {"event_name": event, "message": message}}
 
     def inbound(self, payload: dict) -> Inbound | None:
-        return zl.to_inbound(zl.unwrap(payload))
+        return zl.to_inbound(zl.unwrap(payload), bot_id=self.zalo.bot_id)
 
     async def send(self, outbound: Outbound) -> list[tuple]:
         mark = len(self.api.calls)

@@ -105,7 +105,7 @@ async def test_summary_expects_a_choice(core):
     head = Chat(core, "100")
     await head.send("/baocao 120 15 8 2 1 0 3 10 5tr")
     reply = await head.send("có lẽ")
-    assert "Vui lòng chọn Gửi, Sửa hoặc Hủy" in reply and "Gửi báo cáo này?" in reply
+    assert "Vui lòng chọn một nút bên dưới" in reply and "Gửi báo cáo này?" in reply
     reply = await head.send("3")  # field 3, not the third button (Hủy)
     assert "(3/10) Số hộ cận nghèo" in reply
     await head.press("Giữ nguyên")
@@ -113,3 +113,14 @@ async def test_summary_expects_a_choice(core):
     assert "từ 1 đến 10" in reply and "Sửa mục nào" in reply
     reply = await head.send("15")
     assert "từ 1 đến 10" in reply
+
+
+@pytest.mark.parametrize("text", ["²", "sửa ²", "١٢", "sửa ١٢"])
+async def test_digits_of_other_scripts_are_answered_not_a_crash(core, text):
+    head = Chat(core, "100")
+    await head.send("/baocao 120 15 8 2 1 0 3 10 5tr")
+    reply = await head.send(text)
+    assert "sự cố" not in reply and "Gửi báo cáo này?" in reply
+    await head.send("/huy")
+    reply = await head.send(text)  # after the main menu, whose items are numbered
+    assert "sự cố" not in reply

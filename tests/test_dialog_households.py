@@ -74,7 +74,7 @@ async def test_registration_life_cycle_and_the_monthly_count(core, db, world, cl
     await add(db, clock, world.village, "NK-005", "Giàng A Lử")
     head = Chat(core, "100")
     reply = await head.send("/dangky")
-    assert "Chưa có hộ nào đăng ký" in reply and "Tìm hộ" in reply
+    assert "Chưa có hộ nào đăng ký" in reply and "Đăng ký thoát nghèo cho hộ nào" in reply
     reply = await head.send("NK-005")
     assert "(1/5) Hộ đăng ký thoát nghèo trong năm nào" in reply
     reply = await head.send("2025")
@@ -97,7 +97,7 @@ async def test_registration_life_cycle_and_the_monthly_count(core, db, world, cl
     assert "Nuôi 2 con bò sinh sản" in officer.text and "Vay vốn" in officer.text
     recognise = next(o.data for o in officer.last[-1].options if "Công nhận" in o.label)
     reply = await officer.press_data(recognise)
-    assert "Đã công nhận" in reply and "Không có việc nào chờ duyệt" in reply
+    assert "Đã công nhận" in reply and "Không còn việc nào chờ duyệt" in reply
     reply = await officer.press_data(recognise)  # a double tap acts once
     assert "Nút này đã cũ" in reply
     async with db.read() as conn:
@@ -110,6 +110,9 @@ async def test_registration_life_cycle_and_the_monthly_count(core, db, world, cl
     reply = await head.send("/dangky")
     assert "NK-005 Giàng A Lử: năm 2026 — đã công nhận thoát nghèo" in reply
     await head.send("/huy")
+    async with db.write() as conn:  # the list is complete: it drives the monthly report
+        await hh.mark_household_list(conn, world.village.id, complete=True, actor=SETUP,
+                                     at=clock())
     await head.send("/baocao 11/2026")  # this month: the exit is counted from the list
     assert "Số liệu gợi ý lấy từ danh sách hộ" in head.text
     assert "Theo danh sách hộ của thôn: 1" in head.text  # one household in the list
@@ -145,19 +148,49 @@ async def test_village_heads_cannot_review(core):
     assert "Chỉ cán bộ xã, tỉnh mới duyệt" in reply
 
 
-async def test_duplicate_code_in_chat_keeps_the_form(core, db, world, clock):
+async def test_a_duplicate_code_is_refused_at_its_own_question(core, db, world, clock):
     await add(db, clock, world.village, "NK-010", "Lò Văn Một")
     head = Chat(core, "100")
     await head.send("/ho")
     await head.press("Thêm hộ mới")
-    for answer in ("nk-010", "Lò Văn Hai", "2", "có", "không", "không", "không"):
+    reply = await head.send("nk-010")
+    assert "Mã hộ NK-010 đã có trong thôn (hộ Lò Văn Một)" in reply and "(1/7) Mã hộ" in reply
+    reply = await head.send("NK-011")
+    assert "(2/7)" in reply
+    for answer in ("Lò Văn Hai", "2", "có", "không", "không", "không"):
         await head.send(answer)
     reply = await head.press("Gửi")
-    assert "Mã hộ này đã có trong thôn" in reply and "Sửa mục nào" in reply
-    await head.send("1")
-    await head.send("NK-011")
-    reply = await head.press("Gửi")
     assert "Đã thêm hộ NK-011" in reply
+
+
+async def test_editing_a_code_to_one_taken_is_refused_at_once(core, db, world, clock):
+    await add(db, clock, world.village, "NK-013", "Lò Văn Mười")
+    await add(db, clock, world.village, "NK-014", "Lò Văn Mười Một")
+    head = Chat(core, "100")
+    await head.send("/ho NK-014")
+    reply = await head.press("Sửa thông tin")
+    assert "Hiện tại: NK-014" in reply  # the current value, not "last month"
+    reply = await head.send("NK-013")
+    assert "Mã hộ NK-013 đã có trong thôn" in reply and "(1/6)" in reply
+    reply = await head.press("Giữ nguyên")  # its own code is fine
+    assert "(2/6)" in reply
+
+
+async def test_a_registration_that_cannot_be_made_is_refused_before_any_question(
+        core, db, world, clock):
+    household = await add(db, clock, world.village, "NK-015", "Lò Văn Hùng")
+    await register(db, clock, household)
+    await add(db, clock, world.village, "NK-016", "Lò Văn Khá", status="average")
+    head = Chat(core, "100")
+    reply = await head.send("/dangky")
+    reply = await head.send("NK-015")
+    assert "đang có một đăng ký thoát nghèo chưa xử lý xong" in reply
+    assert "(1/5)" not in reply and "Sửa mục nào" not in reply
+    assert "Đăng ký thoát nghèo năm 2027: đã đăng ký" in reply  # the card says which
+    assert not any("Đăng ký thoát nghèo" in o for o in head.options())
+    reply = await head.send("/dangky")
+    reply = await head.send("NK-016")
+    assert "Chỉ hộ nghèo hoặc cận nghèo mới đăng ký" in reply and "(1/5)" not in reply
 
 
 async def test_an_implausible_income_asks_to_confirm(core, db, world, clock):
@@ -178,6 +211,9 @@ async def test_an_implausible_income_asks_to_confirm(core, db, world, clock):
 async def test_typed_figures_that_differ_from_the_list_ask_to_confirm(core, db, world, clock):
     for n in range(3):
         await add(db, clock, world.village, f"NK-2{n}", f"Hộ {n}")
+    async with db.write() as conn:
+        await hh.mark_household_list(conn, world.village.id, complete=True, actor=SETUP,
+                                     at=clock())
     head = Chat(core, "100")
     reply = await head.send("/baocao")
     assert "Theo danh sách hộ của thôn: 3" in reply
@@ -185,3 +221,241 @@ async def test_typed_figures_that_differ_from_the_list_ask_to_confirm(core, db, 
     assert "Tổng số hộ: bạn gõ 120, nhưng danh sách hộ của thôn cho 3" in reply
     reply = await head.press("Đúng")
     assert "(2/10)" in reply
+
+
+# --- /duyet never leaves a dead dialog (issue 11, item 6) ------------------------------------
+
+async def register(db, clock, household, year=2027):
+    async with db.write() as conn:
+        return await hh.register_exit(conn, household.id, target_year=year, plan_kind="crops",
+                                      registered_on=date(2026, 11, 1), actor=SETUP, at=clock())
+
+
+async def test_review_with_nothing_waiting_opens_no_dialog(core):
+    officer = Chat(core, "200")
+    reply = await officer.send("/duyet")
+    assert "Không có việc nào chờ duyệt" in reply
+    assert "📝 Báo cáo tháng" in officer.options()  # what to do next, not a dead end
+    reply = await officer.send("/lich")
+    assert "làm dở" not in reply and "Lịch báo cáo" in reply
+    reply = await officer.send("/huy")
+    assert "Không có việc gì đang dở" in reply
+
+
+async def test_review_closes_after_the_last_item(core, db, world, clock):
+    await register(db, clock, await add(db, clock, world.village, "NK-030", "Lò Văn Năm"))
+    officer = Chat(core, "200")
+    await officer.send("/duyet")
+    await officer.press("NK-030")
+    reply = await officer.press("Công nhận")
+    assert "Đã công nhận" in reply and "Không còn việc nào chờ duyệt" in reply
+    assert "📝 Báo cáo tháng" in officer.options()
+    for command in ("/baocao", "/thongke", "/lich"):
+        reply = await officer.send(command)
+        assert "làm dở" not in reply, command
+        await officer.send("/huy")
+
+
+async def test_a_command_at_the_review_list_simply_runs(core, db, world, clock):
+    for n in range(2):
+        await register(db, clock, await add(db, clock, world.village, f"NK-03{n}", f"Hộ {n}"))
+    officer = Chat(core, "200")
+    await officer.send("/duyet")
+    reply = await officer.send("/lich")  # nothing half-typed at a list: no "busy"
+    assert "làm dở" not in reply and "Lịch báo cáo" in reply
+
+
+async def test_cancel_says_what_the_review_saved(core, db, world, clock):
+    for n in range(3):
+        await register(db, clock, await add(db, clock, world.village, f"NK-04{n}", f"Hộ {n}"))
+    officer = Chat(core, "200")
+    await officer.send("/duyet")
+    await officer.press("NK-040")
+    await officer.press("Công nhận")
+    await officer.press("NK-041")
+    await officer.press("Chưa đạt")
+    reply = await officer.send("/huy")  # at the reason question of the second one
+    assert "Không có gì được lưu" not in reply
+    assert "đã lưu trước đó vẫn giữ nguyên:\n• Công nhận — hộ NK-040" in reply
+    assert "chưa được lưu" in reply and "NK-041" not in reply
+    async with db.read() as conn:
+        regs = {r.household_code: r.state for r in
+                await hh.registrations(conn, village_id=world.village.id)}
+    assert regs == {"NK-040": "recognised", "NK-041": "registered", "NK-042": "registered"}
+
+
+async def test_busy_carries_the_question_and_its_buttons(core, db, world, clock):
+    await register(db, clock, await add(db, clock, world.village, "NK-050", "Hộ Năm"))
+    officer = Chat(core, "200")
+    await officer.send("/duyet")
+    await officer.press("NK-050")
+    await officer.press("Chưa đạt")
+    reply = await officer.send("/baocao")
+    (busy,) = officer.last  # one message: the notice, the question again, its buttons
+    assert "Bạn đang làm dở một việc" in busy.text and "Lý do" in busy.text
+    assert any("Bỏ qua" in o.label for o in busy.options)
+    reply = await officer.press("Bỏ qua")
+    assert "Đã ghi «chưa đạt»" in reply
+
+
+async def test_the_household_card_is_no_trap_and_cancel_says_what_was_saved(core, db, world,
+                                                                         clock):
+    await add(db, clock, world.village, "NK-060", "Lò Văn Sáu")
+    head = Chat(core, "100")
+    await head.send("/ho NK-060")
+    await head.press("Ghi nhận hỗ trợ")
+    await head.press("Vay vốn")
+    await head.send("5tr")
+    await head.press("Bỏ qua")
+    await head.press("Hôm nay")
+    reply = await head.press("Gửi")
+    assert "Đã ghi nhận hỗ trợ" in reply and "Hộ NK-060" in reply
+    await head.press("Sửa thông tin")
+    reply = await head.send("/huy")  # in the middle of the edit form
+    assert "chưa được lưu" in reply and "Ghi nhận hỗ trợ — hộ NK-060" in reply
+    await head.send("/ho NK-060")
+    reply = await head.send("/lich")  # at the card: the command simply runs
+    assert "làm dở" not in reply and "Lịch báo cáo" in reply
+
+
+# --- a newer assessment supersedes older pending ones (issue 11, item 5) ---------------------
+
+async def assess_in_chat(head, code, income, lacking):
+    """Record an assessment in chat: ``lacking`` "có" answers first, then "không"."""
+    await head.send(f"/ho {code}")
+    await head.press("Cập nhật thu nhập")
+    await head.send(income)
+    for n in range(12):
+        await head.send("có" if n < lacking else "không")
+    return await head.press("Gửi")
+
+
+async def test_a_stale_proposal_does_not_come_back(core, db, world, clock):
+    await add(db, clock, world.village, "NK-070", "Lò Thị Bảy", status="near_poor")
+    head = Chat(core, "100")
+    reply = await assess_in_chat(head, "NK-070", "1tr2", 4)
+    assert "sang hộ nghèo" in reply
+    await head.press("Xong")
+    clock.advance(minutes=3)
+    reply = await assess_in_chat(head, "NK-070", "1tr8", 0)
+    assert "sang hộ có mức sống trung bình" in reply
+    officer = Chat(core, "200")
+    reply = await officer.send("/duyet")
+    assert "Có 1 việc chờ duyệt" in reply and "hộ nghèo" not in officer.options()[0]
+    reply = await officer.press("NK-070")
+    assert "1.800.000đ" in reply and "Người ghi: Lò Văn Páo, 05/11/2026 09:03" in reply
+    reply = await officer.press("Công nhận")
+    assert "Không còn việc nào chờ duyệt" in reply
+    reply = await officer.send("/duyet")
+    assert "Không có việc nào chờ duyệt" in reply
+    async with db.read() as conn:
+        household = await hh.household_by_code(conn, world.village.id, "NK-070")
+        states = [(a.state, a.decided_by) for a in await hh.assessments(conn, household.id)]
+    assert household.status == "average"
+    assert states == [("superseded", world.head_id), ("recognised", world.officer_id)]
+
+
+# --- deprivations read as what is lacking (issue 11, item 10) --------------------------------
+
+async def test_deprivations_are_shown_as_what_is_lacking(core, db, world, clock):
+    await add(db, clock, world.village, "NK-080", "Lò Văn Tám", status="near_poor")
+    head = Chat(core, "100")
+    await head.send("/ho NK-080")
+    await head.press("Cập nhật thu nhập")
+    await head.send("1tr2")
+    answers = ["không"] * 12
+    answers[3] = answers[9] = answers[10] = "có"  # health insurance, sanitation, telecom
+    for answer in answers:
+        reply = await head.send(answer)
+    assert "Thiếu 3/12 chỉ số: bảo hiểm y tế, nhà tiêu hợp vệ sinh, sử dụng dịch vụ viễn " \
+           "thông" in reply
+    assert "Bảo hiểm y tế: Có" not in reply and "Việc làm: Không" not in reply
+    assert "1. Thu nhập bình quân: 1.200.000đ" in reply
+    reply = await head.send("sửa 4")  # a single indicator can still be fixed by its number
+    assert "(4/13)" in reply and "Giữ nguyên (Không)" in head.options()
+    await head.send("có")
+    reply = await head.press("Gửi")
+    assert "Thiếu 4/12 chỉ số: dinh dưỡng, bảo hiểm y tế" in reply  # after saving
+    assert "Thiếu 4/12 chỉ số" in reply.split("🏠")[1]  # and on the card
+    officer = Chat(core, "200")
+    await officer.send("/duyet")
+    reply = await officer.press("NK-080")
+    assert "Thiếu 4/12 chỉ số: dinh dưỡng, bảo hiểm y tế" in reply
+    await head.press("Cập nhật thu nhập")
+    reply = await head.send("1tr2")
+    assert "(2/13)" in reply and "Lần đánh giá trước: Không" in reply  # not "last month"
+    await head.send("có")
+    reply = await head.send("có")
+    assert "(4/13)" in reply and "Lần đánh giá trước: Có" in reply
+
+
+# --- no list is cut without saying so --------------------------------------------------------
+
+async def test_search_results_are_paged_not_cut(core, db, world, clock):
+    for n in range(23):
+        await add(db, clock, world.village, f"NK-2{n:02d}", f"Lò Văn {n}")
+    head = Chat(core, "100")
+    reply = await head.send("/ho lo van")
+    assert "Có 23 hộ khớp «lo van»" in reply and "hộ 1–10 trong 23" in reply
+    assert "➡️ Xem tiếp (13 hộ nữa)" in head.options()
+    reply = await head.press("Xem tiếp")
+    assert "hộ 11–20 trong 23" in reply and "➡️ Xem tiếp (3 hộ nữa)" in head.options()
+    reply = await head.press("Xem tiếp")
+    assert "hộ 21–23 trong 23" in reply and "⬅️ Về đầu danh sách" in head.options()
+    reply = await head.press(head.options()[0])
+    assert "🏠 Hộ" in reply
+
+
+async def test_the_review_queue_is_paged(core, db, world, clock):
+    for n in range(12):
+        await register(db, clock, await add(db, clock, world.village, f"NK-3{n:02d}", f"Hộ {n}"))
+    officer = Chat(core, "200")
+    reply = await officer.send("/duyet")
+    assert "Có 12 việc chờ duyệt" in reply and "việc 1–10 trong 12" in reply
+    reply = await officer.press("Xem tiếp (2 việc nữa)")
+    assert "việc 11–12 trong 12" in reply and any("NK-311" in o for o in officer.options())
+
+
+async def test_registrations_are_listed_in_pages(core, db, world, clock):
+    for n in range(35):
+        await register(db, clock, await add(db, clock, world.village, f"NK-4{n:02d}", f"Hộ {n}"))
+    head = Chat(core, "100")
+    reply = await head.send("/dangky")
+    assert "(35 hộ)" in reply and "hộ 1–30 trong 35" in reply
+    assert "… và 5 hộ khác" in reply and reply.count("• NK-4") == 30
+    reply = await head.press("Xem tiếp danh sách đăng ký")
+    assert "hộ 31–35 trong 35" in reply and reply.count("• NK-4") == 5
+    assert not any("Xem tiếp" in o for o in head.options())
+    reply = await head.send("NK-434")
+    assert "🏠 Hộ NK-434" in reply and "đã đăng ký" in reply  # already registered: the card
+
+
+async def test_an_officer_picks_or_types_the_village_of_a_new_household(core, db, world,
+                                                                       clock):
+    await add(db, clock, world.village2, "PU-010", "Vàng A Dế")
+    await add(db, clock, world.village, "NK-510", "Vàng A Dơ")
+    officer = Chat(core, "200")
+    reply = await officer.send("/ho vang a")
+    assert "NK-510 · Vàng A Dơ (Bản Nà Khan)" in officer.options()  # which village
+    await officer.send("/huy")
+    await officer.send("/ho")
+    reply = await officer.press("Thêm hộ mới")
+    assert "Thêm hộ cho thôn nào" in reply and "Bản Pa Ủ" in officer.options()
+    reply = await officer.send("pa u")
+    assert "Thêm hộ mới vào Bản Pa Ủ" in reply and "(1/7)" in reply
+    reply = await officer.send("PU-010")
+    assert "Mã hộ PU-010 đã có trong thôn (hộ Vàng A Dế)" in reply
+
+
+async def test_a_long_reason_is_refused_not_cut(core, db, world, clock):
+    for code in ("NK-520", "NK-521"):
+        await register(db, clock, await add(db, clock, world.village, code, "Hộ Dài"))
+    officer = Chat(core, "200")
+    await officer.send("/duyet")
+    await officer.press("NK-520")
+    await officer.press("Chưa đạt")
+    reply = await officer.send("x" * 600)
+    assert "quá 500 ký tự" in reply and "Lý do" in reply
+    reply = await officer.send("Thiếu vốn")
+    assert "Đã ghi «chưa đạt»" in reply
+    assert "Xong" in officer.options() and "❌ Hủy" not in officer.options()  # no undoing

@@ -1,9 +1,22 @@
-"""The form engine's field kinds, through the household forms (pure: no database)."""
+"""The form engine: its field kinds, through the household forms, and what every form gets
+(pure: no database)."""
 
 from __future__ import annotations
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.config import MonthlyReportConfig
 from handlers.forms.engine import FormEngine
-from handlers.forms.households import REGISTRATION, SUPPORT
+from handlers.forms.households import (
+    HOUSEHOLD,
+    HOUSEHOLD_EDIT,
+    REGISTRATION,
+    SUPPORT,
+    assessment_spec,
+)
+from handlers.forms.monthly import monthly_spec
+from handlers.forms.movement import HALF_YEAR, YEARLY
 
 
 def start(spec, **draft):
@@ -83,3 +96,104 @@ def test_dates_typed_the_vietnamese_way_never_in_the_future():
     step = engine.answer(draft, "3/11", None)
     assert draft["values"]["given_on"] == "2026-11-03"
     assert "2. Giá trị (đồng): 20.000.000đ" in step.messages[-1].text
+
+
+# ---- the engine's depth: what every form gets ---------------------------------------------
+
+def test_every_form_confirms_in_its_own_words():
+    seen = {}
+    for spec in (HOUSEHOLD, HOUSEHOLD_EDIT, SUPPORT, REGISTRATION, assessment_spec(()),
+                 HALF_YEAR):
+        engine = FormEngine(spec)
+        draft = {"today": "2026-11-05", "values": {}, "idx": 0, "mode": "summary",
+                 "accepted": [], "pending": None}
+        text = engine.summary(draft).text.splitlines()[-1]
+        seen[spec.key if spec is not HOUSEHOLD_EDIT else "edit"] = text
+    assert "báo cáo" in seen["half_year"]
+    for key in ("household", "edit", "support", "registration", "assessment"):
+        assert "báo cáo" not in seen[key], (key, seen[key])
+    assert len(set(seen.values())) == len(seen)
+
+
+def test_an_implausible_amount_of_support_asks_are_you_sure():
+    engine, draft, _ = start(SUPPORT)
+    engine.answer(draft, "", "val:loan")
+    step = engine.answer(draft, "500", None)
+    assert "500đ" in step.messages[-1].text and "có chắc" in step.messages[-1].text
+    step = engine.answer(draft, "5tr", None)  # a new amount instead
+    assert "(3/4)" in step.messages[-1].text and draft["values"]["amount"] == 5_000_000
+
+
+def test_one_line_reads_money_like_an_answer_and_honours_the_draft_bounds():
+    engine = FormEngine(SUPPORT)
+    step = engine.start({"today": "2026-11-05"}, ["Vay", "1", "500", "000", "NHCSXH", "huyện"])
+    # "Vay" is not a choice label: the line stops at the first field
+    assert "Mục 1 (Loại hỗ trợ)" in step.messages[0].text
+    engine = FormEngine(REGISTRATION)
+    step = engine.start({"today": "2026-11-05", "bounds": {"target_year": [2026, 2030]}},
+                        ["2025"])
+    assert "từ 2026 đến 2030" in step.messages[0].text
+
+
+def test_numbers_in_other_scripts_are_not_a_crash():
+    engine, draft, _ = start(REGISTRATION, bounds={"target_year": [2026, 2030]})
+    for text, action in (("2027", None), ("", "val:crops"), ("", "skip")):
+        engine.answer(draft, text, action)
+    step = engine.answer(draft, "²", None)  # a multi-choice answer
+    assert "từ 1 đến 6" in step.messages[0].text
+    for text, action in (("", "done"), ("hôm nay", None)):
+        step = engine.answer(draft, text, action)
+    assert "Ghi nhận" in step.messages[-1].text or "sửa" in step.messages[-1].text
+    step = engine.answer(draft, "sửa ²", None)
+    assert step.messages and not step.submitted
+
+
+# ---- hostile answers at every step of every form -------------------------------------------
+
+SPECS = [monthly_spec(MonthlyReportConfig()), HOUSEHOLD, HOUSEHOLD_EDIT, SUPPORT, REGISTRATION,
+         assessment_spec(("water", "telecom")), YEARLY]
+HOSTILE = st.one_of(
+    st.text(max_size=30),
+    st.sampled_from(["", " ", "0", "1", "11", "sửa 11", "sửa ²", "²", "١٢", "1e400",
+                     "99999999999999999999", "1tr5tr", "2 triệu", "-3", "\u200b", "\u202e12",
+                     "có", "không", "đúng", "nhập lại", "hôm nay", "giữ nguyên", "x" * 3000]),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(spec_index=st.integers(0, len(SPECS) - 1),
+       moves=st.lists(st.tuples(HOSTILE, st.booleans(), st.integers(0, 20)), max_size=40))
+def test_hostile_answers_never_break_a_form(spec_index, moves):
+    """Typed text or a pressed option at every step: a reply each time, never an exception,
+    and a submitted form always meets its blocking checks."""
+    engine = FormEngine(SPECS[spec_index])
+    previous = {"total": 120, "poor": 15, "near_poor": 8, "em_poor": 22, "loans": 10}
+    draft = {"today": "2026-11-05", "defaults": dict(previous), "previous": previous,
+             "bounds": {"target_year": [2026, 2031]}}
+    step = engine.start(draft)
+    for text, press, which in moves:
+        options = [o.data for o in step.messages[-1].options] if step.messages else []
+        if press and options:
+            step = engine.answer(step.draft, "", options[which % len(options)])
+        else:
+            step = engine.answer(step.draft, text, None)
+        if step.cancelled or step.action:
+            return
+        if step.submitted:
+            assert engine._complete(step.draft)
+            assert not list(engine._broken(step.draft, blocking=True))
+            for f in engine.spec.fields:
+                value = step.draft["values"][f.key]
+                assert value is not None or f.optional
+            return
+        assert step.messages and all(m.text for m in step.messages)
+
+
+def test_a_warning_saved_before_the_upgrade_still_completes():
+    """A dialog row written by the previous engine (the answer waited in ``pending``)."""
+    engine = FormEngine(SUPPORT)
+    draft = {"today": "2026-11-05", "values": {"kind": "loan"}, "idx": 1, "mode": "warn",
+             "accepted": [], "pending": {"check": "implausible_amount", "value": 500,
+                                         "message": "…"}}
+    step = engine.answer(draft, "", "warn_ok")
+    assert draft["values"]["amount"] == 500 and "(3/4)" in step.messages[-1].text

@@ -150,6 +150,15 @@ async def test_missing_code_name_or_unknown_status_are_refused(db, world, clock)
     assert await read(db, hh.has_household_list, world.village.id) is False
 
 
+async def test_invisible_characters_do_not_make_a_new_code(db, world, clock):
+    await add(db, world, clock, "NK-01", name="Lò\u200b Văn\u200f Páo")
+    with pytest.raises(hh.HouseholdError) as error:
+        await add(db, world, clock, "nk\u200b-01\u200e")
+    assert error.value.key == "household.duplicate_code"
+    (found,) = await read(db, hh.find_households, "NK-01", village_id=world.village.id)
+    assert found.head_name == "Lò Văn Páo"
+
+
 async def test_update_is_audited_with_the_changed_fields_only(db, world, clock):
     h = await add(db, world, clock, "HN01")
     clock.advance(days=1)
@@ -358,6 +367,68 @@ async def test_rejecting_an_assessment_changes_nothing(db, world, clock):
     assert [x.state for x in await read(db, hh.assessments, h.id)] == ["rejected"]
     with pytest.raises(ValueError):
         await decide(db, clock, a, "approve")
+
+
+async def test_a_newer_assessment_supersedes_the_pending_ones(db, world, clock):
+    """Issue 11, item 5: an older suggestion never comes back once a newer one exists."""
+    h = await add(db, world, clock, "HN01", status="near_poor")
+    old = await assess(db, clock, h, "poor", deprived=("water", "sanitation", "telecom"))
+    clock.advance(minutes=5)
+    head = Actor(1, "test:100")
+    async with db.write() as conn:
+        new = await hh.record_assessment(
+            conn, h.id, year=2026, income_per_person=1_800_000, deprived=(),
+            standard_name="x", suggested_status="average", actor=head, at=clock())
+    before = await read(db, hh.get_assessment, old.id)
+    assert before.state == "superseded" and before.superseded_by == new.id
+    assert before.decided_by == 1 and before.decided_at == new.assessed_at  # who and when
+    assert [a.id for a, _ in await read(db, hh.pending_assessments, within=world.commune)] \
+        == [new.id]
+    entries = await read(db, audit.entries, "assessment", old.id)
+    assert [e["action"] for e in entries] == ["create", "supersede"]
+    assert entries[-1]["after"] == {"state": "superseded", "superseded_by": new.id}
+    with pytest.raises(hh.HouseholdError) as error:  # a stale button cannot decide it
+        await decide(db, clock, old, "recognise", effective_date=date(2026, 11, 5),
+                     exit_window_months=WINDOW)
+    assert error.value.key == "assessment.superseded"
+    decided = await decide(db, clock, new, "reject")  # a decided one is not superseded
+    async with db.write() as conn:
+        third = await hh.record_assessment(
+            conn, h.id, year=2026, income_per_person=1_000_000, deprived=(),
+            standard_name="x", suggested_status="near_poor", actor=head, at=clock())
+    assert (await read(db, hh.get_assessment, new.id)).state == "rejected" == \
+        decided.assessment.state
+    assert third.state == "suggested"
+
+
+async def test_migration_9_keeps_the_assessments(tmp_path, monkeypatch):
+    from storage.db import Database
+
+    path = tmp_path / "old.sqlite3"
+    monkeypatch.setattr("storage.migrations.MIGRATIONS", MIGRATIONS[:8])
+    old = await Database.open(path)
+    async with old.write() as conn:
+        await conn.execute("INSERT INTO areas (id, parent_id, level, name, name_folded, path,"
+                           " created_at) VALUES (1, NULL, 'village', 'Bản A', 'ban a', '/1/',"
+                           " '2026-01-01')")
+        await conn.execute(
+            "INSERT INTO households (id, village_id, code, head_name, head_name_folded, status,"
+            " status_since, created_at, updated_at) VALUES (1, 1, 'A1', 'Lò A', 'lo a', 'poor',"
+            " '2026-01-01', '2026-01-01', '2026-01-01')")
+        await conn.execute(
+            "INSERT INTO household_assessments (household_id, year, income_per_person,"
+            " deprived, standard_name, suggested_status, assessed_at)"
+            " VALUES (1, 2026, 1200000, '[\"water\"]', 'x', 'near_poor', '2026-02-01')")
+    await old.close()
+    monkeypatch.setattr("storage.migrations.MIGRATIONS", MIGRATIONS)
+    assert MIGRATIONS[8][:2] == (9, "m009_superseded_assessments")
+    db = await Database.open(path)
+    (a,) = await read(db, hh.assessments, 1)
+    assert (a.state, a.deprived, a.superseded_by) == ("suggested", ("water",), None)
+    async with db.write() as conn:
+        with pytest.raises(aiosqlite.IntegrityError):
+            await conn.execute("UPDATE household_assessments SET state = 'lost'")
+    await db.close()
 
 
 async def test_support_is_recorded_and_audited(db, world, clock):

@@ -279,3 +279,21 @@ def test_decimal_and_tail_agree(millions, tenths):
     expected = millions * 1_000_000 + tenths * 100_000
     for text in (f"{millions},{tenths}tr", f"{millions}.{tenths} triệu", f"{millions}tr{tenths}"):
         assert parse_money(text) == expected
+
+
+@pytest.mark.parametrize("parse", PARSERS)
+@pytest.mark.parametrize("text", [
+    "120\u200b",  # zero-width space, as pasted from a chat
+    "\u200f120",  # right-to-left mark
+    "\ufeff120",  # byte-order mark
+    "1\u200d20",  # zero-width joiner inside
+])
+def test_invisible_marks_are_ignored(parse, text):
+    assert parse(text) == 120
+
+
+@pytest.mark.parametrize("text", ["1e400", "99999999999999999999", "1tr5tr", "٣", "²"])
+def test_hostile_numbers_are_refused_with_a_known_key(text):
+    with pytest.raises(NumberError) as caught:
+        parse_money(text)
+    assert caught.value.key in MESSAGES

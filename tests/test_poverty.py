@@ -522,3 +522,12 @@ def test_standards_must_be_tables(tmp_path):
     path.write_text("poverty = 3\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"^setting poverty must be a table"):
         load_config(path, env={})
+
+
+def test_lacking_text_says_what_is_lacking():
+    from reports.poverty import lacking_text
+
+    assert lacking_text(["health_insurance", "sanitation"], 12) == \
+        "Thiếu 2/12 chỉ số: bảo hiểm y tế, nhà tiêu hợp vệ sinh."
+    assert lacking_text(("water", "water")) == "Thiếu 1 chỉ số: nguồn nước sinh hoạt."
+    assert lacking_text([], 12) == "Không thiếu chỉ số nào."

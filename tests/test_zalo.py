@@ -20,7 +20,8 @@ from openpyxl import load_workbook
 
 from bot.channels import zalo as zl
 from bot.channels.zalo import ZaloChannel
-from common.delivery import OutsideWindow, Transient
+from bot.config import ConfigError
+from common.delivery import OutsideWindow, Throttled, Transient
 from common.messages import Outbound
 from handlers.core import Core
 from reports.charts import SIZE_PX
@@ -32,12 +33,16 @@ from storage.outbox import Planned
 from storage.reports import MONTHLY_FORM, current_report
 from tests.conftest import SETUP
 from tests.fake_zalo_api import (
+    BOT_ID,
     DEFAULT_TOKEN,
     FakeZaloApi,
+    docs_update,
     image_event,
+    own_message_event,
     sticker_event,
     text_event,
     unsupported_event,
+    voice_event,
 )
 from tests.test_dialog_households import add
 from tests.test_stats import muong_te  # noqa: F401  (a fixture)
@@ -252,7 +257,7 @@ async def test_both_body_shapes_are_accepted_and_unknown_events_ignored(
     assert head.since(mark) == ""
 
 
-@pytest.mark.parametrize("event", [image_event, sticker_event, unsupported_event])
+@pytest.mark.parametrize("event", [image_event, sticker_event, voice_event, unsupported_event])
 async def test_images_and_stickers_get_a_polite_answer_and_the_question_again(
         channel, api, db, world, clock, event):
     await on_zalo(db, clock, world.head_id, "z100")
@@ -377,7 +382,7 @@ async def test_the_token_and_the_api_url_never_reach_the_log(
     zalo = ZaloChannel(zalo_config, core, db)
     await zalo.start()
     try:
-        api.fail("sendMessage", error_code=500, description=f"boom {DEFAULT_TOKEN}")
+        api.fail("sendMessage", error_code=500, description=f"boom {DEFAULT_TOKEN}", times=5)
         await zalo.deliver_replies("z1", [Outbound("xin chào")])
         await api.post_webhook(text_event("xin chào", user_id="z5"), secret="bad-secret!")
     finally:
@@ -506,6 +511,9 @@ def test_zalo_mode_needs_a_token(tmp_path, config):
     ("[zalo]\nwindow_patterns = []\n", {}, None),  # allowed: nothing is read as the window
     ('[zalo]\nblocked_patterns = [""]\n', {}, "zalo.blocked_patterns"),
     ("[zalo]\nrate = 5\n", {}, "zalo.rate"),
+    ("[zalo]\nquota_pause_max_seconds = 10\n", {}, "zalo.quota_pause_max_seconds"),
+    ("[zalo]\nthrottle_retry_seconds = 0\n", {}, "zalo.throttle_retry_seconds"),
+    ("[zalo]\ntransient_retries = 9\n", {}, "zalo.transient_retries"),
 ])
 def test_a_wrong_zalo_setting_stops_the_start_naming_it(tmp_path, toml, env, named):
     from bot.config import ConfigError, load_config
@@ -517,3 +525,229 @@ def test_a_wrong_zalo_setting_stops_the_start_naming_it(tmp_path, toml, env, nam
         return
     with pytest.raises(ConfigError, match=named.replace(".", r"\.")):
         load_config(path, env=env)
+
+
+# ---- what Zalo documents, and what integrations report (issue 11, item 19) --------------------
+
+
+async def test_the_bots_own_messages_are_not_answered(channel, api, db, world, clock):
+    """An event whose sender is the bot (its id from getMe, with or without is_bot) gets no
+    reply: answering it would be answered again (a loop)."""
+    assert channel.bot_id == BOT_ID
+    await on_zalo(db, clock, world.head_id, "z100")
+    for is_bot in (None, True, False):
+        status, _ = await api.post_webhook(own_message_event("Xin chào!", chat_id="z100",
+                                                             is_bot=is_bot))
+        assert status == 200
+    await channel.drain()
+    other_bot = text_event("/toi", user_id="z777", is_bot=True)
+    assert (await api.post_webhook(other_bot))[0] == 200
+    await channel.drain()
+    assert api.sent_texts() == []
+    async with db.read() as conn:
+        assert await inbox.waiting(conn, "zalo") == []
+        seen = await conn.execute_fetchall("SELECT count(*) FROM inbound_seen")
+    assert seen[0][0] == 0
+
+
+async def test_a_group_message_gets_no_answer_in_the_group(channel, api, db, world, clock):
+    """Zalo documents group chats (the bot hears mentions and replies there); figures must not
+    be shown to a whole group, so the bot answers only private chats."""
+    await on_zalo(db, clock, world.head_id, "z100")
+    event = text_event("/thongke", user_id="z100", chat_id="grp-1", chat_type="GROUP")
+    assert (await api.post_webhook(event))[0] == 200
+    await channel.drain()
+    assert api.sent_texts() == []
+
+
+async def test_polling_reads_the_getupdates_sample_of_the_docs(zalo_config, db, world, clock,
+                                                             api, caplog):
+    """The documentation's getUpdates answer has no event_name and names the sender
+    first_name: it is read as the text message it is."""
+    await on_zalo(db, clock, world.head_id, "z100")
+    cfg = replace(zalo_config, zalo=replace(zalo_config.zalo, mode="polling", poll_timeout=1))
+    core = Core(db, cfg, clock)
+    zalo = ZaloChannel(cfg, core, db)
+    await zalo.start()
+    try:
+        api.queue(docs_update("/toi", user_id="z100", first_name="Lo Van Pao",
+                              date_ms=ms(clock)))
+        await api.wait_for("sendMessage")
+    finally:
+        await zalo.stop()
+        core.close()
+    assert any("Bạn là Lò Văn Páo" in text for text in api.sent_texts("z100"))
+    assert "refused" not in caplog.text
+    inbound = zl.to_inbound(zl.unwrap({"ok": True, "result": docs_update("chào", user_id="u5",
+                                                                          first_name="An")}))
+    assert (inbound.kind, inbound.text, inbound.display_name) == ("text", "chào", "An")
+
+
+def test_an_update_without_event_name_is_named_from_its_content():
+    def named(**message) -> str:
+        body = {"message": {"from": {"id": "u1"}, "chat": {"id": "u1"}, **message}}
+        return zl.unwrap(body)["event_name"]
+
+    assert named(text="chào") == "message.text.received"
+    assert named(photo="https://x/a.jpg", caption="ảnh") == "message.image.received"
+    assert named(sticker="abc", url="https://x/s.png") == "message.sticker.received"
+    assert named(voice_url="https://x/v.aac") == "message.voice.received"
+    assert named() == "message.unsupported.received"
+    with pytest.raises(zl.BadEvent):
+        zl.unwrap({"message": {"text": "no sender, no chat"}})
+
+
+async def test_an_internal_server_error_is_retried_a_few_times_for_a_reply(
+        channel, api, caplog):
+    """Zalo's 403 is «Internal server error»: passing, so a reply is tried again (a bounded
+    number of times) rather than dropped as misconfigured."""
+    api.fail("sendMessage", error_code=403, description="Internal server error", times=2)
+    await channel.deliver_replies("z1", [Outbound("Đã lưu báo cáo tháng 10/2026.")])
+    assert api.sent_texts("z1") == ["Đã lưu báo cáo tháng 10/2026."]
+    api.fail("sendMessage", error_code=403, description="Internal server error", times=50)
+    mark = len(api.calls_to("sendMessage"))
+    with caplog.at_level(logging.WARNING):
+        await channel.deliver_replies("z2", [Outbound("Xin chào")])
+    tries = len(api.calls_to("sendMessage")) - mark
+    assert 2 <= tries <= 4 and api.sent_texts("z2") == []
+    assert "Transient" in caplog.text
+
+
+async def test_a_reminder_hit_by_an_internal_server_error_is_retried_later(
+        zalo_config, channel, api, db, world, clock):
+    await on_zalo(db, clock, world.head_id, "z100")
+    api.fail("sendMessage", error_code=403, description="Internal server error")
+    await remind(zalo_config, channel, db, world, clock, "t:remind403")
+    async with db.read() as conn:
+        [row] = [r for r in await outbox.outbox_rows(conn) if r[1] == "t:remind403"]
+    assert row[4] == "pending" and row[5] == 1  # to be tried again, not failed for good
+
+
+async def admin_on_telegram(db, clock) -> int:
+    async with db.write() as conn:
+        province = (await conn.execute_fetchall(
+            "SELECT id FROM areas WHERE level = 'province'"))[0][0]
+        from storage.areas import get_area
+
+        area = await get_area(conn, province)
+        pid = await people.create_person(conn, "Quản trị viên", actor=SETUP, at=clock())
+        await people.link_identity(conn, pid, channel="telegram", external_id="900",
+                                   chat_id="900", display_name="", actor=SETUP, at=clock())
+        await people.grant_role(conn, pid, "admin", area, actor=SETUP, at=clock())
+    return pid
+
+
+async def test_a_quota_refusal_pauses_the_channel_and_tells_an_operator(
+        channel, api, db, world, clock, caplog):
+    """Zalo's 429 is «Quota exceeded» (a plan's quota, possibly for the day or the month):
+    the channel pauses, each refusal in a row doubles the pause up to a limit, nothing is
+    sent to Zalo while paused, an error is logged and the admins are told once a day."""
+    admin = await admin_on_telegram(db, clock)
+    now = [1000.0]
+    channel.quota.monotonic = lambda: now[0]
+    api.fail("sendMessage", error_code=429, description="Quota exceeded", times=2)
+    with caplog.at_level(logging.ERROR), pytest.raises(Throttled) as first:
+        await channel.send("z1", Outbound("nhắc việc"))
+    assert first.value.retry_after == channel.zalo.throttle_retry_seconds
+    assert "quota" in caplog.text.lower() and "bot.zapps.me" in caplog.text
+    calls = len(api.calls_to("sendMessage"))
+    now[0] += 10
+    with pytest.raises(Throttled) as waiting:  # paused: Zalo is not asked
+        await channel.send("z1", Outbound("nhắc việc"))
+    assert waiting.value.retry_after == pytest.approx(channel.zalo.throttle_retry_seconds - 10)
+    assert len(api.calls_to("sendMessage")) == calls
+    now[0] += channel.zalo.throttle_retry_seconds
+    with pytest.raises(Throttled) as second:
+        await channel.send("z1", Outbound("nhắc việc"))
+    assert second.value.retry_after == 2 * channel.zalo.throttle_retry_seconds
+    now[0] += 10_000_000
+    await channel.send("z1", Outbound("nhắc việc"))  # the quota has cleared
+    assert api.sent_texts("z1") == ["nhắc việc"]
+    api.fail("sendMessage", error_code=429, description="Quota exceeded")
+    with pytest.raises(Throttled) as again:  # a new run of refusals starts short again
+        await channel.send("z1", Outbound("nhắc việc"))
+    assert again.value.retry_after == channel.zalo.throttle_retry_seconds
+    await channel.quota_notice
+    async with db.read() as conn:
+        alerts = [r for r in await outbox.outbox_rows(conn) if r[1].startswith("alert:zalo")]
+    assert [(r[2], r[4]) for r in alerts] == [(admin, "pending")]  # one a day
+    text = outbox.decode_message(alerts[0][11]).text
+    assert "Zalo" in text and "hạn mức" in text
+
+
+def test_a_long_pause_never_exceeds_its_limit(config):
+    pause = zl.QuotaPause(30, 3600, monotonic=lambda: 0.0)
+    waits = [pause.refused() for _ in range(12)]
+    assert waits[:4] == [30, 60, 120, 240] and max(waits) == 3600 == waits[-1]
+
+
+async def test_a_reminder_hit_by_the_quota_waits_for_the_pause(
+        zalo_config, channel, api, db, world, clock):
+    await on_zalo(db, clock, world.head_id, "z100")
+    api.fail("sendMessage", error_code=429, description="Quota exceeded")
+    await remind(zalo_config, channel, db, world, clock, "t:quota")
+    async with db.read() as conn:
+        [row] = [r for r in await outbox.outbox_rows(conn) if r[1] == "t:quota"]
+    from datetime import datetime, timedelta
+
+    assert row[4] == "pending" and row[5] == 0  # throttling is not a failed attempt
+    assert datetime.fromisoformat(row[8]) >= clock() + timedelta(
+        seconds=channel.zalo.throttle_retry_seconds - 1)
+
+
+async def test_a_caption_is_measured_as_zalo_counts_it(channel, api):
+    """sendPhoto's caption is 1-2,000 characters (documented); an emoji counts two, so a
+    text of 1,990 characters with emojis goes after the photo, not as its caption."""
+    text = "📊 Tỷ lệ nghèo " + "x" * 1964 + " 📈" * 8
+    assert len(text) <= 2000 < len(text.encode("utf-16-le")) // 2
+    await channel.send("z1", Outbound(text, image=b"\x89PNG\r\n\x1a\n" + b"\x00" * 64))
+    [photo] = api.photos("z1")
+    assert "caption" not in photo.params
+    pieces = api.sent_texts("z1")
+    assert len(pieces) == 2 and " ".join(pieces) == text  # cut between words, nothing lost
+
+
+@pytest.mark.parametrize("answer", [(401, 401), (200, 401)])
+async def test_a_wrong_token_stops_the_start_naming_the_variable(
+        zalo_config, db, world, clock, api, answer):
+    http_status, code = answer
+    api.fail("getMe", error_code=code, description="Unauthorized", http_status=http_status)
+    core = Core(db, zalo_config, clock)
+    zalo = ZaloChannel(zalo_config, core, db)
+    try:
+        with pytest.raises(ConfigError, match="GIAMNGHEO_ZALO_TOKEN"):
+            await zalo.start()
+    finally:
+        await zalo.stop()
+        core.close()
+
+
+async def test_the_bot_with_a_wrong_zalo_token_says_so_in_one_line(
+        zalo_config, tmp_path, clock, caplog):
+    from bot import app
+
+    async with FakeZaloApi(token="the-right-token") as api:
+        cfg = replace(zalo_config, db_path=tmp_path / "real.sqlite3",
+                      zalo=replace(zalo_config.zalo, base_url=api.base_url))
+        with caplog.at_level(logging.INFO):
+            status = await app._main(cfg, "messengers", ["zalo"], None, None, False, None)
+    assert status != app.EXIT_OK
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1 and "GIAMNGHEO_ZALO_TOKEN" in errors[0].getMessage()
+    assert not any(r.exc_info for r in caplog.records)  # no traceback
+    assert DEFAULT_TOKEN not in caplog.text
+
+
+async def test_an_unreachable_api_at_start_up_is_one_clear_line(
+        zalo_config, tmp_path, clock, caplog):
+    from bot import app
+
+    cfg = replace(zalo_config, db_path=tmp_path / "real.sqlite3",
+                  zalo=replace(zalo_config.zalo, base_url=f"http://127.0.0.1:{free_port()}",
+                               request_timeout=1))
+    with caplog.at_level(logging.INFO):
+        status = await app._main(cfg, "messengers", ["zalo"], None, None, False, None)
+    assert status != app.EXIT_OK
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1 and "zalo.base_url" in errors[0].getMessage()
+    assert not any(r.exc_info for r in caplog.records)

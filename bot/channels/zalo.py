@@ -18,6 +18,12 @@ go through :meth:`ZaloChannel.accept`: the event is checked, stored in the inbox
 acknowledged; processing follows, one chat's messages in order, different chats concurrently.
 The transaction that processes a message also removes it from the inbox, so an event Zalo
 has handed over is processed once, even across a crash.
+
+Each behaviour below rests on Zalo's documentation (bot.zapps.me/docs, mirrored in public
+repositories: ``lamdt1/ckvn-bot`` ``docs/zalo-bot-doc.md``,
+``XuanNguyenNB/QuanLyThuChi_Bot_Telegram_Zalom`` ``docs/ZALO_BOT_API.md``) or, where it is
+silent, on what public integrations do; the source is named next to each decision and in the
+README's table «What Zalo does not document».
 """
 
 from __future__ import annotations
@@ -29,8 +35,9 @@ import json
 import logging
 import re
 import secrets
+import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -40,8 +47,8 @@ from aiohttp import web
 
 from bot.channels.plain import message_text
 from bot.channels.redact import guard_secret, redact
-from bot.channels.split import split_text
-from bot.config import Config, ZaloConfig
+from bot.channels.split import split_text, utf16_units
+from bot.config import Config, ConfigError, ZaloConfig
 from common.catalogue import t
 from common.delivery import (
     DeliveryError,
@@ -52,8 +59,10 @@ from common.delivery import (
     Transient,
 )
 from common.messages import Inbound, Outbound
-from storage import inbox, media
+from storage import inbox, media, outbox
 from storage.db import Database
+from storage.outbox import Planned
+from storage.progress import role_holders
 
 if TYPE_CHECKING:
     from handlers.core import Core
@@ -61,19 +70,30 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CHANNEL = "zalo"
-TEXT_LIMIT = 2000  # sendMessage: 1–2,000 characters
-CAPTION_LIMIT = 2000  # undocumented for sendPhoto; assumed the same as a message
+# sendMessage's text and sendPhoto's caption: "1 to 2,000 characters" (docs: sendMessage,
+# sendPhoto). How Zalo counts is not said: measured as a JavaScript service counts, in UTF-16
+# code units (an emoji counts two), the cautious reading (bot.channels.split).
+TEXT_LIMIT = 2000
+CAPTION_LIMIT = 2000
 SECRET_HEADER = "X-Bot-Api-Secret-Token"
 MAX_BODY = 1 << 20  # a webhook body larger than 1 MiB is refused (events are a few hundred bytes)
 MAX_THROTTLE_WAIT = 60.0  # seconds a reply waits for a "too many requests" before it is given up
 MEDIA_PATH = "/media"
-# Event name -> Inbound.kind. Other events (Zalo may add some) are acknowledged and ignored.
+START_TRIES = 3  # getMe at start-up: tries when the API cannot be reached
+# Event name -> Inbound.kind: the five events of the webhook documentation (docs: Webhook).
+# A voice message is read as "unsupported": the bot reads text only and says so. Other events
+# (Zalo may add some) are acknowledged and ignored.
 EVENTS = {
     "message.text.received": "text",
     "message.image.received": "image",
     "message.sticker.received": "sticker",
+    "message.voice.received": "unsupported",
     "message.unsupported.received": "unsupported",
 }
+# The documented chat types are PRIVATE and GROUP (docs: Webhook; a bot added to a group hears
+# the messages that mention it or reply to it). The bot answers private chats only: its
+# answers show an area's figures, which a group's other members must not see.
+PRIVATE = "PRIVATE"
 _OK = b'{"ok": true}'
 _RETRY_AFTER = re.compile(r"retry after (\d+(?:\.\d+)?)", re.IGNORECASE)
 
@@ -86,20 +106,47 @@ class BadEvent(ValueError):
 
 
 def unwrap(body: object) -> dict:
-    """The event in a webhook body or ``getUpdates`` result.
+    """The event in a webhook body or ``getUpdates`` result, with its ``event_name``.
 
-    Zalo has been seen sending it both wrapped, ``{"ok": true, "result": {event}}``, and
-    flat, ``{event}``; both are accepted.
+    The webhook documentation shows the event wrapped, ``{"ok": true, "result": {event}}``;
+    integrations report it arriving flat, ``{event}`` (``openclaw/openclaw``
+    ``extensions/zalo/src/monitor.ts``, "Zalo sends updates directly as { event_name,
+    message, ... }"): both are accepted. The ``getUpdates`` documentation's sample answer has
+    no ``event_name`` at all (``{"message": {…, "from": {"id", "first_name"}}}``): such an
+    event is named from what its message holds (:func:`event_name_of`).
     """
     if isinstance(body, dict) and isinstance(body.get("result"), dict) and (
             "event_name" not in body):
         body = body["result"]
-    if not isinstance(body, dict) or not isinstance(body.get("event_name"), str):
-        raise BadEvent("not a Zalo event: no event_name")
+    if not isinstance(body, dict):
+        raise BadEvent("not a Zalo event: not an object")
     message = body.get("message")
     if not isinstance(message, dict):
         raise BadEvent("not a Zalo event: no message")
+    name = body.get("event_name")
+    if name is None:
+        if not isinstance(message.get("from"), dict) or not isinstance(message.get("chat"),
+                                                                       dict):
+            raise BadEvent("not a Zalo event: no event_name, and no sender or chat")
+        return {**body, "event_name": event_name_of(message)}
+    if not isinstance(name, str):
+        raise BadEvent("not a Zalo event: no event_name")
     return body
+
+
+def event_name_of(message: dict) -> str:
+    """The event a message without ``event_name`` is, from the fields the webhook documentation
+    lists for each kind: ``text``; ``photo`` (and ``caption``); ``sticker`` (and ``url``);
+    ``voice_url``; anything else is unsupported."""
+    if isinstance(message.get("text"), str):
+        return "message.text.received"
+    if message.get("photo") or message.get("photo_url"):
+        return "message.image.received"
+    if message.get("sticker"):
+        return "message.sticker.received"
+    if message.get("voice_url"):
+        return "message.voice.received"
+    return "message.unsupported.received"
 
 
 def _text(value: object) -> str:
@@ -139,18 +186,50 @@ def _received_at(value: object) -> datetime | None:
         return None
 
 
-def to_inbound(event: dict) -> Inbound | None:
-    """The neutral message of a Zalo event, or None for events the bot ignores (unknown
-    event types, messages of bots, messages without a sender)."""
-    kind = EVENTS.get(event.get("event_name"))
+def _is_bot(value: object) -> bool:
+    """``from.is_bot`` (docs: Webhook) is a boolean; a string or a number is read as one."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1", "yes")
+    return value is True or (isinstance(value, int) and value == 1)
+
+
+def ignored_because(event: dict, bot_id: str = "") -> str | None:
+    """Why the bot does not answer ``event``, or None when it does."""
+    if event.get("event_name") not in EVENTS:
+        return "an event the bot does not read"
     message = event.get("message")
-    if kind is None or not isinstance(message, dict):
+    sender = message.get("from") if isinstance(message, dict) else None
+    sender = sender if isinstance(sender, dict) else {}
+    sender_id = _id(sender.get("id"))
+    if not sender_id:
+        return "no sender"
+    # The bot's own messages, and those of other bots, are never answered: an answer to an
+    # answer is a loop. Integrations drop events whose sender is a bot
+    # (trongnguyenbinh/zalo-bot-mcp src/zalo_bot_mcp/gate.py: ``if msg.is_bot: return DROP``);
+    # the bot's own id (getMe) is checked as well, whatever ``is_bot`` says, should Zalo pass
+    # a message of the bot back to it.
+    if _is_bot(sender.get("is_bot")):
+        return "a message of a bot"
+    if bot_id and sender_id == bot_id:
+        return "the bot's own message"
+    chat = message.get("chat") if isinstance(message.get("chat"), dict) else {}
+    chat_type = chat.get("chat_type")
+    if isinstance(chat_type, str) and chat_type.upper() != PRIVATE:
+        return f"a {chat_type.lower()} chat (the bot answers private chats only)"
+    return None
+
+
+def to_inbound(event: dict, *, bot_id: str = "") -> Inbound | None:
+    """The neutral message of a Zalo event, or None for events the bot ignores
+    (:func:`ignored_because`: unknown event types, messages of bots or of the bot itself
+    (``bot_id``, from getMe), group chats, messages without a sender)."""
+    if ignored_because(event, bot_id) is not None:
         return None
-    sender = message.get("from") if isinstance(message.get("from"), dict) else {}
+    kind = EVENTS[event["event_name"]]
+    message = event["message"]
+    sender = message["from"]
     chat = message.get("chat") if isinstance(message.get("chat"), dict) else {}
     sender_id = _id(sender.get("id"))
-    if not sender_id or sender.get("is_bot") is True:
-        return None
     text = _text(message.get("text")) if kind == "text" else _text(message.get("caption"))
     return Inbound(
         channel=CHANNEL,
@@ -158,7 +237,9 @@ def to_inbound(event: dict) -> Inbound | None:
         chat_id=_id(chat.get("id")) or sender_id,
         message_id=message_key(event),
         text=text,
-        display_name=_text(sender.get("display_name")) or _text(sender.get("first_name")),
+        # display_name in the webhook documentation, first_name in getUpdates' sample
+        display_name=(_text(sender.get("display_name")) or _text(sender.get("first_name"))
+                      or _text(sender.get("name"))),
         received_at=_received_at(message.get("date")),
         kind=kind,
     )
@@ -185,7 +266,7 @@ def requests_for(chat_id: str, outbound: Outbound, *, photo_url: str | None = No
     if outbound.image is not None:
         if photo_url is None:
             text = "\n\n".join(p for p in (t("zalo.no_media"), text) if p)
-        elif text and len(text) <= CAPTION_LIMIT:
+        elif text and utf16_units(text) <= CAPTION_LIMIT:
             calls.append(Request("sendPhoto", {"chat_id": chat_id, "photo": photo_url,
                                                "caption": text}))
             text = ""
@@ -205,43 +286,127 @@ def requests_for(chat_id: str, outbound: Outbound, *, photo_url: str | None = No
 
 
 class ZaloApiError(Exception):
-    """Zalo refused a call: ``{"ok": false, "error_code", "description"}`` or an HTTP error."""
+    """Zalo refused a call: ``{"ok": false, "error_code", "description"}`` or an HTTP error.
+    ``retry_after``: the seconds an HTTP ``Retry-After`` header asked for, if any."""
 
     def __init__(self, method: str, http_status: int, error_code: int | None,
-                 description: str):
+                 description: str, retry_after: float | None = None):
         super().__init__(f"{method}: {error_code or http_status} {description}".strip())
         self.method = method
         self.http_status = http_status
         self.error_code = error_code
         self.description = description
+        self.retry_after = retry_after
+
+    @property
+    def codes(self) -> set[int]:
+        """The HTTP status and Zalo's ``error_code``: Zalo answers an error with the HTTP
+        status of its code (measured: trongnguyenbinh/zalo-bot-mcp
+        src/zalo_bot_mcp/zalo_api.py, "HTTP 408 {"ok":false,...}"), the documentation shows
+        only the code; either is read."""
+        return {self.http_status} | ({self.error_code} if self.error_code is not None else set())
+
+    @property
+    def quota_exceeded(self) -> bool:
+        """429: «Quota exceeded - Vượt quá giới hạn sử dụng API cho phép» (docs: error
+        codes)."""
+        return 429 in self.codes
+
+    @property
+    def unauthorized(self) -> bool:
+        """401: «Unauthorized - Token đã hết hạn hoặc không hợp lệ» (docs: error codes)."""
+        return 401 in self.codes
+
+    def hinted_wait(self) -> float | None:
+        """The wait a refusal names itself: a ``Retry-After`` header, or "retry after N" in
+        the description (Zalo documents neither; Telegram-style APIs say so)."""
+        if self.retry_after is not None:
+            return self.retry_after
+        found = _RETRY_AFTER.search(self.description)
+        return float(found.group(1)) if found else None
 
 
-def delivery_error(exc: ZaloApiError, config: ZaloConfig) -> DeliveryError:
+def delivery_error(exc: ZaloApiError, config: ZaloConfig,
+                   throttle_wait: float | None = None) -> DeliveryError:
     """The channel-neutral error for a refused call.
 
-    Zalo does not document its error codes, so the decision rests on what is certain (401 is a
-    wrong token, 429 too many requests, 408 and 5xx passing failures) and, for the rest, on
-    words of the description (``zalo.blocked_patterns``, ``zalo.window_patterns``); any other
-    4xx is our request's fault, anything else is retried a bounded number of times.
+    Zalo's error-code page (docs: error codes) lists six codes:
+
+    ====  ============================================================  ===================
+    400   Bad request - sai đường dẫn hoặc API Name không hợp lệ         misconfigured
+    401   Unauthorized - Token đã hết hạn hoặc không hợp lệ              misconfigured (token)
+    403   Internal server error                                          transient
+    404   Not found - Yêu cầu truy cập không lệ                          misconfigured
+    408   Request timeout - Quá thời gian xử lý cho phép                 transient
+    429   Quota exceeded - Vượt quá giới hạn sử dụng API cho phép        throttled
+    ====  ============================================================  ===================
+
+    A 403 is therefore *not* Telegram's "forbidden, the person blocked the bot": it is
+    retried a bounded number of times. A 429 is a plan's quota (the free plan allows 3,000
+    messages a month: trongnguyenbinh/zalo-bot-mcp README.md, «Free-plan quotas»), not a
+    burst limit; it waits ``throttle_wait`` (the channel's growing pause, see
+    :class:`QuotaPause`) unless the refusal names its own wait. Zalo documents nothing for
+    "blocked" or "outside the interaction window": those are recognised by words of the
+    description (``zalo.blocked_patterns``, ``zalo.window_patterns``). 5xx are transient;
+    other 4xx are our request's fault; anything else is retried a bounded number of times.
     """
-    codes = {exc.http_status} | ({exc.error_code} if exc.error_code is not None else set())
+    codes = exc.codes
     text = str(exc)
     description = exc.description.lower()
-    if 401 in codes:
+    if exc.unauthorized:
         return Misconfigured(f"{text} (check GIAMNGHEO_ZALO_TOKEN)", channel=CHANNEL)
-    if 429 in codes:
-        found = _RETRY_AFTER.search(exc.description)
-        wait = float(found.group(1)) if found else config.throttle_retry_seconds
+    if exc.quota_exceeded:
+        wait = exc.hinted_wait()
+        if wait is None:
+            wait = throttle_wait if throttle_wait is not None else config.throttle_retry_seconds
         return Throttled(wait, text, channel=CHANNEL)
     if any(word in description for word in config.blocked_patterns):
         return RecipientBlocked(text, channel=CHANNEL)
     if any(word in description for word in config.window_patterns):
         return OutsideWindow(text, channel=CHANNEL)
-    if 408 in codes or any(c >= 500 for c in codes):
+    if codes & {403, 408} or any(c >= 500 for c in codes):
         return Transient(text, channel=CHANNEL)
     if any(400 <= c < 500 for c in codes):
         return Misconfigured(text, channel=CHANNEL)
     return Transient(text, channel=CHANNEL)
+
+
+class QuotaPause:
+    """The Zalo channel's pause after «Quota exceeded» (429).
+
+    The quota's period is not documented (a plan's messages a month, perhaps a day's or a
+    minute's): the first refusal pauses ``first`` seconds, each further refusal in a row
+    doubles the pause, up to ``longest``, so a short limit clears quickly and a long one costs
+    a try an hour rather than one every 30 seconds for days. A call that goes through ends the
+    run.
+    """
+
+    def __init__(self, first: float, longest: float,
+                 monotonic: Callable[[], float] = time.monotonic):
+        self.first = first
+        self.longest = longest
+        self.monotonic = monotonic
+        self.until = 0.0
+        self.streak = 0  # refusals in a row
+
+    def remaining(self) -> float:
+        """Seconds the channel still waits (0 when it may call Zalo)."""
+        return max(0.0, self.until - self.monotonic())
+
+    def refused(self, hinted: float | None = None) -> float:
+        """Zalo refused for quota: pause, and return for how long."""
+        wait = hinted if hinted is not None else min(self.longest,
+                                                     self.first * 2 ** self.streak)
+        self.streak += 1
+        self.until = max(self.until, self.monotonic() + wait)
+        return wait
+
+    def passed(self) -> bool:
+        """A call went through; True when that ends a run of refusals."""
+        ended = self.streak > 0
+        self.streak = 0
+        self.until = 0.0
+        return ended
 
 
 # ---- the HTTP client ------------------------------------------------------------------------
@@ -288,6 +453,7 @@ class ZaloClient:
                                          timeout=timeout) as response:
                 status, reason = response.status, response.reason or ""
                 raw = await response.read()
+                retry_after = _seconds(response.headers.get("Retry-After"))
         except (aiohttp.ClientError, TimeoutError) as exc:
             reason = redact(f"{type(exc).__name__}: {exc}", self.config.token)
             raise Transient(f"{method}: {reason}", channel=CHANNEL) from None
@@ -297,7 +463,7 @@ class ZaloClient:
             data = None
         if not isinstance(data, dict) or "ok" not in data:
             if status >= 400:
-                raise ZaloApiError(method, status, None, reason)
+                raise ZaloApiError(method, status, None, reason, retry_after)
             raise Transient(f"{method}: an answer that is not the Bot API's (HTTP {status})",
                             channel=CHANNEL)
         if data.get("ok") is True and status < 400:
@@ -305,7 +471,8 @@ class ZaloClient:
         code = data.get("error_code")
         raise ZaloApiError(method, status,
                            code if isinstance(code, int) and not isinstance(code, bool) else None,
-                           redact(_text(data.get("description")), self.config.token))
+                           redact(_text(data.get("description")), self.config.token),
+                           retry_after)
 
 
 # ---- the channel ----------------------------------------------------------------------------
@@ -354,6 +521,11 @@ class ZaloChannel:
         self._stopping = asyncio.Event()
         self.port: int | None = None
         self.processed = 0
+        self.bot_id = ""  # the bot's own Zalo id, from getMe at start-up
+        self.quota = QuotaPause(self.zalo.throttle_retry_seconds,
+                                self.zalo.quota_pause_max_seconds)
+        self._quota_told = False  # an error was logged for the current run of refusals
+        self.quota_notice: asyncio.Task | None = None  # telling the admins (the outbox)
 
     @property
     def sender(self) -> ZaloSender:
@@ -373,13 +545,28 @@ class ZaloChannel:
         return app
 
     async def start(self) -> None:
-        me = await self.client.call("getMe")
-        name = me.get("account_name") or me.get("display_name") if isinstance(me, dict) else "?"
+        """Check the token (getMe), serve, register the webhook or start polling.
+
+        What can only be fixed by a person (a wrong or reset token, an address Zalo refuses,
+        a port in use, an API that cannot be reached) raises :class:`ConfigError` with one
+        sentence saying what to check, so the bot ends with that line, not a traceback.
+        """
+        me = await self._get_me()
+        self.bot_id = _id(me.get("id"))
+        name = _text(me.get("account_name")) or _text(me.get("display_name")) or self.bot_id
+        if not self.bot_id:
+            log.warning("Zalo: getMe gave no bot id; the bot's own messages are recognised "
+                        "by is_bot only")
         self._runner = web.AppRunner(self.web_app(), access_log=None,
                                      handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.zalo.listen_host, self.zalo.listen_port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:
+            raise ConfigError(f"Zalo: cannot listen on {self.zalo.listen_host}:"
+                              f"{self.zalo.listen_port} ({exc.strerror or exc}): check "
+                              "zalo.listen_host and zalo.listen_port") from None
         sockets = getattr(site._server, "sockets", None) or []  # the port when it was 0
         self.port = sockets[0].getsockname()[1] if sockets else self.zalo.listen_port
         if not self.zalo.public_base_url:
@@ -388,8 +575,14 @@ class ZaloChannel:
         await self.recover()
         if self.zalo.mode == "webhook":
             if self.zalo.register_webhook:
-                await self.client.call("setWebhook", {"url": self.webhook_url,
-                                                      "secret_token": self.secret})
+                try:
+                    await self.client.call("setWebhook", {"url": self.webhook_url,
+                                                          "secret_token": self.secret})
+                except ZaloApiError as exc:
+                    raise ConfigError(
+                        f"Zalo refused the webhook {self.webhook_url} ({exc}): check "
+                        "zalo.public_base_url (a public HTTPS address) and "
+                        "zalo.webhook_path") from None
             log.info("Zalo: bot %s receives messages at %s (listening on %s:%s)", name,
                      self.webhook_url, self.zalo.listen_host, self.port)
         else:
@@ -400,6 +593,31 @@ class ZaloChannel:
             self._spawn(self._poll_forever())
             log.info("Zalo: polling as %s", name)
         self._spawn(self._purge_media_forever())
+
+    async def _get_me(self) -> dict:
+        """getMe ("use this method to check the Bot Token", docs: getMe): the bot's account,
+        or :class:`ConfigError` for a token Zalo refuses or an API that cannot be reached."""
+        for attempt in range(START_TRIES):
+            try:
+                me = await self.client.call("getMe")
+                return me if isinstance(me, dict) else {}
+            except ZaloApiError as exc:
+                if exc.unauthorized:
+                    raise ConfigError(f"Zalo refused the bot token ({exc}): check "
+                                      "GIAMNGHEO_ZALO_TOKEN (Zalo Bot Creator sends a new "
+                                      "one when the token is reset)") from None
+                error = delivery_error(exc, self.zalo)
+                if not error.retryable:
+                    raise ConfigError(f"Zalo refused getMe ({exc}): check zalo.base_url and "
+                                      "GIAMNGHEO_ZALO_TOKEN") from None
+                reason = str(exc)
+            except Transient as exc:
+                reason = exc.message
+            if attempt + 1 < START_TRIES:
+                log.warning("Zalo: getMe failed (%s); trying again", reason)
+                await asyncio.sleep(0.5 * 2 ** attempt)
+        raise ConfigError(f"Zalo: the Bot API at {self.zalo.base_url} cannot be reached "
+                          f"({reason}): check zalo.base_url and the network")
 
     async def stop(self) -> None:
         self._stopping.set()
@@ -430,7 +648,7 @@ class ZaloChannel:
         unknown = []
         for message_id, _, payload in rows:
             try:
-                inbound = to_inbound(unwrap(json.loads(payload)))
+                inbound = to_inbound(unwrap(json.loads(payload)), bot_id=self.bot_id)
             except ValueError:
                 inbound = None
             if inbound is None:  # stored by a version that knew this event; not this one
@@ -455,9 +673,11 @@ class ZaloChannel:
         accepted: list[Inbound] = []
         rows: list[tuple[str, str, str]] = []
         for n, event in enumerate(events):
-            inbound = to_inbound(event)
+            inbound = to_inbound(event, bot_id=self.bot_id)
             if inbound is None:
-                log.info("Zalo: ignored event %s", event.get("event_name"))
+                why = ignored_because(event, self.bot_id)
+                log.log(logging.DEBUG if why == "the bot's own message" else logging.INFO,
+                        "Zalo: ignored event %s: %s", event.get("event_name"), why)
                 continue
             accepted.append(inbound)
             rows.append((inbound.message_id, inbound.chat_id,
@@ -552,21 +772,34 @@ class ZaloChannel:
         return web.Response(body=_OK, content_type="application/json")
 
     async def _poll_forever(self) -> None:
-        """Development mode: ``getUpdates`` (one event per call; 408 when none came)."""
+        """Development mode: ``getUpdates`` (one event per call, docs: getUpdates; an idle
+        poll ends in 408 «Request timeout»). A refusal backs off, doubling up to a minute (the
+        quota's pause when Zalo says «Quota exceeded»); a refused token is logged as an error
+        naming GIAMNGHEO_ZALO_TOKEN, once until polling works again."""
         failures = 0
+        told_token = False
         timeout = self.zalo.poll_timeout
         while not self._stopping.is_set():
             try:
                 result = await self.client.call("getUpdates", {"timeout": str(timeout)},
                                                 read_timeout=timeout + 10)
                 failures = 0
+                told_token = False
             except ZaloApiError as exc:
-                if 408 in (exc.error_code, exc.http_status):
+                if 408 in exc.codes:
                     failures = 0
                     continue
                 failures += 1
-                log.warning("Zalo: getUpdates refused: %s", exc)
-                await asyncio.sleep(min(60, 2 ** failures))
+                wait = min(60.0, 2.0 ** failures)
+                error = delivery_error(exc, self.zalo, throttle_wait=wait)
+                if isinstance(error, Throttled):
+                    wait = max(wait, error.retry_after)
+                if exc.unauthorized and not told_token:
+                    log.error("Zalo: getUpdates refused: %s", error.message)
+                    told_token = True
+                else:
+                    log.warning("Zalo: getUpdates refused: %s (next try in %.0f s)", exc, wait)
+                await asyncio.sleep(wait)
                 continue
             except Transient as exc:
                 failures += 1
@@ -615,10 +848,13 @@ class ZaloChannel:
 
     # ---- sending ------------------------------------------------------------------------
 
-    async def send(self, chat_id: str, outbound: Outbound, *, wait_throttled: float = 0
-                   ) -> None:
+    async def send(self, chat_id: str, outbound: Outbound, *, wait_throttled: float = 0,
+                   retries: int = 0) -> None:
         """Send ``outbound`` to ``chat_id`` or raise a channel-neutral delivery error; a call
-        throttled for at most ``wait_throttled`` seconds is tried once more."""
+        throttled for at most ``wait_throttled`` seconds is tried once more, one refused as
+        passing (403 «Internal server error», 5xx) up to ``retries`` more times. While Zalo's
+        quota pause lasts nothing is sent: :class:`Throttled` says how long it still lasts."""
+        self._check_quota(wait_throttled)
         photo_url = document_url = None
         if outbound.image is not None:
             photo_url = await self._publish(outbound.image, "image/png", "bieu-do.png")
@@ -628,20 +864,84 @@ class ZaloChannel:
         for request in requests_for(chat_id, outbound, photo_url=photo_url,
                                     document_url=document_url,
                                     ttl_minutes=self.zalo.media_ttl_minutes):
-            await self._call(request, wait_throttled)
+            await self._call(request, wait_throttled, retries)
 
-    async def _call(self, request: Request, wait_throttled: float) -> Any:
-        for attempt in range(2):
+    def _check_quota(self, wait_throttled: float) -> None:
+        remaining = self.quota.remaining()
+        if remaining > wait_throttled:
+            raise Throttled(remaining, "Zalo's quota is exceeded; the channel is paused",
+                            channel=CHANNEL)
+
+    async def _call(self, request: Request, wait_throttled: float, retries: int = 0) -> Any:
+        throttled = tried = 0
+        while True:
+            self._check_quota(wait_throttled)
+            if self.quota.remaining() > 0:  # paused, for no longer than this call may wait
+                await asyncio.sleep(self.quota.remaining())
             try:
-                return await self.client.call(request.method, request.body)
+                result = await self.client.call(request.method, request.body)
             except ZaloApiError as exc:
-                error = delivery_error(exc, self.zalo)
-                if (isinstance(error, Throttled) and not attempt
+                if exc.quota_exceeded:
+                    hint = exc.hinted_wait()
+                    wait = self.quota.refused(hint)
+                    if self.quota.streak == 1 and (hint is None or hint > self.quota.first):
+                        self._on_quota_exceeded(exc, wait)
+                    error = delivery_error(exc, self.zalo, throttle_wait=wait)
+                else:
+                    error = delivery_error(exc, self.zalo)
+                if (isinstance(error, Throttled) and not throttled
                         and error.retry_after <= wait_throttled):
-                    await asyncio.sleep(error.retry_after)
+                    throttled += 1
+                    continue
+                if isinstance(error, Transient) and tried < retries:
+                    # Zalo answered that it failed, so nothing was delivered: trying again
+                    # cannot send twice (a lost connection is not retried here: the message
+                    # may have gone through).
+                    tried += 1
+                    await asyncio.sleep(0.5 * 2 ** (tried - 1))
                     continue
                 raise error from None
-        raise AssertionError("unreachable")
+            if self.quota.passed() and self._quota_told:
+                self._quota_told = False
+                log.warning("Zalo: the quota allows messages again; the channel goes on")
+            return result
+
+    def _on_quota_exceeded(self, exc: ZaloApiError, wait: float) -> None:
+        """The first «Quota exceeded» of a run: an operator must act (the plan's quota)."""
+        log.error("Zalo: %s: the bot's Zalo quota is used up («Quota exceeded»). Messages on "
+                  "Zalo wait (next try in %.0f s, then at growing intervals of up to %.0f "
+                  "min). Check the bot's plan and quota at bot.zapps.me.", exc, wait,
+                  self.zalo.quota_pause_max_seconds / 60)
+        self._quota_told = True
+        self.quota_notice = asyncio.create_task(self._tell_admins_quota())
+        self._tasks.add(self.quota_notice)
+        self.quota_notice.add_done_callback(self._tasks.discard)
+
+    async def _tell_admins_quota(self) -> None:
+        """Tell the admins once a day, on another messenger than Zalo where they have one."""
+        try:
+            now = self.core.clock()
+            local = now.astimezone(self.config.timezone)
+            minutes = f"{self.zalo.quota_pause_max_seconds / 60:g}"
+            async with self.db.write() as conn:
+                admins = sorted({h.person_id for h in await role_holders(conn, ("admin",))})
+                planned = []
+                notice = Outbound(t("zalo.quota_exceeded", minutes=minutes))
+                for person_id in admins:
+                    others = [a for a in await outbox.reachable_identities(conn, person_id)
+                              if a.channel != CHANNEL]
+                    planned.append(Planned(person_id, notice,
+                                           to=(others[0].channel, others[0].external_id)
+                                           if others else None))
+                if not planned:
+                    log.warning("Zalo: no admin to tell that the Zalo quota is used up")
+                    return
+                await outbox.create_campaign(
+                    conn, key=f"alert:zalo-quota:{local.date().isoformat()}", kind="alert",
+                    messages=planned, at=now, priority=1,
+                    not_before=self.config.calendar.next_sending_time(local))
+        except Exception:
+            log.exception("Zalo: could not tell the admins that the quota is used up")
 
     async def deliver_replies(self, chat_id: str, replies: Sequence[Outbound]) -> None:
         """Send the core's replies in order; a chat that fails gets none of its later replies
@@ -652,7 +952,8 @@ class ZaloChannel:
             if target in failed:
                 continue
             try:
-                await self.send(target, reply, wait_throttled=MAX_THROTTLE_WAIT)
+                await self.send(target, reply, wait_throttled=MAX_THROTTLE_WAIT,
+                                retries=self.zalo.transient_retries)
             except DeliveryError as exc:
                 failed.add(target)
                 log.warning("Zalo: reply to chat %s not delivered: %s: %s", target,
@@ -669,11 +970,20 @@ def coalesce(replies: Sequence[Outbound]) -> list[Outbound]:
                 and last.image is None and last.document is None
                 and reply.image is None and reply.document is None):
             joined = message_text(last) + "\n\n" + message_text(reply)
-            if len(joined) <= TEXT_LIMIT:
+            if utf16_units(joined) <= TEXT_LIMIT:
                 out[-1] = Outbound(joined, chat_id=reply.chat_id)
                 continue
         out.append(reply)
     return out
+
+
+def _seconds(value: str | None) -> float | None:
+    """A ``Retry-After`` header's seconds (its date form is not used by such APIs)."""
+    try:
+        seconds = float(value) if value is not None else None
+    except ValueError:
+        return None
+    return seconds if seconds is not None and 0 <= seconds <= 86_400 else None
 
 
 def _safe_filename(name: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from common.catalogue import t
 from handlers.forms.engine import (
     CHOICE,
     DATE,
@@ -17,7 +18,9 @@ from handlers.forms.engine import (
     Check,
     Field,
     FormSpec,
+    format_value,
 )
+from reports.poverty import lacking_text
 
 STATUSES = tuple((s, f"poverty.status.{s}") for s in ("poor", "near_poor", "average", "other"))
 PLAN_KINDS = (
@@ -50,12 +53,28 @@ _CARD = (
 )
 # A new household comes with the status the commune has recognised; afterwards the status
 # only changes through an assessment or an exit registration that an officer recognises.
-HOUSEHOLD = FormSpec(key="household", fields=_CARD)
-HOUSEHOLD_EDIT = FormSpec(key="household", fields=tuple(f for f in _CARD if f.key != "status"))
+HOUSEHOLD = FormSpec(key="household", fields=_CARD, confirm_key="form.household.confirm")
+HOUSEHOLD_EDIT = FormSpec(key="household", fields=tuple(f for f in _CARD if f.key != "status"),
+                          confirm_key="form.household.confirm_edit")
 
 
 def _income_high(v: dict, prev: dict | None) -> dict | None:
     return {"income": v["income"]} if v["income"] > INCOME_CONFIRM_ABOVE else None
+
+
+def _assessment_summary(indicators: tuple[str, ...]):
+    """The summary of an assessment: the income, then what the household lacks in one line
+    («Thiếu 2/12 chỉ số: …»), never «Bảo hiểm y tế: Có» (which reads as if it had it)."""
+    income = Field("income", MONEY)
+
+    def lines(values: dict) -> list[str]:
+        lacking = [k for k in indicators if values.get(f"lacks_{k}")]
+        return [t("form.summary_line", n=1, label=t("form.assessment.income.label"),
+                  value=format_value(income, values.get("income"))),
+                t("form.assessment.summary_lacking", first=2, last=len(indicators) + 1,
+                  lacking=lacking_text(lacking, len(indicators)))]
+
+    return lines
 
 
 @lru_cache(maxsize=8)
@@ -72,6 +91,8 @@ def assessment_spec(indicators: tuple[str, ...]) -> FormSpec:
         key="assessment",
         fields=tuple(fields),
         checks=(Check("income_high", ("income",), False, _income_high),),
+        summary_lines=_assessment_summary(indicators) if indicators else None,
+        confirm_key="form.assessment.confirm",
     )
 
 
@@ -83,6 +104,7 @@ SUPPORT = FormSpec(
         Field("source", TEXT, max_length=200, default="none", optional=True),
         Field("given_on", DATE, default="none"),
     ),
+    confirm_key="form.support.confirm",
 )
 
 REGISTRATION = FormSpec(
@@ -94,4 +116,5 @@ REGISTRATION = FormSpec(
         Field("support_asked", MULTI, choices=SUPPORT_KINDS, default="none", optional=True),
         Field("registered_on", DATE, default="none"),
     ),
+    confirm_key="form.registration.confirm",
 )

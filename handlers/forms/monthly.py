@@ -22,10 +22,20 @@ FIELDS = (
 
 # Counts compared with last month for the "are you sure?" warning.
 TRACKED = ("total", "poor", "near_poor", "em_poor", "loans")
-# Counts a village's household list yields (storage.households.village_figures); where the
-# village keeps one, they are the defaults, and a typed figure that differs asks "are you sure?".
+# Counts a village's household list yields (storage.households.village_figures). A list drives
+# the report only once it is complete: marked so by the head or an officer, or as many
+# households as the total reported. Then they are the defaults, and a typed figure that
+# differs asks "are you sure?". The draft keeps them as ``listed``, with ``complete``.
 FROM_LIST = ("total", "poor", "near_poor", "exited", "newly_poor", "fallen_back", "em_poor",
              "loans")
+
+
+def list_in_force(listed: dict | None, total: object) -> bool:
+    """True when the household list ``listed`` drives a report whose total is ``total``."""
+    if not listed:
+        return False
+    return bool(listed.get("complete")) or (total is not None
+                                             and int(total) == int(listed["total"]))
 
 
 def _poor_near_le_total(v: dict, prev: dict | None) -> dict | None:
@@ -81,7 +91,9 @@ def _change(key: str, share: float, minimum: int):
 
 def _differs_from_list(key: str):
     def test(v: dict, listed: dict | None) -> dict | None:
-        if not listed or listed.get(key) is None or int(v[key]) == int(listed[key]):
+        if not list_in_force(listed, v["total"]) or listed.get(key) is None:
+            return None
+        if int(v[key]) == int(listed[key]):
             return None
         return {"label": t(f"form.{MONTHLY_FORM}.{key}.label"), "typed": v[key],
                 "listed": listed[key]}
@@ -94,9 +106,12 @@ def monthly_spec(cfg: MonthlyReportConfig) -> FormSpec:
         Check("poor_near_le_total", ("total", "poor", "near_poor"), True, _poor_near_le_total),
         Check("em_le_poor", ("poor", "em_poor"), True, _em_le_poor),
         Check("loans_le_poor_near", ("poor", "near_poor", "loans"), True, _loans_le_poor_near),
+        # About several fields: a number typed at it makes the bot ask which one.
         Check("new_le_poor", ("poor", "newly_poor", "fallen_back"), False, _new_le_poor),
         Check("exited_le_prev", ("exited",), False, _exited_le_prev),
-        Check("balance", ("poor", "exited", "newly_poor", "fallen_back"), False, _balance),
+        # «Số hộ nghèo 16 chưa khớp…»: a number typed at it is the number of poor households.
+        Check("balance", ("poor", "exited", "newly_poor", "fallen_back"), False, _balance,
+              about="poor"),
     ]
     checks += [
         Check(f"change_{key}", (key,), False,
@@ -104,8 +119,8 @@ def monthly_spec(cfg: MonthlyReportConfig) -> FormSpec:
         for key in TRACKED
     ]
     checks += [
-        Check(f"list_{key}", (key,), False, _differs_from_list(key), source="from_list",
-              message_key="form.monthly_village.differs_from_list")
+        Check(f"list_{key}", tuple(dict.fromkeys(("total", key))), False, _differs_from_list(key),
+              source="listed", message_key="form.monthly_village.differs_from_list", about=key)
         for key in FROM_LIST
     ]
     return FormSpec(
