@@ -399,6 +399,8 @@ class Walker:
                             replies: list[Reply]) -> None:
         """Type the option's words (``spoken``) instead of pressing it: the same must happen."""
         words = spoken(label)
+        if words in CANCEL_WORDS:  # by design (handlers/router.py) they always cancel it all
+            return
         await self.restore(node.state)
         path = node.path + (words,)
         typed, state = await self.step(path, node.state, lambda: self.driver.send(words),
@@ -467,6 +469,7 @@ class Walker:
         return children
 
 
+CANCEL_WORDS = ("huy", "huy bo", "thoat")
 # Options that go on with what is under way, and those that turn back (folded words).
 FORWARD = ("giu nguyen", "khong co", "bo qua", "hom nay", "xong", "gui", "van gui", "dung",
            "dong y", "tiep")
