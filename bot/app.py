@@ -253,9 +253,10 @@ async def _run_messengers(services: Services, channels: list[str],
     senders: dict = {}
 
     async def start_background(bot=None):
-        """The chart processes, Zalo, and the reminders' planning and delivery; returns the
-        coroutine function that stops them."""
-        await core.stats.renderer.start()
+        """Zalo, the chart processes, and the reminders' planning and delivery; returns the
+        coroutine function that stops them. Called once Telegram's token is checked (``bot``);
+        Zalo's is checked by its start, so every token is checked before the chart workers —
+        seconds of CPU — start, and a wrong one is told at once."""
         if bot is not None:
             from bot.channels.telegram import TelegramSender
             senders[TelegramSender.channel] = TelegramSender(bot, config)
@@ -269,8 +270,14 @@ async def _run_messengers(services: Services, channels: list[str],
                 await zalo.stop()
                 raise
             senders[zalo.sender.channel] = zalo.sender
-        clockwork = Clockwork(services.db, config, senders, core.clock)
-        await clockwork.start()
+        try:
+            await core.stats.renderer.start()
+            clockwork = Clockwork(services.db, config, senders, core.clock)
+            await clockwork.start()
+        except BaseException:
+            if zalo is not None:
+                await zalo.stop()
+            raise
 
         async def stop_background() -> None:
             await clockwork.stop()  # no more reminders, then no more Zalo

@@ -89,6 +89,19 @@ MESSAGES: dict[str, str] = {
     "telegram.command.toi": "Xem vai trò của tôi",
     "telegram.command.lienket": "Liên kết với Zalo hoặc tài khoản khác",
     "telegram.command.help": "Hướng dẫn",
+    "telegram.private_only": (
+        "🔒 Bot chỉ trả lời trong tin nhắn riêng, để số liệu của thôn, xã không lộ ra nhóm. "
+        "Hãy nhắn riêng cho bot: https://t.me/{username}"
+    ),
+    "telegram.leaving_group": (
+        "🔒 Bot chỉ làm việc trong tin nhắn riêng, để số liệu của thôn, xã không lộ ra nhóm, "
+        "nên bot xin rời nhóm này. Mỗi người hãy nhắn riêng cho bot: https://t.me/{username}"
+    ),
+    "telegram.edit_not_read": (
+        "✏️ Bot không đọc tin nhắn đã sửa và vẫn dùng nội dung bạn gửi lúc đầu. Nếu cần, hãy "
+        "gửi lại thành tin nhắn mới; trong báo cáo, số đã trả lời được sửa ở bước xem lại "
+        "(nút «✏️ Sửa») trước khi gửi."
+    ),
     # --- enrolment ---
     "enrol.invalid": (
         "Mã mời không đúng. Vui lòng kiểm tra lại mã (8 ký tự, ví dụ: ABCD-2345) hoặc xin mã "
