@@ -149,6 +149,7 @@ def run(
     demo: bool | str | Path | None = None,
     reset_demo: bool = False,
     script: bool | str | Path | None = None,
+    demo_size: str = "small",
 ) -> int:
     """Run the bot until it stops; return the process exit status.
 
@@ -159,7 +160,8 @@ def run(
     ``person``: who the console acts as (``--as``: person id, console identity or role word).
     ``demo``: True for the demo database at ``config.demo_path``, a path for another one,
     None for the mode's default (the demo only in ``auto`` mode without a token). The demo is
-    built when missing, built in an earlier month, or when ``reset_demo``.
+    built when missing, built in an earlier month, or when ``reset_demo``; ``demo_size``
+    ``"large"`` uses the large demo instead (``bot.demo.path_for``).
     ``script``: console input; None reads stdin (scripted when it is not a terminal), True
     forces scripted mode on stdin, a path (``"-"`` for stdin) reads the lines of that file.
     """
@@ -192,8 +194,11 @@ def run(
                 log.error("cannot read the script %s: %s", script, exc)
                 return EXIT_USAGE
     try:
-        return run_loop(config, _main(config, mode, channels, person, demo_path(config, demo),
-                                      reset_demo, script))
+        path = demo_path(config, demo)
+        if path is not None and demo is True:
+            path = demo_db.path_for(path, demo_size)
+        return run_loop(config, _main(config, mode, channels, person, path, reset_demo,
+                                      script, demo_size))
     except KeyboardInterrupt:
         print(file=sys.stderr)
         log.info("interrupted; stopped")
@@ -204,12 +209,13 @@ def run(
 
 
 async def _main(config: Config, mode: str, channels: list[str], person: str | None,
-                demo: Path | None, reset_demo: bool, script: bool | TextIO | None) -> int:
+                demo: Path | None, reset_demo: bool, script: bool | TextIO | None,
+                demo_size: str = "small") -> int:
     db_path = config.db_path
     if demo is not None:
         today = datetime.now(config.timezone).date()
         try:
-            await demo_db.ensure_demo(demo, config, today, reset=reset_demo)
+            await demo_db.ensure_demo(demo, config, today, reset=reset_demo, size=demo_size)
         except demo_db.DemoError as exc:
             log.error("cannot use the demo database: %s", exc)
             return EXIT_USAGE

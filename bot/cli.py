@@ -195,11 +195,11 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
 
 def cmd_console(config: Config, args: argparse.Namespace) -> int:
     """Chat with the bot in this terminal."""
-    demo = True if (args.demo or args.reset_demo) else None
+    demo = True if (args.demo or args.reset_demo or args.size) else None
     return int(
         _app().run(
             config, mode="console", person=args.person, demo=demo, reset_demo=args.reset_demo,
-            script=args.script,
+            script=args.script, **({"demo_size": args.size} if args.size else {}),
         )
         or 0
     )
@@ -802,6 +802,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="use the demo database (demo.path in the config)")
     p.add_argument("--reset-demo", action="store_true",
                    help="rebuild the demo database before starting (implies --demo)")
+    p.add_argument("--size", choices=("small", "large"),
+                   help="the demo's size: small (default; 12 villages) or large (117 villages "
+                   "with household lists, kept in a file of its own; implies --demo)")
     p.add_argument("--script", nargs="?", const="-", metavar="FILE",
                    help="read the messages to send from FILE (or stdin when no FILE is given) "
                    "instead of typing them, then exit")
