@@ -185,28 +185,7 @@ def _path_has(f: Finding, *words: str) -> bool:
     return all(fold(w) in text for w in words)
 
 
-VILLAGE_WORDS = ("Bản ", "Tổ dân phố ", "Thôn ", "Ấp ", "Buôn ")
-
-
-def _about_a_village(f: Finding) -> bool:
-    """The reply (a statistics menu) or the command is about a village."""
-    menu = next((line for line in f.reply.split("\n") if line.startswith("📊 ")), "")
-    return menu[2:].lstrip().startswith(VILLAGE_WORDS) or any(
-        f.path[0].startswith(f"/thongke {w}") for w in VILLAGE_WORDS)
-
-
 KNOWN: dict[str, Known] = {
-    "item1": Known("issue 11 item 1: a village's statistics and charts crash",
-                   lambda f: f.problem == "internal" and _about_a_village(f)),
-    "item11_enrol": Known(
-        "issue 11 item 11: the menu sent with the enrolment reply is not remembered, so «1» "
-        "after enrolling is «Tôi chưa hiểu»",
-        lambda f: f.problem == "nowhere" and not f.dialog and len(f.path) == 2
-        and f.path[-1].startswith("[")),
-    "item11_menu_words": Known(
-        "issue 11 item 11: words typed after a menu («bao cao ngay» after /lich) are read as "
-        "a command's arguments, not as the menu's option",
-        lambda f: f.problem == "typed" and f.dialog == "menu/menu"),
     # Not in issue 11 (found by tests/test_hostile_input.py): reported, nobody fixes it yet.
     "new_invisible_search": Known(
         "new: a search (household, village, area in /thongke) keeps zero-width and direction "
@@ -438,25 +417,6 @@ async def test_walk_the_large_demo(kind, large_file, tmp_path, clock):
 
 def known_findings(walk: Walk, key: str) -> list[Finding]:
     return [f for f in walk.findings if known_of(f) == key]
-
-
-@pytest.mark.xfail(strict=True, reason=KNOWN["item1"].reason)
-async def test_known_item1_village_statistics(demo_file, tmp_path, clock):
-    walk = await walk_as("commune_officer", demo_file, tmp_path, clock)
-    assert not known_findings(walk, "item1"), report(known_findings(walk, "item1"))
-
-
-@pytest.mark.xfail(strict=True, reason=KNOWN["item11_enrol"].reason)
-async def test_known_item11_menu_after_enrolment_on_zalo(demo_file, tmp_path, clock):
-    walk = await walk_as("stranger", demo_file, tmp_path, clock, via="zalo", budget=120)
-    assert not known_findings(walk, "item11_enrol"), report(known_findings(walk, "item11_enrol"))
-
-
-@pytest.mark.xfail(strict=True, reason=KNOWN["item11_menu_words"].reason)
-async def test_known_item11_words_typed_after_a_menu(demo_file, tmp_path, clock):
-    walk = await walk_as("village_head", demo_file, tmp_path, clock, via="labels")
-    found = known_findings(walk, "item11_menu_words")
-    assert not found, report(found)
 
 
 async def test_walk_on_telegram(demo_file, tmp_path, clock, monkeypatch):
