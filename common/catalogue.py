@@ -27,6 +27,7 @@ MESSAGES: dict[str, str] = {
         "vẫn được giữ. Vui lòng gửi lại sau ít phút."
     ),
     "core.text_only": "Tôi chỉ đọc được tin nhắn chữ. Vui lòng gõ câu trả lời bằng chữ hoặc số.",
+    "core.caption_read": "(Bot không lưu ảnh; tôi đọc phần chữ gửi kèm ảnh.)",
     "core.cancelled": "Đã hủy. Không có gì được lưu.",
     "core.cancelled_saved": (
         "Đã hủy phần đang làm dở (phần này chưa được lưu). Những việc đã lưu trước đó vẫn "

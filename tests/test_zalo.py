@@ -269,6 +269,16 @@ async def test_images_and_stickers_get_a_polite_answer_and_the_question_again(
     assert "chỉ đọc được tin nhắn chữ" in reply and "(1/10) Tổng số hộ" in reply
 
 
+async def test_a_photo_with_a_caption_is_read_as_its_caption(channel, api, db, world, clock):
+    await on_zalo(db, clock, world.head_id, "z100")
+    head = ZaloUser(channel, api, clock, "z100")
+    mark = len(api.calls)
+    await head.post(image_event(caption="/baocao 120 15 8 2 1 0 3 10 5tr", user_id="z100",
+                                date_ms=ms(clock)))
+    reply = head.since(mark)
+    assert "không lưu ảnh" in reply and "Gửi báo cáo này?" in reply
+
+
 async def test_a_redelivered_event_is_processed_once(channel, api, db, world, clock):
     await on_zalo(db, clock, world.head_id, "z100")
     head = ZaloUser(channel, api, clock, "z100")
