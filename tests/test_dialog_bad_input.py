@@ -105,7 +105,8 @@ async def test_summary_expects_a_choice(core):
     head = Chat(core, "100")
     await head.send("/baocao 120 15 8 2 1 0 3 10 5tr")
     reply = await head.send("có lẽ")
-    assert "Vui lòng chọn một nút bên dưới" in reply and "Gửi báo cáo này?" in reply
+    assert "Vui lòng gõ «gửi» để gửi, «sửa 3» để sửa mục 3, hoặc «hủy»" in reply
+    assert "Gửi báo cáo này?" in reply
     reply = await head.send("3")  # field 3, not the third button (Hủy)
     assert "(3/10) Số hộ cận nghèo" in reply
     await head.press("Giữ nguyên")
