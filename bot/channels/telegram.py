@@ -66,6 +66,7 @@ from bot.channels.split import utf16_units
 from bot.config import Config, ConfigError
 from common.catalogue import t
 from common.delivery import (
+    ChatNotFound,
     DeliveryError,
     Misconfigured,
     RecipientBlocked,
@@ -260,7 +261,7 @@ def delivery_error(exc: TelegramError) -> DeliveryError:
         # other messenger is tried, else the commune officer is told, and writing to the bot
         # again undoes it; as Misconfigured the reminder would simply fail. (RapidPro
         # courier's Telegram handler fails it with its reason; it has no other channel.)
-        return RecipientBlocked(message, channel=CHANNEL)
+        return ChatNotFound(message, channel=CHANNEL)
     if isinstance(exc, RetryAfter):
         return Throttled(_retry_after(exc), message, channel=CHANNEL)
     if isinstance(exc, BadRequest | InvalidToken | ChatMigrated | EndPointNotFound | Conflict):
