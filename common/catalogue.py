@@ -854,7 +854,9 @@ MESSAGES: dict[str, str] = {
     "lich.filed": "✅ {report} — {area}: đã gửi.",
     "lich.pending": "⏳ {report} — {area}: chưa gửi ({due}).",
     "lich.nothing_due": "Hiện không có báo cáo nào đến hạn. Bot sẽ nhắc khi gần đến hạn.",
-    "lich.progress": "📊 {report} (hạn {due}) — {area}: {filed}/{total} đã gửi.",
+    "lich.progress": "📊 {report} (hạn {due}) — {area}: {filed}/{total} {unit} đã gửi.",
+    "lich.report_of.village": "{report} của các thôn",
+    "lich.report_of.commune": "{report} của các xã",
     "lich.missing": "Chưa gửi:",
     "lich.full_list": (
         "📋 {report} (hạn {due}) — {area}: {late}/{total} {unit} chưa gửi:\n{names}"

@@ -52,6 +52,15 @@ if TYPE_CHECKING:
     from handlers.context import Context
 
 
+WHOSE_KEYS = {VILLAGE: "lich.report_of.village", COMMUNE: "lich.report_of.commune"}
+
+
+def whose_report(form: str, period: str, level: str) -> str:
+    """«Báo cáo tổng kết năm 2026 của các xã»: the villages' yearly report and the communes'
+    have one name, so a line about those who file it says whose it is."""
+    return t(WHOSE_KEYS[level], report=report_name(form, period))
+
+
 def calendar_text(cal: Calendar, lock_day: int) -> str:
     """The calendar in a few lines."""
     m = cal.monthly
@@ -80,7 +89,7 @@ class Late:
 
     @property
     def report(self) -> str:
-        return report_name(self.form, self.period)
+        return whose_report(self.form, self.period, self.level)
 
     def names(self, limit: int | None = MAX_LISTED) -> str:
         return listed([late_name(a, self.heads, self.level) for a in self.late], self.level,
@@ -172,9 +181,9 @@ async def _progress(ctx: Context, season) -> tuple[list[str], list[Option]]:
                 continue
             filed = await filed_under(ctx.conn, form, period, scope.path)
             late = by_name(a for a in targets if a.id not in filed)
-            head = t("lich.progress", report=report_name(form, period), area=scope.name,
-                     filed=len(targets) - len(late), total=len(targets),
-                     due=f"{due:%d/%m/%Y}")
+            head = t("lich.progress", report=whose_report(form, period, level),
+                     area=scope.name, filed=len(targets) - len(late), total=len(targets),
+                     unit=t(UNIT_KEYS[level]), due=f"{due:%d/%m/%Y}")
             if level == VILLAGE and len(communes) > 1:
                 body = [t("calendar.digest.line", area=c.name,
                           filed=sum(1 for v in villages if v.parent_id == c.id and v.id in filed),
@@ -203,8 +212,8 @@ def _detail(entry: Late, among: list[Late]) -> str:
     if len(among) < 2:
         return ""
     parts = []
-    if len({(e.form, e.period, e.level) for e in among}) > 1:
-        parts.append(entry.report)
+    if len({(e.form, e.period, e.level) for e in among}) > 1:  # the unit tells the level
+        parts.append(report_name(entry.form, entry.period))
     if len({e.scope.id for e in among}) > 1:
         parts.append(entry.scope.name)
     return ", ".join(parts)

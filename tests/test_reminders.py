@@ -570,15 +570,30 @@ async def test_lich_shows_officers_who_has_filed(db, cfg, clock, world, chat):
     reply = await chat("200").send("/lich")
     assert "⏳ Báo cáo tổng kết năm 2026 — Xã Mường Tè: chưa gửi (hạn 30/12/2026, còn 29 " \
         "ngày)." in reply
-    assert "📊 Báo cáo tháng 11/2026 (hạn 05/12/2026) — Xã Mường Tè: 1/2 đã gửi.\n" \
+    assert "📊 Báo cáo tháng 11/2026 của các thôn (hạn 05/12/2026) — Xã Mường Tè: 1/2 thôn " \
+        "đã gửi.\n" \
         "Chưa gửi:\n• Bản Pa Ủ" in reply
     reply = await chat("300").send("/lich")
-    assert "📊 Báo cáo tháng 11/2026 (hạn 05/12/2026) — Tỉnh Lai Châu: 1/3 đã gửi." in reply
+    assert "📊 Báo cáo tháng 11/2026 của các thôn (hạn 05/12/2026) — Tỉnh Lai Châu: 1/3 thôn " \
+        "đã gửi." in reply
     assert "• Xã Mường Tè: 1/2" in reply and "• Xã Bum Nưa: 0/1" in reply
-    assert "Báo cáo tổng kết năm 2026 của các xã" not in reply
-    assert "📊 Báo cáo tổng kết năm 2026 (hạn 30/12/2026) — Tỉnh Lai Châu: 0/2 đã gửi." in reply
+    assert "📊 Báo cáo tổng kết năm 2026 của các xã (hạn 30/12/2026) — Tỉnh Lai Châu: 0/2 xã " \
+        "đã gửi." in reply
     assert "• Xã Bum Nưa (chưa có cán bộ xã dùng bot)\n• Xã Mường Tè (cán bộ: Nguyễn Thị Hoa)" \
         in reply  # the communes' own report: whom to call
+
+
+async def test_lich_says_whose_report_every_line_is(db, cfg, clock, world, chat):
+    """The province in December: the villages' yearly report (due 20/11) and the communes'
+    (due 30/12) are two reports of the same name; every line says whose it is."""
+    clock.set_local("2026-12-03 09:00")
+    reply = await chat("300").send("/lich")
+    heads = [line.split(" (hạn ")[0] for line in reply.splitlines() if line.startswith("📊")]
+    assert heads == ["📊 Báo cáo tổng kết năm 2026 của các thôn",
+                     "📊 Báo cáo tháng 11/2026 của các thôn",
+                     "📊 Báo cáo tổng kết năm 2026 của các xã"]
+    assert "— Tỉnh Lai Châu: 0/3 thôn đã gửi." in reply  # and what is counted
+    assert "— Tỉnh Lai Châu: 0/2 xã đã gửi." in reply
 
 
 async def test_the_communes_yearly_reminder_opens_the_communes_report(
@@ -638,8 +653,8 @@ async def test_lich_never_cuts_the_late_list_silently(db, cfg, clock, world, cha
     await file_monthly(db, world.village, "2026-11", clock)
     officer = chat("200")
     reply = await officer.send("/lich")
-    assert "Xã Mường Tè: 1/62 đã gửi." in reply
-    block = reply[reply.index("Báo cáo tháng 11/2026 (hạn 05/12/2026) — Xã Mường Tè"):]
+    assert "Xã Mường Tè: 1/62 thôn đã gửi." in reply
+    block = reply[reply.index("Báo cáo tháng 11/2026 của các thôn (hạn 05/12/2026) — Xã Mường"):]
     assert block.count("\n• ") == 40 and "… và 21 thôn khác" in block
     assert "Thôn 00 (trưởng thôn: Trưởng thôn 00)" in block  # who to call
     assert "Thôn 01 (chưa có trưởng thôn dùng bot)" in block
@@ -648,8 +663,8 @@ async def test_lich_never_cuts_the_late_list_silently(db, cfg, clock, world, cha
         "📋 Xem đủ 61 thôn chưa gửi — Báo cáo tháng 11/2026"]
     assert not officer.last[-1].free_input  # one numbered list on Zalo and the console
     whole = await officer.press("Xem đủ 61 thôn chưa gửi — Báo cáo tháng")
-    assert whole.startswith("📋 Báo cáo tháng 11/2026 (hạn 05/12/2026) — Xã Mường Tè: 61/62 "
-                            "thôn chưa gửi:")
+    assert whole.startswith("📋 Báo cáo tháng 11/2026 của các thôn (hạn 05/12/2026) — Xã Mường "
+                            "Tè: 61/62 thôn chưa gửi:")
     assert whole.count("\n• ") == 61 and "khác" not in whole
     assert "• Thôn 59 (chưa có trưởng thôn dùng bot)" in whole
     assert officer.options() == ["🔁 Nhắc lại 61 thôn chưa gửi"]
@@ -699,8 +714,8 @@ async def test_remind_again_reaches_the_late_heads_once_and_reports_back(
 
     clock.set_local("2026-12-07 10:00")
     reply = await officer.press_data(button)
-    assert reply.startswith("✅ Đang nhắc lại Báo cáo tháng 11/2026 tới 2 người (Thôn 00, "
-                            "Thôn 02). Bot sẽ báo lại khi gửi xong.")
+    assert reply.startswith("✅ Đang nhắc lại Báo cáo tháng 11/2026 của các thôn tới 2 người "
+                            "(Thôn 00, Thôn 02). Bot sẽ báo lại khi gửi xong.")
     again = await officer.press_data(button)  # a second tap: nobody twice
     assert "• Trưởng thôn 00: lúc 10:00 (Nguyễn Thị Hoa nhắc)" in again
     await dispatcher.drain()
@@ -829,7 +844,7 @@ async def test_the_late_lists_buttons_are_answered_by_number_where_there_are_non
     assert (await officer.send("2")).count("\n• ") == 62  # the whole list, and its button
     clock.set_local("2026-12-07 10:00")
     reply = await officer.send("1")
-    assert reply.startswith("✅ Đang nhắc lại Báo cáo tháng 11/2026 tới")
+    assert reply.startswith("✅ Đang nhắc lại Báo cáo tháng 11/2026 của các thôn tới")
 
 
 async def test_the_report_of_a_broadcast_names_everyone_it_missed(
