@@ -202,7 +202,11 @@ MESSAGES: dict[str, str] = {
     ),
     "report.only_own_village": "Bạn chỉ được báo cáo cho thôn của mình: {village}.",
     "report.not_allowed": "Bạn không còn quyền báo cáo cho thôn này. Báo cáo chưa được lưu.",
-    "report.future": "Tháng {period} chưa tới, chưa thể báo cáo. Vui lòng chọn tháng này hoặc tháng trước.",
+    "report.future": "Tháng {period} chưa tới, chưa thể báo cáo: báo cáo tháng {period} gửi được từ ngày {first}.",
+    "report.not_over": (
+        "Tháng {period} chưa hết nên chưa báo cáo được: báo cáo tháng là số liệu cuối tháng, "
+        "gửi được từ ngày {first}. Bot sẽ nhắc bạn khi đến hạn."
+    ),
     "report.locked": (
         "Tháng {period} đã khóa sổ (hạn cuối {lock}). Muốn sửa số liệu tháng này, vui lòng "
         "liên hệ cán bộ xã."

@@ -118,13 +118,13 @@ async def test_the_busy_answer_always_offers_a_way_out(core, db, world, clock, m
     async with db.write() as conn:
         await save_dialog(conn, "test", "100", DialogState("note", "text", {}), clock())
     head = Chat(core, "100")
-    reply = await head.press_data("cmd:report 11/2026")  # a reminder's button, mid-dialog
+    reply = await head.press_data("cmd:report 10/2026")  # a reminder's button, mid-dialog
     assert reply.startswith("Bạn đang làm dở một việc.") and "Ghi chú của bạn?" in reply
     assert head.options() == ["⏹ Dừng việc đang làm"]
     reply = await head.press("Dừng việc đang làm")
     assert "Đã hủy" in reply and "Báo cáo tháng" in head.options()[0]
-    reply = await head.press_data("cmd:report 11/2026")  # the button works after the dialog
-    assert "Báo cáo tháng 11/2026" in reply and "(1/10)" in reply
+    reply = await head.press_data("cmd:report 10/2026")  # the button works after the dialog
+    assert "Báo cáo tháng 10/2026" in reply and "(1/10)" in reply
 
 
 async def test_stop_typed_on_zalo_ends_the_dialog_and_a_typed_answer_stays_an_answer(

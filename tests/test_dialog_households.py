@@ -113,7 +113,8 @@ async def test_registration_life_cycle_and_the_monthly_count(core, db, world, cl
     async with db.write() as conn:  # the list is complete: it drives the monthly report
         await hh.mark_household_list(conn, world.village.id, complete=True, actor=SETUP,
                                      at=clock())
-    await head.send("/baocao 11/2026")  # this month: the exit is counted from the list
+    clock.set_local("2026-12-01 09:00")  # November is over: its report counts the exit
+    await head.send("/baocao 11/2026")
     assert "Số liệu gợi ý lấy từ danh sách hộ" in head.text
     assert "Theo danh sách hộ của thôn: 1" in head.text  # one household in the list
     for _ in range(3):
