@@ -913,15 +913,19 @@ MESSAGES: dict[str, str] = {
         "thưa dần đến {minutes} phút một lần. Vui lòng kiểm tra gói dịch vụ và hạn mức của bot "
         "tại bot.zapps.me (Zalo Bot Creator)."
     ),
-    "outbox.unreachable_window": (
-        "⚠️ Không gửi được tin nhắn tới {name} ({areas}) qua Zalo: Zalo chỉ cho bot nhắn tin "
-        "cho người đã nhắn cho bot gần đây. Vui lòng nhắc người này gửi một tin bất kỳ cho bot "
-        "(ví dụ «menu»), hoặc liên hệ trực tiếp."
+    "outbox.unreachable.title": "⚠️ Bot không gửi được tin nhắn tới {n} người trong địa bàn của bạn:",
+    "outbox.unreachable.line": "• {name} ({areas}): {why}.",
+    "outbox.unreachable.advice": (
+        "Vui lòng liên hệ trực tiếp; nhờ họ bỏ chặn bot (nếu đã chặn) rồi gửi cho bot một tin "
+        "bất kỳ (ví dụ «menu») trên Zalo hoặc Telegram, để bot lại gửi được cho họ."
     ),
-    "outbox.unreachable": (
-        "⚠️ Không gửi được tin nhắn tới {name} ({areas}): người này đã chặn bot hoặc không còn "
-        "dùng ứng dụng. Vui lòng liên hệ trực tiếp."
+    "outbox.why.blocked": "đã chặn bot trên {channel}",
+    "outbox.why.chat_not_found": (
+        "{channel} không tìm thấy cuộc trò chuyện của người này với bot (tài khoản đã xóa, "
+        "hoặc chưa từng nhắn cho bot này)"
     ),
+    "outbox.why.window": "{channel} không cho bot nhắn vì người này lâu rồi chưa nhắn cho bot",
+    "outbox.why.gone": "không còn tài khoản Zalo hay Telegram nào để bot nhắn tới",
     "outbox.progress": "📣 Thông báo «{title}» tới {area}: đã gửi {sent}/{total} người, đang gửi tiếp…",
     "outbox.done": "✅ Đã gửi xong thông báo «{title}» tới {area}: {sent}/{total} người nhận được.",
     "outbox.reminded_done": "✅ Đã nhắc lại {title} — {area}: {sent}/{total} người nhận được lời nhắc.",

@@ -14,12 +14,15 @@ import pytest
 from telegram import Bot
 
 from bot.channels.telegram import TelegramSender
+from common.delivery import OutsideWindow
+from common.messages import Outbound
 from handlers.core import Core
 from reports.periods import Month
 from scheduler.dispatcher import Dispatcher
 from scheduler.planner import PLANNED_UNTIL, Planner
 from storage import outbox, people
 from storage.meta import set_meta
+from storage.outbox import Planned
 from storage.query import fetch_all
 from storage.reports import MONTHLY_FORM, save_report
 from tests.conftest import SETUP, Chat
@@ -383,8 +386,11 @@ async def test_a_person_who_blocked_the_bot_is_marked_and_the_officer_told(
     api.intercept = blocked
     await dispatcher.drain()
     alert = texts(api, 200)
-    assert alert == ["⚠️ Không gửi được tin nhắn tới Lò Văn Páo (Bản Nà Khan): người này đã "
-                     "chặn bot hoặc không còn dùng ứng dụng. Vui lòng liên hệ trực tiếp."]
+    assert alert == ["⚠️ Bot không gửi được tin nhắn tới 1 người trong địa bàn của bạn:\n"
+                     "• Lò Văn Páo (Bản Nà Khan): đã chặn bot trên Telegram.\n"
+                     "Vui lòng liên hệ trực tiếp; nhờ họ bỏ chặn bot (nếu đã chặn) rồi gửi cho "
+                     "bot một tin bất kỳ (ví dụ «menu») trên Zalo hoặc Telegram, để bot lại "
+                     "gửi được cho họ."]
     async with db.read() as conn:
         rows = {r["full_name"]: r for r in await outbox.outbox_rows(conn)}
         blocked_at = await fetch_all(conn, "SELECT blocked_at FROM identities"
@@ -406,6 +412,100 @@ async def test_a_person_who_blocked_the_bot_is_marked_and_the_officer_told(
     await planner.tick()
     await dispatcher.drain()
     assert len(texts(api, 100)) == 1
+
+
+class _ZaloOutsideItsWindow:
+    """A Zalo channel that refuses everyone: they have not written to the bot for a while."""
+
+    channel, rate, per_chat_interval = "zalo", 1000.0, 0.0
+
+    async def send(self, chat_id, message):
+        raise OutsideWindow("User has not interacted with the bot in the last 7 days",
+                            channel="zalo")
+
+
+async def _unreachable_heads(db, clock, world) -> list[int]:
+    """Twelve more heads in Bản Pa Ủ: four blocked the bot on Telegram, four whose Telegram
+    chat is not found, four on Zalo only, whom Zalo no longer lets the bot write to."""
+    chats = await _plan_many(db, clock, world, 12)
+    async with db.write() as conn:
+        for chat in chats[8:]:
+            await conn.execute("UPDATE identities SET channel = 'zalo', external_id = ?,"
+                               " chat_id = ? WHERE channel = 'telegram' AND external_id = ?",
+                               (f"z{chat}", f"z{chat}", str(chat)))
+    return chats
+
+
+def _refuse(api, chats):
+    """The fake Bot API refuses the first four ``chats`` as blocked, the others as unknown."""
+    def refuse(call):
+        if call.method != "sendMessage" or call.chat_id not in chats:
+            return None
+        if call.chat_id in chats[:4]:
+            return api.error(call, 403, "Forbidden: bot was blocked by the user")
+        return api.error(call, 400, "Bad Request: chat not found")
+    return refuse
+
+
+async def test_the_officer_gets_one_alert_listing_everyone_unreachable_and_why(
+        db, cfg, clock, world, on_telegram, api, planner, bot):
+    chats = await _unreachable_heads(db, clock, world)
+    api.intercept = _refuse(api, chats)
+    dispatcher = Dispatcher(db, cfg, {"telegram": TelegramSender(bot, cfg),
+                                      "zalo": _ZaloOutsideItsWindow()}, clock)
+    await running_since(db, clock, "2026-12-01 12:00")
+    clock.set_local("2026-12-02 08:00")
+    await planner.tick()
+    await dispatcher.drain()
+    [alert] = texts(api, 200)  # one message for the twelve, not twelve
+    assert alert.startswith("⚠️ Bot không gửi được tin nhắn tới 12 người trong địa bàn của "
+                            "bạn:\n")
+    lines = alert.splitlines()
+    for i in range(12):
+        [line] = [x for x in lines if f"Người {i:02d} " in x]
+        assert "(Bản Pa Ủ)" in line
+        if i < 4:
+            assert line.endswith(": đã chặn bot trên Telegram."), line
+        elif i < 8:
+            assert line.endswith(": Telegram không tìm thấy cuộc trò chuyện của người này "
+                                 "với bot (tài khoản đã xóa, hoặc chưa từng nhắn cho bot "
+                                 "này)."), line
+        else:
+            assert line.endswith(": Zalo không cho bot nhắn vì người này lâu rồi chưa nhắn "
+                                 "cho bot."), line
+    assert "Vui lòng liên hệ trực tiếp" in alert
+    assert texts(api, 300) == []  # the commune's officers are told, not the province's
+    async with db.read() as conn:
+        states = [r["state"] for r in await outbox.outbox_rows(conn)
+                  if r["full_name"].startswith("Người")]
+    assert states == ["unreachable"] * 12
+    clock.advance(hours=1)
+    await dispatcher.drain()  # told once
+    assert len(texts(api, 200)) == 1
+
+
+async def test_an_alert_due_at_night_waits_for_the_morning(
+        db, cfg, clock, world, on_telegram, api, bot):
+    chats = await _plan_many(db, clock, world, 1)
+    api.intercept = _refuse(api, chats)
+    dispatcher = Dispatcher(db, cfg, {"telegram": TelegramSender(bot, cfg)}, clock)
+    clock.set_local("2026-12-02 20:50")
+    async with db.write() as conn:  # an announcement whose last message waits until 21:30
+        pid = (await fetch_all(conn, "SELECT person_id FROM identities WHERE external_id = ?",
+                               (str(chats[0]),)))[0][0]
+        await outbox.create_campaign(
+            conn, key="t:night", kind="announce", at=clock(), not_before=clock(),
+            messages=[Planned(p, Outbound("Họp dân lúc 20 giờ.")) for p in (pid, world.head_id)])
+        await conn.execute("UPDATE outbox SET not_before = ? WHERE person_id = ?",
+                           ("2026-12-02T14:30:00+00:00", world.head_id))
+    await dispatcher.drain()  # 20:50: Người 00 cannot be reached; the campaign goes on
+    clock.set_local("2026-12-02 21:30")
+    await dispatcher.drain()  # 21:30: done, the alert is planned, but not sent at night
+    assert len(texts(api, 100)) == 1 and texts(api, 200) == []
+    clock.set_local("2026-12-03 07:00")
+    await dispatcher.drain()
+    [alert] = texts(api, 200)
+    assert "Người 00 (Bản Pa Ủ): đã chặn bot trên Telegram." in alert
 
 
 async def test_passing_failures_are_retried_with_back_off_then_given_up(
