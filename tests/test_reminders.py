@@ -508,6 +508,32 @@ async def test_an_alert_due_at_night_waits_for_the_morning(
     assert "Người 00 (Bản Pa Ủ): đã chặn bot trên Telegram." in alert
 
 
+async def test_a_campaign_still_sending_does_not_keep_the_officer_waiting(
+        db, cfg, clock, world, on_telegram, api, bot):
+    chats = await _plan_many(db, clock, world, 1)
+    api.intercept = _refuse(api, chats)
+    dispatcher = Dispatcher(db, cfg, {"telegram": TelegramSender(bot, cfg)}, clock)
+    clock.set_local("2026-12-02 09:00")
+    async with db.write() as conn:  # one message of the campaign waits until the afternoon
+        pid = (await fetch_all(conn, "SELECT person_id FROM identities WHERE external_id = ?",
+                               (str(chats[0]),)))[0][0]
+        await outbox.create_campaign(
+            conn, key="t:long", kind="announce", at=clock(), not_before=clock(),
+            messages=[Planned(p, Outbound("Họp dân.")) for p in (pid, world.head_id)])
+        await conn.execute("UPDATE outbox SET not_before = ? WHERE person_id = ?",
+                           ("2026-12-02T08:00:00+00:00", world.head_id))
+    await dispatcher.drain()
+    clock.set_local("2026-12-02 09:29")
+    await dispatcher.maintain()
+    await dispatcher.drain()
+    assert texts(api, 200) == []  # the others of the campaign may still come
+    clock.set_local("2026-12-02 09:31")
+    await dispatcher.maintain()
+    await dispatcher.drain()
+    [alert] = texts(api, 200)
+    assert "• Người 00 (Bản Pa Ủ): đã chặn bot trên Telegram." in alert
+
+
 async def test_passing_failures_are_retried_with_back_off_then_given_up(
         db, cfg, clock, world, on_telegram, api, planner, dispatcher):
     await running_since(db, clock, "2026-12-01 12:00")
