@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from common.catalogue import t
 from common.messages import Option, Outbound
 from common.numbers import format_count
-from common.text import fold
+from common.text import fold, visible
 from handlers import menu
 from reports.periods import Month
 from storage import areas
@@ -202,10 +202,12 @@ async def _on_pick(ctx: Context, state: DialogState, reply: Answer, back) -> Res
             return state, [Outbound(t("core.stale_button"))] + await ask(ctx, state)
         return await _show(ctx, state, int(reply.action[3:]))
     typed = fold(reply.text)
-    matches = [a for a in await _villages(ctx) if typed and typed in fold(a.name)]
+    if not typed:  # nothing visible typed: the question again
+        return state, await ask(ctx, state)
+    matches = [a for a in await _villages(ctx) if typed in fold(a.name)]
     if not matches:
-        return state, [Outbound(t("households.list.not_found", query=reply.text[:40]))] + \
-            await ask(ctx, state)
+        return state, [Outbound(t("households.list.not_found",
+                                  query=visible(reply.text)[:40]))] + await ask(ctx, state)
     exact = [a for a in matches if fold(a.name) == typed]
     if len(matches) == 1 or len(exact) == 1:
         return await _show(ctx, state, (exact or matches)[0].id)

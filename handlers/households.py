@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from common.catalogue import t
 from common.messages import Option, Outbound
 from common.numbers import format_money
-from common.text import fold, plain
+from common.text import fold, plain, visible
 from handlers import household_list, menu
 from handlers import household_notices as notices
 from handlers.forms.engine import FormEngine, FormSpec, format_value
@@ -176,7 +176,7 @@ def PASSIVE(state: DialogState) -> bool:  # noqa: N802 (the core's name for it)
 async def start(ctx: Context, args: str, intent: str | None = None) -> Result:
     """``/ho [code or name]``: find a household (or add one)."""
     state = DialogState("household", "find", {"intent": intent} if intent else {})
-    if args.strip():
+    if fold(args):
         return await _search(ctx, state, args)
     return state, await ask(ctx, state)
 
@@ -198,7 +198,10 @@ async def _matches(ctx: Context, query: str, offset: int, limit: int
 
 
 async def _search(ctx: Context, state: DialogState, query: str, offset: int = 0) -> Result:
-    query = " ".join(query.split())[:100]
+    query = visible(query)[:100]  # what the person sees: no zero-width or direction marks
+    if not fold(query):  # nothing visible to look for: the question again
+        state.step = "find"
+        return state, await ask(ctx, state)
     matches, total = await _matches(ctx, query, offset, SEARCH_PAGE)
     if not matches:
         state.step = "find"
@@ -409,7 +412,7 @@ async def answer(ctx: Context, state: DialogState, reply: Answer) -> Result:
         if reply.action == "more_registrations":
             listing = await registrations_text(ctx, state)
             return state, listing + await ask(ctx, state)
-        if not reply.text.strip():
+        if not fold(reply.text):
             return state, await ask(ctx, state)
         return await _search(ctx, state, reply.text)
     if step == "pick":
@@ -418,7 +421,7 @@ async def answer(ctx: Context, state: DialogState, reply: Answer) -> Result:
         if reply.action in ("more", "first"):
             offset = state.draft["offset"] + SEARCH_PAGE if reply.action == "more" else 0
             return await _search(ctx, state, state.draft["query"], offset)
-        if not reply.text.strip():
+        if not fold(reply.text):
             return state, await ask(ctx, state)
         return await _search(ctx, state, reply.text)  # another name or code typed
     if step == "pick_village":
@@ -467,8 +470,8 @@ async def _start_add(ctx: Context, state: DialogState) -> Result:
 
 async def _find_village(ctx: Context, state: DialogState, text: str) -> Result:
     """A village named by typing (an officer with many villages)."""
-    query = " ".join(text.split())
-    if not query:
+    query = visible(text)
+    if not fold(query):
         return state, await ask(ctx, state)
     found = [a for a in await areas.find_areas(ctx.conn, query, limit=MAX_OPTIONS * 2)
              if a.level == ctx.config.report_level and ctx.person.can_report_for(a)]
@@ -853,7 +856,7 @@ async def review_answer(ctx: Context, state: DialogState, reply: Answer) -> Resu
         if decision in ("recognised", "under_review"):
             return await _decide(ctx, state, decision, "")
         return state, [Outbound(t("households.choose_action"))] + await review_ask(ctx, state)
-    reason = "" if reply.action == "skip" else " ".join(reply.text.split())
+    reason = "" if reply.action == "skip" else visible(reply.text)
     if not reason and reply.action != "skip":
         return state, await review_ask(ctx, state)
     if len(reason) > MAX_REASON:  # refused, not cut: the officer shortens it
