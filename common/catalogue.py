@@ -290,6 +290,7 @@ MESSAGES: dict[str, str] = {
     "households.village_not_found": "Không tìm thấy thôn nào khớp «{query}» trong địa bàn của bạn.",
     "households.villages_more": "Còn {n} thôn khác cũng khớp; gõ tên đầy đủ hơn để tìm hẹp lại.",
     "households.village_in": "{village} ({commune})",
+    "households.place": "{village}, {commune}",
     "households.no_village": "Bạn chưa được giao thôn nào nên chưa thêm hộ được.",
     "households.gone": "Không tìm thấy hộ này (có thể đã bị xóa hoặc không thuộc địa bàn của bạn).",
     "households.closed": "Đã đóng. Bạn cần làm gì tiếp?",
@@ -377,15 +378,22 @@ MESSAGES: dict[str, str] = {
     "households.no_registrations": "Chưa có hộ nào đăng ký thoát nghèo.",
     "households.review_officers_only": "Chỉ cán bộ xã, tỉnh mới duyệt và công nhận được.",
     "households.review.title": "Có {n} việc chờ duyệt. Chọn một việc:",
+    "households.review.title_both": "Có {n} việc chờ duyệt: {kinds}. Chọn một việc:",
+    "households.review.title_kind": "Đang xem {what} (trong {n} việc chờ duyệt). Chọn một việc:",
+    "households.review.count.reg": "{n} đăng ký thoát nghèo",
+    "households.review.count.asm": "{n} đề xuất đổi phân loại hộ",
+    "households.review.option.only_reg": "✋ Chỉ xem đăng ký thoát nghèo ({n})",
+    "households.review.option.only_asm": "📊 Chỉ xem đề xuất đổi phân loại hộ ({n})",
+    "households.review.option.all": "📋 Xem tất cả ({n} việc)",
     "households.review.nothing": "Không có việc nào chờ duyệt trong địa bàn của bạn.",
-    "households.review.reg_label": "✋ {code} {name} — thoát nghèo {year}",
-    "households.review.asm_label": "📊 {code} {name} → {after}",
+    "households.review.reg_label": "✋ {code} {name} ({village}) — thoát nghèo {year}",
+    "households.review.asm_label": "📊 {code} {name} ({village}) → {after}",
     "households.review.reg": (
-        "✋ Hộ {code} — {name} đăng ký thoát nghèo năm {year}.\nPhương án: {plan} — {plan_text}\n"
+        "✋ Hộ {code} — {name} ({village}) đăng ký thoát nghèo năm {year}.\nPhương án: {plan} — {plan_text}\n"
         "Hỗ trợ đề nghị: {asked}\nTrạng thái: {state}"
     ),
     "households.review.asm": (
-        "📊 Hộ {code} — {name}: thu nhập {income}/người/tháng.\n{lacking}\n"
+        "📊 Hộ {code} — {name} ({village}): thu nhập {income}/người/tháng.\n{lacking}\n"
         "Đề xuất chuyển từ {before} sang {after}."
     ),
     "households.review.by": "Người ghi: {name}, {at}.",

@@ -11,6 +11,7 @@ Names are only shown to people whose area contains the household's village.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -703,42 +704,92 @@ async def review_start(ctx: Context) -> Result:
     return state, await review_ask(ctx, state)
 
 
-async def _pending(ctx: Context) -> list[tuple[str, int, str]]:
-    """(kind, id, label) of everything that waits for this officer in their areas."""
-    items: list[tuple[str, int, str]] = []
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """One item of the review queue: its kind (``reg`` or ``asm``), id and button label."""
+
+    kind: str
+    id: int
+    label: str
+
+
+async def _place(ctx: Context, village_id: int, cache: dict[int, str]) -> str:
+    """«Bản Nà Khan» — or «Bản Nà Khan, Xã Mường Tè» when the person's area is above the
+    commune (a province's officer: village names repeat from one commune to the next)."""
+    if village_id not in cache:
+        village = await areas.get_area(ctx.conn, village_id)
+        if village is None:
+            cache[village_id] = "?"
+        elif village.parent_id in {r.area.id for r in ctx.person.roles} or \
+                village.parent_id is None:
+            cache[village_id] = village.name
+        else:
+            parent = await areas.get_area(ctx.conn, village.parent_id)
+            cache[village_id] = t("households.place", village=village.name,
+                                  commune=parent.name if parent else "?")
+    return cache[village_id]
+
+
+async def _pending(ctx: Context) -> list[Waiting]:
+    """Everything that waits for this officer in their areas: the exit registrations (by
+    village, then code), then the assessments that would change a status (oldest first)."""
+    regs: list[Waiting] = []
+    asms: list[Waiting] = []
     seen: set[tuple[str, int]] = set()
+    places: dict[int, str] = {}
     for r in ctx.person.roles:
         if r.role not in ("officer", "admin"):
             continue
         for reg in await hh.registrations(ctx.conn, within=r.area, states=WAITING_REGISTRATION):
             if ("reg", reg.id) not in seen:
                 seen.add(("reg", reg.id))
-                items.append(("reg", reg.id, t("households.review.reg_label",
-                                               code=reg.household_code, name=reg.head_name,
-                                               year=reg.target_year)))
+                regs.append(Waiting("reg", reg.id, t(
+                    "households.review.reg_label", code=reg.household_code, name=reg.head_name,
+                    village=await _place(ctx, reg.village_id, places), year=reg.target_year)))
         for a, household in await hh.pending_assessments(ctx.conn, within=r.area):
             if a.suggested_status != household.status and ("asm", a.id) not in seen:
                 seen.add(("asm", a.id))
-                items.append(("asm", a.id, t("households.review.asm_label",
-                                             code=household.code, name=household.head_name,
-                                             after=status_label(a.suggested_status))))
-    return items
+                asms.append(Waiting("asm", a.id, t(
+                    "households.review.asm_label", code=household.code,
+                    name=household.head_name,
+                    village=await _place(ctx, household.village_id, places),
+                    after=status_label(a.suggested_status))))
+    return regs + asms
+
+
+REVIEW_KINDS = ("reg", "asm")
+# Message keys per kind, spelled out so the catalogue test sees every one of them.
+KIND_COUNT = {"reg": "households.review.count.reg", "asm": "households.review.count.asm"}
+KIND_ONLY = {"reg": "households.review.option.only_reg",
+             "asm": "households.review.option.only_asm"}
 
 
 async def review_ask(ctx: Context, state: DialogState) -> list[Outbound]:
     draft = state.draft
     if state.step == "list":
-        items = await _pending(ctx)
-        if not items:  # decided elsewhere meanwhile (the dialog closes at the next answer)
+        every = await _pending(ctx)
+        if not every:  # decided elsewhere meanwhile (the dialog closes at the next answer)
             return [Outbound(t("households.review.nothing"),
                              (Option(t("households.option.done"), "cancel"),),
                              free_input=False)]
+        counts = {k: sum(1 for w in every if w.kind == k) for k in REVIEW_KINDS}
+        kind = draft.get("kind") if counts.get(draft.get("kind") or "") else None
+        draft["kind"] = kind
+        items = [w for w in every if w.kind == kind] if kind else every
         pages = max(1, -(-len(items) // REVIEW_PAGE))
         page = min(draft.get("page", 0), pages - 1)
         draft["page"] = page
         shown = items[page * REVIEW_PAGE:(page + 1) * REVIEW_PAGE]
-        options = [Option(label, f"{kind}:{item_id}") for kind, item_id, label in shown]
-        text = t("households.review.title", n=len(items))
+        options = [Option(w.label, f"{w.kind}:{w.id}") for w in shown]
+        both = all(counts.values())
+        if kind:
+            text = t("households.review.title_kind", what=t(KIND_COUNT[kind], n=counts[kind]),
+                     n=len(every))
+        elif both:
+            text = t("households.review.title_both", n=len(every),
+                     kinds=", ".join(t(KIND_COUNT[k], n=counts[k]) for k in REVIEW_KINDS))
+        else:
+            text = t("households.review.title", n=len(every))
         if pages > 1:
             first = page * REVIEW_PAGE + 1
             text += "\n" + t("households.review.page", first=first,
@@ -749,6 +800,12 @@ async def review_ask(ctx: Context, state: DialogState) -> list[Outbound]:
                                       ("xem tiep",)))
             else:
                 options.append(Option(t("households.review.option.first"), "first"))
+        if both and (kind or pages > 1):  # one tap to each kind, whatever page it starts on
+            options += [Option(t(KIND_ONLY[k], n=counts[k]), f"only:{k}")
+                        for k in REVIEW_KINDS if k != kind]
+            if kind:
+                options.append(Option(t("households.review.option.all", n=len(every)),
+                                      "only:all", ("xem tat ca",)))
         return [Outbound(text, tuple(options) + (_close(),), free_input=False)]
     if state.step == "item":
         return [await _review_item(ctx, draft)]
@@ -762,7 +819,8 @@ async def _review_item(ctx: Context, draft: dict) -> Outbound:
         plan = dict(PLAN_KINDS).get(reg.plan_kind, "household.plan.other")
         asked = [t(dict(SUPPORT_KINDS)[k]) for k in reg.support_asked if k in dict(SUPPORT_KINDS)]
         text = t("households.review.reg", code=reg.household_code, name=reg.head_name,
-                 year=reg.target_year, plan=t(plan), plan_text=reg.plan_text or "—",
+                 village=await _place(ctx, reg.village_id, {}), year=reg.target_year,
+                 plan=t(plan), plan_text=reg.plan_text or "—",
                  asked=", ".join(asked) or t("form.none_selected"),
                  state=t(REGISTRATION_STATES[reg.state]))
         options = [Option(t("households.review.option.recognise"), "recognised"),
@@ -775,6 +833,7 @@ async def _review_item(ctx: Context, draft: dict) -> Outbound:
         a = await hh.get_assessment(ctx.conn, draft["id"])
         household = await hh.get_household(ctx.conn, a.household_id)
         text = t("households.review.asm", code=household.code, name=household.head_name,
+                 village=await _place(ctx, household.village_id, {}),
                  income=format_value(assessment_spec(()).fields[0], a.income_per_person),
                  lacking=_lacking(ctx, a), before=status_label(household.status),
                  after=status_label(a.suggested_status))
@@ -814,7 +873,8 @@ async def _still_pending(ctx: Context, kind: str, item_id: int) -> tuple[Area, s
 
 def _to_list(state: DialogState) -> DialogState:
     state.step = "list"
-    state.draft = {"page": state.draft.get("page", 0), "decided": state.draft.get("decided", [])}
+    state.draft = {"page": state.draft.get("page", 0), "kind": state.draft.get("kind"),
+                   "decided": state.draft.get("decided", [])}
     return state
 
 
@@ -833,6 +893,10 @@ async def review_answer(ctx: Context, state: DialogState, reply: Answer) -> Resu
     if state.step == "list":
         if reply.action in ("more", "first"):
             draft["page"] = draft.get("page", 0) + 1 if reply.action == "more" else 0
+            return state, await review_ask(ctx, state)
+        if reply.action in ("only:reg", "only:asm", "only:all"):  # one kind, or all again
+            kind = reply.action[5:]
+            draft["kind"], draft["page"] = (kind if kind in REVIEW_KINDS else None), 0
             return state, await review_ask(ctx, state)
         kind, _, item = (reply.action or "").partition(":")
         if kind in ("reg", "asm") and item.isdigit():

@@ -416,6 +416,37 @@ async def test_the_review_queue_is_paged(core, db, world, clock):
     assert "việc 11–12 trong 12" in reply and any("NK-311" in o for o in officer.options())
 
 
+async def suggest(db, clock, household, after="average"):
+    async with db.write() as conn:
+        return await hh.record_assessment(
+            conn, household.id, year=2026, income_per_person=2_500_000, deprived=[],
+            standard_name="2022-2026", suggested_status=after, actor=SETUP, at=clock())
+
+
+async def test_review_items_name_their_village_and_each_kind_is_one_tap_away(core, db, world,
+                                                                             clock):
+    for n in range(11):
+        await register(db, clock, await add(db, clock, world.village, f"NK-6{n:02d}", f"Hộ {n}"))
+    await suggest(db, clock, await add(db, clock, world.village2, "PU-601", "Vàng A Dế"))
+    officer = Chat(core, "200")
+    reply = await officer.send("/duyet")
+    assert "Có 12 việc chờ duyệt: 11 đăng ký thoát nghèo, 1 đề xuất đổi phân loại hộ" in reply
+    assert "✋ NK-600 Hộ 0 (Bản Nà Khan) — thoát nghèo 2027" in officer.options()
+    reply = await officer.press("Chỉ xem đề xuất đổi phân loại hộ (1)")
+    assert "1 đề xuất đổi phân loại hộ (trong 12 việc chờ duyệt)" in reply
+    assert "📊 PU-601 Vàng A Dế (Bản Pa Ủ) → hộ có mức sống trung bình" in officer.options()
+    assert "✋ Chỉ xem đăng ký thoát nghèo (11)" in officer.options()
+    reply = await officer.press("PU-601")
+    assert "Hộ PU-601 — Vàng A Dế (Bản Pa Ủ)" in reply
+    reply = await officer.press("Quay lại danh sách")  # back to the list it came from
+    assert "1 đề xuất đổi phân loại hộ" in reply and "NK-600" not in "".join(officer.options())
+    reply = await officer.press("Xem tất cả")
+    assert "Có 12 việc chờ duyệt" in reply and "việc 1–10 trong 12" in reply
+    province = Chat(core, "300")  # the province's officer: the commune too
+    await province.send("/duyet")
+    assert "✋ NK-600 Hộ 0 (Bản Nà Khan, Xã Mường Tè) — thoát nghèo 2027" in province.options()
+
+
 async def test_registrations_are_listed_in_pages(core, db, world, clock):
     for n in range(35):
         await register(db, clock, await add(db, clock, world.village, f"NK-4{n:02d}", f"Hộ {n}"))
