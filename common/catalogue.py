@@ -409,6 +409,7 @@ MESSAGES: dict[str, str] = {
     "households.review.saved.withdrawn": "Hộ rút đăng ký — hộ {code}",
     "households.review.saved.rejected": "Không công nhận — hộ {code}",
     "households.review.reason": "Lý do (ngắn gọn)? Hoặc bấm «Bỏ qua».",
+    "households.review.not_decided": "Đã hủy: chưa ghi quyết định nào cho việc này.",
     "households.review.reason_too_long": "Lý do dài {n} ký tự, quá {max} ký tự. Vui lòng viết ngắn gọn hơn.",
     "households.review.option.recognise": "✅ Công nhận",
     "households.review.option.not_yet": "⏳ Chưa đạt",

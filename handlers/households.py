@@ -171,6 +171,13 @@ def PASSIVE(state: DialogState) -> bool:  # noqa: N802 (the core's name for it)
     return state.step != "form"
 
 
+def OWN_CANCEL(state: DialogState) -> bool:  # noqa: N802 (the core's name for it)
+    """In a form, «huy» typed is the form's «❌ Hủy»: the form is dropped and the dialog goes
+    back to where the form was opened — the household's card, or the search for a new
+    household. ``/huy`` (with the slash) stops the whole dialog, as everywhere."""
+    return state.step == "form"
+
+
 # ---- /ho ----------------------------------------------------------------------------------
 
 
@@ -397,10 +404,13 @@ def _engine(draft: dict) -> FormEngine:
 
 async def answer(ctx: Context, state: DialogState, reply: Answer) -> Result:
     if reply.action == "cancel":
-        if state.step == "form" and state.draft.get("household_id"):
+        if state.step == "form" and state.draft.get("household_id"):  # back to the card
             state.draft.pop("intent", None)
             return await _show_card(ctx, state, state.draft["household_id"],
                                     [Outbound(t("households.form_cancelled"))])
+        if state.step == "form":  # a new household: back to the search it was added from
+            state.step, state.draft = "find", _carry(state)
+            return state, [Outbound(t("households.form_cancelled"))] + await ask(ctx, state)
         return None, [menu.main_menu(ctx, t("households.closed"))]
     step = state.step
     if step in household_list.STEPS:
@@ -773,8 +783,8 @@ async def review_ask(ctx: Context, state: DialogState) -> list[Outbound]:
                              (Option(t("households.option.done"), "cancel"),),
                              free_input=False)]
         counts = {k: sum(1 for w in every if w.kind == k) for k in REVIEW_KINDS}
-        kind = draft.get("kind") if counts.get(draft.get("kind") or "") else None
-        draft["kind"] = kind
+        kind = draft.get("only") if counts.get(draft.get("only") or "") else None
+        draft["only"] = kind  # one kind shown («Chỉ xem …»), or None: all
         items = [w for w in every if w.kind == kind] if kind else every
         pages = max(1, -(-len(items) // REVIEW_PAGE))
         page = min(draft.get("page", 0), pages - 1)
@@ -873,7 +883,7 @@ async def _still_pending(ctx: Context, kind: str, item_id: int) -> tuple[Area, s
 
 def _to_list(state: DialogState) -> DialogState:
     state.step = "list"
-    state.draft = {"page": state.draft.get("page", 0), "kind": state.draft.get("kind"),
+    state.draft = {"page": state.draft.get("page", 0), "only": state.draft.get("only"),
                    "decided": state.draft.get("decided", [])}
     return state
 
@@ -887,6 +897,8 @@ async def _list_or_close(ctx: Context, state: DialogState, said: list[Outbound])
 
 
 async def review_answer(ctx: Context, state: DialogState, reply: Answer) -> Result:
+    if reply.action == "cancel" and state.step == "reason":  # this decision only
+        return await _list_or_close(ctx, state, [Outbound(t("households.review.not_decided"))])
     if reply.action == "cancel":
         return None, [menu.main_menu(ctx, t("households.closed"))]
     draft = state.draft
@@ -896,7 +908,7 @@ async def review_answer(ctx: Context, state: DialogState, reply: Answer) -> Resu
             return state, await review_ask(ctx, state)
         if reply.action in ("only:reg", "only:asm", "only:all"):  # one kind, or all again
             kind = reply.action[5:]
-            draft["kind"], draft["page"] = (kind if kind in REVIEW_KINDS else None), 0
+            draft["only"], draft["page"] = (kind if kind in REVIEW_KINDS else None), 0
             return state, await review_ask(ctx, state)
         kind, _, item = (reply.action or "").partition(":")
         if kind in ("reg", "asm") and item.isdigit():
@@ -992,6 +1004,12 @@ class REVIEW:
     ask = staticmethod(review_ask)
     answer = staticmethod(review_answer)
     saved = staticmethod(review_saved)
+
+    @staticmethod
+    def OWN_CANCEL(state: DialogState) -> bool:  # noqa: N802 (the core's name for it)
+        """At a decision's reason, «huy» typed is its «❌ Hủy»: back to the list, the
+        decision not taken. ``/huy`` stops the review, as everywhere."""
+        return state.step == "reason"
 
     @staticmethod
     def PASSIVE(state: DialogState) -> bool:  # noqa: N802 (the core's name for it)

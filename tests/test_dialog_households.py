@@ -318,6 +318,59 @@ async def test_the_household_card_is_no_trap_and_cancel_says_what_was_saved(core
     assert "làm dở" not in reply and "Lịch báo cáo" in reply
 
 
+@pytest.mark.parametrize("how", ["press", "huy", "Hủy", "huỷ bỏ", "thoát"])
+async def test_cancel_in_a_household_form_typed_or_pressed_goes_back_to_the_card(
+        core, db, world, clock, how):
+    # One behaviour for the word and the button: the form is dropped, the card comes back
+    # (the dialog goes on); only /huy, with the slash, stops everything (handlers/router.py).
+    await add(db, clock, world.village, "NK-070", "Lò Văn Bảy")
+    head = Chat(core, "100")
+    await head.send("/ho NK-070")
+    for form in ("Ghi nhận hỗ trợ", "Sửa thông tin", "Cập nhật thu nhập", "Đăng ký thoát nghèo"):
+        await head.press(form)
+        assert "❌ Hủy" in head.options()
+        reply = await (head.press("Hủy") if how == "press" else head.send(how))
+        assert "Đã hủy, phần vừa nhập không được lưu" in reply, (form, reply)
+        assert "🏠 Hộ NK-070 — Lò Văn Bảy" in reply and "Xong" in head.options()
+    async with db.read() as conn:
+        household = await hh.household_by_code(conn, world.village.id, "NK-070")
+        assert await hh.support_of(conn, household.id) == []
+        assert await hh.registrations_of(conn, household.id) == []
+    await head.press("Ghi nhận hỗ trợ")
+    reply = await head.send("/huy")
+    assert "Đã hủy" in reply and "🏠" not in reply and "📝 Báo cáo tháng" in head.options()
+    reply = await head.send("NK-070")  # the dialog is over: not read as a search
+    assert "🏠" not in reply
+
+
+@pytest.mark.parametrize("how", ["press", "huy"])
+async def test_cancel_in_the_new_household_form_goes_back_to_the_search(core, how):
+    head = Chat(core, "100")
+    await head.send("/ho")
+    await head.press("Thêm hộ mới")
+    await head.send("NK-071")
+    reply = await (head.press("Hủy") if how == "press" else head.send(how))
+    assert "Đã hủy, phần vừa nhập không được lưu" in reply and "Tìm hộ" in reply
+    assert "➕ Thêm hộ mới" in head.options()
+    reply = await head.send("NK-071")
+    assert "Không tìm thấy hộ nào khớp «NK-071»" in reply  # nothing was saved
+
+
+@pytest.mark.parametrize("how", ["press", "huy"])
+async def test_cancel_at_a_decision_reason_goes_back_to_the_list(core, db, world, clock, how):
+    for code in ("NK-072", "NK-073"):
+        await register(db, clock, await add(db, clock, world.village, code, "Hộ Lý Do"))
+    officer = Chat(core, "200")
+    await officer.send("/duyet")
+    await officer.press("NK-072")
+    await officer.press("Chưa đạt")
+    reply = await (officer.press("Hủy") if how == "press" else officer.send(how))
+    assert "chưa ghi quyết định" in reply and "Có 2 việc chờ duyệt" in reply
+    async with db.read() as conn:
+        assert {r.state for r in await hh.registrations(conn, within=world.commune)} == {
+            "registered"}
+
+
 # --- a newer assessment supersedes older pending ones (issue 11, item 5) ---------------------
 
 async def assess_in_chat(head, code, income, lacking):
