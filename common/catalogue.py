@@ -299,6 +299,13 @@ MESSAGES: dict[str, str] = {
     "households.option.add": "➕ Thêm hộ mới",
     "households.option.list": "📋 Danh sách hộ đã đủ chưa?",
     "households.list.pick": "Xem danh sách hộ của thôn nào? Chọn bên dưới hoặc gõ tên thôn.",
+    "households.list.pick_counts": "Bạn phụ trách {n} thôn: {listed} thôn đã có danh sách hộ ({complete} thôn đã xác nhận đủ).",
+    "households.list.pick_matches": "Có {n} thôn khớp «{query}»: {listed} thôn đã có danh sách hộ ({complete} thôn đã xác nhận đủ).",
+    "households.list.pick_page": "Đang xem thôn {first}–{last} trong {n} thôn.",
+    "households.list.option.more": "➡️ Xem tiếp ({n} thôn nữa)",
+    "households.list.label_complete": "{village} — {n} hộ, đã xác nhận đủ",
+    "households.list.label_partial": "{village} — {n} hộ, chưa xác nhận",
+    "households.list.label_empty": "{village} — chưa có hộ nào",
     "households.list.no_village": "Bạn không phụ trách thôn nào nên không có danh sách hộ để xác nhận.",
     "households.list.not_found": "Không tìm thấy thôn «{query}» trong địa bàn của bạn. Vui lòng gõ lại tên thôn.",
     "households.list.complete": (
@@ -308,6 +315,10 @@ MESSAGES: dict[str, str] = {
     "households.list.partial": (
         "Danh sách hộ của {village}: {n} trong {total} hộ (theo báo cáo tháng gần nhất) — chưa "
         "xác nhận đầy đủ, nên báo cáo tháng chưa lấy số gợi ý từ danh sách."
+    ),
+    "households.list.matches": (
+        "Danh sách hộ của {village}: {n} hộ, đúng bằng tổng số hộ của báo cáo tháng gần nhất, "
+        "nên báo cáo tháng lấy số gợi ý từ danh sách (khi tổng số hộ còn như vậy)."
     ),
     "households.list.unconfirmed": (
         "Danh sách hộ của {village}: {n} hộ — chưa xác nhận đầy đủ, nên báo cáo tháng chưa lấy "
@@ -331,8 +342,8 @@ MESSAGES: dict[str, str] = {
     ),
     "households.list.marked": "✅ Đã ghi: danh sách hộ của {village} đã đầy đủ ({n} hộ).",
     "households.list.unmarked": (
-        "Đã ghi: danh sách hộ của {village} chưa đầy đủ; báo cáo tháng không lấy số gợi ý từ "
-        "danh sách nữa."
+        "Đã ghi: danh sách hộ của {village} chưa đầy đủ; báo cáo tháng chỉ lấy số gợi ý từ "
+        "danh sách khi danh sách có đúng bằng tổng số hộ báo cáo."
     ),
     "households.option.assess": "📊 Cập nhật thu nhập, chỉ số",
     "households.option.support": "🎁 Ghi nhận hỗ trợ",
@@ -374,6 +385,7 @@ MESSAGES: dict[str, str] = {
     "households.registrations_title": "Các hộ đăng ký tự nguyện thoát nghèo ({n} hộ):",
     "households.registrations_page": "Đang xem hộ {first}–{last} trong {n} hộ.",
     "households.registrations_more": "… và {n} hộ khác: bấm «Xem tiếp danh sách đăng ký».",
+    "households.registrations_village": "{village}:",
     "households.registration_line": "• {code} {name}: năm {year} — {state}",
     "households.no_registrations": "Chưa có hộ nào đăng ký thoát nghèo.",
     "households.review_officers_only": "Chỉ cán bộ xã, tỉnh mới duyệt và công nhận được.",

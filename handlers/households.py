@@ -31,6 +31,7 @@ from handlers.forms.households import (
     SUPPORT_KINDS,
     assessment_spec,
 )
+from handlers.household_list import name_key, place
 from reports.poverty import (
     NoStandardError,
     classify,
@@ -144,6 +145,11 @@ async def _load(ctx: Context, household_id: int) -> tuple[Household, Area] | Non
         return None
     village = await _village_of(ctx, household)
     return (household, village) if village else None
+
+
+def _several_villages(ctx: Context) -> bool:
+    """Whether this person's households span villages (so each is named with its village)."""
+    return len(_scopes(ctx)) > 1 or any(r.role != "village_head" for r in ctx.person.roles)
 
 
 def _may_edit(ctx: Context, village: Area) -> bool:
@@ -333,14 +339,14 @@ async def ask(ctx: Context, state: DialogState) -> list[Outbound]:
         return [Outbound(t(key), tuple(options) + (_cancel(),))]
     if state.step == "pick":
         options = []
-        several = len(_scopes(ctx)) > 1 or any(r.role != "village_head" for r in ctx.person.roles)
+        places: dict[int, str] = {}
         for household_id in draft["choices"]:
             household = await hh.get_household(ctx.conn, household_id)
             if household is not None:
                 label = f"{household.code} · {household.head_name}"
-                if several:  # an officer's list spans villages: say which
-                    village = await areas.get_area(ctx.conn, household.village_id)
-                    label = t("households.village_in", village=label, commune=village.name)
+                if _several_villages(ctx):  # an officer's list spans villages: say which
+                    label = t("households.village_in", village=label, commune=await place(
+                        ctx, household.village_id, places))
                 options.append(Option(label, f"hh:{household.id}"))
         lines = [t("households.pick", n=draft["total"], query=draft["query"])]
         offset, total = draft["offset"], draft["total"]
@@ -475,7 +481,8 @@ async def _start_add(ctx: Context, state: DialogState) -> Result:
     if len(villages) > MAX_OPTIONS * 2:  # too many to list: the name is typed instead
         state.draft = _carry(state, villages=[])
     else:
-        state.draft = _carry(state, villages=sorted(villages, key=lambda i: villages[i].path))
+        state.draft = _carry(state, villages=sorted(
+            villages, key=lambda i: (name_key(villages[i].name), villages[i].path)))
     return state, await ask(ctx, state)
 
 
@@ -484,8 +491,11 @@ async def _find_village(ctx: Context, state: DialogState, text: str) -> Result:
     query = visible(text)
     if not fold(query):
         return state, await ask(ctx, state)
-    found = [a for a in await areas.find_areas(ctx.conn, query, limit=MAX_OPTIONS * 2)
-             if a.level == ctx.config.report_level and ctx.person.can_report_for(a)]
+    found: list[Area] = []
+    for scope in _scopes(ctx):  # in the person's areas, so nobody else's fill the list
+        found += [a for a in await areas.find_areas(
+            ctx.conn, query, within=scope, level=ctx.config.report_level,
+            limit=1000) if ctx.person.can_report_for(a)]  # counted, to say how many more
     exact = [a for a in found if fold(a.name) == fold(query)]
     if len(exact) == 1 or len(found) == 1:
         return await _open_add_form(ctx, state, (exact or found)[0])
@@ -685,9 +695,16 @@ async def registrations_text(ctx: Context, state: DialogState | None = None
     if len(regs) > REGISTRATIONS_PAGE:
         lines.append(t("households.registrations_page", first=offset + 1,
                        last=offset + len(shown), n=len(regs)))
-    lines += [t("households.registration_line", code=reg.household_code, name=reg.head_name,
-                year=reg.target_year, state=t(REGISTRATION_STATES[reg.state]))
-              for reg in shown]
+    places: dict[int, str] = {}
+    village_id = None
+    for reg in shown:
+        if _several_villages(ctx) and reg.village_id != village_id:  # under its village
+            village_id = reg.village_id
+            lines.append(t("households.registrations_village",
+                           village=await place(ctx, reg.village_id, places)))
+        lines.append(t("households.registration_line", code=reg.household_code,
+                       name=reg.head_name, year=reg.target_year,
+                       state=t(REGISTRATION_STATES[reg.state])))
     rest = len(regs) - offset - len(shown)
     if rest > 0:
         lines.append(t("households.registrations_more", n=rest))
@@ -723,23 +740,6 @@ class Waiting:
     label: str
 
 
-async def _place(ctx: Context, village_id: int, cache: dict[int, str]) -> str:
-    """«Bản Nà Khan» — or «Bản Nà Khan, Xã Mường Tè» when the person's area is above the
-    commune (a province's officer: village names repeat from one commune to the next)."""
-    if village_id not in cache:
-        village = await areas.get_area(ctx.conn, village_id)
-        if village is None:
-            cache[village_id] = "?"
-        elif village.parent_id in {r.area.id for r in ctx.person.roles} or \
-                village.parent_id is None:
-            cache[village_id] = village.name
-        else:
-            parent = await areas.get_area(ctx.conn, village.parent_id)
-            cache[village_id] = t("households.place", village=village.name,
-                                  commune=parent.name if parent else "?")
-    return cache[village_id]
-
-
 async def _pending(ctx: Context) -> list[Waiting]:
     """Everything that waits for this officer in their areas: the exit registrations (by
     village, then code), then the assessments that would change a status (oldest first)."""
@@ -755,14 +755,14 @@ async def _pending(ctx: Context) -> list[Waiting]:
                 seen.add(("reg", reg.id))
                 regs.append(Waiting("reg", reg.id, t(
                     "households.review.reg_label", code=reg.household_code, name=reg.head_name,
-                    village=await _place(ctx, reg.village_id, places), year=reg.target_year)))
+                    village=await place(ctx, reg.village_id, places), year=reg.target_year)))
         for a, household in await hh.pending_assessments(ctx.conn, within=r.area):
             if a.suggested_status != household.status and ("asm", a.id) not in seen:
                 seen.add(("asm", a.id))
                 asms.append(Waiting("asm", a.id, t(
                     "households.review.asm_label", code=household.code,
                     name=household.head_name,
-                    village=await _place(ctx, household.village_id, places),
+                    village=await place(ctx, household.village_id, places),
                     after=status_label(a.suggested_status))))
     return regs + asms
 
@@ -829,7 +829,7 @@ async def _review_item(ctx: Context, draft: dict) -> Outbound:
         plan = dict(PLAN_KINDS).get(reg.plan_kind, "household.plan.other")
         asked = [t(dict(SUPPORT_KINDS)[k]) for k in reg.support_asked if k in dict(SUPPORT_KINDS)]
         text = t("households.review.reg", code=reg.household_code, name=reg.head_name,
-                 village=await _place(ctx, reg.village_id, {}), year=reg.target_year,
+                 village=await place(ctx, reg.village_id, {}), year=reg.target_year,
                  plan=t(plan), plan_text=reg.plan_text or "—",
                  asked=", ".join(asked) or t("form.none_selected"),
                  state=t(REGISTRATION_STATES[reg.state]))
@@ -843,7 +843,7 @@ async def _review_item(ctx: Context, draft: dict) -> Outbound:
         a = await hh.get_assessment(ctx.conn, draft["id"])
         household = await hh.get_household(ctx.conn, a.household_id)
         text = t("households.review.asm", code=household.code, name=household.head_name,
-                 village=await _place(ctx, household.village_id, {}),
+                 village=await place(ctx, household.village_id, {}),
                  income=format_value(assessment_spec(()).fields[0], a.income_per_person),
                  lacking=_lacking(ctx, a), before=status_label(household.status),
                  after=status_label(a.suggested_status))

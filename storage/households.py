@@ -719,6 +719,26 @@ async def household_list(conn: aiosqlite.Connection, village_id: int,
                          parse_iso(marked_at) if marked_at else None, figures)
 
 
+async def list_sizes(conn: aiosqlite.Connection, village_ids: Sequence[int]
+                     ) -> dict[int, tuple[int, bool]]:
+    """(households listed, marked complete) of each village of ``village_ids`` that has a
+    household or a mark; the others have neither."""
+    found: dict[int, tuple[int, bool]] = {}
+    ids = list(village_ids)
+    for start in range(0, len(ids), 500):  # a bounded number of parameters per query
+        chunk = ids[start:start + 500]
+        marks = ", ".join("?" * len(chunk))
+        rows = await fetch_all(
+            conn,
+            "SELECT v.id, (SELECT count(*) FROM households h WHERE h.village_id = v.id),"
+            " coalesce(l.complete, 0) FROM areas v"
+            " LEFT JOIN household_lists l ON l.village_id = v.id"
+            f" WHERE v.id IN ({marks})", chunk)
+        found.update((vid, (n, bool(complete))) for vid, n, complete in rows
+                     if n or complete)
+    return found
+
+
 async def mark_household_list(
     conn: aiosqlite.Connection, village_id: int, *, complete: bool, actor: Actor,
     at: datetime, period: str | None = None,

@@ -514,6 +514,39 @@ async def test_registrations_are_listed_in_pages(core, db, world, clock):
     assert "🏠 Hộ NK-434" in reply and "đã đăng ký" in reply  # already registered: the card
 
 
+async def test_an_officer_s_registrations_are_listed_under_their_villages(core, db, world,
+                                                                         clock):
+    for n in range(29):
+        await register(db, clock, await add(db, clock, world.village, f"NK-7{n:02d}", f"Hộ {n}"))
+    for n in range(3):
+        await register(db, clock, await add(db, clock, world.village2, f"NK-7{n:02d}",
+                                            f"Hộ Pa {n}"))  # the same codes, another village
+    officer = Chat(core, "200")
+    reply = await officer.send("/dangky")
+    lines = reply.splitlines()
+    assert lines[2] == "Bản Nà Khan:" and lines[3].startswith("• NK-700 Hộ 0")
+    assert "Bản Pa Ủ:" in lines and lines[lines.index("Bản Pa Ủ:") + 1].startswith(
+        "• NK-700 Hộ Pa 0")
+    reply = await officer.press("Xem tiếp danh sách đăng ký")
+    assert reply.splitlines()[1] == "Bản Pa Ủ:"  # a page starts with its village's name
+    await officer.send("/huy")
+    province = Chat(core, "300")
+    reply = await province.send("/dangky")
+    assert "Bản Nà Khan, Xã Mường Tè:" in reply.splitlines()
+    head = Chat(core, "100")
+    reply = await head.send("/dangky")
+    assert "Bản Nà Khan:" not in reply  # a village head's own village goes without saying
+
+
+async def test_a_province_officer_s_search_names_village_and_commune(core, db, world, clock):
+    await add(db, clock, world.village, "NK-801", "Lò A Dũng")
+    await add(db, clock, world.far_village, "NC-801", "Lò A Dũng")
+    province = Chat(core, "300")
+    await province.send("/ho lo a dung")
+    assert province.options()[:2] == ["NK-801 · Lò A Dũng (Bản Nà Khan, Xã Mường Tè)",
+                                      "NC-801 · Lò A Dũng (Bản Nậm Củm, Xã Bum Nưa)"]
+
+
 async def test_an_officer_picks_or_types_the_village_of_a_new_household(core, db, world,
                                                                        clock):
     await add(db, clock, world.village2, "PU-010", "Vàng A Dế")
