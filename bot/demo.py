@@ -23,7 +23,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from bot.config import Config
+from common.config import Config
 from common.text import fold
 from reports.periods import Month, default_month
 from storage import areas, invites, people

@@ -21,8 +21,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from bot.config import Config
 from common.catalogue import t
+from common.config import Config
 from reports import charts, sheets
 from reports.awards import (
     HALVED,

@@ -25,8 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from bot.config import Config, ConfigError
 from common.catalogue import t
+from common.config import Config, ConfigError
 from common.messages import Option, Outbound
 from handlers.router import menu_option
 from reports.calendar import (

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -25,6 +24,7 @@ from telegram.error import (
 
 from bot.channels import telegram as tg
 from common.catalogue import MESSAGES
+from common.config import replace
 from common.delivery import (
     DeliveryError,
     Misconfigured,

@@ -53,8 +53,8 @@ from bot.channels.redact import guard_secret
 from bot.channels.signals import stop_on_signals
 from bot.channels.split import split_text as split_lines
 from bot.channels.split import utf16_units
-from bot.config import Config
 from common.catalogue import t
+from common.config import Config
 from common.delivery import (
     DeliveryError,
     Misconfigured,
