@@ -220,7 +220,8 @@ class ZaloConfig(Settings):
     max_rate: Float = Field(10.0, gt=0)
     per_chat_interval: Float = Field(1.0, ge=0)
     concurrent_updates: Int = Field(64, ge=1)
-    media_ttl_minutes: Int = Field(60, ge=1, le=7 * 24 * 60, description="1 to 10080 (a week)")
+    media_ttl_minutes: Int = Field(60, ge=1, le=7 * 24 * 60,
+                                   description="minutes from 1 to 10080 (a week)")
     throttle_retry_seconds: Float = Field(30.0, gt=0)  # the first pause after a 429
     quota_pause_max_seconds: Float = Field(3600.0, gt=0)  # each 429 in a row doubles it
     transient_retries: Int = Field(2, ge=0, le=5)  # a reply refused with 403: tried again
@@ -285,10 +286,10 @@ class InvitesConfig(Settings):
 class LinkConfig(Settings):
     """``[link]``: linking a person's second messenger with a one-time code."""
 
-    code_ttl_minutes: Int = Field(15, ge=1, le=1440, description="from 1 to 1440 (a day)")
+    code_ttl_minutes: Int = Field(15, ge=1, le=1440, description="minutes from 1 to 1440 (a day)")
     max_wrong_codes: Int = Field(5, ge=1, le=100)
     wrong_codes_window_minutes: Int = Field(60, ge=1, le=10080,
-                                            description="from 1 to 10080 (a week)")
+                                            description="minutes from 1 to 10080 (a week)")
 
 
 class MonthlyReportConfig(Settings):
@@ -346,7 +347,7 @@ class DemoConfig(Settings):
 # ---- [targets], [awards] (DOMAIN §5) -------------------------------------------------------
 
 Points = Annotated[float, Strict(), Field(ge=0, le=50)]
-POINTS_RANGE = "from 0 to 50 percentage points a year"
+POINTS_RANGE = "a number from 0 to 50 (percentage points a year)"
 
 
 class AreaTarget(Settings):
@@ -378,7 +379,8 @@ class TargetsConfig(Settings):
 class AwardsConfig(Settings):
     points_per_year: Points = Field(4.0, description=POINTS_RANGE)
     consecutive_years: Int = Field(3, ge=1, le=10)
-    halved_share: Float = Field(0.5, gt=0, lt=1, description="between 0 and 1 (0.5 is 50 %)")
+    halved_share: Float = Field(0.5, gt=0, lt=1,
+                                description="a share between 0 and 1 (0.5 is 50 %)")
     rules: dict[str, tuple[AwardRule, ...]] = Field(
         {"district": ("points", "halved"), "commune": ("halved",), "village": ("halved",)},
         description='a table of levels and their rules, like { commune = ["halved"] }')
@@ -647,8 +649,8 @@ class Standard(Settings):
     name: Name
     first_year: Year = Field(description="a year, like 2027")
     last_year: Year = Field(description="a year, not before first_year")
-    rural_income_line: Dong = Field(description="above 0 đồng")
-    urban_income_line: Dong = Field(description="above 0 đồng")
+    rural_income_line: Dong = Field(description="an amount above 0 đồng")
+    urban_income_line: Dong = Field(description="an amount above 0 đồng")
     min_deprivations_poor: Int
     average_rural_max: Dong
     average_urban_max: Dong
@@ -967,17 +969,19 @@ def _model(annotation: object) -> type[BaseModel] | None:
 
 def _field(root: type[BaseModel], loc: tuple[str | int, ...]
            ) -> tuple[type[BaseModel] | None, FieldInfo | None]:
-    """The model at ``loc[:-1]`` and the field ``loc[-1]`` of it (either may be None)."""
+    """The model that holds the setting at ``loc``, and its field (None for an item of a
+    list, or a key the model does not have)."""
     model: type[BaseModel] | None = root
-    info: FieldInfo | None = None
+    holder, info = root, None
     for part in loc:
         if isinstance(part, int) or model is None:
-            continue  # an item of a list, or of a table of tables: the same model
-        info = model.model_fields.get(part)
+            info = None  # an item of a list, or of a table of tables: the same model
+            continue
+        holder, info = model, model.model_fields.get(part)
         if info is None:
-            return model, None
+            break
         model = _model(info.annotation)
-    return (_field(root, loc[:-1])[0] if loc else root), info
+    return holder, info
 
 
 def _bounds(info: FieldInfo | None) -> dict[str, object]:
@@ -1011,6 +1015,7 @@ _KINDS = {
     "model_type": "a table", "model_attributes_type": "a table", "dict_type": "a table",
     "path_type": "a file path in quotes", "time_type": 'a time of day like "08:00"',
     "zoneinfo_type": 'a time zone like "Asia/Ho_Chi_Minh"',
+    "zoneinfo_str": 'a time zone like "Asia/Ho_Chi_Minh"',
 }
 
 
@@ -1025,20 +1030,19 @@ def _phrase(error: dict, model: type[BaseModel] | None, info: FieldInfo | None) 
         known = [name for name, f in (model.model_fields if model else {}).items()
                  if not f.exclude]
         return f"is not a setting here (expected: {', '.join(known)})"
-    if kind == "zoneinfo_str":
+    if kind == "zoneinfo_str" and isinstance(value, str):
         return f": unknown time zone {value!r}"
     shown = "" if isinstance(value, dict) else f", not {value!r}"
-    if info is not None and info.description and error["loc"][-1:] != (0,):
-        if not isinstance(error["loc"][-1], int):
-            return f"must be {info.description}{shown}"
+    if info is not None and info.description:
+        return f"must be {info.description}{shown}"
     if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
-        bounds = _bounds(info) if not isinstance(error["loc"][-1], int) else {}
-        return f"must be {_range(bounds or ctx)}{shown}"
+        return f"must be {_range(_bounds(info) or ctx)}{shown}"
     if kind == "literal_error":
-        return f"must be {ctx.get('expected', 'one of the allowed words')}{shown}"
+        expected = str(ctx.get("expected", "one of the allowed words")).replace("'", '"')
+        return f"must be {expected}{shown}"
     if kind in ("too_short", "string_too_short"):
         return "must not be empty"
-    if kind == "string_pattern_mismatch":
+    if kind == "string_pattern_mismatch":  # the only patterns are those of addresses
         return f"must start with http:// or https://{shown}"
     if kind in _KINDS:
         return f"must be {_KINDS[kind]}{shown}"
@@ -1066,9 +1070,13 @@ def describe(exc: ValidationError, root: type[BaseModel] = Config,
     """One line per wrong setting, for a person: ``setting a.b must be …``."""
     secrets = {ENVIRONMENT[v]: v for v in SECRETS}
     overridden = {where: v for v, where in ENVIRONMENT.items() if (env or {}).get(v)}
+    errors = exc.errors()
     lines: list[str] = []
-    for error in exc.errors():
+    for error in errors:
         loc = tuple(error["loc"])
+        if error["type"] == "too_short" and any(
+                tuple(e["loc"])[:len(loc)] == loc and e is not error for e in errors):
+            continue  # a list whose items are wrong: pydantic counts only the right ones
         ctx = error.get("ctx") or {}
         here = dotted(prefix + loc)
         if ctx.get("setting"):

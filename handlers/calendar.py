@@ -11,21 +11,56 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from common.catalogue import t
+from common.config import Calendar
 from common.messages import Option, Outbound
-from reports.calendar import COMMUNE, VILLAGE, Calendar, open_periods
-from scheduler.planner import (
-    MAX_LISTED,
-    calendar_of_area,
-    due_phrase,
-    report_name,
-    start_option,
-)
+from handlers.router import menu_option
+from reports.calendar import COMMUNE, HALF_YEAR, MONTHLY, VILLAGE, YEARLY, open_periods
+from reports.configured import calendar_of_area
+from reports.periods import Month
 from storage import areas
 from storage.areas import Area
 from storage.progress import filed_areas, filed_under
 
 if TYPE_CHECKING:
     from handlers.context import Context
+
+MAX_LISTED = 40  # areas named in one message; the rest are counted
+COMMAND_OF_FORM = {MONTHLY: "report", HALF_YEAR: "half_year", YEARLY: "yearly"}
+# Message keys, spelled out so the catalogue test sees every one of them.
+PERIOD_KEYS = {MONTHLY: "calendar.period.monthly", HALF_YEAR: "calendar.period.half_year",
+               YEARLY: "calendar.period.yearly"}
+REPORT_KEYS = {MONTHLY: "calendar.report.monthly_village",
+               HALF_YEAR: "calendar.report.half_year", YEARLY: "calendar.report.yearly"}
+
+
+def period_label(form: str, period: str) -> str:
+    """How people name a period: "tháng 10/2026", "6 tháng đầu năm 2026", "năm 2026"."""
+    if form == MONTHLY:
+        return t(PERIOD_KEYS[form], period=Month.parse_key(period).label)
+    return t(PERIOD_KEYS[form], year=period[:4])
+
+
+def report_name(form: str, period: str) -> str:
+    return t(REPORT_KEYS[form], period=period_label(form, period))
+
+
+def due_phrase(due: date, today: date) -> str:
+    """"hạn 05/12/2026, còn 3 ngày", "hôm nay … là hạn cuối", "… đã quá hạn 2 ngày"."""
+    days = (due - today).days
+    if days > 0:
+        return t("calendar.due.before", due=f"{due:%d/%m/%Y}", days=days)
+    if days == 0:
+        return t("calendar.due.today", due=f"{due:%d/%m/%Y}")
+    return t("calendar.due.late", due=f"{due:%d/%m/%Y}", days=-days)
+
+
+def start_option(form: str, period: str, area: Area | None = None) -> Option:
+    """The one-tap button that opens the report (as typing the command would)."""
+    args = Month.parse_key(period).label if form == MONTHLY else period[:4]
+    if area is not None and len(f"cmd:{COMMAND_OF_FORM[form]} {args} {area.name}".encode()) <= 60:
+        args = f"{args} {area.name}"
+    return Option(t("calendar.option.start"), menu_option(COMMAND_OF_FORM[form], args))
+
 
 
 def calendar_text(cal: Calendar, lock_day: int) -> str:
