@@ -195,11 +195,11 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
 
 def cmd_console(config: Config, args: argparse.Namespace) -> int:
     """Chat with the bot in this terminal."""
-    demo = True if (args.demo or args.reset_demo) else None
+    demo = True if (args.demo or args.reset_demo or args.size) else None
     return int(
         _app().run(
             config, mode="console", person=args.person, demo=demo, reset_demo=args.reset_demo,
-            script=args.script,
+            script=args.script, **({"demo_size": args.size} if args.size else {}),
         )
         or 0
     )
@@ -616,10 +616,11 @@ async def cmd_audit(config: Config, args: argparse.Namespace) -> int:
         raise CliError("--id needs --entity (e.g. --entity area --id 12)", EXIT_USAGE)
     async with _database(config) as db:
         async with db.read() as conn:
-            rows = await audit.entries(conn, args.entity, args.id, limit=args.limit)
+            rows = await audit.entries(conn, args.entity, args.id, limit=args.limit + 1)
     if not rows:
         print("No audit entries.")
         return EXIT_OK
+    more, rows = len(rows) > args.limit, rows[:args.limit]
 
     def dump(value: object) -> str:
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
@@ -631,6 +632,8 @@ async def cmd_audit(config: Config, args: argparse.Namespace) -> int:
             print(f"    before: {dump(row['before'])}")
         if row["after"] is not None:
             print(f"    after:  {dump(row['after'])}")
+    if more:
+        print(f"… older and more entries: use --limit {args.limit * 2} or more")
     return EXIT_OK
 
 
@@ -677,32 +680,43 @@ async def cmd_outbox(config: Config, args: argparse.Namespace) -> int:
     async with _database(config) as db:
         async with db.read() as conn:
             if args.campaign is None:
-                found = await outbox.recent_campaigns(conn, args.limit)
+                found = await outbox.recent_campaigns(conn, args.limit + 1)
+                more = len(found) - args.limit
                 rows = []
-                for c in found:
+                for c in found[:args.limit]:
                     counts = await outbox.campaign_counts(conn, c.id)
+                    asker = await people.get_person(conn, c.requested_by) if c.requested_by \
+                        else None
                     rows.append((c.id, local(config, c.created_at), c.kind, c.title[:48],
+                                 asker.full_name if asker else "-",
                                  c.total, counts["sent"], counts["pending"] + counts["sending"],
                                  counts["skipped"], counts["failed"] + counts["unreachable"],
                                  local(config, c.done_at)))
                 if not rows:
                     print("The outbox is empty.")
                     return EXIT_OK
-                print(table(rows, ("#", "PLANNED", "KIND", "TITLE", "TOTAL", "SENT", "WAITING",
-                                   "SKIPPED", "FAILED", "DONE")))
+                print(table(rows, ("#", "PLANNED", "KIND", "TITLE", "ASKED BY", "TOTAL", "SENT",
+                                   "WAITING", "SKIPPED", "FAILED", "DONE")))
+                if more > 0:
+                    print(f"… {more} more campaign(s): use --limit {args.limit + 1} or more")
                 return EXIT_OK
             campaign = (await outbox.get_campaign(conn, int(args.campaign))
                         if args.campaign.isdigit()
                         else await outbox.campaign_by_key(conn, args.campaign))
             if campaign is None:
                 raise CliError(f"no campaign {args.campaign!r} (see '{PROG} outbox')")
-            messages = await outbox.outbox_rows(conn, campaign.id)
+            messages = list(await outbox.outbox_rows(conn, campaign.id))
+            asker = (await people.get_person(conn, campaign.requested_by)
+                     if campaign.requested_by else None)
+    by = f", asked by {asker.full_name} (#{asker.id})" if asker else ""
     print(f"Campaign #{campaign.id} {campaign.key} ({campaign.kind}), planned "
-          f"{local(config, campaign.created_at)}, {campaign.total} messages:")
+          f"{local(config, campaign.created_at)}{by}, {campaign.total} messages:")
     print(table([(r["id"], r["full_name"], r["state"], r["attempts"], r["channel"],
                   local(config, r["sent_at"]), (r["last_error"] or "")[:60])
                  for r in messages[:args.limit]],
                 ("#", "TO", "STATE", "TRIES", "CHANNEL", "SENT", "LAST ERROR")))
+    if len(messages) > args.limit:
+        print(f"… {len(messages) - args.limit} more message(s): use --limit {len(messages)}")
     return EXIT_OK
 
 
@@ -733,6 +747,21 @@ def _count(text: str) -> int:
     return value
 
 
+def _add_modes(parser: argparse.ArgumentParser) -> None:
+    """``--console``, ``--telegram``, ``--zalo``: which channel the bot runs on."""
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--console", dest="mode", action="store_const", const="console",
+                      default=argparse.SUPPRESS,
+                      help="chat in this terminal even if a messenger token is set")
+    mode.add_argument("--telegram", dest="mode", action="store_const", const="telegram",
+                      default=argparse.SUPPRESS,
+                      help="connect to Telegram only (fails if GIAMNGHEO_TELEGRAM_TOKEN is not "
+                      "set)")
+    mode.add_argument("--zalo", dest="mode", action="store_const", const="zalo",
+                      default=argparse.SUPPRESS,
+                      help="connect to Zalo only (fails if GIAMNGHEO_ZALO_TOKEN is not set)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     config_help = (
         "the config file (default: $GIAMNGHEO_CONFIG, else config.toml beside the code); "
@@ -746,10 +775,12 @@ def build_parser() -> argparse.ArgumentParser:
         "Run '%(prog)s COMMAND --help' for a command's options."
     )
     parser.add_argument("--config", metavar="PATH", help=config_help)
+    _add_modes(parser)  # `python -m bot --zalo` is `python -m bot run --zalo`
     parser.set_defaults(command="run", handler=cmd_run, mode="auto")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help=config_help)
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+    parser.commands = sub.choices  # the command parsers by name (see subcommands)
 
     def add(name: str, handler: Callable, help: str, description: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help, description=description, parents=[common])
@@ -760,14 +791,7 @@ def build_parser() -> argparse.ArgumentParser:
             "Run the bot: on Telegram when GIAMNGHEO_TELEGRAM_TOKEN is set, on Zalo when "
             "GIAMNGHEO_ZALO_TOKEN is set (both at once when both are), otherwise in the "
             "console.")
-    mode = p.add_mutually_exclusive_group()
-    mode.add_argument("--console", dest="mode", action="store_const", const="console",
-                      help="chat in this terminal even if a Telegram token is set")
-    mode.add_argument("--telegram", dest="mode", action="store_const", const="telegram",
-                      help="connect to Telegram only (fails if GIAMNGHEO_TELEGRAM_TOKEN is not "
-                      "set)")
-    mode.add_argument("--zalo", dest="mode", action="store_const", const="zalo",
-                      help="connect to Zalo only (fails if GIAMNGHEO_ZALO_TOKEN is not set)")
+    _add_modes(p)
 
     p = add("console", cmd_console, "chat with the bot in this terminal",
             "Chat with the bot in this terminal, as a given person, on the real or the demo "
@@ -778,6 +802,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="use the demo database (demo.path in the config)")
     p.add_argument("--reset-demo", action="store_true",
                    help="rebuild the demo database before starting (implies --demo)")
+    p.add_argument("--size", choices=("small", "large"),
+                   help="the demo's size: small (default; 12 villages) or large (117 villages "
+                   "with household lists, kept in a file of its own; implies --demo)")
     p.add_argument("--script", nargs="?", const="-", metavar="FILE",
                    help="read the messages to send from FILE (or stdin when no FILE is given) "
                    "instead of typing them, then exit")
@@ -907,10 +934,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
     """The command parsers by name (used by the help tests)."""
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            return dict(action.choices)
-    return {}
+    return dict(getattr(parser, "commands", {}))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -11,6 +11,12 @@ Lai Châu's orders of magnitude (DOMAIN.md §8: 19.46 % poor and 9.33 % near-poo
 The build is deterministic for a given ``today`` (seeded random numbers) and takes well under
 a second. The database is marked with the ``meta`` row ``demo = 1``; the featured personas
 (``--as truong-thon`` …) and a spare invite code are recorded in ``meta`` too.
+
+``size="large"`` builds a province the size a real one starts with (``_build_large``): the
+same three communes with 62, 35 and 20 villages, the same featured people, household lists
+for some villages (complete and partial), two years of history with villages late, missing for
+months or never reported, exit registrations in every state and assessments waiting for
+review. It lives in its own file beside the small one (``path_for``).
 """
 
 from __future__ import annotations
@@ -25,12 +31,15 @@ import aiosqlite
 
 from common.config import Config
 from common.text import fold
+from handlers.router import INVITE_ALPHABET
 from reports.periods import Month, default_month
+from reports.poverty import classify, standard_for
 from storage import areas, invites, people
+from storage import households as hh
 from storage.audit import Actor
 from storage.db import Database
 from storage.meta import meta_group, read_meta_group, set_meta
-from storage.reports import MONTHLY_FORM, save_report
+from storage.reports import MONTHLY_FORM, import_monthly, save_report
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +51,7 @@ INVITE_CODE = "MUNGTE25"  # a spare village-head invite, shown by the console ba
 
 # Featured personas, by the role keyword the console's ``--as`` accepts.
 PERSONA_KINDS = ("village_head", "commune_officer", "province_officer", "admin")
+SIZES = ("small", "large")
 
 
 @dataclass(frozen=True)
@@ -145,12 +155,24 @@ def _clear(path: Path, config: Config) -> None:
 # ---- building -----------------------------------------------------------------------------
 
 
-async def build_demo(path: str | Path, config: Config, today: date) -> None:
+def path_for(path: str | Path, size: str = "small") -> Path:
+    """Where the demo of ``size`` lives: ``path`` itself for the small one, a sibling file
+    (``demo-large.sqlite3``) for the large one, so switching sizes rebuilds nothing."""
+    path = Path(path)
+    if size not in SIZES:
+        raise ValueError(f"demo size must be one of {SIZES}, not {size!r}")
+    return path if size == "small" else path.with_name(f"{path.stem}-{size}{path.suffix}")
+
+
+async def build_demo(path: str | Path, config: Config, today: date, *,
+                     size: str = "small") -> None:
     """Create (or recreate) the demo database at ``path``, with history up to ``today``.
 
     Refuses (``DemoError``) to replace a file that is not a demo database, so a wrong path can
     never wipe real data.
     """
+    if size not in SIZES:
+        raise ValueError(f"demo size must be one of {SIZES}, not {size!r}")
     path = Path(path)
     _clear(path, config)
     started = datetime.now(UTC)
@@ -158,23 +180,30 @@ async def build_demo(path: str | Path, config: Config, today: date) -> None:
                              busy_timeout_ms=config.db_busy_timeout_ms)
     try:
         async with db.write() as conn:
-            await _build(conn, config, today)
+            if size == "large":
+                await _build_large(conn, config, today)
+            else:
+                await _build(conn, config, today)
+            await set_meta(conn, "demo.size", size)
     finally:
         await db.close()
-    log.info("built the demo database %s for %s in %.2f s", path, today,
+    log.info("built the %s demo database %s for %s in %.2f s", size, path, today,
              (datetime.now(UTC) - started).total_seconds())
 
 
 async def ensure_demo(path: str | Path, config: Config, today: date, *,
-                      reset: bool = False) -> bool:
+                      reset: bool = False, size: str = "small") -> bool:
     """Build the demo when missing, asked to, or built in an earlier month; True if built."""
     meta = None if reset else read_demo_meta(path)
     if meta is not None:
         built_for = meta.get("demo.built_for", "")
-        if built_for[:7] == Month.of(today).key:
+        if built_for[:7] == Month.of(today).key and meta.get("demo.size", "small") == size:
             return False
         log.info("the demo database was built for %s; rebuilding it for %s", built_for, today)
-    await build_demo(path, config, today)
+    if size == "small":
+        await build_demo(path, config, today)
+    else:
+        await build_demo(path, config, today, size=size)
     return True
 
 
@@ -333,3 +362,294 @@ def _support(rng: random.Random, month: Month, urban: bool) -> int:
     if rng.random() < 0.6:
         return 0
     return rng.randint(1, 20) * 100_000 * scale
+
+
+# ---- the large demo -----------------------------------------------------------------------
+
+# Villages per commune in the large demo (the small demo's villages come first).
+LARGE_VILLAGES = {"03445": 62, "03466": 35, "03388": 20}
+IMPORTED_BEFORE = 6  # the last 6 months were filed in chat; older ones imported at go-live
+# Village names are invented from syllables of Lai Châu's place names; people's names too.
+_FIRST = ("Nà", "Phìn", "Huổi", "Nậm", "Pa", "Cang", "Lả", "Hua", "Sì", "Tà", "Pú", "Chang",
+          "Xà", "Pắc", "Ló", "Nhù", "Mò", "Ka", "Tạng", "Pô")
+_SECOND = ("Khan", "Khò", "Củm", "Sâu", "Lếch", "Pục", "Sang", "Hô", "Hản", "Lùng", "Chải",
+           "Tở", "Sỏ", "Thàng", "Vì", "Lay", "Ma", "Ngà", "Mì", "Cấu", "Bó", "Pinh", "Há")
+_FAMILY = ("Lò", "Pờ", "Lý", "Chu", "Tao", "Giàng", "Vàng", "Đèo", "Hoàng", "Lù", "Sùng",
+           "Mào", "Phàn", "Tẩn", "Lường", "Quàng", "Hà", "Khoàng")
+_MIDDLE = ("Văn", "Thị", "A", "Seo", "Văn", "Thị")
+_GIVEN = ("Páo", "Sứ", "Chừ", "Xá", "Ún", "Sử", "Mai", "Thanh", "Hùng", "Lan", "Tú", "Dũng",
+          "Pó", "Khoa", "Sinh", "Chớ", "Dế", "Phử", "Sáng", "Lả", "Cương", "Pản", "Duyên",
+          "Hiền", "Chang", "Lếnh", "Mẩy", "Xuân")
+# Every this-many generated villages: a complete household list, a partial one, no head yet.
+COMPLETE_EVERY, PARTIAL_EVERY, NO_HEAD_EVERY = 8, 13, 15
+PARTIAL_SIZE = 25
+# The village whose head is not the featured one but whose list is partial (issue 11 item 4).
+PARTIAL_VILLAGE = "Bản Phìn Khò"
+
+
+@dataclass
+class _LargeVillage:
+    area: areas.Area
+    reporter: Actor
+    corrector: Actor
+    plan: str  # ok | late | gap (3 months missing) | lapsed (14 missing) | new (none)
+    household_list: str = ""  # "" | complete | partial
+    filed: dict | None = None  # the latest filed month's figures
+
+
+class _Names:
+    """Unique people's names and village names, drawn from the syllables above."""
+
+    def __init__(self, rng: random.Random, taken: set[str]):
+        self.rng, self.taken = rng, {fold(n) for n in taken}
+
+    def _unique(self, make) -> str:
+        for _ in range(10_000):
+            name = make()
+            if fold(name) not in self.taken:
+                self.taken.add(fold(name))
+                return name
+        raise RuntimeError("ran out of demo names")
+
+    def person(self) -> str:
+        r = self.rng
+        return self._unique(lambda: f"{r.choice(_FAMILY)} {r.choice(_MIDDLE)} {r.choice(_GIVEN)}")
+
+    def anyone(self) -> str:
+        """A name that may repeat (households' heads: namesakes are common in a village)."""
+        r = self.rng
+        return f"{r.choice(_FAMILY)} {r.choice(_MIDDLE)} {r.choice(_GIVEN)}"
+
+    def village(self) -> str:
+        r = self.rng
+        return self._unique(lambda: f"Bản {r.choice(_FIRST)} {r.choice(_SECOND)}")
+
+    def street(self) -> str:
+        """``Tổ dân phố 1``, ``2``, … (the first number not yet used)."""
+        numbers = iter(range(1, 10_000))
+        return self._unique(lambda: f"Tổ dân phố {next(numbers)}")
+
+
+def _plan(rng: random.Random, index: int, count: int) -> str:
+    """How a generated village has reported (the 7th lapsed, the last one never)."""
+    if index == count - 1:
+        return "new"
+    if index == 6:
+        return "lapsed"
+    roll = rng.random()
+    return "late" if roll < 0.12 else "gap" if roll < 0.16 else "ok"
+
+
+async def _build_large(conn: aiosqlite.Connection, config: Config, today: date) -> None:
+    rng = random.Random(SEED * 1000 + 7)
+    last = Month.of(today).previous()
+    months = [last]
+    while len(months) < MONTHS:
+        months.insert(0, months[0].previous())
+    first_day = date(months[0].year, months[0].month, 1)
+    setup_at = _local(first_day - timedelta(days=20), 8, 0, config)
+    go_live = months[-IMPORTED_BEFORE]
+    go_live_at = _local(date(go_live.year, go_live.month, 1), 8, 0, config)
+    latest_open = default_month(today, config.monthly.previous_month_until_day) == last
+    taken = {v.head for c in COMMUNES for v in c.villages if v.head}
+    taken |= {c.officer for c in COMMUNES} | {PROVINCE_OFFICER, ADMIN}
+    names = _Names(rng, taken)
+    village_names = _Names(rng, {v.name for c in COMMUNES for v in c.villages})
+
+    levels = config.level_keys()
+    province_level, village_level = levels[0], config.report_level
+    commune_level = levels[max(levels.index(village_level) - 1, 0)]
+    province = await areas.add_area(conn, parent=None, level=province_level, name=PROVINCE[1],
+                                    code=PROVINCE[0], actor=SETUP, at=setup_at)
+    personas: dict[str, int] = {}
+    personas["province_officer"] = await _person(conn, PROVINCE_OFFICER, "officer", province,
+                                                 setup_at)
+    personas["admin"] = await _person(conn, ADMIN, "admin", province, setup_at)
+    villages: list[_LargeVillage] = []
+    invite_areas: list[areas.Area] = []
+    for commune in COMMUNES:
+        c_area = await areas.add_area(conn, parent=province, level=commune_level,
+                                      name=commune.name, code=commune.code,
+                                      urban=commune.urban, actor=SETUP, at=setup_at)
+        officer_id = await _person(conn, commune.officer, "officer", c_area, setup_at)
+        personas.setdefault("commune_officer", officer_id)
+        corrector = Actor(officer_id, f"demo:{identity_of(commune.officer)}")
+        count = LARGE_VILLAGES[commune.code]
+        shared_head: tuple[int, str] | None = None  # a head of two villages (rural communes)
+        for index in range(count):
+            known = commune.villages[index] if index < len(commune.villages) else None
+            if known is not None:
+                name, head = known.name, known.head
+                plan = "late" if known.late else "ok"
+            else:
+                generated = index - len(commune.villages)
+                name = village_names.street() if commune.urban else village_names.village()
+                head = None if generated % NO_HEAD_EVERY == NO_HEAD_EVERY - 1 else \
+                    names.person()
+                plan = _plan(rng, index, count)
+            v_area = await areas.add_area(conn, parent=c_area, level=village_level, name=name,
+                                          urban=commune.urban, actor=SETUP, at=setup_at)
+            if head is None:
+                invite_areas.append(v_area)
+                reporter = corrector
+            elif known is None and not commune.urban and index == len(commune.villages) + 1:
+                shared_head = (await _person(conn, head, "village_head", v_area, setup_at),
+                               head)
+                reporter = Actor(shared_head[0], f"demo:{identity_of(head)}")
+            elif known is None and shared_head is not None and \
+                    index == len(commune.villages) + 2:
+                await people.grant_role(conn, shared_head[0], "village_head", v_area,
+                                        actor=SETUP, at=setup_at)
+                reporter = Actor(shared_head[0], f"demo:{identity_of(shared_head[1])}")
+            else:
+                head_id = await _person(conn, head, "village_head", v_area, setup_at)
+                personas.setdefault("village_head", head_id)
+                reporter = Actor(head_id, f"demo:{identity_of(head)}")
+            village = _LargeVillage(v_area, reporter, corrector, plan)
+            if known is not None:
+                village.household_list = "complete" if index == 0 else (
+                    "partial" if name == PARTIAL_VILLAGE else "")
+            elif index % COMPLETE_EVERY == 3:
+                village.household_list = "complete"
+            elif index % PARTIAL_EVERY == 5:
+                village.household_list = "partial"
+            villages.append(village)
+    featured = villages[0]
+    imported: list[tuple[int, str, dict]] = []
+    for village in villages:
+        history = _simulate(rng, village.area.urban, months)
+        skip = {"ok": 0, "late": 1, "gap": 3, "lapsed": 14, "new": MONTHS}[village.plan]
+        if village.plan == "late" and not latest_open and village is featured:
+            skip = 0
+        for i, (month, data) in enumerate(zip(months, history, strict=True)):
+            if i >= MONTHS - skip:
+                break
+            village.filed = data
+            if i < MONTHS - IMPORTED_BEFORE:
+                imported.append((village.area.id, month.key, data))
+            else:
+                await _file(conn, rng, config, today, village.area, month, data,
+                            village.reporter, village.corrector)
+    await import_monthly(conn, imported, actor=SETUP, via="import", at=go_live_at)
+    filing = default_month(today, config.monthly.previous_month_until_day)
+    await _households(conn, rng, config, today, filing, villages, names)
+    for number, area in enumerate(invite_areas, start=1):
+        code = INVITE_CODE if number == 1 else INVITE_CODE[:5] + "".join(
+            INVITE_ALPHABET[(number * 7 + k * 11) % len(INVITE_ALPHABET)] for k in range(3))
+        await invites.create_invite(
+            conn, code=code, role="village_head", area_id=area.id, full_name="",
+            expires_at=_local(today + timedelta(days=365), 0, 0, config), actor=SETUP,
+            at=setup_at)
+    await set_meta(conn, "demo.invite", INVITE_CODE)
+    await set_meta(conn, "demo.invite_area", invite_areas[0].name)
+    await set_meta(conn, "demo", 1)
+    await set_meta(conn, "demo.built_for", today.isoformat())
+    for kind, person_id in personas.items():
+        await set_meta(conn, f"demo.persona.{kind}", person_id)
+
+
+def _statuses(rng: random.Random, data: dict) -> list[hh.NewHousehold]:
+    """A complete household list whose counts are the village's reported figures."""
+    total, poor, near = data["total"], data["poor"], data["near_poor"]
+    em_poor, loans = data["em_poor"], data["loans"]
+    statuses = ["poor"] * poor + ["near_poor"] * near + ["average"] * (total - poor - near)
+    for i in range(poor + near, total):
+        if rng.random() < 0.05:
+            statuses[i] = "other"
+    return _households_of(rng, statuses, em_poor=em_poor, loans=loans)
+
+
+def _households_of(rng: random.Random, statuses: list[str], *, em_poor: int,
+                   loans: int) -> list[hh.NewHousehold]:
+    """Households with ``statuses``: the first ``em_poor`` poor ones of an ethnic minority,
+    ``loans`` of the poor and near-poor with a loan."""
+    out = []
+    poor_seen = needy_seen = 0
+    for status in statuses:
+        needy = status in ("poor", "near_poor")
+        if status == "poor":
+            poor_seen += 1
+        if needy:
+            needy_seen += 1
+        minority = poor_seen <= em_poor if status == "poor" else rng.random() < 0.8
+        out.append(hh.NewHousehold(
+            code="", head_name="", status=status, ethnic_minority=minority,
+            no_work_capacity=status == "poor" and rng.random() < 0.1,
+            has_merit=rng.random() < 0.03, has_loan=needy and needy_seen <= loans))
+    return out
+
+
+def _code_prefix(name: str) -> str:
+    words = fold(name).upper().split()
+    return "".join(w[0] for w in words[1:])[:3] if len(words) > 1 else words[0][:3]
+
+
+async def _households(conn, rng: random.Random, config: Config, today: date, filing: Month,
+                      villages: list[_LargeVillage], names: _Names) -> None:
+    """Household lists, exit registrations in every state, assessments waiting for review and
+    support records, in the villages that keep a list."""
+    since = date(today.year - 2, 1, 1)
+    at = _local(today - timedelta(days=60), 9, 0, config)
+    standard = standard_for(config.poverty, today.year)
+    window = config.poverty.recently_exited_months
+    decided_on = min(date(filing.year, filing.month, 10), today)
+    decided_at = min(_local(decided_on, 10, 0, config), _local(today, 0, 0, config))
+    states = iter(("under_review", "not_yet", "withdrawn", "recognised"))
+    for village in villages:
+        if not village.household_list or village.filed is None:
+            continue
+        if village.household_list == "complete":
+            new = _statuses(rng, village.filed)
+        else:
+            pool = ["poor"] * 6 + ["near_poor"] * 4 + ["average"] * 15
+            rng.shuffle(pool)
+            new = _households_of(rng, pool[:PARTIAL_SIZE], em_poor=4, loans=5)
+        prefix = _code_prefix(village.area.name)
+        new = [hh.NewHousehold(f"{prefix}-{n:03d}", names.anyone(), h.status,
+                               h.ethnic_minority, h.no_work_capacity, h.has_merit, h.has_loan)
+               for n, h in enumerate(new, start=1)]
+        officer = village.corrector
+        added = await hh.add_households(conn, village.area.id, new, status_since=since,
+                                        actor=officer, at=at)
+        poor = [h for h in added if h.status == "poor"]
+        average = [h for h in added if h.status == "average"]
+        # Three registrations to exit, then one moved on to the next state in line.
+        for n, household in enumerate(poor[:3]):
+            reg = await hh.register_exit(
+                conn, household.id, target_year=today.year + (n % 2),
+                plan_kind=("livestock", "crops", "wage_work")[n],
+                plan_text=("Nuôi 2 con bò sinh sản", "Trồng sa nhân dưới tán rừng",
+                           "Đi làm công ty ở Bắc Ninh")[n],
+                support_asked=(("loan", "breeds"), ("training",), ())[n],
+                registered_on=today - timedelta(days=90 - n), actor=village.reporter, at=at)
+            if n == 2:
+                state = next(states, None)
+                if state is not None:
+                    await hh.set_registration_state(
+                        conn, reg.id, state, actor=officer, at=decided_at,
+                        reason=None if state in ("under_review", "recognised") else
+                        "Chưa đủ điều kiện, xét lại cuối năm", effective_date=decided_on,
+                        exit_window_months=window)
+        # Assessments waiting for an officer: a poor household now above the line, an average
+        # one below it; the second assessed twice (the newer one supersedes the older).
+        if len(poor) > 3:
+            await _assess(conn, standard, village, poor[3], 2_100_000, 1, at)
+        if average:
+            await _assess(conn, standard, village, average[0], 1_200_000, 4, at)
+            await _assess(conn, standard, village, average[0], 1_800_000, 1,
+                          at + timedelta(days=7))
+        if poor:
+            await hh.add_support(conn, poor[0].id, kind="breeds", amount_vnd=3_000_000,
+                                 source="Quỹ Vì người nghèo xã",
+                                 given_on=today - timedelta(days=40), actor=officer, at=at)
+
+
+async def _assess(conn, standard, village: _LargeVillage, household, income: int,
+                  lacking: int, at: datetime) -> None:
+    deprived = standard.indicator_keys[:lacking]
+    result = classify(standard, income_per_person=income, deprived=deprived,
+                      urban=village.area.urban)
+    await hh.record_assessment(
+        conn, household.id, year=at.year, income_per_person=income, deprived=deprived,
+        standard_name=standard.name, suggested_status=result.status, actor=village.reporter,
+        at=at)

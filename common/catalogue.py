@@ -44,6 +44,8 @@ MESSAGES: dict[str, str] = {
     "core.unknown_command": "Lệnh này không có. Bạn có thể chọn một việc dưới đây:",
     "core.welcome_back": "Chào {name}! Bạn cần làm gì?",
     "core.deferred_error": "Xin lỗi, chưa lập được thống kê này do sự cố hệ thống. Vui lòng thử lại sau ít phút.",
+    "core.option.stop": "⏹ Dừng việc đang làm",
+    "core.which_option": "Bạn muốn chọn mục nào? Gõ số thứ tự hoặc bấm nút:",
     "core.too_long": "Tin nhắn quá dài. Vui lòng trả lời ngắn gọn câu hỏi dưới đây.",
     # --- menu, help, roles ---
     "menu.choose": "Bạn cần làm gì?",
@@ -53,6 +55,7 @@ MESSAGES: dict[str, str] = {
     "menu.option.stats": "📊 Thống kê",
     "help.stats": "• /thongke [địa bàn] [kỳ] — số liệu, biểu đồ, xếp hạng thi đua, đề xuất khen thưởng và bảng tính Excel của địa bàn (kỳ: 10/2026, quy 3/2026, nam 2026…).",
     "help.calendar": "• /lich — lịch báo cáo, các báo cáo đến hạn của bạn và tiến độ trong địa bàn.",
+    "help.remind_again": "• /nhaclai — nhắc lại các thôn chưa gửi báo cáo đang đến hạn (bấm «Nhắc lại» trong danh sách chậm).",
     "help.announce": "• /thongbao [tên địa bàn] — gửi thông báo tới mọi người trong địa bàn (xem trước rồi mới gửi).",
     "help.title": "Hướng dẫn sử dụng:",
     "help.village_head": (
@@ -89,6 +92,19 @@ MESSAGES: dict[str, str] = {
     "telegram.command.toi": "Xem vai trò của tôi",
     "telegram.command.lienket": "Liên kết với Zalo hoặc tài khoản khác",
     "telegram.command.help": "Hướng dẫn",
+    "telegram.private_only": (
+        "🔒 Bot chỉ trả lời trong tin nhắn riêng, để số liệu của thôn, xã không lộ ra nhóm. "
+        "Hãy nhắn riêng cho bot: https://t.me/{username}"
+    ),
+    "telegram.leaving_group": (
+        "🔒 Bot chỉ làm việc trong tin nhắn riêng, để số liệu của thôn, xã không lộ ra nhóm, "
+        "nên bot xin rời nhóm này. Mỗi người hãy nhắn riêng cho bot: https://t.me/{username}"
+    ),
+    "telegram.edit_not_read": (
+        "✏️ Bot không đọc tin nhắn đã sửa và vẫn dùng nội dung bạn gửi lúc đầu. Nếu cần, hãy "
+        "gửi lại thành tin nhắn mới; trong báo cáo, số đã trả lời được sửa ở bước xem lại "
+        "(nút «✏️ Sửa») trước khi gửi."
+    ),
     # --- enrolment ---
     "enrol.invalid": (
         "Mã mời không đúng. Vui lòng kiểm tra lại mã (8 ký tự, ví dụ: ABCD-2345) hoặc xin mã "
@@ -96,7 +112,16 @@ MESSAGES: dict[str, str] = {
     ),
     "enrol.used": "Mã mời này đã được dùng. Mỗi mã chỉ dùng một lần; hãy xin mã mới từ cán bộ xã.",
     "enrol.expired": "Mã mời này đã hết hạn. Hãy xin mã mới từ cán bộ xã.",
-    "enrol.default_name": "Người dùng mới",
+    "enrol.ask_name": (
+        "Mã mời hợp lệ:\n{role}\nBạn tên là gì? Vui lòng gõ họ và tên (ví dụ: Lò Văn Páo), "
+        "để cán bộ xã biết ai gửi báo cáo."
+    ),
+    "enrol.name_invalid": (
+        "Vui lòng gõ họ và tên của bạn, chỉ gồm chữ (ví dụ: Lò Văn Páo), hoặc gõ /huy để dừng."
+    ),
+    "enrol.cancelled": (
+        "Đã dừng. Bạn chưa được đăng ký; mã mời vẫn dùng được khi bạn gửi lại."
+    ),
     "enrol.welcome": "Chào mừng {name}! Bạn đã được đăng ký:\n{role}",
     # --- linking a second messenger (handlers/link.py) ---
     "channel.telegram": "Telegram",
@@ -765,14 +790,28 @@ MESSAGES: dict[str, str] = {
     "calendar.due.before": "hạn {due}, còn {days} ngày",
     "calendar.due.today": "hôm nay ({due}) là hạn cuối",
     "calendar.due.late": "hạn {due}, đã quá hạn {days} ngày",
-    "calendar.and_more": "… và {n} nơi khác",
+    "calendar.and_more": "… và {n} {unit} khác",
+    "calendar.unit.village": "thôn",
+    "calendar.unit.commune": "xã",
     "calendar.option.start": "📝 Báo cáo ngay",
+    "calendar.option.remind_again": "🔁 Nhắc lại {n} {unit} chưa gửi",
+    "calendar.option.remind_again_in": "🔁 Nhắc lại {n} {unit} chưa gửi — {detail}",
+    "calendar.option.full_list": "📋 Xem đủ {n} {unit} chưa gửi",
+    "calendar.option.full_list_in": "📋 Xem đủ {n} {unit} chưa gửi — {detail}",
     "calendar.remind.village": (
         "⏰ Nhắc việc: {report} của {areas} chưa được gửi ({due}).\n"
         "Bấm «Báo cáo ngay» hoặc gõ lệnh báo cáo để gửi. Cảm ơn bạn!"
     ),
     "calendar.remind.commune": (
         "⏰ Nhắc việc: {report} của {areas} (cấp xã) chưa được gửi ({due}).\n"
+        "Bấm «Báo cáo ngay» để tổng hợp và gửi."
+    ),
+    "calendar.remind_again.village": (
+        "⏰ {name} nhắc: {report} của {areas} chưa được gửi ({due}).\n"
+        "Bấm «Báo cáo ngay» hoặc gõ lệnh báo cáo để gửi. Cảm ơn bạn!"
+    ),
+    "calendar.remind_again.commune": (
+        "⏰ {name} nhắc: {report} của {areas} (cấp xã) chưa được gửi ({due}).\n"
         "Bấm «Báo cáo ngay» để tổng hợp và gửi."
     ),
     "calendar.escalate.village": (
@@ -784,6 +823,8 @@ MESSAGES: dict[str, str] = {
     "calendar.escalate.none": "✅ {report} (hạn {due}) — {area}: đủ {total}/{total}, không nơi nào chậm.",
     "calendar.with_head": "{area} (trưởng thôn: {heads})",
     "calendar.no_head": "{area} (chưa có trưởng thôn dùng bot)",
+    "calendar.with_officer": "{area} (cán bộ: {heads})",
+    "calendar.no_officer": "{area} (chưa có cán bộ xã dùng bot)",
     "calendar.digest": (
         "📊 Tiến độ {report} (hạn {due}) — {area}: {filed}/{total} thôn đã gửi.\n{lines}"
     ),
@@ -813,6 +854,27 @@ MESSAGES: dict[str, str] = {
     "lich.nothing_due": "Hiện không có báo cáo nào đến hạn. Bot sẽ nhắc khi gần đến hạn.",
     "lich.progress": "📊 {report} (hạn {due}) — {area}: {filed}/{total} đã gửi.",
     "lich.missing": "Chưa gửi:",
+    "lich.full_list": (
+        "📋 {report} (hạn {due}) — {area}: {late}/{total} {unit} chưa gửi:\n{names}"
+    ),
+    # --- /nhaclai, «Nhắc lại» (handlers/calendar.py) ---
+    "remind_again.officers_only": "Chỉ cán bộ xã, cán bộ tỉnh hoặc quản trị viên mới nhắc lại được các thôn chưa gửi báo cáo.",
+    "remind_again.none_late": "✅ Các báo cáo đang đến hạn trong địa bàn của bạn đã được gửi đủ. Không cần nhắc ai.",
+    "remind_again.pick": "Nhắc lại báo cáo nào? Chọn bên dưới (gõ số):",
+    "remind_again.not_found": "Không tìm thấy báo cáo này trong địa bàn của bạn. Gõ /lich để xem các báo cáo đang đến hạn.",
+    "remind_again.closed": "{report} đã khóa sổ, không nhắc lại được nữa. Gõ /lich để xem các báo cáo đang đến hạn.",
+    "remind_again.nothing_late": "✅ {report} — {area}: tất cả đã gửi. Không cần nhắc ai.",
+    "remind_again.planned": "✅ Đang nhắc lại {report} tới {n} người ({areas}). Bot sẽ báo lại khi gửi xong.",
+    "remind_again.planned_later": (
+        "✅ Bây giờ là giờ nghỉ: lời nhắc {report} tới {n} người ({areas}) sẽ được gửi lúc "
+        "{at}. Bot sẽ báo lại khi gửi xong."
+    ),
+    "remind_again.nobody_new": "Chưa gửi thêm lời nhắc {report}: những người còn thiếu vừa được nhắc.",
+    "remind_again.recent": "Đã được nhắc trong {minutes} phút qua, không nhắc lại lần nữa:\n{names}",
+    "remind_again.recent_line": "{name}: lúc {at} ({by})",
+    "remind_again.by_calendar": "bot nhắc theo lịch",
+    "remind_again.by_person": "{name} nhắc",
+    "remind_again.unheaded": "Chưa có trưởng thôn dùng bot, vui lòng liên hệ trực tiếp:\n{names}",
     # --- /thongbao (handlers/announce.py) ---
     "announce.officers_only": "Chỉ cán bộ xã, cán bộ tỉnh hoặc quản trị viên mới gửi được thông báo.",
     "announce.area_not_found": "Không tìm thấy địa bàn «{query}» trong phạm vi của bạn. Vui lòng gõ lại tên xã hoặc thôn.",
@@ -854,6 +916,7 @@ MESSAGES: dict[str, str] = {
     ),
     "outbox.progress": "📣 Thông báo «{title}» tới {area}: đã gửi {sent}/{total} người, đang gửi tiếp…",
     "outbox.done": "✅ Đã gửi xong thông báo «{title}» tới {area}: {sent}/{total} người nhận được.",
+    "outbox.reminded_done": "✅ Đã nhắc lại {title} — {area}: {sent}/{total} người nhận được lời nhắc.",
     "outbox.done_missed": "⚠️ {n} người không nhận được (đã chặn bot hoặc lỗi gửi): {names}",
     "console.outbox": "🔔 Bot tự gửi tới [{to}]:",
     # --- spreadsheets (reports/sheets.py) ---
@@ -877,11 +940,13 @@ MESSAGES: dict[str, str] = {
     "sheet.col.near_poor_rate": "Tỷ lệ cận nghèo (%)",
     "sheet.col.support": "Vận động (đồng)",
     "sheet.monthly.title": "Số liệu giảm nghèo hằng tháng",
-    "sheet.monthly.period_month": "Kỳ báo cáo: {month} (thuộc {period})",
+    "sheet.monthly.period_month": "Kỳ báo cáo: {month} — thuộc {period}",
     "sheet.monthly.filed": "Đã gửi báo cáo: {filed}/{villages} thôn, trong đó {on_time} thôn gửi đúng hạn.",
     "sheet.monthly.filed_count": "{filed}/{villages} thôn đã gửi",
     "sheet.monthly.subtotal": "Cộng {commune}",
     "sheet.monthly.not_filed": "Chưa gửi",
+    "sheet.monthly.carried": "Chưa gửi — dùng số liệu tháng {month}",
+    "sheet.monthly.carried_note": "{n} thôn chưa gửi được tính bằng số liệu tháng gần nhất của thôn (chữ nghiêng, ghi ở cột «Ngày gửi»), như trong thống kê.",
     "sheet.monthly.late": "Trễ hạn",
     "sheet.monthly.col.exited": "Thoát nghèo",
     "sheet.monthly.col.newly_poor": "Nghèo phát sinh",
@@ -905,6 +970,9 @@ MESSAGES: dict[str, str] = {
     "sheet.summary.col.reports_on_time": "Đúng hạn",
     "sheet.summary.col.registered": "Đăng ký thoát nghèo",
     "sheet.summary.col.recognised": "Đã công nhận",
+    "sheet.summary.col.note": "Ghi chú",
+    "sheet.summary.uncounted": "{n} thôn chưa có số liệu, không được tính",
+    "sheet.summary.none_counted": "chưa có số liệu",
     "sheet.households.title": "Danh sách hộ gia đình",
     "sheet.households.sheet": "Danh sách hộ",
     "sheet.households.count": "{count} hộ",
@@ -935,6 +1003,10 @@ MESSAGES: dict[str, str] = {
         "6 tháng (6 thang dau nam 2026, h2/2026) hoặc năm (nam 2026, 2026). Ví dụ: /thongke Tân Lập quy 3/2026"
     ),
     "stats.pick_area": "Xem thống kê của địa bàn nào? Chọn bên dưới (gõ số) hoặc gõ tên.",
+    "stats.pick_page": "Có {n} địa bàn khớp «{query}»; đây là {first}–{last}. Gõ thêm tên để thu hẹp, hoặc bấm «Xem thêm».",
+    "stats.pick_page_more": "Có hơn {n} địa bàn khớp «{query}»; đây là {first}–{last}. Vui lòng gõ thêm tên (ví dụ kèm tên xã) để thu hẹp.",
+    "stats.pick_page_scopes": "Bạn phụ trách {n} địa bàn; đây là {first}–{last}. Gõ tên để tìm, hoặc bấm «Xem thêm».",
+    "stats.option.more_areas": "➡️ Xem thêm (còn {n})",
     "stats.pick_expected": "Vui lòng chọn một địa bàn trong danh sách (gõ số thứ tự) hoặc gõ đúng tên.",
     "stats.menu": "📊 {area} — {period}. Chọn biểu đồ hoặc bảng tính (gõ số), hoặc gõ địa bàn, kỳ khác (ví dụ: quy 3/2026):",
     "stats.menu_expected": "Vui lòng chọn một mục trong danh sách (gõ số), hoặc gõ tên địa bàn hay kỳ khác.",
@@ -942,6 +1014,11 @@ MESSAGES: dict[str, str] = {
     "stats.not_allowed": "Bạn không còn quyền xem thống kê của địa bàn này.",
     "stats.no_data": "Chưa có số liệu của {area} cho {period}.",
     "stats.no_chart_data": "Chưa đủ số liệu để vẽ biểu đồ này cho {area} ({period}).",
+    "stats.no_chart.baseline": "Chưa có số liệu gốc ({label}) của {area}, nên chưa so sánh được với gốc.",
+    "stats.no_chart.funnel": "{area} chưa có hộ nào đăng ký thoát nghèo trong năm {year}.",
+    "stats.no_chart.reduction": "Chưa có số liệu cuối năm {before} của các nơi thuộc {area}, nên chưa tính được mức giảm năm {year}.",
+    "stats.no_sheet.households": "{area} chưa có danh sách hộ trong hệ thống (thêm hộ bằng /ho, hoặc quản trị viên nhập danh sách bằng lệnh import-households).",
+    "stats.no_sheet.registrations": "{area} chưa có hộ nào đăng ký thoát nghèo. Đăng ký cho hộ bằng /dangky.",
     "stats.no_sheet_data": "Chưa có số liệu để lập bảng tính này cho {area} ({period}).",
     "stats.sheet_caption": "{name} — {area}.",
     "stats.option.trend": "📈 Tỷ lệ nghèo theo tháng",
@@ -961,10 +1038,24 @@ MESSAGES: dict[str, str] = {
     "stats.period.half_first": "6 tháng đầu năm {year}",
     "stats.period.half_second": "6 tháng cuối năm {year}",
     "stats.period.year": "năm {year}",
+    "stats.period.until_month": "{period} (đến tháng {month})",
+    "stats.period.until_day": "{period} (đến ngày {day})",
+    "stats.carried.one": "chưa gửi — dùng số liệu tháng {month}",
+    "stats.carried.many": "{n} thôn chưa gửi tháng {month} — dùng số liệu tháng {source}",
+    "stats.carried.many_months": "{n} thôn chưa gửi tháng {month} — dùng số liệu tháng {oldest}–{latest}",
     "stats.baseline.end_of_year": "cuối năm {year}",
     "stats.baseline.month": "tháng {period}",
     "stats.total": "Tổng cộng",
     "stats.summary.title": "📊 {area} — {period} (số liệu tháng {as_of}, tính đến {at})",
+    "stats.summary.title_running": "📊 {area} — {period}, tính đến {at}",
+    "stats.summary.households_village": "• Tổng số hộ: {total}",
+    "stats.summary.report_village": "• Báo cáo tháng {month}: {state}",
+    "stats.summary.report_on_time": "đã gửi, đúng hạn",
+    "stats.summary.report_late": "đã gửi, muộn hạn",
+    "stats.summary.carried": "• {text}: {names}.",
+    "stats.summary.carried_name": "{name} (tháng {month})",
+    "stats.summary.carried_more": "{names} và {n} thôn khác (đủ cả trong «Excel số liệu tháng»)",
+    "stats.summary.uncounted": "• {n} thôn chưa có báo cáo nào trong {months} tháng gần đây: không được tính vào số liệu trên.",
     "stats.summary.households": "• Tổng số hộ: {total} ({villages} thôn; {reported} thôn đã báo cáo tháng {month})",
     "stats.summary.poor": "• Hộ nghèo: {n} ({rate})",
     "stats.summary.near_poor": "• Hộ cận nghèo: {n} ({rate})",
@@ -976,6 +1067,10 @@ MESSAGES: dict[str, str] = {
     "stats.summary.registrations": "• Đăng ký thoát nghèo năm {year}: {registered} hộ, đã công nhận {recognised}",
     "stats.summary.support": "• Vận động hỗ trợ trong kỳ: {amount}",
     "stats.award.title": "🏅 Đề xuất khen thưởng — {area} (số liệu đến tháng {month}): {n} địa bàn đạt tiêu chí",
+    "stats.award.none_village": "🏅 {area} (số liệu đến tháng {month}): chưa đạt tiêu chí khen thưởng.",
+    "stats.award.no_baseline": "Chưa có số liệu gốc ({label}), nên chưa xét được tiêu chí giảm trên {share} % so với gốc.",
+    "stats.award.carried": "({note})",
+    "stats.chart_by_child_area": "Biểu đồ này so sánh các địa bàn trực thuộc; {area} là thôn nên không có. Xem «Tỷ lệ nghèo theo tháng» hoặc «So với gốc».",
     "stats.award.none": "🏅 {area} (số liệu đến tháng {month}): chưa có địa bàn nào đạt tiêu chí khen thưởng.",
     "stats.award.points": "• {name}: tỷ lệ nghèo giảm ≥ {threshold} điểm mỗi năm ({years})",
     "stats.award.halved": "• {name}: hộ nghèo + cận nghèo giảm {fall} % so với gốc ({base} → {now} hộ)",
@@ -984,7 +1079,11 @@ MESSAGES: dict[str, str] = {
     "charts.month": "T{month}/{year}",
     "charts.month_axis": "T{month}",
     "charts.as_of": "{area} · tính đến {date}",
-    "charts.and_more": "… và {n} nơi khác không hiện trên biểu đồ",
+    "charts.and_more": "… {n} nơi xếp giữa không hiện trên biểu đồ; đủ cả trong «Excel tổng hợp»",
+    "charts.gap_row": "⋯ {n} nơi khác ⋯",
+    "charts.reading.carried": "Lưu ý: {note}.",
+    "charts.reading.carried_village": "Lưu ý: tháng {month} {note}.",
+    "charts.carried_village": "* {month}: {note}",
     "charts.no_data": "chưa có số liệu",
     "charts.reading.no_data": "Chưa có số liệu để vẽ biểu đồ này cho {area}.",
     "charts.change.down": "giảm {points} điểm",
@@ -1007,7 +1106,6 @@ MESSAGES: dict[str, str] = {
     "charts.reduction.target": "Mục tiêu cả năm",
     "charts.reduction.reading": "Năm {year}, {met}/{total} nơi thuộc {area} đã đạt mục tiêu giảm nghèo cả năm; tốt nhất là {best} ({change}, mục tiêu {target} điểm).",
     "charts.reduction.reading_missing": "{n} nơi chưa có số liệu.",
-    "charts.reduction.and_more_met": "… và {n} nơi khác, đều đã đạt mục tiêu",
     "charts.baseline.title": "Hộ nghèo và cận nghèo so với gốc {baseline_label}",
     "charts.baseline.series": "Hộ nghèo + cận nghèo",
     "charts.baseline.line": "Gốc {baseline_label}: {count} hộ",
@@ -1024,8 +1122,9 @@ MESSAGES: dict[str, str] = {
     "charts.completeness.axis": "Số báo cáo",
     "charts.completeness.reading": "Báo cáo {period_label} của {area}: {filed}/{total} đã gửi, trong đó {late} gửi muộn; {missing} chưa gửi.",
     "charts.completeness.reading_worst": "Thiếu nhiều nhất: {name} ({n} chưa gửi).",
+    "charts.completeness.reading_missing": "Chưa gửi: {names}.",
+    "charts.reading.and_more": "{names} và {n} nơi khác",
     "charts.completeness.reading_complete": "Không nơi nào còn thiếu báo cáo.",
-    "charts.completeness.and_more_on_time": "… và {n} nơi khác, đều đã gửi đủ và đúng hạn",
     "charts.funnel.title": "Hộ đăng ký tự nguyện thoát nghèo",
     "charts.funnel.registered": "Đã đăng ký",
     "charts.funnel.reviewed": "Đã đưa ra xem xét",

@@ -315,6 +315,12 @@ class OutboxConfig(Settings):
     progress_every_seconds: Float = Field(60.0, gt=0)
     progress_min_recipients: Int = Field(20, ge=0)
     prefer_channel: Literal["last_used", "telegram", "zalo"] = "last_used"
+    # a message waits while its recipient is in a dialog (0: never)
+    dialog_hold_minutes: Float = Field(30.0, ge=0, le=24 * 60,
+                                       description="minutes from 0 to 1440 (a day)")
+    # «Nhắc lại» reaches nobody reminded this recently
+    remind_again_minutes: Float = Field(60.0, ge=0, le=24 * 60,
+                                        description="minutes from 0 to 1440 (a day)")
 
     @model_validator(mode="after")
     def _retries(self) -> OutboxConfig:

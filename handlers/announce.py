@@ -9,25 +9,20 @@ without a hint of what exists there.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 from common.catalogue import t
-from common.config import Config
 from common.messages import Option, Outbound
 from handlers import menu
+from handlers.campaigns import announcement_recipients, plan_announcement
 from storage import areas
 from storage.areas import Area
-from storage.audit import record
 from storage.dialogs import DialogState
-from storage.outbox import Planned, create_campaign
-from storage.progress import role_holders
 
 if TYPE_CHECKING:
     from handlers.context import Answer, Context
 
 Result = tuple[DialogState | None, list[Outbound]]
-PRIORITY = 6  # as the calendar's notices: after replies, reminders and late lists
 MAX_LENGTH = 1500  # leaves room for the header under Zalo's 2,000 characters
 MAX_CHOICES = 20
 
@@ -146,36 +141,3 @@ async def _on_confirm(ctx: Context, state: DialogState, reply: Answer) -> Result
     done = t("announce.planned_later" if later else "announce.planned", n=count,
              area=area.name, at=f"{when:%H:%M %d/%m}")
     return None, [menu.main_menu(ctx, done)]
-
-
-# ---- announcements (planned from a dialog, in the dialog's transaction) --------------------
-
-
-async def announcement_recipients(conn, area: Area, sender_id: int) -> list[int]:
-    """Everyone with a role in ``area`` or under it, the sender excepted, once each."""
-    people: list[int] = []
-    for holder in await role_holders(conn, ("village_head", "officer"), area.path):
-        if holder.person_id != sender_id and holder.person_id not in people:
-            people.append(holder.person_id)
-    return people
-
-
-async def plan_announcement(conn, config: Config, *, key: str, sender_id: int,
-                            sender_name: str, area: Area, text: str, now: datetime,
-                            actor) -> tuple[int | None, int, datetime]:
-    """Plan an officer's announcement to everyone in ``area``: (campaign id or None when
-    ``key`` was planned before, recipients, when sending starts). Audited."""
-    recipients = await announcement_recipients(conn, area, sender_id)
-    message = Outbound(t("announce.message", name=sender_name, area=area.name, text=text))
-    starts = config.calendar.next_sending_time(now.astimezone(config.timezone))
-    title = text if len(text) <= 40 else (text[:39].rsplit(" ", 1)[0] or text[:39]) + "…"
-    campaign = await create_campaign(
-        conn, key=key, kind="announce", messages=[Planned(p, message) for p in recipients],
-        not_before=starts, at=now, area_id=area.id, requested_by=sender_id, title=title,
-        priority=PRIORITY)
-    if campaign is not None:
-        await record(conn, actor=actor, action="announce", entity="campaign",
-                     entity_id=campaign, at=now,
-                     after={"area_id": area.id, "area": area.name, "text": text,
-                            "recipients": len(recipients)})
-    return campaign, len(recipients), starts

@@ -73,6 +73,8 @@ def help_text(ctx: Context) -> Outbound:
         lines.append(t("help.announce"))
         lines.append(t("help.stats"))
     lines.append(t("help.calendar"))
+    if person.has_role("officer", "admin"):
+        lines.append(t("help.remind_again"))
     lines.append(t("help.common"))
     return Outbound("\n".join(lines))
 

@@ -42,12 +42,14 @@ from openpyxl.worksheet.worksheet import Worksheet
 from common.catalogue import t
 from common.text import fold
 from reports.figures import (
+    Carried,
     HouseholdSheetData,
     MonthlySheetData,
     RegistrationSheetData,
     SummaryRow,
     SummarySheetData,
     VillageMonthRow,
+    month_label,
     rate,
 )
 
@@ -78,6 +80,7 @@ _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _HEADER_FILL = PatternFill("solid", fgColor="D9D9D9")
 _TOTAL_FILL = PatternFill("solid", fgColor="F2F2F2")
 _MISSING_FILL = PatternFill("solid", fgColor="FCE4D6")
+_CARRIED_FILL = PatternFill("solid", fgColor="FFF2CC")  # figures of an earlier month
 _BOLD = Font(bold=True)
 _TITLE_FONT = Font(bold=True, size=14)
 _NOTE_FONT = Font(italic=True)
@@ -109,9 +112,12 @@ def monthly_workbook(data: MonthlySheetData) -> bytes:
 
     Villages are grouped by commune (in the order they come, each commune where its first
     village is); when there is more than one commune each group ends with a subtotal row.
-    The last row is the grand total. A village that did not file keeps its row, with empty
-    figures and "Chưa gửi" in the filing column. Rates are computed from each row's own
-    figures (poor ÷ households), totals from the village rows.
+    The last row is the grand total. A village that did not file keeps its row: with the
+    figures of its earlier report that the statistics count in its place (in italics, on a
+    light yellow fill, and «Chưa gửi — dùng số liệu tháng 9/2026» in the filing column; the
+    month's flows, support and note stay empty), or, with nothing recent enough to count,
+    empty figures and "Chưa gửi". Rates are computed from each row's own figures (poor ÷
+    households), totals from the village rows: the statistics' totals.
     """
     wb = Workbook()
     wb.remove(wb.active)
@@ -130,7 +136,9 @@ def summary_workbook(data: SummarySheetData) -> bytes:
 
     The change since the start of the year is ``poor_rate − start_poor_rate`` in percentage
     points; the change against the baseline is ``(poor + near-poor − baseline) ÷ baseline``
-    in percent. Either is empty when a figure it needs is missing.
+    in percent. Either is empty when a figure it needs is missing. The last column says
+    where figures of villages that have not filed are carried from earlier reports
+    («chưa gửi — dùng số liệu tháng 9/2026») and how many villages have none to count.
     """
     columns = _summary_columns(data.baseline_label)
     wb = Workbook()
@@ -149,7 +157,9 @@ def summary_workbook(data: SummarySheetData) -> bytes:
     for child in data.rows:
         _write(ws, row, columns, _summary_values(child, child.name))
         row += 1
-    _write(ws, row, columns, _summary_values(data.total, t("sheet.total")), total=True)
+    # A village's summary is its own row alone, under its name.
+    name = t("sheet.total") if data.rows else data.total.name
+    _write(ws, row, columns, _summary_values(data.total, name), total=True)
     _finish(ws, columns, header_row, row, freeze="B", title=title, area=data.area,
             as_of=data.as_of)
     wb.properties.title = title
@@ -278,6 +288,10 @@ def _monthly_sheet(ws: Worksheet, data: MonthlySheetData, label: str,
     columns = _monthly_columns()
     filed = [r for r in rows if r.filed_at is not None]
     on_time = sum(1 for r in filed if r.on_time)
+    carried = sum(1 for r in rows if r.filed_at is None and r.carried_from is not None)
+    note = t("sheet.monthly.filed", filed=len(filed), villages=len(rows), on_time=on_time)
+    if carried:
+        note += " " + t("sheet.monthly.carried_note", n=carried)
     if label == data.period_label:
         period = t("sheet.period", period=label)
     else:
@@ -288,7 +302,7 @@ def _monthly_sheet(ws: Worksheet, data: MonthlySheetData, label: str,
         t("sheet.area", area=data.area),
         period,
         _as_of(data.as_of),
-        t("sheet.monthly.filed", filed=len(filed), villages=len(rows), on_time=on_time),
+        note,
     ])
     _header(ws, header_row, columns)
     groups: dict[str, list[VillageMonthRow]] = {}
@@ -302,6 +316,10 @@ def _monthly_sheet(ws: Worksheet, data: MonthlySheetData, label: str,
                 cell = ws.cell(row=row, column=_FILED_AT_COLUMN)
                 cell.font = _NOTE_FONT
                 cell.fill = _MISSING_FILL
+                if village.carried_from is not None:
+                    for column in range(3, _FILED_AT_COLUMN):
+                        ws.cell(row=row, column=column).font = _NOTE_FONT
+                        ws.cell(row=row, column=column).fill = _CARRIED_FILL
             row += 1
         if len(groups) > 1:
             subtotal = t("sheet.monthly.subtotal", commune=commune)
@@ -315,6 +333,8 @@ def _monthly_sheet(ws: Worksheet, data: MonthlySheetData, label: str,
 def _village_values(v: VillageMonthRow) -> list[Any]:
     if v.filed_at is None:
         filed_at: Any = t("sheet.monthly.not_filed")
+        if v.carried_from is not None:
+            filed_at = t("sheet.monthly.carried", month=month_label(v.carried_from))
         on_time = None
     else:
         filed_at = _moment(v.filed_at)
@@ -366,6 +386,7 @@ def _summary_columns(baseline_label: str) -> list[_Column]:
         _Column(t("sheet.summary.col.registered"), 11, COUNT, "right"),
         _Column(t("sheet.summary.col.recognised"), 10, COUNT, "right"),
         _Column(t("sheet.col.support"), 15, MONEY, "right"),
+        _Column(t("sheet.summary.col.note"), 30, wrap=True),
     ]
 
 
@@ -374,15 +395,24 @@ def _summary_values(r: SummaryRow, name: str) -> list[Any]:
     if r.poor_rate is not None and r.start_poor_rate is not None:
         since_start = r.poor_rate - r.start_poor_rate
     since_baseline = None
-    if r.baseline_poor_and_near:  # neither None nor 0
+    if r.baseline_poor_and_near and r.poor is not None and r.near_poor is not None:
         since_baseline = rate(r.poor + r.near_poor - r.baseline_poor_and_near,
                               r.baseline_poor_and_near)
     return [
         name, r.total, r.poor, _round(r.poor_rate), r.near_poor, _round(r.near_poor_rate),
         _round(r.start_poor_rate), _round(since_start), r.baseline_poor_and_near,
         _round(since_baseline), r.villages, r.reports_filed, r.reports_on_time, r.registered,
-        r.recognised, r.support_vnd,
+        r.recognised, r.support_vnd, _summary_note(r.carried, r.uncounted, r.villages),
     ]
+
+
+def _summary_note(carried: Carried | None, uncounted: int, villages: int) -> str | None:
+    """Where a row's figures come from earlier reports, and villages not counted at all."""
+    notes = [carried.text()] if carried is not None else []
+    if uncounted:
+        notes.append(t("sheet.summary.none_counted") if uncounted == villages
+                     else t("sheet.summary.uncounted", n=uncounted))
+    return "; ".join(notes) or None
 
 
 # ---- shared building blocks -------------------------------------------------------------------

@@ -221,6 +221,8 @@ class Dispatcher:
             return
         outside: list[str] = []
         for address in usable:  # the next messenger only when one is outside its window
+            if await self._held(message, address, now):
+                return
             await self.pacers[address.channel].wait(address.chat_id)
             try:
                 await self.senders[address.channel].send(address.chat_id, message.message)
@@ -245,6 +247,25 @@ class Dispatcher:
             return
         await self._unreachable(message, "outside the messenger's window: " + "; ".join(outside),
                                 key="outbox.unreachable_window")
+
+    async def _held(self, message: QueuedMessage, address: outbox.Address,
+                    now: datetime) -> bool:
+        """Whether the message waits because its recipient is in the middle of a dialog
+        there: it must not land between two questions (nor its buttons answer "busy"). It
+        goes when the dialog ends (the core releases it), or ``outbox.dialog_hold_minutes``
+        after the last answer, when the dialog counts as left; never in quiet hours."""
+        minutes = self.config.outbox.dialog_hold_minutes
+        if address.dialog_at is None or minutes <= 0:
+            return False
+        until = address.dialog_at + timedelta(minutes=minutes)
+        if until <= now:
+            return False
+        until = self.config.calendar.next_sending_time(until.astimezone(self.config.timezone))
+        log.info("outbox: message %s waits for person %s to finish a dialog on %s",
+                 message.id, message.person_id, address.channel)
+        async with self.db.write() as conn:
+            await outbox.hold(conn, message.id, until=until, at=now)
+        return True
 
     async def _failed(self, message: QueuedMessage, address: outbox.Address,
                       error: DeliveryError) -> None:
@@ -367,7 +388,8 @@ class Dispatcher:
         if not done:
             return t("outbox.progress", title=campaign.title, area=where, sent=delivered,
                      total=campaign.total)
-        lines = [t("outbox.done", title=campaign.title, area=where, sent=delivered,
+        key = "outbox.reminded_done" if campaign.kind == "remind_again" else "outbox.done"
+        lines = [t(key, title=campaign.title, area=where, sent=delivered,
                    total=campaign.total)]
         if missed:
             names = await outbox.unreachable_names(conn, campaign.id)

@@ -27,12 +27,23 @@ from datetime import UTC, date, datetime, timedelta
 
 from common.catalogue import t
 from common.config import Config
-from common.messages import Outbound
-from handlers.calendar import MAX_LISTED, due_phrase, report_name, start_option
+from common.messages import Option, Outbound
+from handlers.campaigns import (
+    MAX_LISTED,
+    PRIORITY,
+    by_name,
+    due_phrase,
+    full_list_option,
+    late_name,
+    listed,
+    remind_again_option,
+    report_name,
+    start_option,
+    who_files,
+)
 from reports.calendar import (
     ANNUAL_REVIEW,
     COMMUNE,
-    DIGEST,
     ESCALATE,
     NOTICE,
     PEAK_MONTH,
@@ -56,17 +67,10 @@ log = logging.getLogger(__name__)
 PLANNED_UNTIL = "calendar.planned_until"
 # How far back the very first tick looks (events older than this have expired anyway).
 FIRST_LOOK_BACK = timedelta(days=45)
-PRIORITY = {REMIND: 5, ESCALATE: 4, DIGEST: 4, NOTICE: 6}
 REMIND_KEYS = {VILLAGE: "calendar.remind.village", COMMUNE: "calendar.remind.commune"}
 ESCALATE_KEYS = {VILLAGE: "calendar.escalate.village", COMMUNE: "calendar.escalate.commune"}
 NOTICE_KEYS = {PEAK_MONTH: "calendar.notice.peak_month",
                ANNUAL_REVIEW: "calendar.notice.annual_review"}
-
-
-def _names(items: list[str]) -> str:
-    shown = "\n".join(f"• {name}" for name in items[:MAX_LISTED])
-    more = len(items) - MAX_LISTED
-    return shown + ("\n" + t("calendar.and_more", n=more) if more > 0 else "")
 
 
 @dataclass
@@ -190,23 +194,15 @@ class Planner:
 
     async def _escalate(self, conn, tree: Tree, event: Event, mine: list[Area],
                         missing: list[Area], today: date) -> list[Planned]:
-        """Each officer: the areas still missing among those directly under their area."""
+        """Each officer: the areas still missing among those directly under their area, with
+        who heads each, and one tap to remind them again (and to see the whole list, when it
+        is longer than a message shows)."""
         report = report_name(event.form, event.period)
         due = f"{event.due:%d/%m/%Y}"
-        heads: dict[int, list[str]] = {}
-        if event.level == VILLAGE:
-            for holder in await role_holders(conn, ("village_head",)):
-                heads.setdefault(holder.area_id, []).append(holder.full_name)
-
-        def named(area: Area) -> str:
-            if event.level != VILLAGE:
-                return area.name
-            if area.id not in heads:
-                return t("calendar.no_head", area=area.name)
-            return t("calendar.with_head", area=area.name, heads=", ".join(heads[area.id]))
-
+        heads = await who_files(conn, event.level)
         missing_ids = {a.id for a in missing}
         by_person: dict[int, list[str]] = {}
+        buttons: dict[int, list[tuple[Area, int]]] = {}
         for holder in await role_holders(conn, ("officer",)):
             scope = tree.by_id.get(holder.area_id)
             if scope is None:
@@ -217,13 +213,29 @@ class Planner:
                 under = [a for a in mine if scope.contains(a) and a.id != scope.id]
             if not under:
                 continue
-            late = [a for a in under if a.id in missing_ids]
+            late = by_name(a for a in under if a.id in missing_ids)
             key = ESCALATE_KEYS[event.level] if late else "calendar.escalate.none"
             text = t(key, report=report, due=due, area=scope.name, late=len(late),
-                     total=len(under), names=_names([named(a) for a in late]))
+                     total=len(under),
+                     names=listed([late_name(a, heads, event.level) for a in late],
+                                  event.level))
             by_person.setdefault(holder.person_id, []).append(text)
-        return [Planned(person_id, Outbound("\n\n".join(texts)))
-                for person_id, texts in by_person.items()]
+            if late:
+                buttons.setdefault(holder.person_id, []).append((scope, len(late)))
+        out = []
+        for person_id, texts in by_person.items():
+            scopes = buttons.get(person_id, [])
+            options: list[Option] = []
+            for scope, late in scopes:
+                detail = scope.name if len(scopes) > 1 else ""
+                options.append(remind_again_option(event.form, event.period, event.level,
+                                                   scope, late, detail))
+                if late > MAX_LISTED:
+                    options.append(full_list_option(event.form, event.period, event.level,
+                                                    scope, late, detail))
+            out.append(Planned(person_id, Outbound("\n\n".join(texts), tuple(options),
+                                                   free_input=False)))
+        return out
 
     async def _digest(self, conn, tree: Tree, event: Event, mine: list[Area],
                       filed: set[int], today: date) -> list[Planned]:

@@ -467,6 +467,14 @@ M010_HOUSEHOLD_LISTS = [
     )""",
 ]
 
+# Whether a dialog row is work under way (a form half filled) or only shows something (the last
+# menu, a list, a card: another command simply ends it): what the bot sends on its own waits
+# only for the first kind (scheduler/dispatcher.py).
+M011_DIALOG_BUSY = [
+    "ALTER TABLE dialogs ADD COLUMN busy INTEGER NOT NULL DEFAULT 1",
+    "UPDATE dialogs SET busy = 0 WHERE dialog = 'menu'",
+]
+
 # (number, name, statements). Append only; never edit a migration that has shipped.
 MIGRATIONS: list[tuple[int, str, list[str]]] = [
     (1, "m001_initial", M001_INITIAL),
@@ -479,6 +487,7 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
     (8, "m008_inbox_and_media", M008_INBOX_AND_MEDIA),
     (9, "m009_superseded_assessments", M009_SUPERSEDED_ASSESSMENTS),
     (10, "m010_household_lists", M010_HOUSEHOLD_LISTS),
+    (11, "m011_dialog_busy", M011_DIALOG_BUSY),
 ]
 
 

@@ -172,6 +172,8 @@ async def test_stranger_is_told_how_to_enrol_then_enrols_with_the_demo_code(demo
 
         xin chao
         MUNG-TE25
+        lò thị mai
+        1
         /toi
         """, who="khach")
     assert status == 0
@@ -180,7 +182,10 @@ async def test_stranger_is_told_how_to_enrol_then_enrols_with_the_demo_code(demo
     before_code = out.split("> MUNG-TE25")[0]
     assert before_code.count("Bạn chưa được đăng ký") == 2 and "mã mời" in before_code
     assert "Bản Nà Khan" not in before_code
-    assert "Chào mừng Người lạ! Bạn đã được đăng ký:\n• Trưởng thôn — Bản Huổi Lếch" in out
+    assert "Mã mời hợp lệ:\n• Trưởng thôn — Bản Huổi Lếch\nBạn tên là gì?" in out
+    assert "Chào mừng Lò Thị Mai! Bạn đã được đăng ký:\n• Trưởng thôn — Bản Huổi Lếch" in out
+    assert "> 1\n📝 Báo cáo tháng 10/2026 — Bản Huổi Lếch" in out  # the welcome's menu
+    assert "Người lạ" not in out.split("> MUNG-TE25")[1]
 
 
 async def test_switching_persona_mid_script(demo_core):

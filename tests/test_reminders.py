@@ -577,6 +577,8 @@ async def test_lich_shows_officers_who_has_filed(db, cfg, clock, world, chat):
     assert "• Xã Mường Tè: 1/2" in reply and "• Xã Bum Nưa: 0/1" in reply
     assert "Báo cáo tổng kết năm 2026 của các xã" not in reply
     assert "📊 Báo cáo tổng kết năm 2026 (hạn 30/12/2026) — Tỉnh Lai Châu: 0/2 đã gửi." in reply
+    assert "• Xã Bum Nưa (chưa có cán bộ xã dùng bot)\n• Xã Mường Tè (cán bộ: Nguyễn Thị Hoa)" \
+        in reply  # the communes' own report: whom to call
 
 
 async def test_the_communes_yearly_reminder_opens_the_communes_report(
@@ -603,3 +605,265 @@ async def test_an_announcement_to_an_area_where_nobody_uses_the_bot_is_not_plann
     assert reply.startswith("Ở Bản Pa Ủ chưa có ai khác dùng bot để nhận thông báo.")
     async with db.read() as conn:
         assert await outbox.recent_campaigns(conn) == []
+
+
+# ---- long late lists, and «Nhắc lại» (closing the loop with the village heads) ------------
+
+
+async def _big_commune(db, clock, world, villages: int = 60) -> list[int]:
+    """Xã Mường Tè grows to ``villages`` + 2 villages, every other one with a head on
+    Telegram (chat 7000 + i); returns those chats."""
+    from storage import areas
+
+    chats = []
+    async with db.write() as conn:
+        for i in range(villages):
+            area = await areas.add_area(conn, parent=world.commune, level="village",
+                                        name=f"Thôn {i:02d}", actor=SETUP, at=clock())
+            if i % 2:
+                continue
+            pid = await people.create_person(conn, f"Trưởng thôn {i:02d}", actor=SETUP,
+                                             at=clock())
+            await people.link_identity(conn, pid, channel="telegram", external_id=str(7000 + i),
+                                       chat_id=str(7000 + i), display_name="", actor=SETUP,
+                                       at=clock())
+            await people.grant_role(conn, pid, "village_head", area, actor=SETUP, at=clock())
+            chats.append(7000 + i)
+    return chats
+
+
+async def test_lich_never_cuts_the_late_list_silently(db, cfg, clock, world, chat):
+    await _big_commune(db, clock, world)
+    clock.set_local("2026-12-03 09:00")
+    await file_monthly(db, world.village, "2026-11", clock)
+    officer = chat("200")
+    reply = await officer.send("/lich")
+    assert "Xã Mường Tè: 1/62 đã gửi." in reply
+    block = reply[reply.index("Báo cáo tháng 11/2026 (hạn 05/12/2026) — Xã Mường Tè"):]
+    assert block.count("\n• ") == 40 and "… và 21 thôn khác" in block
+    assert "Thôn 00 (trưởng thôn: Trưởng thôn 00)" in block  # who to call
+    assert "Thôn 01 (chưa có trưởng thôn dùng bot)" in block
+    assert officer.options()[-2:] == [
+        "🔁 Nhắc lại 61 thôn chưa gửi — Báo cáo tháng 11/2026",
+        "📋 Xem đủ 61 thôn chưa gửi — Báo cáo tháng 11/2026"]
+    assert not officer.last[-1].free_input  # one numbered list on Zalo and the console
+    whole = await officer.press("Xem đủ 61 thôn chưa gửi — Báo cáo tháng")
+    assert whole.startswith("📋 Báo cáo tháng 11/2026 (hạn 05/12/2026) — Xã Mường Tè: 61/62 "
+                            "thôn chưa gửi:")
+    assert whole.count("\n• ") == 61 and "khác" not in whole
+    assert "• Thôn 59 (chưa có trưởng thôn dùng bot)" in whole
+    assert officer.options() == ["🔁 Nhắc lại 61 thôn chưa gửi"]
+    # Nobody sees more than their area: a forged button for the other commune shows nothing.
+    forged = f"cmd:calendar monthly_village 2026-11 village {world.other_commune.id}"
+    assert "Bản Nậm Củm" not in await officer.press_data(forged)
+    assert "Bản Nậm Củm" not in await chat("100").press_data(forged)
+
+
+async def test_the_late_list_at_d_plus_2_names_the_heads_and_offers_the_rest(
+        db, cfg, clock, world, on_telegram, api, planner, dispatcher):
+    await _big_commune(db, clock, world)
+    await running_since(db, clock, "2026-12-06 12:00")
+    clock.set_local("2026-12-07 08:00")
+    await planner.tick()
+    await dispatcher.drain()
+    [late] = api.sent(200)
+    assert "còn 62/62 thôn chưa gửi" in late.text and "… và 22 thôn khác" in late.text
+    assert "Bản Nà Khan (trưởng thôn: Lò Văn Páo)" in late.text
+    assert late.buttons == [
+        {"text": "🔁 Nhắc lại 62 thôn chưa gửi",
+         "callback_data": f"cmd:remind monthly_village 2026-11 village {world.commune.id}"},
+        {"text": "📋 Xem đủ 62 thôn chưa gửi",
+         "callback_data": f"cmd:calendar monthly_village 2026-11 village {world.commune.id}"}]
+
+
+async def test_remind_again_reaches_the_late_heads_once_and_reports_back(
+        db, cfg, clock, world, on_telegram, api, planner, dispatcher, chat):
+    chats = await _big_commune(db, clock, world, villages=4)  # heads on 7000 and 7002
+    await file_monthly(db, world.village, "2026-11", clock)  # Bản Nà Khan (100) has filed
+    await running_since(db, clock, "2026-12-06 12:00")
+    clock.set_local("2026-12-07 08:00")  # D+2: the reminder and the late list
+    await planner.tick()
+    await dispatcher.drain()
+    [late] = api.sent(200)
+    button = late.buttons[0]["callback_data"]
+    mark = len(api.calls)
+
+    officer = chat("200")
+    clock.set_local("2026-12-07 08:30")  # the heads were reminded at 08:00: not again yet
+    reply = await officer.press_data(button)
+    assert reply.startswith("Chưa gửi thêm lời nhắc Báo cáo tháng 11/2026")
+    assert "• Trưởng thôn 00: lúc 08:00 (bot nhắc theo lịch)" in reply
+    assert "Bản Pa Ủ" in reply and "Thôn 01" in reply  # nobody to remind there: call them
+    await dispatcher.drain()
+    assert api.sent(since=mark) == []
+
+    clock.set_local("2026-12-07 10:00")
+    reply = await officer.press_data(button)
+    assert reply.startswith("✅ Đang nhắc lại Báo cáo tháng 11/2026 tới 2 người (Thôn 00, "
+                            "Thôn 02). Bot sẽ báo lại khi gửi xong.")
+    again = await officer.press_data(button)  # a second tap: nobody twice
+    assert "• Trưởng thôn 00: lúc 10:00 (Nguyễn Thị Hoa nhắc)" in again
+    await dispatcher.drain()
+    await dispatcher.drain()
+    for head in chats:
+        [reminder] = texts(api, head, since=mark)
+        assert reminder.startswith("⏰ Nguyễn Thị Hoa nhắc: Báo cáo tháng 11/2026 của Thôn 0")
+        assert "đã quá hạn 2 ngày" in reminder
+    assert texts(api, 100, since=mark) == []  # filed: not bothered
+    assert texts(api, 200, since=mark) == [
+        "✅ Đã nhắc lại Báo cáo tháng 11/2026 — Xã Mường Tè: 2/2 người nhận được lời nhắc."]
+    async with db.read() as conn:
+        [campaign] = [c for c in await outbox.recent_campaigns(conn) if c.kind == "remind_again"]
+        log = await fetch_all(conn, "SELECT actor_person_id, action, entity_id FROM audit_log"
+                              " WHERE action = 'remind_again'")
+    assert campaign.requested_by == world.officer_id and campaign.area_id == world.commune.id
+    assert [tuple(r) for r in log] == [(world.officer_id, "remind_again", str(campaign.id))]
+
+
+async def test_remind_again_at_night_waits_for_the_morning_and_stays_in_the_area(
+        db, cfg, clock, world, on_telegram, api, dispatcher, chat):
+    clock.set_local("2026-12-03 22:15")
+    officer = chat("200")
+    reply = await officer.send("/lich")
+    assert "Bản Nà Khan (trưởng thôn: Lò Văn Páo)" in reply
+    reply = await officer.send("/nhaclai")
+    assert "Nhắc lại báo cáo nào?" in reply  # the monthly and the yearly report are late
+    reply = await officer.send("1")
+    assert "giờ nghỉ" in reply and "lúc 07:00 04/12" in reply
+    await dispatcher.drain()
+    assert api.sent() == []
+    clock.set_local("2026-12-04 07:00")
+    await dispatcher.drain()
+    assert len(texts(api, 100)) == 1 and texts(api, 400) == []  # not the other commune
+    # Village heads may not; a forged button for another commune reminds nobody.
+    assert "Chỉ cán bộ" in await chat("100").send("/nhaclai")
+    forged = f"cmd:remind monthly_village 2026-11 village {world.other_commune.id}"
+    assert "Không tìm thấy" in await officer.press_data(forged)
+    await dispatcher.drain()
+    assert texts(api, 400) == []
+
+
+# ---- nothing lands in the middle of a dialog -----------------------------------------------
+
+
+async def test_a_reminder_waits_until_the_form_is_done_then_is_dropped_as_filed(
+        db, cfg, clock, world, on_telegram, api, planner, dispatcher):
+    head = Chat(Core(db, cfg, clock), "100", channel="telegram")
+    await running_since(db, clock, "2026-12-01 12:00")
+    clock.set_local("2026-12-02 07:58")
+    assert "(1/10)" in await head.send("/baocao")
+    assert "(2/10)" in await head.send("120")  # between questions 2 and 3 at 08:00
+    clock.set_local("2026-12-02 08:00")
+    await planner.tick()
+    await dispatcher.drain()
+    assert texts(api, 100) == [] and len(texts(api, 400)) == 1  # held; the others go
+    clock.set_local("2026-12-02 08:20")  # still answering: still held
+    await dispatcher.drain()
+    assert texts(api, 100) == []
+    for answer in ("15", "8", "0", "1", "0", "3", "10", "5tr", "bo qua"):
+        await head.send(answer)
+    assert "Đã lưu" in await head.send("gui")
+    await dispatcher.drain()
+    assert texts(api, 100) == []  # the report it was about came in: never sent
+    async with db.read() as conn:
+        states = {r["full_name"]: r["state"] for r in await outbox.outbox_rows(conn)}
+    assert states["Lò Văn Páo"] == "skipped"
+
+
+async def test_an_announcement_held_by_a_dialog_goes_right_after_it(
+        db, cfg, clock, world, on_telegram, api, dispatcher, chat):
+    head = Chat(Core(db, cfg, clock), "100", channel="telegram")
+    await head.send("/baocao")
+    officer = chat("200")
+    await officer.send("/thongbao")
+    await officer.send("Họp dân lúc 8 giờ.")
+    await officer.press("Gửi")
+    await dispatcher.drain()
+    assert texts(api, 100) == []
+    reply = await head.send("/huy")  # the dialog ends: what waited goes at once
+    assert "Đã hủy" in reply
+    await dispatcher.drain()
+    assert texts(api, 100) == ["📣 Thông báo từ Nguyễn Thị Hoa (Xã Mường Tè):\nHọp dân lúc 8 giờ."]
+
+
+async def test_a_dialog_left_unanswered_holds_nothing_for_ever(
+        db, cfg, clock, world, on_telegram, api, planner, dispatcher):
+    head = Chat(Core(db, cfg, clock), "100", channel="telegram")
+    await running_since(db, clock, "2026-12-01 12:00")
+    clock.set_local("2026-12-02 07:50")
+    await head.send("/baocao")
+    clock.set_local("2026-12-02 08:00")
+    await planner.tick()
+    await dispatcher.drain()
+    assert texts(api, 100) == []
+    clock.set_local("2026-12-02 08:19")
+    await dispatcher.drain()
+    assert texts(api, 100) == []
+    clock.set_local("2026-12-02 08:20")  # dialog_hold_minutes (30) after the last answer
+    await dispatcher.drain()
+    [reminder] = texts(api, 100)
+    assert reminder.startswith("⏰ Nhắc việc: Báo cáo tháng 11/2026 của Bản Nà Khan")
+
+
+async def test_the_late_lists_buttons_are_answered_by_number_where_there_are_none(
+        db, cfg, clock, world, planner):
+    """On the console (and Zalo) the late list's buttons are a numbered list; «1» reminds."""
+    from bot.channels.console import ConsoleSender
+    from bot.channels.plain import options_text
+
+    await _big_commune(db, clock, world)
+    async with db.write() as conn:
+        await conn.execute("DELETE FROM identities WHERE person_id = ?", (world.officer_id,))
+        await people.link_identity(conn, world.officer_id, channel="console",
+                                   external_id="hoa", chat_id="hoa", display_name="Hoa",
+                                   actor=SETUP, at=clock())
+    sender = ConsoleSender()
+    dispatcher = Dispatcher(db, cfg, {"console": sender, "telegram": ConsoleSender()}, clock)
+    await running_since(db, clock, "2026-12-06 12:00")
+    clock.set_local("2026-12-07 08:00")
+    await planner.tick()
+    await dispatcher.drain()
+    [late] = [m for c, m in sender.delivered if c == "hoa" and m.text.startswith("📋")]
+    assert options_text(late) == "1. 🔁 Nhắc lại 62 thôn chưa gửi\n2. 📋 Xem đủ 62 thôn chưa gửi"
+    officer = Chat(Core(db, cfg, clock), "hoa", channel="console")
+    assert (await officer.send("2")).count("\n• ") == 62  # the whole list, and its button
+    clock.set_local("2026-12-07 10:00")
+    reply = await officer.send("1")
+    assert reply.startswith("✅ Đang nhắc lại Báo cáo tháng 11/2026 tới")
+
+
+async def test_the_report_of_a_broadcast_names_everyone_it_missed(
+        db, cfg, clock, world, on_telegram, api, dispatcher, chat):
+    chats = await _plan_many(db, clock, world, 14)
+    refused = set(chats[:12])
+    api.intercept = lambda call: (api.error(call, 400, "Bad Request: chat not found")
+                                  if call.method == "sendMessage" and call.chat_id in refused
+                                  else None)
+    officer = chat("200")
+    await officer.send("/thongbao")
+    await officer.send("Họp dân.")
+    await officer.press("Gửi")
+    await dispatcher.drain()
+    await dispatcher.drain()
+    [report] = [text for text in texts(api, 200) if text.startswith("✅ Đã gửi xong")]
+    assert "⚠️ 12 người không nhận được" in report
+    assert all(f"Người {i:02d}" in report for i in range(12))  # not cut at ten
+
+
+async def test_a_list_or_a_card_holds_nothing_back_only_work_under_way_does(
+        db, cfg, clock, world, on_telegram, api, dispatcher, chat):
+    head = Chat(Core(db, cfg, clock), "100", channel="telegram")
+    officer = chat("200")
+
+    async def announce(text: str) -> list[str]:
+        mark = len(api.calls)
+        await officer.send("/thongbao")
+        await officer.send(text)
+        await officer.press("Gửi")
+        await dispatcher.drain()
+        return texts(api, 100, since=mark)
+
+    assert "Tìm hộ" in await head.send("/ho")  # a search: another command simply ends it
+    assert len(await announce("Họp dân lúc 8 giờ.")) == 1
+    await head.send("/baocao")  # a form under way: held
+    assert await announce("Họp dân lúc 9 giờ.") == []

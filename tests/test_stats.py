@@ -101,7 +101,9 @@ async def test_a_provinces_summary_adds_its_communes(stats, muong_te):
     assert [(a.name, f.poor) for a, f in s.children] == [("Xã Bum Nưa", 19),
                                                          ("Xã Mường Tè", 26)]
     year = await stats.summary(muong_te.province, Period("year", 2026, 0))
-    assert year.as_of == Month(2026, 11)  # the year is not over: as of this month
+    # The year is not over: as of the month whose reports are coming in (5 November:
+    # October's, due today), and it says so.
+    assert year.as_of == Month(2026, 10) and year.label == "năm 2026 (đến tháng 10/2026)"
     assert year.support_vnd == 7_000_000
 
 
@@ -244,7 +246,7 @@ async def test_candidates_of_a_commune_are_its_villages_halved(stats, db, world)
                        (world.village, "2026-10", figures(100, 12, 7)),  # 40 → 19: −52.5 %
                        (world.village2, "2021-12", figures(100, 30, 10)),
                        (world.village2, "2026-10", figures(100, 15, 5))])  # 40 → 20: −50 %
-    as_of, found = await stats.candidates(world.commune, Period.of_month(Month(2026, 10)))
+    found = (await stats.candidates(world.commune, Period.of_month(Month(2026, 10)))).found
     assert [(c.name, c.rule, c.baseline, c.now) for c in found] == [
         ("Bản Nà Khan", "halved", 40, 19)]
 
@@ -259,7 +261,7 @@ async def test_a_district_is_judged_by_points_too(stats, db, world, clock):
                                        name="Bản Ka Lăng", actor=SETUP, at=clock())
     await history(db, [(village, f"{y}-12", figures(100, p, 30)) for y, p in
                        ((2021, 30), (2022, 26), (2023, 22), (2024, 18), (2025, 14))])
-    _, found = await stats.candidates(world.province, Period("year", 2025, 0))
+    found = (await stats.candidates(world.province, Period("year", 2025, 0))).found
     hits = [c for c in found if c.name == "Huyện Mường Tè"]
     assert [c.rule for c in hits] == ["points"]
     assert hits[0].years == ((2023, pytest.approx(4.0)), (2024, pytest.approx(4.0)),
@@ -327,7 +329,7 @@ async def test_a_period_without_data_says_so_and_sends_no_chart(chat, muong_te):
     assert "Chưa có số liệu của Xã Mường Tè cho năm 2019." in reply
     await officer.press("Tỷ lệ nghèo theo tháng")
     assert all(m.image is None for m in officer.last)
-    assert "Chưa đủ số liệu để vẽ biểu đồ này" in officer.text
+    assert "Chưa có số liệu của Xã Mường Tè cho năm 2019." in officer.text
 
 
 async def test_statistics_do_not_hold_the_write_lock(db, cfg, clock, muong_te):
@@ -416,3 +418,190 @@ async def test_targets_are_inherited_and_ethnic_minority_areas_aim_faster(db, cf
                          clock=clock)
     with pytest.raises(ConfigError, match=r"targets.areas\[0\].area: 'Xã Không Có' matches no"):
         await wrong.resolve()
+
+
+# ---- a village's own statistics (issue 11, item 1) ----------------------------------------
+
+
+async def test_a_villages_summary_is_its_own_figures_without_child_rows(stats, muong_te):
+    period = Period.of_month(Month(2026, 10))
+    s = await stats.summary(muong_te.village, period)
+    assert (s.now.total, s.now.poor, s.now.near_poor) == (121, 15, 9)
+    assert s.villages == 1 and s.reported_this_month == 1 and s.children == []
+    assert round(s.start.poor_rate, 2) == 15.00  # 18 of 120 at the end of 2025
+    assert s.baseline.poor_and_near == 42
+    assert (s.reports.on_time, s.reports.late, s.reports.missing) == (1, 0, 0)
+    assert s.support_vnd == 5_000_000
+    pa_u = await stats.summary(muong_te.village2, period)  # carried from September
+    assert (pa_u.now.total, pa_u.now.poor, pa_u.reported_this_month) == (80, 11, 0)
+    assert (pa_u.reports.on_time, pa_u.reports.late, pa_u.reports.missing) == (0, 0, 1)
+
+
+async def test_a_villages_charts_are_its_own_months(stats, muong_te):
+    period = Period.of_month(Month(2026, 10))
+    trend = await stats.chart_data("trend", muong_te.village, period)
+    rates = dict(zip(trend.months, trend.rates, strict=True))
+    assert round(rates["2025-12"], 2) == 15.00 and round(rates["2026-10"], 2) == 12.40
+    baseline = await stats.chart_data("baseline", muong_te.village, period)
+    assert baseline.baseline == 42 and baseline.counts[-1] == 24
+    assert await stats.chart("trend", muong_te.village, period) is not None
+
+
+async def test_a_villages_sheets_are_its_own_rows(stats, muong_te):
+    period = Period("quarter", 2026, 4)
+    monthly, _ = await stats.sheet("monthly", muong_te.village, period)
+    rows = [[c.value for c in row] for ws in load_workbook(io.BytesIO(monthly)).worksheets
+            for row in ws.iter_rows()]
+    assert ["Bản Nà Khan", 121, 15] == [rows[7][1], rows[7][2], rows[7][3]]
+    summary, _ = await stats.sheet("summary", muong_te.village, period)
+    ws = load_workbook(io.BytesIO(summary)).active
+    values = [[c.value for c in row] for row in ws.iter_rows(min_row=8)]
+    assert len(values) == 1 and values[0][:3] == ["Bản Nà Khan", 121, 15]
+
+
+async def test_an_officer_gets_a_villages_statistics_in_chat(chat, muong_te):
+    officer = chat("200")
+    reply = await officer.send("/thongke ban na khan")
+    assert "sự cố" not in reply
+    assert "📊 Bản Nà Khan — tháng 10/2026" in reply and "• Hộ nghèo: 15 (12,40 %)" in reply
+    options = officer.options()
+    # Charts of child areas have nothing to show for a village: not offered.
+    assert not any("Xếp hạng" in o or "Giảm nghèo năm nay" in o or "Tiến độ" in o
+                   for o in options)
+    for label in [o for o in options if "Xong" not in o]:
+        reply = await officer.press(label)
+        assert "sự cố" not in reply, label
+        await officer.send("/thongke ban na khan")
+
+
+# ---- one computation for the chat, the charts and the spreadsheets (issue 11, item 3) ------
+
+
+def _cells(document: bytes) -> list[list[list]]:
+    """Every sheet of a workbook as rows of values."""
+    return [[[c.value for c in row] for row in ws.iter_rows()]
+            for ws in load_workbook(io.BytesIO(document)).worksheets]
+
+
+async def test_the_monthly_sheet_counts_a_village_that_has_not_filed_as_the_summary_does(
+        stats, muong_te):
+    period = Period.of_month(Month(2026, 10))
+    s = await stats.summary(muong_te.commune, period)
+    [rows] = _cells((await stats.sheet("monthly", muong_te.commune, period))[0])
+    by_village = {r[1]: r for r in rows if r[0] == "Xã Mường Tè"}
+    # Pa Ủ has not filed October: its September report counts, and the sheet says so.
+    pa_u = by_village["Bản Pa Ủ"]
+    assert pa_u[2:5] == [80, 11, 13.75] and pa_u[14] == "Chưa gửi — dùng số liệu tháng 9/2026"
+    assert pa_u[7:10] == [None, None, None] and pa_u[12] is None  # no flows, no support
+    total = next(r for r in rows if r[0] == "Tổng cộng")
+    assert (total[2], total[3], total[5]) == (s.now.total, s.now.poor, s.now.near_poor)
+    assert total[4] == round(s.now.poor_rate, 2) and total[12] == s.support_vnd
+    assert "1 thôn chưa gửi được tính bằng số liệu tháng gần nhất" in rows[4][0]
+
+
+async def test_the_summary_sheet_and_the_chat_mark_carried_figures(stats, muong_te, chat):
+    period = Period.of_month(Month(2026, 10))
+    [rows] = _cells((await stats.sheet("summary", muong_te.commune, period))[0])
+    by_name = {r[0]: r for r in rows[7:]}
+    assert by_name["Bản Pa Ủ"][-1] == "chưa gửi — dùng số liệu tháng 9/2026"
+    assert by_name["Bản Nà Khan"][-1] is None
+    assert by_name["Tổng cộng"][-1] == "1 thôn chưa gửi tháng 10/2026 — dùng số liệu tháng 9/2026"
+    reply = await chat("200").send("/thongke")
+    assert "• 1 thôn chưa gửi tháng 10/2026 — dùng số liệu tháng 9/2026: Bản Pa Ủ." in reply
+    reply = await chat("200").send("/thongke Pa U")
+    assert "• Báo cáo tháng 10/2026: chưa gửi — dùng số liệu tháng 9/2026" in reply
+
+
+# ---- periods as officers write them (issue 11, item 15) -------------------------------------
+
+
+async def test_a_quarter_written_out_in_words_is_a_quarter(chat, muong_te):
+    reply = await chat("200").send("/thongke quý 3 năm 2026")
+    assert reply.startswith("📊 Xã Mường Tè — quý 3/2026 (số liệu tháng 9/2026")
+    reply = await chat("300").send("/thongke Mường Tè quý III/2026")
+    assert reply.startswith("📊 Xã Mường Tè — quý 3/2026")
+
+
+async def test_a_year_not_over_says_how_far_its_figures_go(chat, muong_te, clock):
+    clock.set_local("2026-12-03 09:00")  # November's reports are coming in
+    officer = chat("200")
+    reply = await officer.send("/thongke 2026")
+    assert reply.startswith("📊 Xã Mường Tè — năm 2026 (đến tháng 11/2026), tính đến 03/12/2026")
+    assert "📊 Xã Mường Tè — năm 2026 (đến tháng 11/2026). Chọn biểu đồ" in officer.text
+    reply = await officer.send("năm nay")
+    assert reply.startswith("📊 Xã Mường Tè — năm 2026 (đến tháng 11/2026)")
+    reply = await officer.send("tháng 12/2026")  # the month under way
+    assert reply.startswith("📊 Xã Mường Tè — tháng 12/2026 (đến ngày 03/12/2026), tính đến")
+    reply = await officer.send("năm 2025")  # over: as it stood at its end
+    assert reply.startswith("📊 Xã Mường Tè — năm 2025 (số liệu tháng 12/2025")
+
+
+# ---- never a list cut without a word (issue 11, item 13) -----------------------------------
+
+
+async def test_many_matching_areas_are_offered_page_by_page_and_the_rest_is_counted(
+        chat, muong_te, db, clock):
+    async with db.write() as conn:
+        for i in range(1, 26):
+            await areas.add_area(conn, parent=muong_te.commune, level="village",
+                                 name=f"Bản Tân {i:02d}", actor=SETUP, at=clock())
+    officer = chat("200")
+    reply = await officer.send("/thongke ban tan")
+    assert "25 địa bàn khớp «ban tan»" in reply and "1–10" in reply
+    areas_shown = [o for o in officer.options() if o.startswith("Bản Tân")]
+    assert areas_shown == [f"Bản Tân {i:02d}" for i in range(1, 11)]
+    assert "➡️ Xem thêm (còn 15)" in officer.options()
+    reply = await officer.press("Xem thêm")
+    assert "11–20" in reply
+    assert [o for o in officer.options() if o.startswith("Bản Tân")][0] == "Bản Tân 11"
+    await officer.press("Xem thêm")
+    assert [o for o in officer.options() if o.startswith("Bản Tân")][-1] == "Bản Tân 25"
+    assert not any("Xem thêm" in o for o in officer.options())
+    reply = await officer.press("Bản Tân 23")
+    assert "Chưa có số liệu của Bản Tân 23" in reply
+
+
+async def test_a_search_matching_too_many_areas_asks_for_more_of_the_name(chat, muong_te, db,
+                                                                          clock):
+    from handlers import stats as dialog
+
+    async with db.write() as conn:
+        for i in range(dialog.SEARCH_LIMIT + 5):
+            await areas.add_area(conn, parent=muong_te.commune, level="village",
+                                 name=f"Thôn Mới {i:03d}", actor=SETUP, at=clock())
+    reply = await chat("200").send("/thongke thon moi")
+    assert f"Có hơn {dialog.SEARCH_LIMIT} địa bàn khớp «thon moi»" in reply
+    assert "gõ thêm tên" in reply
+
+
+# ---- an option without data says why (issue 11: no option that leads nowhere) --------------
+
+
+async def test_a_chart_or_sheet_without_data_says_what_is_missing(chat, db, world):
+    await history(db, [(world.village, "2025-12", figures(120, 18, 10)),
+                       (world.village, "2026-10", figures(121, 15, 9))])
+    officer = chat("200")
+    await officer.send("/thongke")
+    await officer.press("So với gốc")
+    assert ("Chưa có số liệu gốc (cuối năm 2021) của Xã Mường Tè, nên chưa so sánh được với "
+            "gốc.") in officer.text
+    await officer.press("Đăng ký thoát nghèo")
+    assert "Xã Mường Tè chưa có hộ nào đăng ký thoát nghèo trong năm 2026." in officer.text
+    await officer.press("Danh sách hộ")
+    assert "Xã Mường Tè chưa có danh sách hộ trong hệ thống" in officer.text
+    await officer.press("Danh sách đăng ký")
+    assert "Xã Mường Tè chưa có hộ nào đăng ký thoát nghèo." in officer.text
+    await officer.send("2025")
+    await officer.press("Giảm nghèo năm nay")
+    assert ("Chưa có số liệu cuối năm 2024 của các nơi thuộc Xã Mường Tè, nên chưa tính được "
+            "mức giảm năm 2025.") in officer.text
+
+
+async def test_candidates_without_a_baseline_say_which_rule_cannot_be_judged(chat, db, world):
+    await history(db, [(world.village, "2025-12", figures(120, 18, 10)),
+                       (world.village, "2026-10", figures(121, 15, 9))])
+    officer = chat("200")
+    await officer.send("/thongke")
+    await officer.press("Đề xuất khen thưởng")
+    assert ("Chưa có số liệu gốc (cuối năm 2021), nên chưa xét được tiêu chí giảm trên 50 % "
+            "so với gốc.") in officer.text

@@ -152,14 +152,16 @@ async def test_every_setup_change_is_audited(db, world):
 
 
 async def test_lean_tables_migration_keeps_dialogs_and_inbound_ids(tmp_path, monkeypatch):
-    from storage.dialogs import DialogState, load_dialog, save_dialog
+    from storage.dialogs import load_dialog
     from storage.inbound import first_delivery
 
     path = tmp_path / "old.sqlite3"
     monkeypatch.setattr("storage.migrations.MIGRATIONS", MIGRATIONS[:1])
     db = await Database.open(path)
     async with db.write() as conn:
-        await save_dialog(conn, "telegram", "7", DialogState("report", "form", {"idx": 3}), AT)
+        await conn.execute(  # as the code of that time wrote it
+            "INSERT INTO dialogs (channel, sender_id, dialog, step, draft, updated_at)"
+            " VALUES ('telegram', '7', 'report', 'form', '{\"idx\": 3}', ?)", (AT.isoformat(),))
         assert await first_delivery(conn, "telegram", "u1", AT)
     await db.close()
     monkeypatch.setattr("storage.migrations.MIGRATIONS", MIGRATIONS)
@@ -168,6 +170,8 @@ async def test_lean_tables_migration_keeps_dialogs_and_inbound_ids(tmp_path, mon
         state = await load_dialog(conn, "telegram", "7")
         assert (state.step, state.draft) == ("form", {"idx": 3})
         assert not await first_delivery(conn, "telegram", "u1", AT)  # still remembered
+        async with conn.execute("SELECT busy FROM dialogs WHERE sender_id = '7'") as cur:
+            assert (await cur.fetchone())[0] == 1  # a form under way (migration 11)
         async with conn.execute(
                 "SELECT sql FROM sqlite_master WHERE name = 'inbound_seen'") as cur:
             assert "WITHOUT ROWID" in (await cur.fetchone())[0]
