@@ -24,8 +24,8 @@ from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
 
 from bot import household_import, importer
-from bot.config import Config, ConfigError, load_config
 from bot.importer import ADMIN_UNITS, AdminUnits, Levels, RosterError, base_name, pick
+from common.config import Config, ConfigError, load_config
 from common.text import fold
 from handlers.router import INVITE_ALPHABET
 from storage import areas, audit, households, invites, migrations, outbox, people, reports

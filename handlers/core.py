@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 
 import aiosqlite
 
-from bot.config import Config
 from common.catalogue import t
+from common.config import Config
 from common.messages import Inbound, Option, Outbound
 from common.text import plain
 from handlers import announce, calendar, enrol, households, link, menu, movement, report, stats

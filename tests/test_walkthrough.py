@@ -16,7 +16,7 @@ import contextlib
 import logging
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -24,7 +24,7 @@ import pytest
 
 from bot import demo
 from bot.channels.zalo import ZaloChannel
-from bot.config import load_config
+from common.config import load_config, replace
 from common.text import fold
 from handlers.core import Core
 from handlers.menu import help_text
