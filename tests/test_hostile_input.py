@@ -27,7 +27,6 @@ from storage.clock import iso
 from storage.db import Database
 from storage.dialogs import MENU, DialogState
 from tests.test_walkthrough import (
-    KNOWN,
     invariant_problems,
     known_of,
     persona,
@@ -269,14 +268,14 @@ async def test_invisible_characters_in_a_search(hostile):
     assert "Có " not in said and "khớp" not in said and "Tìm hộ" in said, said
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN["new_invisible_area_search"].reason)
 @pytest.mark.parametrize("hostile", ["commune_officer"], indirect=True)
-async def test_known_invisible_characters_in_an_area_search(hostile):
+async def test_invisible_characters_in_an_area_search(hostile):
+    """«\u202e21» typed in /thongke is «21» to the officer: never quoted back invisibly."""
     env, nodes = hostile
     stats = [n for n in nodes if n.state and n.state.dialog == "stats"][:2]
     assert stats
     found = []
     for node in stats:
         found += [f for f in await env.problems(node, text="\u202e21", keep_known=True)
-                  if known_of(f) == "new_invisible_area_search"]
+                  if f.problem == "text"]
     assert not found, report(found)
