@@ -296,6 +296,7 @@ MESSAGES: dict[str, str] = {
     "households.village_not_found": "Không tìm thấy thôn nào khớp «{query}» trong địa bàn của bạn.",
     "households.villages_more": "Còn {n} thôn khác cũng khớp; gõ tên đầy đủ hơn để tìm hẹp lại.",
     "households.village_in": "{village} ({commune})",
+    "households.place": "{village}, {commune}",
     "households.no_village": "Bạn chưa được giao thôn nào nên chưa thêm hộ được.",
     "households.gone": "Không tìm thấy hộ này (có thể đã bị xóa hoặc không thuộc địa bàn của bạn).",
     "households.closed": "Đã đóng. Bạn cần làm gì tiếp?",
@@ -304,6 +305,13 @@ MESSAGES: dict[str, str] = {
     "households.option.add": "➕ Thêm hộ mới",
     "households.option.list": "📋 Danh sách hộ đã đủ chưa?",
     "households.list.pick": "Xem danh sách hộ của thôn nào? Chọn bên dưới hoặc gõ tên thôn.",
+    "households.list.pick_counts": "Bạn phụ trách {n} thôn: {listed} thôn đã có danh sách hộ ({complete} thôn đã xác nhận đủ).",
+    "households.list.pick_matches": "Có {n} thôn khớp «{query}»: {listed} thôn đã có danh sách hộ ({complete} thôn đã xác nhận đủ).",
+    "households.list.pick_page": "Đang xem thôn {first}–{last} trong {n} thôn.",
+    "households.list.option.more": "➡️ Xem tiếp ({n} thôn nữa)",
+    "households.list.label_complete": "{village} — {n} hộ, đã xác nhận đủ",
+    "households.list.label_partial": "{village} — {n} hộ, chưa xác nhận",
+    "households.list.label_empty": "{village} — chưa có hộ nào",
     "households.list.no_village": "Bạn không phụ trách thôn nào nên không có danh sách hộ để xác nhận.",
     "households.list.not_found": "Không tìm thấy thôn «{query}» trong địa bàn của bạn. Vui lòng gõ lại tên thôn.",
     "households.list.complete": (
@@ -313,6 +321,10 @@ MESSAGES: dict[str, str] = {
     "households.list.partial": (
         "Danh sách hộ của {village}: {n} trong {total} hộ (theo báo cáo tháng gần nhất) — chưa "
         "xác nhận đầy đủ, nên báo cáo tháng chưa lấy số gợi ý từ danh sách."
+    ),
+    "households.list.matches": (
+        "Danh sách hộ của {village}: {n} hộ, đúng bằng tổng số hộ của báo cáo tháng gần nhất, "
+        "nên báo cáo tháng lấy số gợi ý từ danh sách (khi tổng số hộ còn như vậy)."
     ),
     "households.list.unconfirmed": (
         "Danh sách hộ của {village}: {n} hộ — chưa xác nhận đầy đủ, nên báo cáo tháng chưa lấy "
@@ -336,8 +348,8 @@ MESSAGES: dict[str, str] = {
     ),
     "households.list.marked": "✅ Đã ghi: danh sách hộ của {village} đã đầy đủ ({n} hộ).",
     "households.list.unmarked": (
-        "Đã ghi: danh sách hộ của {village} chưa đầy đủ; báo cáo tháng không lấy số gợi ý từ "
-        "danh sách nữa."
+        "Đã ghi: danh sách hộ của {village} chưa đầy đủ; báo cáo tháng chỉ lấy số gợi ý từ "
+        "danh sách khi danh sách có đúng bằng tổng số hộ báo cáo."
     ),
     "households.option.assess": "📊 Cập nhật thu nhập, chỉ số",
     "households.option.support": "🎁 Ghi nhận hỗ trợ",
@@ -379,19 +391,27 @@ MESSAGES: dict[str, str] = {
     "households.registrations_title": "Các hộ đăng ký tự nguyện thoát nghèo ({n} hộ):",
     "households.registrations_page": "Đang xem hộ {first}–{last} trong {n} hộ.",
     "households.registrations_more": "… và {n} hộ khác: bấm «Xem tiếp danh sách đăng ký».",
+    "households.registrations_village": "{village}:",
     "households.registration_line": "• {code} {name}: năm {year} — {state}",
     "households.no_registrations": "Chưa có hộ nào đăng ký thoát nghèo.",
     "households.review_officers_only": "Chỉ cán bộ xã, tỉnh mới duyệt và công nhận được.",
     "households.review.title": "Có {n} việc chờ duyệt. Chọn một việc:",
+    "households.review.title_both": "Có {n} việc chờ duyệt: {kinds}. Chọn một việc:",
+    "households.review.title_kind": "Đang xem {what} (trong {n} việc chờ duyệt). Chọn một việc:",
+    "households.review.count.reg": "{n} đăng ký thoát nghèo",
+    "households.review.count.asm": "{n} đề xuất đổi phân loại hộ",
+    "households.review.option.only_reg": "✋ Chỉ xem đăng ký thoát nghèo ({n})",
+    "households.review.option.only_asm": "📊 Chỉ xem đề xuất đổi phân loại hộ ({n})",
+    "households.review.option.all": "📋 Xem tất cả ({n} việc)",
     "households.review.nothing": "Không có việc nào chờ duyệt trong địa bàn của bạn.",
-    "households.review.reg_label": "✋ {code} {name} — thoát nghèo {year}",
-    "households.review.asm_label": "📊 {code} {name} → {after}",
+    "households.review.reg_label": "✋ {code} {name} ({village}) — thoát nghèo {year}",
+    "households.review.asm_label": "📊 {code} {name} ({village}) → {after}",
     "households.review.reg": (
-        "✋ Hộ {code} — {name} đăng ký thoát nghèo năm {year}.\nPhương án: {plan} — {plan_text}\n"
+        "✋ Hộ {code} — {name} ({village}) đăng ký thoát nghèo năm {year}.\nPhương án: {plan} — {plan_text}\n"
         "Hỗ trợ đề nghị: {asked}\nTrạng thái: {state}"
     ),
     "households.review.asm": (
-        "📊 Hộ {code} — {name}: thu nhập {income}/người/tháng.\n{lacking}\n"
+        "📊 Hộ {code} — {name} ({village}): thu nhập {income}/người/tháng.\n{lacking}\n"
         "Đề xuất chuyển từ {before} sang {after}."
     ),
     "households.review.by": "Người ghi: {name}, {at}.",
@@ -407,6 +427,7 @@ MESSAGES: dict[str, str] = {
     "households.review.saved.withdrawn": "Hộ rút đăng ký — hộ {code}",
     "households.review.saved.rejected": "Không công nhận — hộ {code}",
     "households.review.reason": "Lý do (ngắn gọn)? Hoặc bấm «Bỏ qua».",
+    "households.review.not_decided": "Đã hủy: chưa ghi quyết định nào cho việc này.",
     "households.review.reason_too_long": "Lý do dài {n} ký tự, quá {max} ký tự. Vui lòng viết ngắn gọn hơn.",
     "households.review.option.recognise": "✅ Công nhận",
     "households.review.option.not_yet": "⏳ Chưa đạt",

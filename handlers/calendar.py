@@ -6,7 +6,7 @@ commune officers also their commune's own 6-month and yearly reports and which v
 still missing, with who heads each; officers above see each commune's completeness. A late
 list longer than ``MAX_LISTED`` says how many more there are and offers them all
 (``/lich <report>``); every late list offers «Nhắc lại» (``/nhaclai <report>``), which
-reminds the village heads through the outbox (``scheduler.planner.plan_remind_again``).
+reminds the village heads through the outbox (``handlers.campaigns.plan_remind_again``).
 Every button of a reply is on its last message, so that a number typed on Zalo or the
 console chooses from all of them.
 """
@@ -18,21 +18,12 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from common.catalogue import t
+from common.config import Calendar
 from common.messages import Option, Outbound
-from reports.calendar import (
-    COMMUNE,
-    HALF_YEAR,
-    MONTHLY,
-    VILLAGE,
-    Calendar,
-    open_periods,
-)
-from reports.periods import Month
-from scheduler.planner import (
+from handlers.campaigns import (
     MAX_LISTED,
     UNIT_KEYS,
     by_name,
-    calendar_of_area,
     due_phrase,
     full_list_option,
     late_name,
@@ -44,6 +35,9 @@ from scheduler.planner import (
     start_option,
     who_files,
 )
+from reports.calendar import COMMUNE, HALF_YEAR, MONTHLY, VILLAGE, open_periods
+from reports.configured import calendar_of_area
+from reports.periods import Month
 from storage import areas
 from storage.areas import Area
 from storage.progress import filed_areas, filed_under

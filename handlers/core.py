@@ -35,8 +35,8 @@ from datetime import UTC, datetime
 
 import aiosqlite
 
-from bot.config import Config
 from common.catalogue import t
+from common.config import Config
 from common.messages import Inbound, Option, Outbound
 from common.text import plain
 from handlers import announce, calendar, enrol, households, link, menu, movement, report, stats
@@ -248,6 +248,8 @@ class Core:
         if state is not None and _chose_stop(inbound, state):  # the busy answer's button
             command = Command("cancel", "", True)
         if command and command.name == "cancel" and (command.slash or not command.args):
+            if state is not None and not command.slash and _own_cancel(state):
+                return await self._answer(ctx, state, "cancel")  # the question's «❌ Hủy»
             return await self._settle(ctx, None, [menu.main_menu(ctx, _cancelled(state))])
         if state is not None and command and command.slash and _passive(state):
             await clear_dialog(ctx.conn, inbound.channel, inbound.sender_id)  # only a menu
@@ -335,11 +337,15 @@ class Core:
             return await _use_code(ctx, text)
         return [Outbound(t("core.stranger"))]
 
-    async def _answer(self, ctx: Context, state: DialogState) -> list[Outbound]:
-        """Turn the message into an Answer to the current question, checking button data."""
+    async def _answer(self, ctx: Context, state: DialogState,
+                      action: str | None = None) -> list[Outbound]:
+        """Turn the message into an Answer to the current question, checking button data
+        (``action``: the typed text is that option, as the dialog's own cancel word)."""
         ask = state.draft.get("_ask") or {"nonce": "", "options": [], "free": True}
         inbound = ctx.inbound
-        if inbound.option is not None:
+        if action is not None:
+            answer = Answer(inbound.text, action)
+        elif inbound.option is not None:
             nonce, _, action = inbound.option.partition(".")
             valid = {data for _, data, _ in ask["options"]}
             if nonce != ask["nonce"] or action not in valid:
@@ -471,6 +477,14 @@ def _passive(state: DialogState) -> bool:
     dialog's ``PASSIVE``, a flag or a function of its state (a list, not a half-filled form)."""
     passive = getattr(DIALOGS[state.dialog], "PASSIVE", False)
     return bool(passive(state) if callable(passive) else passive)
+
+
+def _own_cancel(state: DialogState) -> bool:
+    """True when a cancel word typed without the slash («huy», «hủy bỏ») is the current
+    question's «❌ Hủy» button, as the dialog's ``OWN_CANCEL`` (a flag or a function of the
+    state) says: a sub-form whose «Hủy» goes back a step. ``/huy`` always stops everything."""
+    own = getattr(DIALOGS[state.dialog], "OWN_CANCEL", False)
+    return bool(own(state) if callable(own) else own)
 
 
 def _cancelled(state: DialogState | None) -> str:

@@ -14,8 +14,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from bot.config import MonthlyReportConfig
 from common.catalogue import t
+from common.config import MonthlyReportConfig
 from common.messages import Option, Outbound
 from common.numbers import NumberError, format_count, parse_count
 from common.text import fold

@@ -47,8 +47,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from bot.config import Config
 from common.catalogue import t
+from common.config import Config
 from common.delivery import (
     ChatNotFound,
     DeliveryError,

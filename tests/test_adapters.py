@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import socket
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
@@ -23,6 +23,7 @@ from telegram import Update
 
 from bot.channels import telegram as tg
 from bot.channels import zalo as zl
+from common.config import replace
 from common.delivery import (
     ChatNotFound,
     DeliveryError,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.config import MonthlyReportConfig
+from common.config import MonthlyReportConfig
 from handlers.forms.engine import FormEngine
 from handlers.forms.households import (
     HOUSEHOLD,

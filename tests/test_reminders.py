@@ -7,13 +7,13 @@ The clock is the test's: a whole year of the calendar runs in seconds.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 from datetime import datetime
 
 import pytest
 from telegram import Bot
 
 from bot.channels.telegram import TelegramSender
+from common.config import replace
 from common.delivery import OutsideWindow
 from common.messages import Outbound
 from handlers.core import Core
@@ -276,7 +276,7 @@ async def test_a_reminder_planned_in_quiet_hours_waits_for_the_morning(
 
 async def test_an_override_gives_a_commune_its_own_dates(
         db, config, cfg, clock, world, on_telegram, api, bot, tmp_path):
-    from bot.config import load_config
+    from common.config import load_config
 
     path = tmp_path / "config.toml"
     path.write_text('[[calendar.overrides]]\narea = "03466"\n'  # Xã Bum Nưa

@@ -12,7 +12,6 @@ import io
 import json
 import logging
 import socket
-from dataclasses import replace
 
 import httpx
 import pytest
@@ -20,7 +19,7 @@ from openpyxl import load_workbook
 
 from bot.channels import zalo as zl
 from bot.channels.zalo import ZaloChannel
-from bot.config import ConfigError
+from common.config import ConfigError, replace
 from common.delivery import OutsideWindow, Throttled, Transient
 from common.messages import Outbound
 from handlers.core import Core
@@ -526,7 +525,7 @@ def test_zalo_mode_needs_a_token(tmp_path, config):
     ("[zalo]\ntransient_retries = 9\n", {}, "zalo.transient_retries"),
 ])
 def test_a_wrong_zalo_setting_stops_the_start_naming_it(tmp_path, toml, env, named):
-    from bot.config import ConfigError, load_config
+    from common.config import ConfigError, load_config
 
     path = tmp_path / "config.toml"
     path.write_text(toml, encoding="utf-8")

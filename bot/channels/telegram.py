@@ -63,8 +63,8 @@ from bot.channels.redact import guard_secret, redact
 from bot.channels.signals import stop_on_signals
 from bot.channels.split import split_text as split_lines
 from bot.channels.split import utf16_units
-from bot.config import Config, ConfigError
 from common.catalogue import t
+from common.config import Config, ConfigError
 from common.delivery import (
     ChatNotFound,
     DeliveryError,
@@ -684,7 +684,7 @@ async def check_bot(application: Application, config: Config,
     (:class:`BotApiRequest`), or an error reading ``getMe``'s result.
     """
     tg = config.telegram
-    custom = tg.base_url != type(tg).base_url
+    custom = tg.base_url != type(tg).model_fields["base_url"].default
     reason, unreachable = "", True
     for attempt in range(START_TRIES):
         try:

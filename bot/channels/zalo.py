@@ -48,8 +48,8 @@ from aiohttp import web
 from bot.channels.plain import message_text
 from bot.channels.redact import guard_secret, redact
 from bot.channels.split import split_text, utf16_units
-from bot.config import Config, ConfigError, ZaloConfig
 from common.catalogue import t
+from common.config import Config, ConfigError, ZaloConfig
 from common.delivery import (
     ChatNotFound,
     DeliveryError,
