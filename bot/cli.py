@@ -985,7 +985,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             result = _run(result)
         return int(result or 0)
     except (CliError, ConfigError, RosterError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        for line in str(exc).splitlines() or [""]:  # several wrong settings: each its line
+            print(f"error: {line}", file=sys.stderr)
         return getattr(exc, "code", EXIT_FAILED)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

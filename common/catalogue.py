@@ -866,9 +866,12 @@ MESSAGES: dict[str, str] = {
     ),
     # --- /lich (handlers/calendar.py) ---
     "lich.title": "📅 Lịch báo cáo — {area}",
+    "lich.reminder.before": "{n} ngày trước hạn",
+    "lich.reminder.on_due": "đúng ngày hạn",
+    "lich.reminder.after": "{n} ngày sau hạn",
     "lich.calendar": (
-        "• Báo cáo tháng: hạn ngày {due_day} tháng sau; nhắc vào các ngày {offsets} so với "
-        "hạn; khóa sổ ngày {lock_day}.\n"
+        "• Báo cáo tháng: hạn ngày {due_day} tháng sau; nhắc {offsets}; khóa sổ ngày "
+        "{lock_day}.\n"
         "• Báo cáo sơ kết 6 tháng: thôn hạn {h1_due}, xã hạn {h1_commune}.\n"
         "• Báo cáo tổng kết năm: thôn hạn {year_due}; xã (kèm hồ sơ đề nghị khen thưởng) hạn "
         "{year_commune}.\n"

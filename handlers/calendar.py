@@ -55,10 +55,17 @@ def whose_report(form: str, period: str, level: str) -> str:
     return t(WHOSE_KEYS[level], report=report_name(form, period))
 
 
+def reminder_day(offset: int) -> str:
+    """«3 ngày trước hạn», «đúng ngày hạn», «2 ngày sau hạn» for a reminder's offset."""
+    if offset == 0:
+        return t("lich.reminder.on_due")
+    return t("lich.reminder.before" if offset < 0 else "lich.reminder.after", n=abs(offset))
+
+
 def calendar_text(cal: Calendar, lock_day: int) -> str:
     """The calendar in a few lines."""
     m = cal.monthly
-    offsets = ", ".join(f"{d:+d}" for d in m.schedule.reminders)
+    offsets = ", ".join(reminder_day(d) for d in m.schedule.reminders)
     return t(
         "lich.calendar", due_day=m.due_day, lock_day=lock_day, offsets=offsets,
         h1_due=cal.half_year.due.label, h1_commune=cal.half_year.commune_due.label,

@@ -151,6 +151,20 @@ def test_a_missing_config_file_is_one_clear_line(tmp_path, capsys):
     assert err == f"error: config file not found: {tmp_path / 'nope.toml'}\n"
 
 
+def test_several_wrong_settings_are_one_error_line_each(tmp_path, capsys):
+    text = (ROOT / "config.toml").read_text(encoding="utf-8")
+    text = text.replace("lock_day = 10", "lock_day = 40", 1)
+    text = text.replace('timezone = "Asia/Ho_Chi_Minh"', 'timezone = "Asia/Hanoi"', 1)
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    code = cli.main(["--config", str(path), "areas"])
+    lines = capsys.readouterr().err.splitlines()
+    assert code == 1 and len(lines) == 2, lines
+    assert all(line.startswith("error: setting ") for line in lines), lines
+    assert any("lock_day" in line for line in lines) and any("Asia/Hanoi" in line
+                                                             for line in lines)
+
+
 # --- run and console hand over to bot.app ------------------------------------------------------
 
 @pytest.fixture

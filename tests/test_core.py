@@ -92,6 +92,13 @@ async def test_after_lich_report_now_typed_chooses_from_its_buttons(core, db, wo
     assert "năm 2026" in reply and "thôn của mình" not in reply
 
 
+async def test_lich_says_when_reminders_come_in_words(core, world):
+    reply = await Chat(core, "100").send("/lich")
+    assert ("nhắc 3 ngày trước hạn, đúng ngày hạn, 2 ngày sau hạn; khóa sổ ngày 10."
+            in reply), reply
+    assert "+0" not in reply
+
+
 async def test_report_now_typed_without_a_menu_is_the_report(core, world, clock):
     clock.set_local("2026-12-03 09:00")
     reply = await Chat(core, "100").send("bao cao ngay")
