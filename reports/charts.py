@@ -33,7 +33,6 @@ import io
 import logging
 import math
 import multiprocessing
-import os
 import threading
 import time
 import unicodedata
@@ -71,6 +70,7 @@ from reports.figures import (
     TrendData,
     month_label,
 )
+from reports.worker import init_worker
 
 logger = logging.getLogger(__name__)
 
@@ -82,9 +82,6 @@ KINDS = (TREND, REDUCTION, BASELINE, COMPLETENESS, FUNNEL, RANKING)
 WIDTH_IN, HEIGHT_IN, DPI = 7.2, 9.0, 150
 SIZE_PX = (1080, 1350)
 
-# Chart processes run at this niceness: drawing takes whatever CPU the bot leaves, so a burst
-# of charts on a small machine never slows a village head's dialog (19 is the lowest).
-WORKER_NICENESS = 15
 # Child areas drawn on one bar chart. With more, the best HEAD_ROWS, a row saying how many
 # are left out, and the worst TAIL_ROWS: the leaders and those officers chase always show.
 MAX_ROWS = 25
@@ -1000,16 +997,11 @@ def _warm_up_samples() -> list[tuple[str, object]]:
     ]
 
 
-def _init_worker() -> None:
-    """Start a pool worker: yield the CPU to the bot's own process, and draw one chart of
-    each kind, so that the fonts (regular, bold, italic, at every size), their look-ups and
-    the drawing code are loaded before the first officer's chart, not during it (the first
-    chart of a kind in a fresh worker took ~50 ms longer)."""
-    if hasattr(os, "nice"):
-        try:
-            os.nice(WORKER_NICENESS)  # a burst of charts must not starve the event loop
-        except OSError:
-            pass
+def warm_up() -> None:
+    """Draw one chart of each kind, so that the fonts (regular, bold, italic, at every size),
+    their look-ups and the drawing code are loaded before the first officer's chart, not
+    during it (the first chart of a kind in a fresh worker took ~50 ms longer). A pool
+    worker does this once at its start (``reports.worker.init_worker``)."""
     for kind, data in _warm_up_samples():
         render_png(kind, data)
 
@@ -1109,7 +1101,7 @@ class ChartRenderer:
             # needs the usual ``if __name__ == "__main__":`` guard.
             self._pool = ProcessPoolExecutor(max_workers=self.workers,
                                              mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_init_worker)
+                                             initializer=init_worker)
         return self._pool
 
     async def start(self) -> None:

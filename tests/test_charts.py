@@ -694,3 +694,58 @@ def test_reading_completeness_names_the_villages_that_have_not_filed():
         "Báo cáo tháng 11/2026 của Xã Nậm Khắt: 12/24 đã gửi, trong đó 0 gửi muộn; 12 chưa "
         "gửi. Chưa gửi: Bản 1, Bản 3, Bản 5, Bản 7, Bản 9, Bản 11, Bản 13, Bản 15, Bản 17, "
         "Bản 19 và 2 nơi khác.")
+
+
+def test_ctrl_c_on_the_console_stops_the_chart_workers_without_tracebacks(demo_file, tmp_path):
+    """Ctrl-C in a terminal sends SIGINT to the whole process group: the bot and its chart
+    workers. The workers ignore it (the bot shuts them down), so the officer sees no
+    ``KeyboardInterrupt`` traceback from each of them, and none is left running."""
+    import os
+    import shutil
+    import signal
+    import subprocess
+    import sys
+    import textwrap
+    import time
+
+    shutil.copyfile(demo_file, tmp_path / "demo.sqlite3")
+    program = textwrap.dedent(f"""
+        import dataclasses, pathlib, sys
+        from bot.app import run
+        from bot.config import load_config
+        tmp = pathlib.Path({str(tmp_path)!r})
+        config = dataclasses.replace(load_config(env={{}}), db_path=tmp / "real.sqlite3",
+                                     demo_path=tmp / "demo.sqlite3")
+        sys.exit(run(config, mode="console", demo=True, person="can-bo-tinh", script=True))
+    """)
+    root = Path(__file__).resolve().parent.parent
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIAMNGHEO_")}
+    env.update(PYTHONPATH=str(root), PYTHONIOENCODING="utf-8")
+    bot = subprocess.Popen([sys.executable, "-c", program], stdin=subprocess.PIPE,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           encoding="utf-8", cwd=root, env=env, start_new_session=True)
+    try:
+        bot.stdin.write("/thongke\n1\n")  # a chart: the workers are running
+        bot.stdin.flush()
+        out = ""
+        while "console-out" not in out:
+            line = bot.stdout.readline()
+            assert line, out
+            out += line
+        time.sleep(0.5)  # the workers wait for more charts
+        os.killpg(bot.pid, signal.SIGINT)  # what the terminal does on Ctrl-C
+        _out, err = bot.communicate(timeout=60)
+    finally:
+        if bot.poll() is None:
+            os.killpg(bot.pid, signal.SIGKILL)
+            bot.wait()
+    assert bot.returncode == 130
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    deadline = time.monotonic() + 10
+    while True:  # no worker outlives the bot (the group is empty)
+        try:
+            os.killpg(bot.pid, 0)
+        except ProcessLookupError:
+            break
+        assert time.monotonic() < deadline, "a chart worker is still running"
+        time.sleep(0.1)
