@@ -1122,6 +1122,7 @@ MESSAGES: dict[str, str] = {
     "charts.completeness.axis": "Số báo cáo",
     "charts.completeness.reading": "Báo cáo {period_label} của {area}: {filed}/{total} đã gửi, trong đó {late} gửi muộn; {missing} chưa gửi.",
     "charts.completeness.reading_worst": "Thiếu nhiều nhất: {name} ({n} chưa gửi).",
+    "charts.completeness.reading_worst_tied": "Thiếu nhiều nhất ({n} chưa gửi mỗi nơi): {names}.",
     "charts.completeness.reading_missing": "Chưa gửi: {names}.",
     "charts.reading.and_more": "{names} và {n} nơi khác",
     "charts.completeness.reading_complete": "Không nơi nào còn thiếu báo cáo.",

@@ -37,7 +37,7 @@ import threading
 import time
 import unicodedata
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -69,6 +69,7 @@ from reports.figures import (
     ReductionData,
     TrendData,
     month_label,
+    name_key,
 )
 from reports.worker import init_worker
 
@@ -712,6 +713,16 @@ def build_completeness(data: CompletenessData) -> Figure:
     return fig
 
 
+def _names(names: Iterable[str]) -> str:
+    """Area names in the one order of areas (``name_key``), the first READING_NAMES of them
+    and how many more."""
+    ordered = sorted(names, key=name_key)
+    shown = ", ".join(_nfc(name) for name in ordered[:READING_NAMES])
+    if len(ordered) > READING_NAMES:
+        shown = t("charts.reading.and_more", names=shown, n=len(ordered) - READING_NAMES)
+    return shown
+
+
 def reading_completeness(data: CompletenessData) -> str:
     """"Báo cáo tháng 10/2026 của X: 18/20 báo cáo đã gửi, trong đó 3 gửi muộn; 2 chưa gửi."."""
     if not _has_completeness(data):
@@ -723,15 +734,16 @@ def reading_completeness(data: CompletenessData) -> str:
              area=_nfc(data.area), filed=on_time + late, total=on_time + late + missing,
              late=late, missing=missing)
     if missing and all(c.on_time + c.late + c.missing <= 1 for c in data.children):
-        names = [_nfc(c.name) for c in data.children if c.missing]
-        shown = ", ".join(names[:READING_NAMES])
-        if len(names) > READING_NAMES:
-            shown = t("charts.reading.and_more", names=shown, n=len(names) - READING_NAMES)
-        text += " " + t("charts.completeness.reading_missing", names=shown)
-    elif missing:
-        worst = max(data.children, key=lambda c: c.missing)
-        text += " " + t("charts.completeness.reading_worst", name=_nfc(worst.name),
-                        n=worst.missing)
+        names = _names(c.name for c in data.children if c.missing)
+        text += " " + t("charts.completeness.reading_missing", names=names)
+    elif missing:  # the areas furthest behind: one, or all of those tied
+        most = max(c.missing for c in data.children)
+        worst = [c.name for c in data.children if c.missing == most]
+        if len(worst) == 1:
+            text += " " + t("charts.completeness.reading_worst", name=_nfc(worst[0]), n=most)
+        else:
+            text += " " + t("charts.completeness.reading_worst_tied", names=_names(worst),
+                            n=most)
     else:
         text += " " + t("charts.completeness.reading_complete")
     return text

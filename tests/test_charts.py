@@ -749,3 +749,19 @@ def test_ctrl_c_on_the_console_stops_the_chart_workers_without_tracebacks(demo_f
             break
         assert time.monotonic() < deadline, "a chart worker is still running"
         time.sleep(0.1)
+
+
+def test_reading_completeness_names_every_area_tied_for_the_most_missing():
+    """With several areas equally far behind, the reading names them all (never one picked
+    at random), and says how many when there are more than it lists."""
+    tied = CompletenessData(AREA, AS_OF, "tháng 11/2026", (
+        ChildCompleteness("Xã Bum Nưa", 30, 0, 5), ChildCompleteness("Xã Mường Tè", 50, 0, 5),
+        ChildCompleteness("Phường Đoàn Kết", 19, 1, 0), ChildCompleteness("Xã Pa Ủ", 9, 0, 1)))
+    assert reading_completeness(tied) == (
+        "Báo cáo tháng 11/2026 của Xã Nậm Khắt: 109/120 đã gửi, trong đó 1 gửi muộn; 11 chưa "
+        "gửi. Thiếu nhiều nhất (5 chưa gửi mỗi nơi): Xã Bum Nưa, Xã Mường Tè.")
+    many = CompletenessData(AREA, AS_OF, "tháng 11/2026", tuple(
+        ChildCompleteness(f"Xã {i}", 3, 0, 2) for i in range(1, 14)))
+    assert reading_completeness(many).endswith(
+        "Thiếu nhiều nhất (2 chưa gửi mỗi nơi): Xã 1, Xã 2, Xã 3, Xã 4, Xã 5, Xã 6, Xã 7, "
+        "Xã 8, Xã 9, Xã 10 và 3 nơi khác.")
