@@ -509,9 +509,10 @@ def reading_trend(data: TrendData) -> str:
 
 
 def _reduction_order(children: Sequence[ChildReduction]) -> list[ChildReduction]:
-    """Best first (the largest fall, as on the ranking), no data last; ties keep their
-    order."""
-    return sorted(children, key=lambda c: (c.reduction is None, -(c.reduction or 0.0)))
+    """Best first (the largest fall, as on the ranking), no data last; ties in the one order
+    of areas (``name_key``)."""
+    return sorted(children, key=lambda c: (c.reduction is None, -round(c.reduction or 0.0, 2),
+                                           name_key(c.name)))
 
 
 def build_reduction(data: ReductionData) -> Figure:
@@ -573,7 +574,7 @@ def reading_reduction(data: ReductionData) -> str:
     known = [c for c in data.children if c.reduction is not None]
     if not known:
         return t("charts.reading.no_data", area=_nfc(data.area))
-    best = max(known, key=lambda c: c.reduction or 0.0)
+    best = _reduction_order(known)[0]
     text = t("charts.reduction.reading", year=data.year, area=_nfc(data.area),
              met=sum(_met(c) for c in known), total=len(data.children), best=_nfc(best.name),
              change=_change(best.reduction or 0.0), target=_points(best.target))
@@ -654,12 +655,12 @@ def reading_baseline(data: BaselineData) -> str:
 
 def _completeness_order(children: Sequence[ChildCompleteness]) -> list[ChildCompleteness]:
     """Best first: the largest share on time, then the largest share filed; no reports due
-    last; ties keep their order."""
-    def key(c: ChildCompleteness) -> tuple[bool, float, float]:
+    last; ties in the one order of areas (``name_key``)."""
+    def key(c: ChildCompleteness) -> tuple[bool, float, float, tuple]:
         total = c.on_time + c.late + c.missing
         if not total:
-            return (True, 0.0, 0.0)
-        return (False, -c.on_time / total, -(c.on_time + c.late) / total)
+            return (True, 0.0, 0.0, name_key(c.name))
+        return (False, -c.on_time / total, -(c.on_time + c.late) / total, name_key(c.name))
     return sorted(children, key=key)
 
 
@@ -829,9 +830,10 @@ def reading_funnel(data: FunnelData) -> str:
 
 def ranked(rows: Sequence[RankingRow]) -> list[tuple[int | None, RankingRow]]:
     """Rows best first with their rank; equal reductions (to the shown two decimals) share a
-    rank ("1, 2, 2, 4"); rows without data come last, unranked. Stable: ties keep the order
-    the statistics gave them."""
-    ordered = sorted(rows, key=lambda r: (r.reduction is None, -(r.reduction or 0.0)))
+    rank ("1, 2, 2, 4") and are in the one order of areas (``name_key``), as are the rows
+    without data, last and unranked."""
+    ordered = sorted(rows, key=lambda r: (r.reduction is None, -round(r.reduction or 0.0, 2),
+                                          name_key(r.name)))
     result: list[tuple[int | None, RankingRow]] = []
     rank, previous = 0, None
     for position, row in enumerate(ordered, start=1):

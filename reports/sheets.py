@@ -49,7 +49,9 @@ from reports.figures import (
     SummaryRow,
     SummarySheetData,
     VillageMonthRow,
+    area_key,
     month_label,
+    name_key,
     rate,
 )
 
@@ -110,8 +112,9 @@ class _Column:
 def monthly_workbook(data: MonthlySheetData) -> bytes:
     """The monthly figures of all villages of ``data.area``: one sheet per month.
 
-    Villages are grouped by commune (in the order they come, each commune where its first
-    village is); when there is more than one commune each group ends with a subtotal row.
+    Villages are grouped by commune, communes and villages in the one order of areas
+    (``reports.figures.area_key``: alphabetical, diacritics folded, numbers in order, as in
+    every sheet); when there is more than one commune each group ends with a subtotal row.
     The last row is the grand total. A village that did not file keeps its row: with the
     figures of its earlier report that the statistics count in its place (in italics, on a
     light yellow fill, and «Chưa gửi — dùng số liệu tháng 9/2026» in the filing column; the
@@ -132,7 +135,8 @@ def monthly_workbook(data: MonthlySheetData) -> bytes:
 
 def summary_workbook(data: SummarySheetData) -> bytes:
     """The 6-month or yearly summary (``data.period_label`` says which): one row per child
-    area, then the total row as given in ``data.total``.
+    area, in the one order of areas (``reports.figures.name_key``), then the total row as
+    given in ``data.total``.
 
     The change since the start of the year is ``poor_rate − start_poor_rate`` in percentage
     points; the change against the baseline is ``(poor + near-poor − baseline) ÷ baseline``
@@ -154,7 +158,7 @@ def summary_workbook(data: SummarySheetData) -> bytes:
     ])
     _header(ws, header_row, columns)
     row = header_row + 1
-    for child in data.rows:
+    for child in sorted(data.rows, key=lambda r: name_key(r.name)):
         _write(ws, row, columns, _summary_values(child, child.name))
         row += 1
     # A village's summary is its own row alone, under its name.
@@ -167,7 +171,8 @@ def summary_workbook(data: SummarySheetData) -> bytes:
 
 
 def households_workbook(data: HouseholdSheetData) -> bytes:
-    """The list of households, in the order given, numbered, with a count row."""
+    """The list of households by commune and village (``reports.figures.area_key``), in the
+    order given within a village, numbered, with a count row."""
     columns = [
         _Column(t("sheet.col.no"), 5, COUNT, "center"),
         _Column(t("sheet.col.commune"), 18, wrap=True),
@@ -181,7 +186,7 @@ def households_workbook(data: HouseholdSheetData) -> bytes:
         _Column(t("sheet.households.col.has_merit"), 10, COUNT, "center"),
         _Column(t("sheet.households.col.has_loan"), 10, COUNT, "center"),
     ]
-    households = data.households
+    households = sorted(data.households, key=lambda h: area_key(h.commune, h.village))
     rows = [[number, h.commune, h.village, h.code, h.head_name, h.status, h.status_since,
              *(_mark(flag) for flag in (h.ethnic_minority, h.no_work_capacity, h.has_merit,
                                         h.has_loan))]
@@ -197,7 +202,8 @@ def households_workbook(data: HouseholdSheetData) -> bytes:
 
 
 def registrations_workbook(data: RegistrationSheetData) -> bytes:
-    """The list of voluntary exit registrations, in the order given, with a count row."""
+    """The list of voluntary exit registrations by commune and village
+    (``reports.figures.area_key``), in the order given within a village, with a count row."""
     columns = [
         _Column(t("sheet.col.no"), 5, COUNT, "center"),
         _Column(t("sheet.col.commune"), 16, wrap=True),
@@ -213,7 +219,9 @@ def registrations_workbook(data: RegistrationSheetData) -> bytes:
     ]
     rows = [[number, r.commune, r.village, r.code, r.head_name, r.target_year, r.plan,
              r.support_asked, r.registered_on, r.state, r.state_on]
-            for number, r in enumerate(data.registrations, start=1)]
+            for number, r in enumerate(sorted(data.registrations,
+                                              key=lambda r: area_key(r.commune, r.village)),
+                                       start=1)]
     count = t("sheet.registrations.count", count=len(data.registrations))
     return _list_workbook(t("sheet.registrations.sheet"), t("sheet.registrations.title"),
                           data.area, data.as_of, columns, rows,
@@ -306,7 +314,7 @@ def _monthly_sheet(ws: Worksheet, data: MonthlySheetData, label: str,
     ])
     _header(ws, header_row, columns)
     groups: dict[str, list[VillageMonthRow]] = {}
-    for village in rows:
+    for village in sorted(rows, key=lambda r: area_key(r.commune, r.village)):
         groups.setdefault(village.commune, []).append(village)
     row = header_row + 1
     for commune, villages in groups.items():

@@ -55,6 +55,7 @@ from reports.figures import (
     SummarySheetData,
     TrendData,
     VillageMonthRow,
+    name_key,
 )
 from reports.periods import Month, Period, default_month
 from reports.poverty import NoStandardError, standard_for, status_label
@@ -394,7 +395,7 @@ class StatsService:
         if area.level == level:  # a village: itself, no child rows
             counts = await store.village_counts(conn, [(area.id, area.path)], level)
             return Question(self, conn, area, counts, [])
-        children = await area_store.children(conn, area)
+        children = sorted(await area_store.children(conn, area), key=lambda c: name_key(c.name))
         counts = await store.village_counts(conn, [(c.id, c.path) for c in children], level)
         return Question(self, conn, area, counts, [c for c in children if counts.get(c.id)])
 

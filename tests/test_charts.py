@@ -765,3 +765,18 @@ def test_reading_completeness_names_every_area_tied_for_the_most_missing():
     assert reading_completeness(many).endswith(
         "Thiếu nhiều nhất (2 chưa gửi mỗi nơi): Xã 1, Xã 2, Xã 3, Xã 4, Xã 5, Xã 6, Xã 7, "
         "Xã 8, Xã 9, Xã 10 và 3 nơi khác.")
+
+
+def test_areas_tied_on_a_chart_are_in_the_one_order_of_areas():
+    """Best first on every chart; areas equally good are in alphabetical order (diacritics
+    folded, numbers in order), whatever order the statistics gave them in."""
+    names = ["Tổ dân phố 10", "Bản Đông", "Tổ dân phố 9", "Bản Dồn"]
+    expected = ["Bản Dồn", "Bản Đông", "Tổ dân phố 9", "Tổ dân phố 10"]
+    reduction = ReductionData(AREA, AS_OF, 2026, tuple(
+        ChildReduction(n, 1.0, 1.5) for n in names) + (ChildReduction("Bản Zô", 2.0, 1.5),))
+    assert _rows(build_reduction(reduction).axes[0]) == ["Bản Zô", *expected]
+    completeness = CompletenessData(AREA, AS_OF, "tháng 10/2026", tuple(
+        ChildCompleteness(n, 0, 0, 1) for n in names))
+    assert _rows(build_completeness(completeness).axes[0]) == expected
+    ranking = RankingData(AREA, AS_OF, 2026, tuple(RankingRow(n, 1.0, 9.0) for n in names))
+    assert _rows(build_ranking(ranking).axes[0]) == [f"1. {n}" for n in expected]

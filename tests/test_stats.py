@@ -605,3 +605,46 @@ async def test_candidates_without_a_baseline_say_which_rule_cannot_be_judged(cha
     await officer.press("Đề xuất khen thưởng")
     assert ("Chưa có số liệu gốc (cuối năm 2021), nên chưa xét được tiêu chí giảm trên 50 % "
             "so với gốc.") in officer.text
+
+
+# ---- one order of areas in every sheet and chart (wave 2, item 2) --------------------------
+
+
+async def test_every_sheet_lists_areas_in_one_order_alphabetical_the_vietnamese_way(
+        stats, db, muong_te, clock):
+    """Communes, then villages, by name with diacritics folded and numbers in their order:
+    the monthly sheet, the summary, the household and the registration lists agree (they
+    listed villages in the order they were added, or as SQLite sorts text)."""
+    at = clock()
+    async with db.write() as conn:
+        added = [await areas.add_area(conn, parent=muong_te.commune, level="village",
+                                      name=name, actor=SETUP, at=at)
+                 for name in ("Tổ dân phố 10", "Tổ dân phố 9", "Bản Đông")]
+        for n, village in enumerate([*added, muong_te.village, muong_te.village2]):
+            (house,) = await households.add_households(
+                conn, village.id, [households.NewHousehold(
+                    f"H-{n}", "Lò Văn A", "poor", True, False, False, False)],
+                status_since=date(2025, 1, 1), actor=SETUP, at=at)
+            await households.register_exit(
+                conn, house.id, target_year=2026, plan_kind="crops", plan_text="",
+                support_asked=(), registered_on=date(2026, 3, 1), actor=SETUP, at=at)
+    await history(db, [(v, "2026-10", figures(100, 10, 5)) for v in added])
+    villages = ["Bản Đông", "Bản Nà Khan", "Bản Pa Ủ", "Tổ dân phố 9", "Tổ dân phố 10"]
+    period = Period.of_month(Month(2026, 10))
+
+    def column(document: bytes, index: int, first: int) -> list:
+        [rows] = _cells(document)
+        return [r[index] for r in rows[first:] if r[index] not in (None, "Tổng cộng")]
+
+    monthly = (await stats.sheet("monthly", muong_te.commune, period))[0]
+    assert column(monthly, 1, 7)[:-1] == villages  # the last is the total's "5/5 thôn"
+    summary = (await stats.sheet("summary", muong_te.commune, period))[0]
+    assert column(summary, 0, 7) == villages
+    for kind in ("households", "registrations"):
+        listed = (await stats.sheet(kind, muong_te.commune, period))[0]
+        assert column(listed, 2, 5)[1:-1] == villages, kind  # under the header, above the count
+    province = (await stats.sheet("monthly", muong_te.province, period))[0]
+    [rows] = _cells(province)
+    assert [r[0] for r in rows[7:] if r[0] and r[0].startswith("Cộng")] == [
+        "Cộng Xã Bum Nưa", "Cộng Xã Mường Tè"]
+    assert [r[1] for r in rows[7:] if r[0] == "Xã Mường Tè"] == villages
