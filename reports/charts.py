@@ -57,6 +57,7 @@ from PIL import Image
 
 from common.catalogue import t
 from common.numbers import format_count
+from reports import sheets
 from reports.figures import (
     BaselineData,
     Carried,
@@ -1021,7 +1022,8 @@ def warm_up() -> None:
 
 
 class ChartRenderer:
-    """Renders charts in a process pool and keeps the PNG bytes until the data changes.
+    """Renders charts in a process pool and keeps the PNG bytes until the data changes; builds
+    spreadsheets in the same pool (``build_sheet``).
 
     The cache is an LRU keyed by ``(kind, data)``: the data classes are frozen and hashable,
     and equal data is the same picture, so nothing is ever rendered twice and a change in the
@@ -1038,6 +1040,7 @@ class ChartRenderer:
         self._cache: OrderedDict[tuple[str, object], bytes] = OrderedDict()
         self._pending: dict[tuple[str, object], asyncio.Future[bytes]] = {}
         self._pool: ProcessPoolExecutor | None = None
+        self._sheets: asyncio.Semaphore | None = None  # sheets built at once
 
     def __len__(self) -> int:
         return len(self._cache)
@@ -1078,18 +1081,36 @@ class ChartRenderer:
         if self.workers == 0:
             png = await asyncio.to_thread(_render_in_thread, kind, data)
         else:
-            png = await self._in_pool(kind, data)
+            png = await self._in_pool(render_png, kind, data)
         logger.debug("chart %s of %s drawn in %.0f ms, %d bytes", kind,
                      getattr(data, "area", "?"), 1000 * (time.perf_counter() - started),
                      len(png))
         return png
 
-    async def _in_pool(self, kind: str, data: object) -> bytes:
+    async def build_sheet(self, kind: str, data: object) -> bytes:
+        """Workbook ``kind`` of ``data`` (``reports.sheets.build``), built in the pool (in a
+        thread with ``workers=0``), never on the event loop: a province's household list is
+        seconds of work. Not cached (a workbook can be megabytes); while a sheet is built at
+        least one worker stays free for charts (with two or more workers)."""
+        if self._sheets is None:
+            self._sheets = asyncio.Semaphore(max(1, self.workers - 1))
+        async with self._sheets:
+            started = time.perf_counter()
+            if self.workers == 0:
+                xlsx = await asyncio.to_thread(sheets.build, kind, data)
+            else:
+                xlsx = await self._in_pool(sheets.build, kind, data)
+        logger.debug("sheet %s of %s built in %.0f ms, %d bytes", kind,
+                     getattr(data, "area", "?"), 1000 * (time.perf_counter() - started),
+                     len(xlsx))
+        return xlsx
+
+    async def _in_pool(self, function: Callable[..., bytes], *args: object) -> bytes:
         loop = asyncio.get_running_loop()
         for attempt in (1, 2):
             pool = self._get_pool()
             try:
-                return await loop.run_in_executor(pool, render_png, kind, data)
+                return await loop.run_in_executor(pool, function, *args)
             except BrokenProcessPool:
                 # A worker died (killed, out of memory): start a fresh pool and retry once.
                 logger.warning("chart worker pool broke (attempt %d), starting a new one",

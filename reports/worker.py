@@ -22,7 +22,8 @@ WORKER_NICENESS = 15
 
 def init_worker() -> None:
     """Ignore SIGINT, yield the CPU to the bot's own process, then load what charts draw
-    with (``reports.charts.warm_up``)."""
+    with (``reports.charts.warm_up``) and spreadsheets are built with (openpyxl, imported
+    by ``reports.charts``)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if hasattr(os, "nice"):
         try:

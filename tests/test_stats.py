@@ -4,13 +4,16 @@ the data behind each chart, award criteria at their thresholds, and /thongke in 
 from __future__ import annotations
 
 import asyncio
+import gc
 import io
+import sys
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
 from openpyxl import load_workbook
 
+from bot.app import tune_runtime
 from handlers.core import Core
 from reports import stats as stats_module
 from reports.awards import AwardsConfig, halved_rule, points_rule
@@ -648,3 +651,60 @@ async def test_every_sheet_lists_areas_in_one_order_alphabetical_the_vietnamese_
     assert [r[0] for r in rows[7:] if r[0] and r[0].startswith("Cộng")] == [
         "Cộng Xã Bum Nưa", "Cộng Xã Mường Tè"]
     assert [r[1] for r in rows[7:] if r[0] == "Xã Mường Tè"] == villages
+
+
+# ---- spreadsheets are built off the event loop (wave 2, item 1) -----------------------------
+
+
+async def test_other_chats_are_answered_while_a_big_spreadsheet_is_built(db, config, clock,
+                                                                         world):
+    """An officer asks for the list of 4,000 households (seconds of work); meanwhile a
+    village head's message is answered within 100 ms: the workbook is built in a worker
+    process and its data gathered in pieces, so the event loop never stops for long."""
+    async with db.write() as conn:
+        for village in (world.village, world.village2):
+            await households.add_households(conn, village.id, [
+                households.NewHousehold(f"H-{n:04d}", f"Lò Văn {n}", "poor", True, False,
+                                        False, n % 3 == 0) for n in range(2000)],
+                status_since=date(2025, 1, 1), actor=SETUP, at=clock())
+    core = Core(db, replace(config, stats=replace(config.stats, chart_workers=1)), clock)
+    thresholds, interval = gc.get_threshold(), sys.getswitchinterval()
+    try:
+        await core.stats.renderer.start()
+        tune_runtime()  # the garbage collector and GIL as the bot runs them (bot/app.py)
+        officer, head = Chat(core, "200"), Chat(core, "100")
+        await officer.send("/thongke")
+        await head.send("/toi")
+        lags: list[float] = []
+        done = asyncio.Event()
+
+        async def probe() -> None:
+            while not done.is_set():
+                started = asyncio.get_running_loop().time()
+                await asyncio.sleep(0.005)
+                lags.append(asyncio.get_running_loop().time() - started - 0.005)
+
+        async def head_writes() -> float:
+            await asyncio.sleep(0.2)  # while the sheet is under way
+            started = asyncio.get_running_loop().time()
+            reply = await head.send("/toi")
+            assert "Lò Văn Páo" in reply
+            return asyncio.get_running_loop().time() - started
+
+        prober = asyncio.create_task(probe())
+        sheet = asyncio.create_task(officer.press("Danh sách hộ"))
+        answered = await head_writes()
+        assert not sheet.done()  # the head was answered while the sheet was being built
+        await sheet
+        done.set()
+        await prober
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
+        sys.setswitchinterval(interval)
+        core.close()
+    (document,) = [m for m in officer.last if m.document]
+    rows = list(load_workbook(io.BytesIO(document.document)).active.iter_rows(values_only=True))
+    assert rows[-1][2] == "4.000 hộ" and len(rows) == 6 + 4000 + 1
+    assert answered < 0.1, answered
+    assert max(lags) < 0.1, max(lags)
