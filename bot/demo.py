@@ -38,7 +38,7 @@ from storage import areas, invites, people
 from storage import households as hh
 from storage.audit import Actor
 from storage.db import Database
-from storage.meta import meta_group, read_meta_group, set_meta
+from storage.meta import is_empty, meta_group, read_meta_group, set_meta
 from storage.reports import MONTHLY_FORM, import_monthly, save_report
 
 log = logging.getLogger(__name__)
@@ -142,14 +142,39 @@ def read_demo_meta(path: str | Path) -> dict[str, str] | None:
     return rows if rows and rows.get("demo") == "1" else None
 
 
-def _clear(path: Path, config: Config) -> None:
-    """Remove an earlier demo at ``path``; refuse to touch anything else."""
-    if path.resolve() == Path(config.db_path).resolve():
-        raise DemoError(f"the demo path {path} is the real database path")
-    if path.exists() and path.stat().st_size > 0 and read_demo_meta(path) is None:
-        raise DemoError(f"{path} holds a database that is not a demo; not replacing it")
+def _building(path: Path) -> Path:
+    """Where the demo for ``path`` is built before it is renamed into place."""
+    return path.with_name(f"{path.name}.building")
+
+
+def _remove(path: Path) -> None:
     for suffix in ("", "-wal", "-shm", "-journal"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def _move(building: Path, path: Path) -> None:
+    """Put the database built at ``building`` in the place of ``path`` (one rename)."""
+    for suffix in ("-wal", "-shm", "-journal"):  # the old demo's log must not meet the new
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    building.replace(path)
+    for suffix in ("-wal", "-shm"):  # none after a clean close; moved with it all the same
+        if Path(f"{building}{suffix}").exists():
+            Path(f"{building}{suffix}").replace(f"{path}{suffix}")
+
+
+def _check_replaceable(path: Path, config: Config, reset: bool) -> None:
+    """Refuse (``DemoError``) to replace anything at ``path`` but a demo, or, when asked to
+    (``reset``), a database of nothing (what a build that stopped half-way left before
+    builds went through ``_building``)."""
+    if path.resolve() == Path(config.db_path).resolve():
+        raise DemoError(f"the demo path {path} is the real database path")
+    if not path.exists() or path.stat().st_size == 0 or read_demo_meta(path) is not None:
+        return
+    if not is_empty(path):
+        raise DemoError(f"{path} holds a database that is not a demo; not replacing it")
+    if not reset:
+        raise DemoError(f"{path} holds an empty database that is not a demo (a demo build "
+                        "that stopped half-way?); --reset-demo replaces it")
 
 
 # ---- building -----------------------------------------------------------------------------
@@ -165,18 +190,23 @@ def path_for(path: str | Path, size: str = "small") -> Path:
 
 
 async def build_demo(path: str | Path, config: Config, today: date, *,
-                     size: str = "small") -> None:
+                     size: str = "small", reset: bool = False) -> None:
     """Create (or recreate) the demo database at ``path``, with history up to ``today``.
 
-    Refuses (``DemoError``) to replace a file that is not a demo database, so a wrong path can
-    never wipe real data.
+    Built in a file beside it (``demo.sqlite3.building``) and renamed into place when
+    complete, so a build that is killed half-way leaves the demo as it was (or none), never
+    a half-built one; the next build starts that file afresh. Refuses (``DemoError``) to
+    replace a file that is not a demo database, so a wrong path can never wipe real data
+    (``reset``: an empty database is replaced, see ``_check_replaceable``).
     """
     if size not in SIZES:
         raise ValueError(f"demo size must be one of {SIZES}, not {size!r}")
     path = Path(path)
-    _clear(path, config)
+    _check_replaceable(path, config, reset)
     started = datetime.now(UTC)
-    db = await Database.open(path, synchronous=config.db_synchronous,
+    building = _building(path)
+    _remove(building)  # what a killed build left
+    db = await Database.open(building, synchronous=config.db_synchronous,
                              busy_timeout_ms=config.db_busy_timeout_ms)
     try:
         async with db.write() as conn:
@@ -185,8 +215,13 @@ async def build_demo(path: str | Path, config: Config, today: date, *,
             else:
                 await _build(conn, config, today)
             await set_meta(conn, "demo.size", size)
-    finally:
+    except BaseException:
         await db.close()
+        _remove(building)
+        raise
+    await db.close()  # the last connection checkpoints the log into the file and drops it
+    _check_replaceable(path, config, reset)  # nothing else appeared there meanwhile
+    _move(building, path)
     log.info("built the %s demo database %s for %s in %.2f s", size, path, today,
              (datetime.now(UTC) - started).total_seconds())
 
@@ -200,10 +235,10 @@ async def ensure_demo(path: str | Path, config: Config, today: date, *,
         if built_for[:7] == Month.of(today).key and meta.get("demo.size", "small") == size:
             return False
         log.info("the demo database was built for %s; rebuilding it for %s", built_for, today)
-    if size == "small":
+    if size == "small" and not reset:
         await build_demo(path, config, today)
     else:
-        await build_demo(path, config, today, size=size)
+        await build_demo(path, config, today, size=size, reset=reset)
     return True
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import shutil
 import time
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -225,7 +225,7 @@ async def test_ensure_demo_builds_when_missing_reset_or_stale(demo_file, tmp_pat
                                                               monkeypatch):
     built = []
 
-    async def fake_build(path, config, today):
+    async def fake_build(path, config, today, **options):
         built.append(today)
 
     monkeypatch.setattr(demo, "build_demo", fake_build)
@@ -236,3 +236,73 @@ async def test_ensure_demo_builds_when_missing_reset_or_stale(demo_file, tmp_pat
     assert await demo.ensure_demo(path, config, TODAY, reset=True) is True
     assert await demo.ensure_demo(path, config, date(2026, 12, 2)) is True  # stale
     assert built == [TODAY, TODAY, date(2026, 12, 2)]
+
+
+def _killed_build(path: Path, after_reports: int) -> int:
+    """Build the demo at ``path`` in another process that is killed (SIGKILL, no clean-up)
+    after filing ``after_reports`` monthly reports; its exit status."""
+    import os
+    import subprocess
+    import sys
+    import textwrap
+
+    program = textwrap.dedent(f"""
+        import asyncio, datetime, os, signal
+        from bot import demo
+        from bot.config import load_config
+        real, calls = demo._file, [0]
+        async def file_then_die(*args, **kwargs):
+            calls[0] += 1
+            if calls[0] > {after_reports}:
+                os.kill(os.getpid(), signal.SIGKILL)
+            return await real(*args, **kwargs)
+        demo._file = file_then_die
+        asyncio.run(demo.build_demo({str(path)!r}, load_config(env={{}}),
+                                    datetime.date(2026, 11, 5)))
+    """)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIAMNGHEO_")}
+    env.update(PYTHONPATH=str(ROOT))
+    return subprocess.run([sys.executable, "-c", program], cwd=ROOT, env=env,
+                          timeout=60).returncode
+
+
+async def test_a_build_killed_half_way_leaves_the_demo_as_it_was(demo_file, tmp_path, config):
+    """The demo is built in a file beside it and renamed into place at the end: a build killed
+    half-way never leaves a half-built demo, and the next start builds it again."""
+    import signal
+
+    path = tmp_path / "demo.sqlite3"
+    assert _killed_build(path, after_reports=40) == -signal.SIGKILL
+    assert not path.exists()  # no half-built demo where the console looks
+    assert await demo.ensure_demo(path, config, TODAY) is True
+    assert demo.read_demo_meta(path)["demo.built_for"] == "2026-11-05"
+    earlier = date(2026, 10, 20)
+    await demo.build_demo(path, config, earlier)
+    assert _killed_build(path, after_reports=40) == -signal.SIGKILL
+    assert demo.read_demo_meta(path)["demo.built_for"] == earlier.isoformat()  # untouched
+    assert await demo.ensure_demo(path, config, TODAY, reset=True) is True
+    assert demo.read_demo_meta(path)["demo.built_for"] == "2026-11-05"
+    assert not [p.name for p in tmp_path.iterdir() if ".building" in p.name]
+
+
+async def test_reset_demo_replaces_an_empty_database_left_by_a_build_that_stopped(tmp_path,
+                                                                               config):
+    """A file with the schema and nothing else (what a build that stopped half-way left
+    before builds went through a temporary file) is replaced by ``--reset-demo``; without
+    it the bot says what to do. A database with anything in it is never replaced."""
+    path = tmp_path / "demo.sqlite3"
+    db = await Database.open(path)
+    await db.close()
+    with pytest.raises(demo.DemoError, match="--reset-demo"):
+        await demo.ensure_demo(path, config, TODAY)
+    assert await demo.ensure_demo(path, config, TODAY, reset=True) is True
+    assert demo.read_demo_meta(path)["demo"] == "1"
+    real = tmp_path / "real.sqlite3"
+    db = await Database.open(real)
+    async with db.write() as conn:
+        await areas.add_area(conn, parent=None, level="province", name="Tỉnh Lai Châu",
+                             code="12", actor=demo.SETUP, at=datetime.now(UTC))
+    await db.close()
+    with pytest.raises(demo.DemoError, match="not a demo"):
+        await demo.ensure_demo(real, config, TODAY, reset=True)
+    assert demo.read_demo_meta(real) is None
