@@ -708,3 +708,15 @@ async def test_other_chats_are_answered_while_a_big_spreadsheet_is_built(db, con
     assert rows[-1][2] == "4.000 hộ" and len(rows) == 6 + 4000 + 1
     assert answered < 0.1, answered
     assert max(lags) < 0.1, max(lags)
+
+
+async def test_a_rate_that_rose_says_so_and_changes_have_a_real_minus_sign(db, world, chat):
+    """«giảm -2,00 điểm» said the opposite of what happened; «(-57,50 %)» used a hyphen
+    where the menu («So với gốc (−50 %)») and the charts write a minus sign."""
+    await history(db, [(world.village, "2021-12", figures(100, 30, 10)),
+                       (world.village, "2025-12", figures(100, 10, 5)),
+                       (world.village, "2026-10", figures(100, 12, 5))])
+    reply = await chat("200").send("/thongke ban na khan")
+    assert "• Từ đầu năm (tỷ lệ nghèo 10,00 %): tăng 2,00 điểm; mục tiêu 1,50 điểm/năm, " \
+        "đạt 0 %" in reply
+    assert "giảm 18,00 điểm; hộ nghèo + cận nghèo 17 so với 40 (−57,50 %)" in reply
