@@ -27,14 +27,13 @@ import random
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 from bench.core import ms
 from bot import demo
 from bot.app import tune_runtime
-from bot.config import load_config
+from common.config import load_config, replace
 from common.messages import Inbound
 from handlers.core import Core
 from storage import areas, people

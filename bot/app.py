@@ -20,7 +20,7 @@ from typing import Any, TextIO
 
 from bot import demo as demo_db
 from bot.channels.signals import stop_on_signals
-from bot.config import Config, ConfigError
+from common.config import Config, ConfigError
 from handlers.core import Core
 from scheduler import Clockwork
 from storage.db import Database

@@ -24,8 +24,8 @@ from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
 
 from bot import household_import, importer
-from bot.config import Config, ConfigError, load_config
 from bot.importer import ADMIN_UNITS, AdminUnits, Levels, RosterError, base_name, pick
+from common.config import Config, ConfigError, load_config
 from common.text import fold
 from handlers.router import INVITE_ALPHABET
 from storage import areas, audit, households, invites, migrations, outbox, people, reports
@@ -328,11 +328,16 @@ async def _import_households(config: Config, roster, args: argparse.Namespace):
                 result["checked"] = checked
                 if (checked.problems and not args.skip_bad) or not checked.entries:
                     raise _Rollback
+                on = args.as_of or now().astimezone(config.timezone).date()
                 result["outcome"] = await household_import.apply(
-                    conn, checked, on=args.as_of or now().astimezone(config.timezone).date(),
+                    conn, checked, on=on,
                     exit_window_months=config.poverty.recently_exited_months, actor=cli_actor(),
                     at=now(), source=roster.source,
                 )
+                if args.complete:
+                    result["marks"] = await household_import.mark_complete(
+                        conn, checked, result["outcome"], target=area, on=on,
+                        actor=cli_actor(), at=now())
                 if args.dry_run:
                     raise _Rollback
         except _Rollback:
@@ -390,12 +395,35 @@ def cmd_import_households(config: Config, args: argparse.Namespace) -> int:
               f"{kinds}.")
     if any(c.not_in_file for c in outcome.by_village.values()):
         print("Households on record but not in the file are kept as they are.")
+    marks = result.get("marks") or []
+    if args.complete:
+        _print_marks(marks, args.dry_run)
     if not args.dry_run:
-        if outcome.changed:
+        if outcome.changed or any(m.state == "marked" for m in marks):
             print(f"Every change is in the audit log (actor {cli_actor().label}).")
         else:
             print("Nothing new: every household is already on record as in the file.")
     return EXIT_OK
+
+
+def _print_marks(marks, dry_run: bool) -> None:
+    """What ``--complete`` did (or would do) with each village's household list."""
+    print("Household lists (--complete):")
+    done = {"marked": "would be marked complete" if dry_run else "marked complete",
+            "already": "already marked complete"}
+    for mark in marks:
+        name, n = mark.village.name, mark.households
+        if mark.state == "refused":
+            print(f"  {name}: not marked — {'; '.join(mark.reasons)}; mark it in /ho once "
+                  "the list is whole, or import the whole list again")
+            continue
+        line = f"  {name}: {n} household{'' if n == 1 else 's'} — {done[mark.state]}"
+        if mark.reported is not None and mark.reported[1] != n:
+            line += f" (note: its monthly report of {mark.reported[0]} counts {mark.reported[1]})"
+        print(line)
+    if any(m.state == "marked" for m in marks):
+        when = "once imported" if dry_run else "from now on"
+        print(f"A complete list pre-fills its village's monthly report ({when}).")
 
 
 _FLAG_COLUMNS = (("ethnic_minority", "ETHNIC MIN."), ("no_work_capacity", "NO WORK CAP."),
@@ -859,6 +887,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD",
                    help="the date the list is valid on: status date of new households and "
                    "effective date of status changes (default: today)")
+    p.add_argument("--complete", action="store_true",
+                   help="the file is the whole household list of each village it names: mark "
+                   "those lists complete (audited), so they pre-fill the monthly report; a "
+                   "village with households on record that the file lacks, or with a bad row "
+                   "skipped, is left as it was and named. With --dry-run: says what would be "
+                   "marked")
 
     p = add("households", cmd_households, "list a village's households",
             "List a village's households: code, head's name, status and since when, the "

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from bot.config import Config
+from common.config import Config
 from common.text import fold
 from handlers.router import INVITE_ALPHABET
 from reports.periods import Month, default_month

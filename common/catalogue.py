@@ -27,6 +27,7 @@ MESSAGES: dict[str, str] = {
         "vẫn được giữ. Vui lòng gửi lại sau ít phút."
     ),
     "core.text_only": "Tôi chỉ đọc được tin nhắn chữ. Vui lòng gõ câu trả lời bằng chữ hoặc số.",
+    "core.caption_read": "(Bot không lưu ảnh; tôi đọc phần chữ gửi kèm ảnh.)",
     "core.cancelled": "Đã hủy. Không có gì được lưu.",
     "core.cancelled_saved": (
         "Đã hủy phần đang làm dở (phần này chưa được lưu). Những việc đã lưu trước đó vẫn "
@@ -201,7 +202,11 @@ MESSAGES: dict[str, str] = {
     ),
     "report.only_own_village": "Bạn chỉ được báo cáo cho thôn của mình: {village}.",
     "report.not_allowed": "Bạn không còn quyền báo cáo cho thôn này. Báo cáo chưa được lưu.",
-    "report.future": "Tháng {period} chưa tới, chưa thể báo cáo. Vui lòng chọn tháng này hoặc tháng trước.",
+    "report.future": "Tháng {period} chưa tới, chưa thể báo cáo: báo cáo tháng {period} gửi được từ ngày {first}.",
+    "report.not_over": (
+        "Tháng {period} chưa hết nên chưa báo cáo được: báo cáo tháng là số liệu cuối tháng, "
+        "gửi được từ ngày {first}. Bot sẽ nhắc bạn khi đến hạn."
+    ),
     "report.locked": (
         "Tháng {period} đã khóa sổ (hạn cuối {lock}). Muốn sửa số liệu tháng này, vui lòng "
         "liên hệ cán bộ xã."
@@ -230,7 +235,8 @@ MESSAGES: dict[str, str] = {
     "form.summary_line": "{n}. {label}: {value}",
     "form.summary_warning": "⚠️ Lưu ý: {warning}",
     "form.summary_confirm": "Gửi báo cáo này? (Muốn sửa mục nào, gõ: sửa 3)",
-    "form.summary_expected": "Vui lòng chọn một nút bên dưới (hoặc gõ «sửa 3» để sửa mục 3).",
+    "form.summary_expected": "Vui lòng gõ «gửi» để gửi, «sửa 3» để sửa mục 3, hoặc «hủy» để bỏ (hoặc bấm nút bên dưới).",
+    "form.summary_not_sent": "Được, chưa gửi. Muốn sửa mục nào, gõ «sửa» và số thứ tự của mục (ví dụ: «sửa 3»); muốn gửi, gõ «gửi»; muốn bỏ hẳn, gõ «hủy».",
     "form.fix_which": "Sửa mục nào? Chọn hoặc gõ số thứ tự của mục.",
     "form.fix_which_after_error": "Số liệu chưa hợp lệ nên chưa gửi được. Sửa mục nào?",
     "form.fix_expected": "Vui lòng gõ số thứ tự của mục cần sửa, từ 1 đến {n}.",
@@ -290,6 +296,7 @@ MESSAGES: dict[str, str] = {
     "households.village_not_found": "Không tìm thấy thôn nào khớp «{query}» trong địa bàn của bạn.",
     "households.villages_more": "Còn {n} thôn khác cũng khớp; gõ tên đầy đủ hơn để tìm hẹp lại.",
     "households.village_in": "{village} ({commune})",
+    "households.place": "{village}, {commune}",
     "households.no_village": "Bạn chưa được giao thôn nào nên chưa thêm hộ được.",
     "households.gone": "Không tìm thấy hộ này (có thể đã bị xóa hoặc không thuộc địa bàn của bạn).",
     "households.closed": "Đã đóng. Bạn cần làm gì tiếp?",
@@ -298,6 +305,13 @@ MESSAGES: dict[str, str] = {
     "households.option.add": "➕ Thêm hộ mới",
     "households.option.list": "📋 Danh sách hộ đã đủ chưa?",
     "households.list.pick": "Xem danh sách hộ của thôn nào? Chọn bên dưới hoặc gõ tên thôn.",
+    "households.list.pick_counts": "Bạn phụ trách {n} thôn: {listed} thôn đã có danh sách hộ ({complete} thôn đã xác nhận đủ).",
+    "households.list.pick_matches": "Có {n} thôn khớp «{query}»: {listed} thôn đã có danh sách hộ ({complete} thôn đã xác nhận đủ).",
+    "households.list.pick_page": "Đang xem thôn {first}–{last} trong {n} thôn.",
+    "households.list.option.more": "➡️ Xem tiếp ({n} thôn nữa)",
+    "households.list.label_complete": "{village} — {n} hộ, đã xác nhận đủ",
+    "households.list.label_partial": "{village} — {n} hộ, chưa xác nhận",
+    "households.list.label_empty": "{village} — chưa có hộ nào",
     "households.list.no_village": "Bạn không phụ trách thôn nào nên không có danh sách hộ để xác nhận.",
     "households.list.not_found": "Không tìm thấy thôn «{query}» trong địa bàn của bạn. Vui lòng gõ lại tên thôn.",
     "households.list.complete": (
@@ -307,6 +321,10 @@ MESSAGES: dict[str, str] = {
     "households.list.partial": (
         "Danh sách hộ của {village}: {n} trong {total} hộ (theo báo cáo tháng gần nhất) — chưa "
         "xác nhận đầy đủ, nên báo cáo tháng chưa lấy số gợi ý từ danh sách."
+    ),
+    "households.list.matches": (
+        "Danh sách hộ của {village}: {n} hộ, đúng bằng tổng số hộ của báo cáo tháng gần nhất, "
+        "nên báo cáo tháng lấy số gợi ý từ danh sách (khi tổng số hộ còn như vậy)."
     ),
     "households.list.unconfirmed": (
         "Danh sách hộ của {village}: {n} hộ — chưa xác nhận đầy đủ, nên báo cáo tháng chưa lấy "
@@ -330,8 +348,8 @@ MESSAGES: dict[str, str] = {
     ),
     "households.list.marked": "✅ Đã ghi: danh sách hộ của {village} đã đầy đủ ({n} hộ).",
     "households.list.unmarked": (
-        "Đã ghi: danh sách hộ của {village} chưa đầy đủ; báo cáo tháng không lấy số gợi ý từ "
-        "danh sách nữa."
+        "Đã ghi: danh sách hộ của {village} chưa đầy đủ; báo cáo tháng chỉ lấy số gợi ý từ "
+        "danh sách khi danh sách có đúng bằng tổng số hộ báo cáo."
     ),
     "households.option.assess": "📊 Cập nhật thu nhập, chỉ số",
     "households.option.support": "🎁 Ghi nhận hỗ trợ",
@@ -373,19 +391,27 @@ MESSAGES: dict[str, str] = {
     "households.registrations_title": "Các hộ đăng ký tự nguyện thoát nghèo ({n} hộ):",
     "households.registrations_page": "Đang xem hộ {first}–{last} trong {n} hộ.",
     "households.registrations_more": "… và {n} hộ khác: bấm «Xem tiếp danh sách đăng ký».",
+    "households.registrations_village": "{village}:",
     "households.registration_line": "• {code} {name}: năm {year} — {state}",
     "households.no_registrations": "Chưa có hộ nào đăng ký thoát nghèo.",
     "households.review_officers_only": "Chỉ cán bộ xã, tỉnh mới duyệt và công nhận được.",
     "households.review.title": "Có {n} việc chờ duyệt. Chọn một việc:",
+    "households.review.title_both": "Có {n} việc chờ duyệt: {kinds}. Chọn một việc:",
+    "households.review.title_kind": "Đang xem {what} (trong {n} việc chờ duyệt). Chọn một việc:",
+    "households.review.count.reg": "{n} đăng ký thoát nghèo",
+    "households.review.count.asm": "{n} đề xuất đổi phân loại hộ",
+    "households.review.option.only_reg": "✋ Chỉ xem đăng ký thoát nghèo ({n})",
+    "households.review.option.only_asm": "📊 Chỉ xem đề xuất đổi phân loại hộ ({n})",
+    "households.review.option.all": "📋 Xem tất cả ({n} việc)",
     "households.review.nothing": "Không có việc nào chờ duyệt trong địa bàn của bạn.",
-    "households.review.reg_label": "✋ {code} {name} — thoát nghèo {year}",
-    "households.review.asm_label": "📊 {code} {name} → {after}",
+    "households.review.reg_label": "✋ {code} {name} ({village}) — thoát nghèo {year}",
+    "households.review.asm_label": "📊 {code} {name} ({village}) → {after}",
     "households.review.reg": (
-        "✋ Hộ {code} — {name} đăng ký thoát nghèo năm {year}.\nPhương án: {plan} — {plan_text}\n"
+        "✋ Hộ {code} — {name} ({village}) đăng ký thoát nghèo năm {year}.\nPhương án: {plan} — {plan_text}\n"
         "Hỗ trợ đề nghị: {asked}\nTrạng thái: {state}"
     ),
     "households.review.asm": (
-        "📊 Hộ {code} — {name}: thu nhập {income}/người/tháng.\n{lacking}\n"
+        "📊 Hộ {code} — {name} ({village}): thu nhập {income}/người/tháng.\n{lacking}\n"
         "Đề xuất chuyển từ {before} sang {after}."
     ),
     "households.review.by": "Người ghi: {name}, {at}.",
@@ -401,6 +427,7 @@ MESSAGES: dict[str, str] = {
     "households.review.saved.withdrawn": "Hộ rút đăng ký — hộ {code}",
     "households.review.saved.rejected": "Không công nhận — hộ {code}",
     "households.review.reason": "Lý do (ngắn gọn)? Hoặc bấm «Bỏ qua».",
+    "households.review.not_decided": "Đã hủy: chưa ghi quyết định nào cho việc này.",
     "households.review.reason_too_long": "Lý do dài {n} ký tự, quá {max} ký tự. Vui lòng viết ngắn gọn hơn.",
     "households.review.option.recognise": "✅ Công nhận",
     "households.review.option.not_yet": "⏳ Chưa đạt",
@@ -852,7 +879,9 @@ MESSAGES: dict[str, str] = {
     "lich.filed": "✅ {report} — {area}: đã gửi.",
     "lich.pending": "⏳ {report} — {area}: chưa gửi ({due}).",
     "lich.nothing_due": "Hiện không có báo cáo nào đến hạn. Bot sẽ nhắc khi gần đến hạn.",
-    "lich.progress": "📊 {report} (hạn {due}) — {area}: {filed}/{total} đã gửi.",
+    "lich.progress": "📊 {report} (hạn {due}) — {area}: {filed}/{total} {unit} đã gửi.",
+    "lich.report_of.village": "{report} của các thôn",
+    "lich.report_of.commune": "{report} của các xã",
     "lich.missing": "Chưa gửi:",
     "lich.full_list": (
         "📋 {report} (hạn {due}) — {area}: {late}/{total} {unit} chưa gửi:\n{names}"
@@ -905,15 +934,19 @@ MESSAGES: dict[str, str] = {
         "thưa dần đến {minutes} phút một lần. Vui lòng kiểm tra gói dịch vụ và hạn mức của bot "
         "tại bot.zapps.me (Zalo Bot Creator)."
     ),
-    "outbox.unreachable_window": (
-        "⚠️ Không gửi được tin nhắn tới {name} ({areas}) qua Zalo: Zalo chỉ cho bot nhắn tin "
-        "cho người đã nhắn cho bot gần đây. Vui lòng nhắc người này gửi một tin bất kỳ cho bot "
-        "(ví dụ «menu»), hoặc liên hệ trực tiếp."
+    "outbox.unreachable.title": "⚠️ Bot không gửi được tin nhắn tới {n} người trong địa bàn của bạn:",
+    "outbox.unreachable.line": "• {name} ({areas}): {why}.",
+    "outbox.unreachable.advice": (
+        "Vui lòng liên hệ trực tiếp; nhờ họ bỏ chặn bot (nếu đã chặn) rồi gửi cho bot một tin "
+        "bất kỳ (ví dụ «menu») trên Zalo hoặc Telegram, để bot lại gửi được cho họ."
     ),
-    "outbox.unreachable": (
-        "⚠️ Không gửi được tin nhắn tới {name} ({areas}): người này đã chặn bot hoặc không còn "
-        "dùng ứng dụng. Vui lòng liên hệ trực tiếp."
+    "outbox.why.blocked": "đã chặn bot trên {channel}",
+    "outbox.why.chat_not_found": (
+        "{channel} không tìm thấy cuộc trò chuyện của người này với bot (tài khoản đã xóa, "
+        "hoặc chưa từng nhắn cho bot này)"
     ),
+    "outbox.why.window": "{channel} không cho bot nhắn vì người này lâu rồi chưa nhắn cho bot",
+    "outbox.why.gone": "không còn tài khoản Zalo hay Telegram nào để bot nhắn tới",
     "outbox.progress": "📣 Thông báo «{title}» tới {area}: đã gửi {sent}/{total} người, đang gửi tiếp…",
     "outbox.done": "✅ Đã gửi xong thông báo «{title}» tới {area}: {sent}/{total} người nhận được.",
     "outbox.reminded_done": "✅ Đã nhắc lại {title} — {area}: {sent}/{total} người nhận được lời nhắc.",

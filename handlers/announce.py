@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from common.catalogue import t
 from common.messages import Option, Outbound
 from handlers import menu
-from scheduler.planner import announcement_recipients, plan_announcement
+from handlers.campaigns import announcement_recipients, plan_announcement
 from storage import areas
 from storage.areas import Area
 from storage.dialogs import DialogState

@@ -6,7 +6,7 @@ commune officers also their commune's own 6-month and yearly reports and which v
 still missing, with who heads each; officers above see each commune's completeness. A late
 list longer than ``MAX_LISTED`` says how many more there are and offers them all
 (``/lich <report>``); every late list offers «Nhắc lại» (``/nhaclai <report>``), which
-reminds the village heads through the outbox (``scheduler.planner.plan_remind_again``).
+reminds the village heads through the outbox (``handlers.campaigns.plan_remind_again``).
 Every button of a reply is on its last message, so that a number typed on Zalo or the
 console chooses from all of them.
 """
@@ -18,21 +18,12 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from common.catalogue import t
+from common.config import Calendar
 from common.messages import Option, Outbound
-from reports.calendar import (
-    COMMUNE,
-    HALF_YEAR,
-    MONTHLY,
-    VILLAGE,
-    Calendar,
-    open_periods,
-)
-from reports.periods import Month
-from scheduler.planner import (
+from handlers.campaigns import (
     MAX_LISTED,
     UNIT_KEYS,
     by_name,
-    calendar_of_area,
     due_phrase,
     full_list_option,
     late_name,
@@ -44,12 +35,24 @@ from scheduler.planner import (
     start_option,
     who_files,
 )
+from reports.calendar import COMMUNE, HALF_YEAR, MONTHLY, VILLAGE, open_periods
+from reports.configured import calendar_of_area
+from reports.periods import Month
 from storage import areas
 from storage.areas import Area
 from storage.progress import filed_areas, filed_under
 
 if TYPE_CHECKING:
     from handlers.context import Context
+
+
+WHOSE_KEYS = {VILLAGE: "lich.report_of.village", COMMUNE: "lich.report_of.commune"}
+
+
+def whose_report(form: str, period: str, level: str) -> str:
+    """«Báo cáo tổng kết năm 2026 của các xã»: the villages' yearly report and the communes'
+    have one name, so a line about those who file it says whose it is."""
+    return t(WHOSE_KEYS[level], report=report_name(form, period))
 
 
 def calendar_text(cal: Calendar, lock_day: int) -> str:
@@ -80,7 +83,7 @@ class Late:
 
     @property
     def report(self) -> str:
-        return report_name(self.form, self.period)
+        return whose_report(self.form, self.period, self.level)
 
     def names(self, limit: int | None = MAX_LISTED) -> str:
         return listed([late_name(a, self.heads, self.level) for a in self.late], self.level,
@@ -172,9 +175,9 @@ async def _progress(ctx: Context, season) -> tuple[list[str], list[Option]]:
                 continue
             filed = await filed_under(ctx.conn, form, period, scope.path)
             late = by_name(a for a in targets if a.id not in filed)
-            head = t("lich.progress", report=report_name(form, period), area=scope.name,
-                     filed=len(targets) - len(late), total=len(targets),
-                     due=f"{due:%d/%m/%Y}")
+            head = t("lich.progress", report=whose_report(form, period, level),
+                     area=scope.name, filed=len(targets) - len(late), total=len(targets),
+                     unit=t(UNIT_KEYS[level]), due=f"{due:%d/%m/%Y}")
             if level == VILLAGE and len(communes) > 1:
                 body = [t("calendar.digest.line", area=c.name,
                           filed=sum(1 for v in villages if v.parent_id == c.id and v.id in filed),
@@ -203,8 +206,8 @@ def _detail(entry: Late, among: list[Late]) -> str:
     if len(among) < 2:
         return ""
     parts = []
-    if len({(e.form, e.period, e.level) for e in among}) > 1:
-        parts.append(entry.report)
+    if len({(e.form, e.period, e.level) for e in among}) > 1:  # the unit tells the level
+        parts.append(report_name(entry.form, entry.period))
     if len({e.scope.id for e in among}) > 1:
         parts.append(entry.scope.name)
     return ", ".join(parts)

@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 import aiosqlite
 
-from bot.config import Config
+from common.config import Config
 from common.messages import Inbound
 from reports.stats import StatsService
 from storage.audit import Actor

@@ -3,6 +3,24 @@
 One inbound message is processed in one database transaction: the redelivery check, the
 dialog state, and whatever the message changes are committed together or not at all.
 Messages of one sender are processed in order; different senders run concurrently.
+
+A command typed (or a menu button pressed) while a dialog waits for an answer:
+
+* ``/huy`` (and the cancel words) always ends the dialog and says what was and was not saved;
+* a dialog that only shows a list or a card (its ``PASSIVE``) simply ends, and the command runs;
+* the read-only commands (``READ_ONLY``: ``/toi``, ``/lich``, ``/help``) are answered and the
+  question is asked again after them, with its own buttons only (theirs would start
+  something else); nothing of the dialog changes;
+* the command that opened the dialog, sent again while the dialog sits at a list to choose
+  from and nothing has been answered since it opened (``/baocao`` at its choice of village),
+  starts it again, with the arguments typed now;
+* any other command (another dialog, or the same one once something was answered) gets the
+  busy answer: the question again, with its buttons and a way out (``STOP``) when it has no
+  «Hủy» of its own.
+
+A caption is the message's text (as in RapidPro's courier): a photo sent with «/baocao 120 …»
+is read as that text, with a note that the photo itself is not kept; a photo, a sticker or a
+voice message without text gets the polite answer and the question again.
 """
 
 from __future__ import annotations
@@ -17,8 +35,8 @@ from datetime import UTC, datetime
 
 import aiosqlite
 
-from bot.config import Config
 from common.catalogue import t
+from common.config import Config
 from common.messages import Inbound, Option, Outbound
 from common.text import plain
 from handlers import announce, calendar, enrol, households, link, menu, movement, report, stats
@@ -57,7 +75,14 @@ PERSON_TTL = 60.0
 
 # The busy answer's way out of a dialog whose question has no «Hủy» (an action of the core).
 STOP = "core:stop"
-STOP_WORDS = ("dung", "dung lai", "huy")
+# Not "dung" alone: without diacritics it is also «đúng» (yes), typed at every question.
+STOP_WORDS = ("dung lai", "huy")
+# Commands that only show something: answered in the middle of a dialog, which goes on.
+READ_ONLY = ("whoami", "calendar", "help")
+
+# Kept in a dialog's draft by the core: the command that opened it, and how many answers it
+# has had since (see the module's docstring).
+OPENED_BY, ANSWERED = "_opened_by", "_answered"
 
 # Dialog name -> module with ``ask(ctx, state)`` and ``answer(ctx, state, answer)``.
 DIALOGS = {"report": report, "household": households, "review": households.REVIEW,
@@ -195,7 +220,14 @@ class Core:
                 replies = await self._settle(ctx, None, replies)
             return replies
         if inbound.kind not in ("text", "option"):
-            return await self._with_dialog_reminder(ctx, [Outbound(t("core.text_only"))])
+            if not inbound.text.strip():  # a photo or a sticker without a caption
+                return await self._with_dialog_reminder(ctx, [Outbound(t("core.text_only"))])
+            return _prefixed(t("core.caption_read"), await self._read(ctx, command))
+        return await self._read(ctx, command)
+
+    async def _read(self, ctx: Context, command: Command | None) -> list[Outbound]:
+        """A message of an enrolled person: an answer to their dialog, or a command."""
+        inbound = ctx.inbound
         state = await load_dialog(ctx.conn, inbound.channel, inbound.sender_id)
         if state is not None and state.dialog == MENU:
             # No dialog; the last menu shown lets "1" or a typed label choose its entry (on
@@ -216,15 +248,20 @@ class Core:
         if state is not None and _chose_stop(inbound, state):  # the busy answer's button
             command = Command("cancel", "", True)
         if command and command.name == "cancel" and (command.slash or not command.args):
+            if state is not None and not command.slash and _own_cancel(state):
+                return await self._answer(ctx, state, "cancel")  # the question's «❌ Hủy»
             return await self._settle(ctx, None, [menu.main_menu(ctx, _cancelled(state))])
         if state is not None and command and command.slash and _passive(state):
             await clear_dialog(ctx.conn, inbound.channel, inbound.sender_id)  # only a menu
             state = None
-        if state is not None:
-            if command and command.slash:
-                if command.name == "help":
-                    return [menu.help_text(ctx)] + await self._ask(ctx, state)
+        if state is not None and command and command.slash:
+            if command.name in READ_ONLY:
+                shown = [m.with_options() for m in await self._show(ctx, command)]
+                return shown + await self._ask(ctx, state)
+            if not _starts_again(state, command):
                 return await self._busy(ctx, state)
+            state = None  # the dialog's own command at its first list: from the start
+        if state is not None:
             return await self._answer(ctx, state)
         replies = await self._command(ctx, command)
         if not ctx.settled:  # no dialog started: remember the menu shown, if any
@@ -245,37 +282,39 @@ class Core:
             return [menu.main_menu(ctx, t("core.welcome_back", name=ctx.person.full_name))]
         if command.name == "help":
             return [menu.help_text(ctx), menu.main_menu(ctx, t("menu.choose"))]
-        if command.name == "whoami":
-            return [await menu.whoami(ctx)]
+        if command.name in READ_ONLY:
+            return await self._show(ctx, command)
         if command.name == "link":
             state, messages = await link.start(ctx, command.args)
-            return await self._settle(ctx, state, messages)
-        if command.name == "report":
+        elif command.name == "report":
             state, messages = await report.start(ctx, command.args)
-            return await self._settle(ctx, state, messages)
-        if command.name == "household":
+        elif command.name == "household":
             state, messages = await households.start(ctx, command.args)
-            return await self._settle(ctx, state, messages)
-        if command.name == "registrations":
+        elif command.name == "registrations":
             state, messages = await households.registrations_start(ctx)
-            return await self._settle(ctx, state, messages)
-        if command.name == "review":
+        elif command.name == "review":
             state, messages = await households.review_start(ctx)
-            return await self._settle(ctx, state, messages)
-        if command.name in ("half_year", "yearly"):
+        elif command.name in ("half_year", "yearly"):
             state, messages = await movement.start(ctx, command.args, command.name)
-            return await self._settle(ctx, state, messages)
-        if command.name == "calendar":
-            return await calendar.show(ctx, command.args)
-        if command.name == "remind":
+        elif command.name == "remind":
             return await calendar.remind_again(ctx, command.args)
-        if command.name == "stats":
+        elif command.name == "stats":
             state, messages = await stats.start(ctx, command.args)
-            return await self._settle(ctx, state, messages)
-        if command.name == "announce":
+        elif command.name == "announce":
             state, messages = await announce.start(ctx, command.args)
-            return await self._settle(ctx, state, messages)
-        return [menu.main_menu(ctx, t("core.unknown_command"))]
+        else:
+            return [menu.main_menu(ctx, t("core.unknown_command"))]
+        if state is not None:  # what opened it, for the same command sent again (module doc)
+            state.draft[OPENED_BY] = command.name
+        return await self._settle(ctx, state, messages)
+
+    async def _show(self, ctx: Context, command: Command) -> list[Outbound]:
+        """What a read-only command shows (``READ_ONLY``)."""
+        if command.name == "help":
+            return [menu.help_text(ctx)]
+        if command.name == "whoami":
+            return [await menu.whoami(ctx)]
+        return await calendar.show(ctx, command.args)
 
     async def _stranger(self, ctx: Context, command: Command | None) -> list[Outbound]:
         """Unknown people may only enrol or link; they learn nothing else."""
@@ -298,11 +337,15 @@ class Core:
             return await _use_code(ctx, text)
         return [Outbound(t("core.stranger"))]
 
-    async def _answer(self, ctx: Context, state: DialogState) -> list[Outbound]:
-        """Turn the message into an Answer to the current question, checking button data."""
+    async def _answer(self, ctx: Context, state: DialogState,
+                      action: str | None = None) -> list[Outbound]:
+        """Turn the message into an Answer to the current question, checking button data
+        (``action``: the typed text is that option, as the dialog's own cancel word)."""
         ask = state.draft.get("_ask") or {"nonce": "", "options": [], "free": True}
         inbound = ctx.inbound
-        if inbound.option is not None:
+        if action is not None:
+            answer = Answer(inbound.text, action)
+        elif inbound.option is not None:
             nonce, _, action = inbound.option.partition(".")
             valid = {data for _, data, _ in ask["options"]}
             if nonce != ask["nonce"] or action not in valid:
@@ -313,7 +356,12 @@ class Core:
             if len(inbound.text) > 4000:
                 return [Outbound(t("core.too_long"))] + await self._ask(ctx, state)
         dialog = DIALOGS[state.dialog]
+        opened_by, answered = state.draft.get(OPENED_BY), state.draft.get(ANSWERED, 0) + 1
         new_state, messages = await dialog.answer(ctx, state, answer)
+        if new_state is not None and new_state.dialog == state.dialog:
+            new_state.draft[ANSWERED] = answered  # the dialog's first list is behind it
+            if opened_by is not None:
+                new_state.draft.setdefault(OPENED_BY, opened_by)
         return await self._settle(ctx, new_state, messages)
 
     async def _busy(self, ctx: Context, state: DialogState) -> list[Outbound]:
@@ -395,6 +443,14 @@ async def _use_code(ctx: Context, text: str) -> list[Outbound]:
     return await enrol.enrol(ctx, text)
 
 
+def _starts_again(state: DialogState, command: Command) -> bool:
+    """Whether ``command`` starts the dialog again: it is the command that opened it, the
+    dialog shows a list to choose from, and nothing was answered since (module doc)."""
+    ask = state.draft.get("_ask") or {}
+    return (command.name == state.draft.get(OPENED_BY) and not ask.get("free", True)
+            and not state.draft.get(ANSWERED))
+
+
 def _chose_stop(inbound: Inbound, state: DialogState) -> bool:
     """Whether the message presses (or types) the busy answer's «Dừng việc đang làm»."""
     ask = state.draft.get("_ask") or {}
@@ -421,6 +477,14 @@ def _passive(state: DialogState) -> bool:
     dialog's ``PASSIVE``, a flag or a function of its state (a list, not a half-filled form)."""
     passive = getattr(DIALOGS[state.dialog], "PASSIVE", False)
     return bool(passive(state) if callable(passive) else passive)
+
+
+def _own_cancel(state: DialogState) -> bool:
+    """True when a cancel word typed without the slash («huy», «hủy bỏ») is the current
+    question's «❌ Hủy» button, as the dialog's ``OWN_CANCEL`` (a flag or a function of the
+    state) says: a sub-form whose «Hủy» goes back a step. ``/huy`` always stops everything."""
+    own = getattr(DIALOGS[state.dialog], "OWN_CANCEL", False)
+    return bool(own(state) if callable(own) else own)
 
 
 def _cancelled(state: DialogState | None) -> str:

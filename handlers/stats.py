@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from common.catalogue import t
 from common.messages import Option, Outbound
 from common.numbers import format_count, format_decimal, format_money, format_percent
-from common.text import fold
+from common.text import fold, visible
 from handlers import menu
 from reports.awards import POINTS, Candidate
 from reports.figures import month_label
@@ -62,8 +62,9 @@ def _officer_scopes(ctx: Context) -> list[Area]:
 
 def split_args(text: str, today) -> tuple[str, Period | None, bool]:
     """(area text, period, a period was attempted and is wrong) from ``/thongke`` arguments:
-    the period is the longest trailing run of words that names one."""
-    words = text.split()
+    the period is the longest trailing run of words that names one. Invisible marks are
+    dropped first: what is quoted back is what the officer sees."""
+    words = visible(text).split()
     failed = False
     for size in range(min(6, len(words)), 0, -1):
         try:

@@ -21,13 +21,12 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from bot.config import Config
 from common.catalogue import t
+from common.config import AreaTarget, Config
 from reports import charts, sheets
 from reports.awards import (
     HALVED,
     POINTS,
-    AreaTarget,
     Candidate,
     Target,
     halved_rule,
@@ -35,6 +34,7 @@ from reports.awards import (
     target_for,
 )
 from reports.calendar import calendars
+from reports.configured import configured_area, governing, override_paths
 from reports.figures import (
     BaselineData,
     Carried,
@@ -361,8 +361,6 @@ class StatsService:
     async def resolve(self) -> None:
         """Find the area of every ``[[targets.areas]]`` entry (ConfigError naming the setting
         when one is unknown), and the calendar's overrides (for due dates)."""
-        from scheduler.planner import configured_area, override_paths
-
         resolved: dict[str, tuple[str, AreaTarget]] = {}
         async with self.db.read() as conn:
             for entry in self.config.targets.areas:
@@ -385,8 +383,6 @@ class StatsService:
         return (await self.target(area)).effective(self.config.targets.ethnic_minority_factor)
 
     def _due(self, village: Area, month: Month) -> date:
-        from scheduler.planner import governing
-
         index = governing(village, self._calendar_paths or [None])
         return calendars(self.config.calendar)[index].monthly.due(month)
 

@@ -475,6 +475,14 @@ M011_DIALOG_BUSY = [
     "UPDATE dialogs SET busy = 0 WHERE dialog = 'menu'",
 ]
 
+# A message that reached nobody keeps why (``channel:reason`` words, see
+# scheduler.dispatcher) until the person's officers have been told, in one alert per officer
+# for all the people of a campaign (NULL once told, or when nobody is to be told).
+M012_OUTBOX_UNTOLD = [
+    "ALTER TABLE outbox ADD COLUMN untold_reasons TEXT",
+    "CREATE INDEX outbox_untold ON outbox(id) WHERE untold_reasons IS NOT NULL",
+]
+
 # (number, name, statements). Append only; never edit a migration that has shipped.
 MIGRATIONS: list[tuple[int, str, list[str]]] = [
     (1, "m001_initial", M001_INITIAL),
@@ -488,6 +496,7 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
     (9, "m009_superseded_assessments", M009_SUPERSEDED_ASSESSMENTS),
     (10, "m010_household_lists", M010_HOUSEHOLD_LISTS),
     (11, "m011_dialog_busy", M011_DIALOG_BUSY),
+    (12, "m012_outbox_untold", M012_OUTBOX_UNTOLD),
 ]
 
 

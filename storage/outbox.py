@@ -222,6 +222,54 @@ async def mark_final(conn: aiosqlite.Connection, message_id: int, state: str, *,
               (state, error, iso(at), channel, chat_id, message_id))
 
 
+async def mark_unreachable(conn: aiosqlite.Connection, message_id: int, *, at: datetime,
+                           error: str, reasons: Sequence[str] | None) -> None:
+    """No messenger reaches the person: ``unreachable``, with why (``reasons``, words like
+    ``telegram:blocked``) kept until their officers are told (None: nobody is to be told)."""
+    await run(conn, "UPDATE outbox SET state = 'unreachable', last_error = ?, updated_at = ?,"
+              " untold_reasons = ? WHERE id = ?",
+              (error, iso(at), " ".join(reasons) if reasons else None, message_id))
+
+
+@dataclass(frozen=True, slots=True)
+class Untold:
+    """A person a campaign did not reach, whose officers have not been told yet."""
+
+    id: int  # the outbox row
+    campaign_id: int
+    person_id: int
+    reasons: tuple[str, ...]
+    at: datetime  # when it was found unreachable
+    requested_by: int | None  # who started the campaign (hears of it in its report)
+    campaign_open: bool  # the campaign still has messages to send
+
+
+async def untold_unreachable(conn: aiosqlite.Connection) -> list[Untold]:
+    """Everyone found unreachable whose officers have not been told, oldest first."""
+    rows = await fetch_all(
+        conn,
+        "SELECT o.id, o.campaign_id, o.person_id, o.untold_reasons, o.updated_at,"
+        " c.requested_by, EXISTS (SELECT 1 FROM outbox x WHERE x.campaign_id = o.campaign_id"
+        " AND x.state IN ('pending', 'sending'))"
+        " FROM outbox o JOIN campaigns c ON c.id = o.campaign_id"
+        " WHERE o.untold_reasons IS NOT NULL ORDER BY o.id")
+    return [Untold(r[0], r[1], r[2], tuple(r[3].split()), parse_iso(r[4]), r[5], bool(r[6]))
+            for r in rows]
+
+
+async def mark_told(conn: aiosqlite.Connection, message_ids: Sequence[int]) -> None:
+    """The officers of these unreachable people have been told (their alert is planned)."""
+    await conn.executemany("UPDATE outbox SET untold_reasons = NULL WHERE id = ?",
+                           [(i,) for i in message_ids])
+
+
+async def blocked_channels(conn: aiosqlite.Connection, person_id: int) -> list[str]:
+    """The messengers on which the person is marked as having blocked the bot."""
+    rows = await fetch_all(conn, "SELECT DISTINCT channel FROM identities WHERE person_id = ?"
+                           " AND blocked_at IS NOT NULL ORDER BY channel", (person_id,))
+    return [r[0] for r in rows]
+
+
 async def retry_later(conn: aiosqlite.Connection, message_id: int, *, not_before: datetime,
                       at: datetime, error: str, count_attempt: bool = True) -> None:
     """Put a message back in the queue until ``not_before``."""

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import load_config
+from common.config import load_config
 from common.messages import Inbound, Outbound
 from common.text import plain
 from handlers.core import Core

@@ -15,7 +15,7 @@ import io
 import random
 import re
 import tempfile
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from bot.config import load_config
+from common.config import load_config, replace
 from common.numbers import format_count, format_money, format_percent
 from handlers.stats import summary_text
 from reports import charts

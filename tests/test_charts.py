@@ -710,12 +710,12 @@ def test_ctrl_c_on_the_console_stops_the_chart_workers_without_tracebacks(demo_f
 
     shutil.copyfile(demo_file, tmp_path / "demo.sqlite3")
     program = textwrap.dedent(f"""
-        import dataclasses, pathlib, sys
+        import pathlib, sys
         from bot.app import run
-        from bot.config import load_config
+        from common.config import load_config, replace
         tmp = pathlib.Path({str(tmp_path)!r})
-        config = dataclasses.replace(load_config(env={{}}), db_path=tmp / "real.sqlite3",
-                                     demo_path=tmp / "demo.sqlite3")
+        config = replace(load_config(env={{}}), db_path=tmp / "real.sqlite3",
+                         demo_path=tmp / "demo.sqlite3")
         sys.exit(run(config, mode="console", demo=True, person="can-bo-tinh", script=True))
     """)
     root = Path(__file__).resolve().parent.parent

@@ -118,13 +118,13 @@ async def test_the_busy_answer_always_offers_a_way_out(core, db, world, clock, m
     async with db.write() as conn:
         await save_dialog(conn, "test", "100", DialogState("note", "text", {}), clock())
     head = Chat(core, "100")
-    reply = await head.press_data("cmd:report 11/2026")  # a reminder's button, mid-dialog
+    reply = await head.press_data("cmd:report 10/2026")  # a reminder's button, mid-dialog
     assert reply.startswith("Bạn đang làm dở một việc.") and "Ghi chú của bạn?" in reply
     assert head.options() == ["⏹ Dừng việc đang làm"]
     reply = await head.press("Dừng việc đang làm")
     assert "Đã hủy" in reply and "Báo cáo tháng" in head.options()[0]
-    reply = await head.press_data("cmd:report 11/2026")  # the button works after the dialog
-    assert "Báo cáo tháng 11/2026" in reply and "(1/10)" in reply
+    reply = await head.press_data("cmd:report 10/2026")  # the button works after the dialog
+    assert "Báo cáo tháng 10/2026" in reply and "(1/10)" in reply
 
 
 async def test_stop_typed_on_zalo_ends_the_dialog_and_a_typed_answer_stays_an_answer(
@@ -134,7 +134,7 @@ async def test_stop_typed_on_zalo_ends_the_dialog_and_a_typed_answer_stays_an_an
     for typed, expected in (("dung viec dang lam", "Đã hủy"), ("Mưa to", "Đã ghi: Mưa to")):
         async with db.write() as conn:
             await save_dialog(conn, "test", "100", DialogState("note", "text", {}), clock())
-        await head.send("/lich")
+        await head.send("/ho")
         assert head.options() == ["⏹ Dừng việc đang làm"]
         assert expected in await head.send(typed)
 
@@ -159,3 +159,56 @@ async def test_on_zalo_a_newcomer_answers_the_welcome_menu_by_number(  # noqa: F
     assert reply.startswith("Chào mừng Lường Thị Mai!") and "\n1. 📝 Báo cáo tháng" in reply
     reply = await newcomer.send("1")
     assert "Báo cáo tháng 10/2026 — Bản Pa Ủ" in reply and "(1/10)" in reply
+
+
+# ---- commands in the middle of a dialog (the rule in handlers/core.py) -------------------------
+
+
+async def test_the_command_that_opened_a_list_sent_again_starts_it_again(core, world):
+    officer = Chat(core, "200")
+    await officer.send("/baocao")
+    assert "Báo cáo cho thôn nào?" in officer.text
+    reply = await officer.send("/baocao")  # nothing chosen yet: start again, not "busy"
+    assert "đang làm dở" not in reply and "Báo cáo cho thôn nào?" in reply
+    reply = await officer.send("/baocao Pa U")  # and with arguments, as typed now
+    assert "đang làm dở" not in reply and "Báo cáo tháng 10/2026 — Bản Pa Ủ" in reply
+
+
+async def test_read_only_commands_are_answered_and_the_question_asked_again(core, world):
+    head = Chat(core, "100")
+    await head.send("/baocao")
+    await head.send("120")
+    for command, answered in (("/toi", "Lò Văn Páo"), ("/lich", "Lịch báo cáo"),
+                              ("/help", "/baocao")):
+        reply = await head.send(command)
+        assert "Bạn đang làm dở một việc" not in reply and answered in reply, command
+        assert head.last[-1].text.startswith("(2/10) Số hộ nghèo"), command
+        # Only the question's buttons: /lich's own would start something else.
+        assert "Báo cáo ngay" not in " ".join(head.options()), command
+    assert "(3/10)" in await head.send("15")  # the form goes on where it was
+    reply = await head.press("Hủy")  # and the question's buttons still work
+    assert "Đã hủy" in reply
+
+
+async def test_another_dialog_or_the_same_one_after_an_answer_stays_busy(core, world):
+    head = Chat(core, "100")
+    await head.send("/baocao")
+    await head.send("120")
+    reply = await head.send("/ho")  # another dialog mid-form: busy, with the form's buttons
+    assert reply.startswith("Bạn đang làm dở một việc.") and "(2/10)" in reply
+    assert "❌ Hủy" in head.options()
+    await head.send("/huy")
+    await head.send("/baocao 120 15 8 2 1 0 3 10 5tr")
+    await head.press("Sửa")  # a list now, but the figures typed are in the dialog
+    reply = await head.send("/baocao")
+    assert reply.startswith("Bạn đang làm dở một việc.") and "Sửa mục nào?" in reply
+
+
+async def test_a_photo_with_a_caption_is_read_as_its_text(core, world):
+    head = Chat(core, "100")
+    reply = await head._deliver(Inbound("test", "100", "100", "p1", kind="image",
+                                        text="/baocao 120 15 8 2 1 0 3 10 5tr"))
+    assert "chỉ đọc được tin nhắn chữ" not in reply and "Gửi báo cáo này?" in reply
+    assert "không lưu ảnh" in reply  # so nobody thinks the photo went with the report
+    reply = await head._deliver(Inbound("test", "100", "100", "p2", kind="image"))
+    assert "chỉ đọc được tin nhắn chữ" in reply and "Gửi báo cáo này?" in reply

@@ -283,7 +283,7 @@ def _killed_build(path: Path, after_reports: int) -> int:
     program = textwrap.dedent(f"""
         import asyncio, datetime, os, signal
         from bot import demo
-        from bot.config import load_config
+        from common.config import load_config
         real, calls = demo._file, [0]
         async def file_then_die(*args, **kwargs):
             calls[0] += 1
@@ -349,8 +349,7 @@ async def test_every_chart_sheet_and_the_candidates_show_something_everywhere(
     the province, every chart offered has data, every spreadsheet too, and there are
     candidates for commendation (poor + near-poor more than halved since the baseline);
     exit registrations are in every state and items wait in /duyet."""
-    from dataclasses import replace
-
+    from common.config import replace
     from reports.periods import Period
     from reports.stats import SHEET_KINDS, StatsService
     from storage import households

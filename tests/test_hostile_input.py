@@ -27,7 +27,6 @@ from storage.clock import iso
 from storage.db import Database
 from storage.dialogs import MENU, DialogState
 from tests.test_walkthrough import (
-    KNOWN,
     invariant_problems,
     known_of,
     persona,
@@ -251,15 +250,32 @@ async def test_invisible_characters_in_a_number(hostile):
     assert not found, report(found)
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN["new_invisible_search"].reason)
-@pytest.mark.parametrize("hostile", ["village_head"], indirect=True)
-async def test_known_invisible_characters_in_a_search(hostile):
+@pytest.mark.parametrize("hostile", ["village_head", "commune_officer"], indirect=True)
+async def test_invisible_characters_in_a_search(hostile):
+    # A search of zero-width and direction marks finds nothing and quotes nothing unseen; the
+    # marks around a word change nothing (common/text.py folds them away).
     env, nodes = hostile
-    search = [n for n in nodes if n.state and n.state.dialog == "household"
-              and n.state.step == "find"][:1]
+    search = [n for n in nodes if n.state and n.state.dialog in ("household", "stats")
+              and n.state.step in ("find", "pick_village", "list_pick", "area")]
     assert search
     found = []
-    for text in ("\u200b", "\u202e21"):
-        found += [f for f in await env.problems(search[0], text=text, keep_known=True)
-                  if known_of(f) == "new_invisible_search"]
+    for node in search:
+        for text in ("\u200b", "\u200e\u200f", "\u202e21", "\ufeffban\u200b"):
+            found += await env.problems(node, text=text, keep_known=True)
+    assert not found, report(found)
+    await env.walker.restore(next(n for n in search if n.state.step == "find").state)
+    said = "\n".join(r.text for r in await env.driver.send("\u200b"))
+    assert "Có " not in said and "khớp" not in said and "Tìm hộ" in said, said
+
+
+@pytest.mark.parametrize("hostile", ["commune_officer"], indirect=True)
+async def test_invisible_characters_in_an_area_search(hostile):
+    """«\u202e21» typed in /thongke is «21» to the officer: never quoted back invisibly."""
+    env, nodes = hostile
+    stats = [n for n in nodes if n.state and n.state.dialog == "stats"][:2]
+    assert stats
+    found = []
+    for node in stats:
+        found += [f for f in await env.problems(node, text="\u202e21", keep_known=True)
+                  if f.problem == "text"]
     assert not found, report(found)

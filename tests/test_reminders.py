@@ -7,19 +7,22 @@ The clock is the test's: a whole year of the calendar runs in seconds.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 from datetime import datetime
 
 import pytest
 from telegram import Bot
 
 from bot.channels.telegram import TelegramSender
+from common.config import replace
+from common.delivery import OutsideWindow
+from common.messages import Outbound
 from handlers.core import Core
 from reports.periods import Month
 from scheduler.dispatcher import Dispatcher
 from scheduler.planner import PLANNED_UNTIL, Planner
 from storage import outbox, people
 from storage.meta import set_meta
+from storage.outbox import Planned
 from storage.query import fetch_all
 from storage.reports import MONTHLY_FORM, save_report
 from tests.conftest import SETUP, Chat
@@ -273,7 +276,7 @@ async def test_a_reminder_planned_in_quiet_hours_waits_for_the_morning(
 
 async def test_an_override_gives_a_commune_its_own_dates(
         db, config, cfg, clock, world, on_telegram, api, bot, tmp_path):
-    from bot.config import load_config
+    from common.config import load_config
 
     path = tmp_path / "config.toml"
     path.write_text('[[calendar.overrides]]\narea = "03466"\n'  # Xã Bum Nưa
@@ -383,8 +386,11 @@ async def test_a_person_who_blocked_the_bot_is_marked_and_the_officer_told(
     api.intercept = blocked
     await dispatcher.drain()
     alert = texts(api, 200)
-    assert alert == ["⚠️ Không gửi được tin nhắn tới Lò Văn Páo (Bản Nà Khan): người này đã "
-                     "chặn bot hoặc không còn dùng ứng dụng. Vui lòng liên hệ trực tiếp."]
+    assert alert == ["⚠️ Bot không gửi được tin nhắn tới 1 người trong địa bàn của bạn:\n"
+                     "• Lò Văn Páo (Bản Nà Khan): đã chặn bot trên Telegram.\n"
+                     "Vui lòng liên hệ trực tiếp; nhờ họ bỏ chặn bot (nếu đã chặn) rồi gửi cho "
+                     "bot một tin bất kỳ (ví dụ «menu») trên Zalo hoặc Telegram, để bot lại "
+                     "gửi được cho họ."]
     async with db.read() as conn:
         rows = {r["full_name"]: r for r in await outbox.outbox_rows(conn)}
         blocked_at = await fetch_all(conn, "SELECT blocked_at FROM identities"
@@ -406,6 +412,126 @@ async def test_a_person_who_blocked_the_bot_is_marked_and_the_officer_told(
     await planner.tick()
     await dispatcher.drain()
     assert len(texts(api, 100)) == 1
+
+
+class _ZaloOutsideItsWindow:
+    """A Zalo channel that refuses everyone: they have not written to the bot for a while."""
+
+    channel, rate, per_chat_interval = "zalo", 1000.0, 0.0
+
+    async def send(self, chat_id, message):
+        raise OutsideWindow("User has not interacted with the bot in the last 7 days",
+                            channel="zalo")
+
+
+async def _unreachable_heads(db, clock, world) -> list[int]:
+    """Twelve more heads in Bản Pa Ủ: four blocked the bot on Telegram, four whose Telegram
+    chat is not found, four on Zalo only, whom Zalo no longer lets the bot write to."""
+    chats = await _plan_many(db, clock, world, 12)
+    async with db.write() as conn:
+        for chat in chats[8:]:
+            await conn.execute("UPDATE identities SET channel = 'zalo', external_id = ?,"
+                               " chat_id = ? WHERE channel = 'telegram' AND external_id = ?",
+                               (f"z{chat}", f"z{chat}", str(chat)))
+    return chats
+
+
+def _refuse(api, chats):
+    """The fake Bot API refuses the first four ``chats`` as blocked, the others as unknown."""
+    def refuse(call):
+        if call.method != "sendMessage" or call.chat_id not in chats:
+            return None
+        if call.chat_id in chats[:4]:
+            return api.error(call, 403, "Forbidden: bot was blocked by the user")
+        return api.error(call, 400, "Bad Request: chat not found")
+    return refuse
+
+
+async def test_the_officer_gets_one_alert_listing_everyone_unreachable_and_why(
+        db, cfg, clock, world, on_telegram, api, planner, bot):
+    chats = await _unreachable_heads(db, clock, world)
+    api.intercept = _refuse(api, chats)
+    dispatcher = Dispatcher(db, cfg, {"telegram": TelegramSender(bot, cfg),
+                                      "zalo": _ZaloOutsideItsWindow()}, clock)
+    await running_since(db, clock, "2026-12-01 12:00")
+    clock.set_local("2026-12-02 08:00")
+    await planner.tick()
+    await dispatcher.drain()
+    [alert] = texts(api, 200)  # one message for the twelve, not twelve
+    assert alert.startswith("⚠️ Bot không gửi được tin nhắn tới 12 người trong địa bàn của "
+                            "bạn:\n")
+    lines = alert.splitlines()
+    for i in range(12):
+        [line] = [x for x in lines if f"Người {i:02d} " in x]
+        assert "(Bản Pa Ủ)" in line
+        if i < 4:
+            assert line.endswith(": đã chặn bot trên Telegram."), line
+        elif i < 8:
+            assert line.endswith(": Telegram không tìm thấy cuộc trò chuyện của người này "
+                                 "với bot (tài khoản đã xóa, hoặc chưa từng nhắn cho bot "
+                                 "này)."), line
+        else:
+            assert line.endswith(": Zalo không cho bot nhắn vì người này lâu rồi chưa nhắn "
+                                 "cho bot."), line
+    assert "Vui lòng liên hệ trực tiếp" in alert
+    assert texts(api, 300) == []  # the commune's officers are told, not the province's
+    async with db.read() as conn:
+        states = [r["state"] for r in await outbox.outbox_rows(conn)
+                  if r["full_name"].startswith("Người")]
+    assert states == ["unreachable"] * 12
+    clock.advance(hours=1)
+    await dispatcher.drain()  # told once
+    assert len(texts(api, 200)) == 1
+
+
+async def test_an_alert_due_at_night_waits_for_the_morning(
+        db, cfg, clock, world, on_telegram, api, bot):
+    chats = await _plan_many(db, clock, world, 1)
+    api.intercept = _refuse(api, chats)
+    dispatcher = Dispatcher(db, cfg, {"telegram": TelegramSender(bot, cfg)}, clock)
+    clock.set_local("2026-12-02 20:50")
+    async with db.write() as conn:  # an announcement whose last message waits until 21:30
+        pid = (await fetch_all(conn, "SELECT person_id FROM identities WHERE external_id = ?",
+                               (str(chats[0]),)))[0][0]
+        await outbox.create_campaign(
+            conn, key="t:night", kind="announce", at=clock(), not_before=clock(),
+            messages=[Planned(p, Outbound("Họp dân lúc 20 giờ.")) for p in (pid, world.head_id)])
+        await conn.execute("UPDATE outbox SET not_before = ? WHERE person_id = ?",
+                           ("2026-12-02T14:30:00+00:00", world.head_id))
+    await dispatcher.drain()  # 20:50: Người 00 cannot be reached; the campaign goes on
+    clock.set_local("2026-12-02 21:30")
+    await dispatcher.drain()  # 21:30: done, the alert is planned, but not sent at night
+    assert len(texts(api, 100)) == 1 and texts(api, 200) == []
+    clock.set_local("2026-12-03 07:00")
+    await dispatcher.drain()
+    [alert] = texts(api, 200)
+    assert "Người 00 (Bản Pa Ủ): đã chặn bot trên Telegram." in alert
+
+
+async def test_a_campaign_still_sending_does_not_keep_the_officer_waiting(
+        db, cfg, clock, world, on_telegram, api, bot):
+    chats = await _plan_many(db, clock, world, 1)
+    api.intercept = _refuse(api, chats)
+    dispatcher = Dispatcher(db, cfg, {"telegram": TelegramSender(bot, cfg)}, clock)
+    clock.set_local("2026-12-02 09:00")
+    async with db.write() as conn:  # one message of the campaign waits until the afternoon
+        pid = (await fetch_all(conn, "SELECT person_id FROM identities WHERE external_id = ?",
+                               (str(chats[0]),)))[0][0]
+        await outbox.create_campaign(
+            conn, key="t:long", kind="announce", at=clock(), not_before=clock(),
+            messages=[Planned(p, Outbound("Họp dân.")) for p in (pid, world.head_id)])
+        await conn.execute("UPDATE outbox SET not_before = ? WHERE person_id = ?",
+                           ("2026-12-02T08:00:00+00:00", world.head_id))
+    await dispatcher.drain()
+    clock.set_local("2026-12-02 09:29")
+    await dispatcher.maintain()
+    await dispatcher.drain()
+    assert texts(api, 200) == []  # the others of the campaign may still come
+    clock.set_local("2026-12-02 09:31")
+    await dispatcher.maintain()
+    await dispatcher.drain()
+    [alert] = texts(api, 200)
+    assert "• Người 00 (Bản Pa Ủ): đã chặn bot trên Telegram." in alert
 
 
 async def test_passing_failures_are_retried_with_back_off_then_given_up(
@@ -570,15 +696,30 @@ async def test_lich_shows_officers_who_has_filed(db, cfg, clock, world, chat):
     reply = await chat("200").send("/lich")
     assert "⏳ Báo cáo tổng kết năm 2026 — Xã Mường Tè: chưa gửi (hạn 30/12/2026, còn 29 " \
         "ngày)." in reply
-    assert "📊 Báo cáo tháng 11/2026 (hạn 05/12/2026) — Xã Mường Tè: 1/2 đã gửi.\n" \
+    assert "📊 Báo cáo tháng 11/2026 của các thôn (hạn 05/12/2026) — Xã Mường Tè: 1/2 thôn " \
+        "đã gửi.\n" \
         "Chưa gửi:\n• Bản Pa Ủ" in reply
     reply = await chat("300").send("/lich")
-    assert "📊 Báo cáo tháng 11/2026 (hạn 05/12/2026) — Tỉnh Lai Châu: 1/3 đã gửi." in reply
+    assert "📊 Báo cáo tháng 11/2026 của các thôn (hạn 05/12/2026) — Tỉnh Lai Châu: 1/3 thôn " \
+        "đã gửi." in reply
     assert "• Xã Mường Tè: 1/2" in reply and "• Xã Bum Nưa: 0/1" in reply
-    assert "Báo cáo tổng kết năm 2026 của các xã" not in reply
-    assert "📊 Báo cáo tổng kết năm 2026 (hạn 30/12/2026) — Tỉnh Lai Châu: 0/2 đã gửi." in reply
+    assert "📊 Báo cáo tổng kết năm 2026 của các xã (hạn 30/12/2026) — Tỉnh Lai Châu: 0/2 xã " \
+        "đã gửi." in reply
     assert "• Xã Bum Nưa (chưa có cán bộ xã dùng bot)\n• Xã Mường Tè (cán bộ: Nguyễn Thị Hoa)" \
         in reply  # the communes' own report: whom to call
+
+
+async def test_lich_says_whose_report_every_line_is(db, cfg, clock, world, chat):
+    """The province in December: the villages' yearly report (due 20/11) and the communes'
+    (due 30/12) are two reports of the same name; every line says whose it is."""
+    clock.set_local("2026-12-03 09:00")
+    reply = await chat("300").send("/lich")
+    heads = [line.split(" (hạn ")[0] for line in reply.splitlines() if line.startswith("📊")]
+    assert heads == ["📊 Báo cáo tổng kết năm 2026 của các thôn",
+                     "📊 Báo cáo tháng 11/2026 của các thôn",
+                     "📊 Báo cáo tổng kết năm 2026 của các xã"]
+    assert "— Tỉnh Lai Châu: 0/3 thôn đã gửi." in reply  # and what is counted
+    assert "— Tỉnh Lai Châu: 0/2 xã đã gửi." in reply
 
 
 async def test_the_communes_yearly_reminder_opens_the_communes_report(
@@ -638,8 +779,8 @@ async def test_lich_never_cuts_the_late_list_silently(db, cfg, clock, world, cha
     await file_monthly(db, world.village, "2026-11", clock)
     officer = chat("200")
     reply = await officer.send("/lich")
-    assert "Xã Mường Tè: 1/62 đã gửi." in reply
-    block = reply[reply.index("Báo cáo tháng 11/2026 (hạn 05/12/2026) — Xã Mường Tè"):]
+    assert "Xã Mường Tè: 1/62 thôn đã gửi." in reply
+    block = reply[reply.index("Báo cáo tháng 11/2026 của các thôn (hạn 05/12/2026) — Xã Mường"):]
     assert block.count("\n• ") == 40 and "… và 21 thôn khác" in block
     assert "Thôn 00 (trưởng thôn: Trưởng thôn 00)" in block  # who to call
     assert "Thôn 01 (chưa có trưởng thôn dùng bot)" in block
@@ -648,8 +789,8 @@ async def test_lich_never_cuts_the_late_list_silently(db, cfg, clock, world, cha
         "📋 Xem đủ 61 thôn chưa gửi — Báo cáo tháng 11/2026"]
     assert not officer.last[-1].free_input  # one numbered list on Zalo and the console
     whole = await officer.press("Xem đủ 61 thôn chưa gửi — Báo cáo tháng")
-    assert whole.startswith("📋 Báo cáo tháng 11/2026 (hạn 05/12/2026) — Xã Mường Tè: 61/62 "
-                            "thôn chưa gửi:")
+    assert whole.startswith("📋 Báo cáo tháng 11/2026 của các thôn (hạn 05/12/2026) — Xã Mường "
+                            "Tè: 61/62 thôn chưa gửi:")
     assert whole.count("\n• ") == 61 and "khác" not in whole
     assert "• Thôn 59 (chưa có trưởng thôn dùng bot)" in whole
     assert officer.options() == ["🔁 Nhắc lại 61 thôn chưa gửi"]
@@ -699,8 +840,8 @@ async def test_remind_again_reaches_the_late_heads_once_and_reports_back(
 
     clock.set_local("2026-12-07 10:00")
     reply = await officer.press_data(button)
-    assert reply.startswith("✅ Đang nhắc lại Báo cáo tháng 11/2026 tới 2 người (Thôn 00, "
-                            "Thôn 02). Bot sẽ báo lại khi gửi xong.")
+    assert reply.startswith("✅ Đang nhắc lại Báo cáo tháng 11/2026 của các thôn tới 2 người "
+                            "(Thôn 00, Thôn 02). Bot sẽ báo lại khi gửi xong.")
     again = await officer.press_data(button)  # a second tap: nobody twice
     assert "• Trưởng thôn 00: lúc 10:00 (Nguyễn Thị Hoa nhắc)" in again
     await dispatcher.drain()
@@ -829,7 +970,7 @@ async def test_the_late_lists_buttons_are_answered_by_number_where_there_are_non
     assert (await officer.send("2")).count("\n• ") == 62  # the whole list, and its button
     clock.set_local("2026-12-07 10:00")
     reply = await officer.send("1")
-    assert reply.startswith("✅ Đang nhắc lại Báo cáo tháng 11/2026 tới")
+    assert reply.startswith("✅ Đang nhắc lại Báo cáo tháng 11/2026 của các thôn tới")
 
 
 async def test_the_report_of_a_broadcast_names_everyone_it_missed(

@@ -7,13 +7,13 @@ import asyncio
 import gc
 import io
 import sys
-from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
 from openpyxl import load_workbook
 
 from bot.app import tune_runtime
+from common.config import replace
 from handlers.core import Core
 from reports import stats as stats_module
 from reports.awards import AwardsConfig, halved_rule, points_rule
@@ -402,7 +402,7 @@ async def test_household_list_only_for_the_officers_area(chat, db, muong_te, clo
 
 async def test_targets_are_inherited_and_ethnic_minority_areas_aim_faster(db, cfg, clock, world,
                                                                            tmp_path):
-    from bot.config import ConfigError, load_config
+    from common.config import ConfigError, load_config
 
     path = tmp_path / "config.toml"
     path.write_text('[[targets.areas]]\narea = "12"\npoints_per_year = 3.0\n'

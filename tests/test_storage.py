@@ -82,6 +82,25 @@ async def test_area_tree_paths_and_matching_without_diacritics(db, world):
             world.commune.id
 
 
+async def test_a_search_with_nothing_to_look_for_finds_nothing(db, world):
+    async with db.read() as conn:
+        for query in ("", "   ", "\u200b", "\u202e\u200e", "%", "_"):
+            assert await areas.find_areas(conn, query) == [], repr(query)
+        assert [a.name for a in await areas.find_areas(conn, "\u200bna\u200d khan")] == [
+            "Bản Nà Khan"]
+
+
+async def test_area_names_are_stored_without_invisible_marks(db, world):
+    async with db.write() as conn:
+        area = await areas.add_area(conn, parent=world.commune, level="village",
+                                    name="Bản\u200b Hua\u00a0Sang\u200e", actor=CLI, at=AT)
+    assert area.name == "Bản Hua Sang"
+    with pytest.raises(aiosqlite.IntegrityError):  # looks the same, so it is the same
+        async with db.write() as conn:
+            await areas.add_area(conn, parent=world.commune, level="village",
+                                 name="Bản Hua Sang\u2060", actor=CLI, at=AT)
+
+
 async def test_same_name_twice_under_one_parent_is_refused(db, world):
     with pytest.raises(aiosqlite.IntegrityError):
         async with db.write() as conn:

@@ -11,7 +11,6 @@ import os
 import socket
 import sys
 import time
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -31,6 +30,7 @@ from telegram.error import (
 
 from bot.channels import telegram as tg
 from common.catalogue import MESSAGES
+from common.config import replace
 from common.delivery import (
     DeliveryError,
     Misconfigured,

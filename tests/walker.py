@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from common.catalogue import t
 from common.messages import Inbound, Outbound
 from common.text import fold, plain
+from handlers.core import _own_cancel
 from storage import areas
 from storage.db import Database
 from storage.dialogs import MENU, DialogState, clear_dialog, load_dialog, save_dialog
@@ -399,8 +400,10 @@ class Walker:
                             replies: list[Reply]) -> None:
         """Type the option's words (``spoken``) instead of pressing it: the same must happen."""
         words = spoken(label)
-        if words in CANCEL_WORDS:  # by design (handlers/router.py) they always cancel it all
-            return
+        if words in CANCEL_WORDS and not (node.state and node.state.dialog != MENU
+                                          and _own_cancel(node.state)):
+            return  # by design (handlers/router.py) they cancel it all, except in a sub-form
+
         await self.restore(node.state)
         path = node.path + (words,)
         typed, state = await self.step(path, node.state, lambda: self.driver.send(words),

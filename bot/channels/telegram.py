@@ -63,9 +63,10 @@ from bot.channels.redact import guard_secret, redact
 from bot.channels.signals import stop_on_signals
 from bot.channels.split import split_text as split_lines
 from bot.channels.split import utf16_units
-from bot.config import Config, ConfigError
 from common.catalogue import t
+from common.config import Config, ConfigError
 from common.delivery import (
+    ChatNotFound,
     DeliveryError,
     Misconfigured,
     RecipientBlocked,
@@ -260,7 +261,7 @@ def delivery_error(exc: TelegramError) -> DeliveryError:
         # other messenger is tried, else the commune officer is told, and writing to the bot
         # again undoes it; as Misconfigured the reminder would simply fail. (RapidPro
         # courier's Telegram handler fails it with its reason; it has no other channel.)
-        return RecipientBlocked(message, channel=CHANNEL)
+        return ChatNotFound(message, channel=CHANNEL)
     if isinstance(exc, RetryAfter):
         return Throttled(_retry_after(exc), message, channel=CHANNEL)
     if isinstance(exc, BadRequest | InvalidToken | ChatMigrated | EndPointNotFound | Conflict):
@@ -683,7 +684,7 @@ async def check_bot(application: Application, config: Config,
     (:class:`BotApiRequest`), or an error reading ``getMe``'s result.
     """
     tg = config.telegram
-    custom = tg.base_url != type(tg).base_url
+    custom = tg.base_url != type(tg).model_fields["base_url"].default
     reason, unreachable = "", True
     for attempt in range(START_TRIES):
         try:
