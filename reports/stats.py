@@ -348,6 +348,18 @@ class StatsService:
             async with self.db.read() as conn:
                 yield conn
 
+    async def _give_way(self) -> None:
+        """Between the pieces of a long read (a province's household list, a year of monthly
+        rows), let the questions waiting for the read connection go first: one officer's
+        spreadsheet does not hold up the others' summaries. Called inside ``_reading``."""
+        self._gate.release()
+        try:
+            await asyncio.sleep(0)  # a waiting question takes the gate
+        finally:
+            # Shielded: cancelled here, the gate is still taken back before ``_reading``
+            # gives it up, so it is never released twice.
+            await asyncio.shield(self._gate.acquire())
+
     @property
     def renderer(self) -> charts.ChartRenderer:
         if self._renderer is None:
@@ -765,6 +777,7 @@ class StatsService:
                     data.note or "", f"{at:%d/%m/%Y %H:%M}", report.submitted_by,
                     first.date() <= self._due(village, month)))
             out.append((t("stats.period.month", period=month.label), tuple(lines)))
+            await self._give_way()
         if not found:
             return None
         return MonthlySheetData(q.area.name, today, self.period_label(period), tuple(out))
@@ -803,7 +816,8 @@ class StatsService:
                                 today: date) -> HouseholdSheetData | None:
         """Every household of the area's villages. Read ``VILLAGES_PER_READ`` villages at a
         time (a province holds hundreds of thousands of households) and built in turns of
-        ``ROWS_PER_TURN`` rows, so other chats are answered meanwhile."""
+        ``ROWS_PER_TURN`` rows, so other chats are answered meanwhile, and other questions
+        go between the pieces (``_give_way``)."""
         names = {a.id: a for a in await area_store.subtree(q.conn, q.area)}
         villages = [a.id for a in names.values() if a.level == self.config.report_level]
         labels: dict[str, str] = {}
@@ -823,7 +837,7 @@ class StatsService:
                     commune.name if commune and commune is not village else "", village.name,
                     code, head, label, date.fromisoformat(since), bool(minority),
                     bool(no_work), bool(merit), bool(loan)))
-            await asyncio.sleep(0)
+            await self._give_way()
         return HouseholdSheetData(q.area.name, today, tuple(rows)) if rows else None
 
     async def _sheet_registrations(self, q: Question, period: Period, as_of: Month,

@@ -720,3 +720,34 @@ async def test_a_rate_that_rose_says_so_and_changes_have_a_real_minus_sign(db, w
     assert "• Từ đầu năm (tỷ lệ nghèo 10,00 %): tăng 2,00 điểm; mục tiêu 1,50 điểm/năm, " \
         "đạt 0 %" in reply
     assert "giảm 18,00 điểm; hộ nghèo + cận nghèo 17 so với 40 (−57,50 %)" in reply
+
+
+async def test_a_long_spreadsheet_read_lets_other_questions_go_between_its_pieces(
+        stats, db, muong_te, clock, monkeypatch):
+    """Questions take the read connection one at a time; a household list read in pieces
+    gives way between them, so an officer's summary is not held up by a province's list."""
+    async with db.write() as conn:
+        villages = [await areas.add_area(conn, parent=muong_te.commune, level="village",
+                                         name=f"Thôn {n}", actor=SETUP, at=clock())
+                    for n in range(1, 31)]
+        for village in villages:
+            await households.add_households(conn, village.id, [households.NewHousehold(
+                f"H-{village.id}", "Lò Văn A", "poor", True, False, False, False)],
+                status_since=date(2025, 1, 1), actor=SETUP, at=clock())
+    real = stats_module.store.households_of
+    order = []
+
+    async def slow_read(conn, village_ids):
+        await asyncio.sleep(0.05)  # a big province: each piece takes a while to read
+        order.append("piece")
+        return await real(conn, village_ids)
+
+    monkeypatch.setattr(stats_module.store, "households_of", slow_read)
+    period = Period.of_month(Month(2026, 10))
+    sheet = asyncio.create_task(stats.sheet_data("households", muong_te.province, period))
+    await asyncio.sleep(0.01)  # the list has started
+    summary = await stats.summary(muong_te.commune, period)
+    order.append("summary")
+    data = await sheet
+    assert summary is not None and len(data.households) == 30
+    assert order.index("summary") < len(order) - 1, order  # answered before the list's end
