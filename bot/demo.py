@@ -2,21 +2,26 @@
 
 One province ("Tỉnh Lai Châu (DEMO)", code 12) with three real communes (official names and
 codes from ``data/vn-admin-units-2025.csv``), a few invented villages in each, a person with a
-console identity for every role, and two years of plausible monthly reports made through
-``storage.reports.save_report`` (so versions and the audit log are real). The figures follow
-Lai Châu's orders of magnitude (DOMAIN.md §8: 19.46 % poor and 9.33 % near-poor at the end of
-2024) and respect every rule of the monthly form, including the poor-household balance
-``poor = previous poor − exited + newly poor + fallen back``.
+console identity for every role, and plausible monthly reports from the baseline (the yearly
+review at the end of 2021) to last month, made through ``storage.reports.save_report`` (so
+versions and the audit log are real). The figures fall as Lai Châu's did (DOMAIN.md §8:
+19.46 % poor and 9.33 % near-poor at the end of 2024), most of it at each yearly review in
+December, and respect every rule of the monthly form, including the poor-household balance
+``poor = previous poor − exited + newly poor + fallen back``. Three villages keep part of
+their household list: the households that registered to exit poverty (a registration in
+every state) and a few more, with assessments waiting in /duyet.
 
-The build is deterministic for a given ``today`` (seeded random numbers) and takes well under
-a second. The database is marked with the ``meta`` row ``demo = 1``; the featured personas
-(``--as truong-thon`` …) and a spare invite code are recorded in ``meta`` too.
+The build is deterministic for a given ``today`` (seeded random numbers) and takes about a
+second; it goes through a file beside the demo, renamed into place when complete. The
+database is marked with the ``meta`` row ``demo = 1``; the featured personas (``--as
+truong-thon`` …) and a spare invite code are recorded in ``meta`` too.
 
 ``size="large"`` builds a province the size a real one starts with (``_build_large``): the
 same three communes with 62, 35 and 20 villages, the same featured people, household lists
-for some villages (complete and partial), two years of history with villages late, missing for
-months or never reported, exit registrations in every state and assessments waiting for
-review. It lives in its own file beside the small one (``path_for``).
+for some villages (complete and partial), the same history (the last six months filed in chat,
+the months before imported at go-live) with villages late, missing for months or never
+reported, exit registrations in every state and assessments waiting for review. It lives in
+its own file beside the small one (``path_for``).
 """
 
 from __future__ import annotations
@@ -50,7 +55,6 @@ SEED = 12  # Lai Châu's province code
 # The history starts with the baseline of the 2022–2025 standard (the review at the end of
 # 2021, DOMAIN §5): «So với gốc» and the −50 % award rule have their starting figures.
 START = Month(2021, 12)
-FILED_MONTHS = 24  # the small demo's last two years were filed in chat, older ones imported
 # What the demo holds changes now and then (2: the history from the baseline, registrations
 # and items waiting in /duyet in the small demo): a demo built by another version is rebuilt.
 VERSION = 2
@@ -305,9 +309,6 @@ async def _build(conn: aiosqlite.Connection, config: Config, today: date) -> Non
     last = months[-1]
     first_day = date(months[0].year, months[0].month, 1)
     setup_at = _local(first_day - timedelta(days=20), 8, 0, config)
-    # The months before the last two years came from the commune's own records at go-live.
-    filed_from = months[max(0, len(months) - FILED_MONTHS)]
-    go_live_at = _local(date(filed_from.year, filed_from.month, 1), 8, 0, config)
     # Filed this month or later is not yet due: leave the latest month to file only while a
     # village head may still file it (else the head files the current month, over a full history).
     latest_open = default_month(today, config.monthly.previous_month_until_day) == last
@@ -322,7 +323,6 @@ async def _build(conn: aiosqlite.Connection, config: Config, today: date) -> Non
                                                  setup_at)
     personas["admin"] = await _person(conn, ADMIN, "admin", province, setup_at)
     invite_village: areas.Area | None = None
-    imported: list[tuple[int, str, dict]] = []
     listed: list[tuple[_LargeVillage, tuple[str, ...], int]] = []
     for commune in COMMUNES:
         c_area = await areas.add_area(conn, parent=province, level=commune_level,
@@ -348,16 +348,12 @@ async def _build(conn: aiosqlite.Connection, config: Config, today: date) -> Non
             for month, data in zip(months, history, strict=True):
                 if skip_last and month == last:
                     continue
-                if month < filed_from:
-                    imported.append((v_area.id, month.key, data))
-                else:
-                    await _file(conn, rng, config, today, v_area, month, data, reporter,
-                                corrector)
+                await _file(conn, rng, config, today, v_area, month, data, reporter,
+                            corrector)
             if village.name in SMALL_LISTS:
                 states, assessments = SMALL_LISTS[village.name]
                 listed.append((_LargeVillage(v_area, reporter, corrector, "ok", "partial",
                                              history[-1]), states, assessments))
-    await import_monthly(conn, imported, actor=SETUP, via="import", at=go_live_at)
     names = _Names(rng, {v.head for c in COMMUNES for v in c.villages if v.head}
                    | {c.officer for c in COMMUNES} | {PROVINCE_OFFICER, ADMIN})
     filing = default_month(today, config.monthly.previous_month_until_day)

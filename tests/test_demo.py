@@ -115,7 +115,7 @@ async def test_a_person_with_a_console_identity_in_every_role(demo_db):
 
 async def test_history_from_the_baseline_with_the_latest_month_open_for_some(demo_db):
     """Every month since the end of 2021, the baseline of «So với gốc» and of the −50 % award
-    rule; the last two years filed in chat, the months before imported at go-live."""
+    rule, each filed in chat (so each old month is on time or late, as it was)."""
     months = expected_months(TODAY)
     assert months[0] == "2021-12" and months[-1] == "2026-10" and len(months) == 59
     async with demo_db.read() as conn:
@@ -124,7 +124,7 @@ async def test_history_from_the_baseline_with_the_latest_month_open_for_some(dem
                                 " FROM reports r JOIN report_versions v ON v.report_id = r.id"
                                 " GROUP BY v.submitted_via ORDER BY 2") as cur:
             sources = [tuple(r) for r in await cur.fetchall()]
-    assert sources == [("import", "2021-12", "2024-10"), ("demo", "2024-11", "2026-10")]
+    assert sources == [("demo", "2021-12", "2026-10")]
     rows = await monthly_rows(demo_db)
     late = []
     for village in villages:
