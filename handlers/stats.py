@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from common.catalogue import t
 from common.messages import Option, Outbound
 from common.numbers import format_count, format_decimal, format_money, format_percent
-from common.text import fold, visible
+from common.text import visible
 from handlers import menu
 from reports.awards import POINTS, Candidate
 from reports.figures import month_label
@@ -42,8 +42,6 @@ if TYPE_CHECKING:
 Result = tuple[DialogState | None, list[Outbound]]
 DIALOG = "stats"
 PASSIVE = True  # another command simply ends this dialog
-PAGE_SIZE = 10  # areas offered at once; «Xem thêm» shows the next ones
-SEARCH_LIMIT = 100  # areas a search keeps; past that the officer is asked to type more
 CHART_OPTION_KEYS = {
     "trend": "stats.option.trend", "reduction": "stats.option.reduction",
     "baseline": "stats.option.baseline", "completeness": "stats.option.completeness",
@@ -85,7 +83,7 @@ async def start(ctx: Context, args: str) -> Result:
     query, period, bad_period = split_args(args, ctx.today)
     choices, more = scopes, False
     if query:
-        choices, more = await _in_scope(ctx, query)
+        choices, more = await menu.areas_in_scope(ctx, query)
         if not choices and bad_period:  # "quy 5", "2019-13": say what a period looks like
             return None, [Outbound(t("stats.period_expected"))]
         if not choices:
@@ -96,27 +94,9 @@ async def start(ctx: Context, args: str) -> Result:
         default_month(ctx.today, ctx.config.monthly.previous_month_until_day))
     if len(choices) == 1:
         return _open(ctx, choices[0], period)
-    state = DialogState(DIALOG, "pick_area", {"choices": [a.id for a in choices],
-                                              "more": more, "query": query[:60], "page": 0,
+    state = DialogState(DIALOG, "pick_area", {**menu.area_pick_draft(choices, more, query),
                                               "period": _key(period)})
     return state, await ask(ctx, state)
-
-
-async def _in_scope(ctx: Context, query: str) -> tuple[list[Area], bool]:
-    """Areas in the officer's scope whose name contains ``query`` (an exact name wins), at
-    most SEARCH_LIMIT, and whether there are more."""
-    found: dict[int, Area] = {}
-    more = False
-    for scope in ctx.person.scopes():
-        hits = await areas.find_areas(ctx.conn, query, within=scope, limit=SEARCH_LIMIT + 1)
-        more = more or len(hits) > SEARCH_LIMIT
-        found.update((a.id, a) for a in hits[:SEARCH_LIMIT])
-    matches = sorted(found.values(), key=lambda a: (fold(a.name) != fold(query), fold(a.name)))
-    exact = [a for a in matches if fold(a.name) == fold(query)
-             or fold(a.name).split(" ", 1)[-1] == fold(query)]
-    if len(exact) == 1:
-        return exact, False
-    return matches[:SEARCH_LIMIT], more or len(matches) > SEARCH_LIMIT
 
 
 def _key(period: Period) -> list:
@@ -157,21 +137,7 @@ def _menu(ctx: Context, state: DialogState) -> Outbound:
 async def ask(ctx: Context, state: DialogState) -> list[Outbound]:
     """The current question again."""
     if state.step == "pick_area":
-        draft = state.draft
-        choices, page = draft["choices"], draft.get("page", 0)
-        first = page * PAGE_SIZE
-        options = await menu.area_choices(ctx.conn, choices[first:first + PAGE_SIZE])
-        text = t("stats.pick_area")
-        if len(choices) > PAGE_SIZE or draft.get("more"):  # never a list cut without a word
-            key = ("stats.pick_page_more" if draft.get("more") else "stats.pick_page"
-                   if draft.get("query") else "stats.pick_page_scopes")
-            text = t(key, n=len(choices), query=draft.get("query") or "", first=first + 1,
-                     last=min(first + PAGE_SIZE, len(choices))) + " " + text
-        rest = len(choices) - first - PAGE_SIZE
-        if rest > 0:
-            options += (Option(t("stats.option.more_areas", n=rest), "more"),)
-        return [Outbound(text, options + (Option(t("form.option.cancel"), "cancel"),),
-                         free_input=False)]
+        return [await menu.area_page(ctx, state.draft, t("stats.pick_area"))]
     return [_menu(ctx, state)]
 
 
@@ -183,14 +149,13 @@ async def answer(ctx: Context, state: DialogState, reply: Answer) -> Result:
         return None, [Outbound(t("stats.officers_only"))]
     if state.step == "pick_area":
         if reply.action == "more":
-            pages = -(-len(state.draft["choices"]) // PAGE_SIZE)
-            state.draft["page"] = min(state.draft.get("page", 0) + 1, pages - 1)
+            menu.next_area_page(state.draft)
             return state, await ask(ctx, state)
         area = None
         if reply.action and reply.action.startswith("area:"):
             area = await areas.get_area(ctx.conn, int(reply.action[5:]))
         if area is None or not ctx.person.can_see(area):
-            found = (await _in_scope(ctx, reply.text))[0] if reply.text.strip() else []
+            found = (await menu.areas_in_scope(ctx, reply.text))[0] if reply.text.strip() else []
             if len(found) != 1:
                 return state, [Outbound(t("stats.pick_expected"))] + await ask(ctx, state)
             area = found[0]
@@ -219,7 +184,7 @@ async def _retarget(ctx: Context, state: DialogState, area: Area, text: str) -> 
     if bad_period and not query:
         return state, [Outbound(t("stats.period_expected")), _menu(ctx, state)]
     if query:
-        found, _more = await _in_scope(ctx, query)
+        found, _more = await menu.areas_in_scope(ctx, query)
         if len(found) != 1:
             key = "stats.area_not_found" if not found else "stats.pick_expected"
             return state, [Outbound(t(key, query=query[:60])), _menu(ctx, state)]

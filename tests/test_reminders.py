@@ -20,7 +20,7 @@ from handlers.core import Core
 from reports.periods import Month
 from scheduler.dispatcher import Dispatcher
 from scheduler.planner import PLANNED_UNTIL, Planner
-from storage import outbox, people
+from storage import areas, outbox, people
 from storage.meta import set_meta
 from storage.outbox import Planned
 from storage.query import fetch_all
@@ -631,6 +631,40 @@ async def test_an_announcement_outside_ones_area_is_refused_without_a_hint(
     await province.send("/huy")
     nobody = await chat("400").send("/thongbao")  # a head: no
     assert "Chỉ cán bộ" in nobody
+
+
+async def test_an_announcement_is_sent_on_a_typed_yes_and_not_on_a_no(
+        db, cfg, clock, world, on_telegram, api, dispatcher, chat):
+    officer = chat("200")
+    await officer.send("/thongbao")
+    await officer.send("Họp dân lúc 8 giờ.")
+    reply = await officer.send("khong")
+    assert "Thông báo chưa được gửi" in reply and "Gửi ngay?" in reply
+    reply = await officer.send("có")
+    assert "Đang gửi thông báo tới 1 người ở Xã Mường Tè" in reply
+    await dispatcher.drain()
+    assert texts(api, 100) == ["📣 Thông báo từ Nguyễn Thị Hoa (Xã Mường Tè):\nHọp dân lúc 8 giờ."]
+
+
+async def test_announcement_areas_are_searched_in_scope_and_paged_never_cut(
+        db, cfg, clock, world, on_telegram, chat):
+    async with db.write() as conn:
+        for i in range(60):  # outside the officer's commune: must not crowd out their own
+            await areas.add_area(conn, parent=world.other_commune, level="village",
+                                 name=f"Thôn Mới {i:02d}", actor=SETUP, at=clock())
+        for i in range(25):
+            await areas.add_area(conn, parent=world.commune, level="village",
+                                 name=f"Thôn Mới Tè {i:02d}", actor=SETUP, at=clock())
+    officer = chat("200")
+    reply = await officer.send("/thongbao thon moi")
+    assert "Có 25 địa bàn khớp «thon moi»; đây là 1–10" in reply
+    assert any("Xem thêm (còn 15)" in o for o in officer.options())
+    await officer.press("Xem thêm")
+    await officer.press("Xem thêm")
+    names = [o for o in officer.options() if o.startswith("Thôn")]
+    assert names[-1] == "Thôn Mới Tè 24" and not any("Xem thêm" in o for o in officer.options())
+    reply = await officer.press("Thôn Mới Tè 24")
+    assert "Nội dung thông báo gửi tới mọi người ở Thôn Mới Tè 24?" in reply
 
 
 async def test_an_announcement_at_night_waits_and_big_ones_report_progress(

@@ -566,14 +566,14 @@ async def test_many_matching_areas_are_offered_page_by_page_and_the_rest_is_coun
 
 async def test_a_search_matching_too_many_areas_asks_for_more_of_the_name(chat, muong_te, db,
                                                                           clock):
-    from handlers import stats as dialog
+    from handlers import menu as dialog
 
     async with db.write() as conn:
-        for i in range(dialog.SEARCH_LIMIT + 5):
+        for i in range(dialog.AREA_SEARCH_LIMIT + 5):
             await areas.add_area(conn, parent=muong_te.commune, level="village",
                                  name=f"Thôn Mới {i:03d}", actor=SETUP, at=clock())
     reply = await chat("200").send("/thongke thon moi")
-    assert f"Có hơn {dialog.SEARCH_LIMIT} địa bàn khớp «thon moi»" in reply
+    assert f"Có hơn {dialog.AREA_SEARCH_LIMIT} địa bàn khớp «thon moi»" in reply
     assert "gõ thêm tên" in reply
 
 

@@ -35,25 +35,11 @@ from datetime import date
 from common.catalogue import t
 from common.messages import Option, Outbound
 from common.numbers import NumberError, format_count, format_money, parse_count, parse_money
-from common.text import fold, plain
+from common.text import NO_WORDS, NONE_WORDS, YES_WORDS, fold, plain
 from reports.periods import parse_day
 
 COUNT, MONEY, TEXT = "count", "money", "text"
 YESNO, CHOICE, MULTI, YEAR, DATE = "yesno", "choice", "multi", "year", "date"
-# Yes and no as people type them, compared after ``common.text.plain`` (no diacritics, no
-# punctuation): every question of every form reads them the same way. A yes/no question takes
-# them as its answer; «Bạn có chắc…?» keeps the value typed on a yes (and on «giữ nguyên»:
-# keep what I typed) and asks it again on a no; the summary sends on a yes and says what to
-# type on a no; an optional question is skipped on a no; a count or an amount is 0 on a no
-# that means "none" (not on «sai», wrong).
-YES_WORDS = frozenset({
-    "co", "c", "co a", "co chu", "yes", "y", "dung", "dung roi", "dung vay", "dung the",
-    "dung a", "phai", "phai roi", "u", "uh", "um", "vang", "vang a", "da", "da vang", "ok",
-    "oke", "okay", "ok a", "duoc", "dong y", "chac chan"})
-NONE_WORDS = frozenset({
-    "khong", "k", "ko", "kg", "kh", "khg", "hong", "khong a", "khong co", "ko co", "k co",
-    "khong co gi", "khong co ai", "chua", "chua a", "chua co", "chua co ai"})
-NO_WORDS = NONE_WORDS | {"no", "n", "sai", "khong phai", "khong dung"}
 # At a warning: keep the value just typed (the button «Đúng, giữ số này»)…
 _SURE = YES_WORDS | {"giu nguyen", "giu", "gn", "giu so nay", "giu nguyen so nay", "van giu"}
 # …or type it again («Nhập lại»).
