@@ -2,27 +2,34 @@
 
 One province ("Tỉnh Lai Châu (DEMO)", code 12) with three real communes (official names and
 codes from ``data/vn-admin-units-2025.csv``), a few invented villages in each, a person with a
-console identity for every role, and two years of plausible monthly reports made through
-``storage.reports.save_report`` (so versions and the audit log are real). The figures follow
-Lai Châu's orders of magnitude (DOMAIN.md §8: 19.46 % poor and 9.33 % near-poor at the end of
-2024) and respect every rule of the monthly form, including the poor-household balance
-``poor = previous poor − exited + newly poor + fallen back``.
+console identity for every role, and plausible monthly reports from the baseline (the yearly
+review at the end of 2021) to last month, made through ``storage.reports.save_report`` (so
+versions and the audit log are real). The figures fall as Lai Châu's did (DOMAIN.md §8:
+19.46 % poor and 9.33 % near-poor at the end of 2024), most of it at each yearly review in
+December, and respect every rule of the monthly form, including the poor-household balance
+``poor = previous poor − exited + newly poor + fallen back``. Three villages keep part of
+their household list: the households that registered to exit poverty (a registration in
+every state) and a few more, with assessments waiting in /duyet.
 
-The build is deterministic for a given ``today`` (seeded random numbers) and takes well under
-a second. The database is marked with the ``meta`` row ``demo = 1``; the featured personas
-(``--as truong-thon`` …) and a spare invite code are recorded in ``meta`` too.
+The build is deterministic for a given ``today`` (seeded random numbers) and takes about a
+second; it goes through a file beside the demo, renamed into place when complete. The
+database is marked with the ``meta`` row ``demo = 1``; the featured personas (``--as
+truong-thon`` …) and a spare invite code are recorded in ``meta`` too.
 
 ``size="large"`` builds a province the size a real one starts with (``_build_large``): the
 same three communes with 62, 35 and 20 villages, the same featured people, household lists
-for some villages (complete and partial), two years of history with villages late, missing for
-months or never reported, exit registrations in every state and assessments waiting for
-review. It lives in its own file beside the small one (``path_for``).
+for some villages (complete and partial), the same history (the last six months filed in chat,
+the months before imported at go-live) with villages late, missing for months or never
+reported, exit registrations in every state and assessments waiting for review. It lives in
+its own file beside the small one (``path_for``).
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -38,14 +45,19 @@ from storage import areas, invites, people
 from storage import households as hh
 from storage.audit import Actor
 from storage.db import Database
-from storage.meta import meta_group, read_meta_group, set_meta
+from storage.meta import is_empty, meta_group, read_meta_group, set_meta
 from storage.reports import MONTHLY_FORM, import_monthly, save_report
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "console"
 SEED = 12  # Lai Châu's province code
-MONTHS = 24
+# The history starts with the baseline of the 2022–2025 standard (the review at the end of
+# 2021, DOMAIN §5): «So với gốc» and the −50 % award rule have their starting figures.
+START = Month(2021, 12)
+# What the demo holds changes now and then (2: the history from the baseline, registrations
+# and items waiting in /duyet in the small demo): a demo built by another version is rebuilt.
+VERSION = 2
 PROVINCE = ("12", "Tỉnh Lai Châu (DEMO)")
 INVITE_CODE = "MUNGTE25"  # a spare village-head invite, shown by the console banner
 
@@ -59,6 +71,20 @@ class _Village:
     name: str
     head: str | None  # the village head's name; None: the commune officer files its reports
     late: bool = False  # the latest month is not filed yet
+    speed: float = 1.0  # how fast its poverty falls, against its commune's pace
+    households: int | None = None  # at the baseline (None: drawn at random)
+
+
+@dataclass(frozen=True)
+class _Pace:
+    """How a village's poverty moves: its rates at the baseline (the end of 2021) and the
+    percentage points they fall a year, most of it at the yearly review in December."""
+
+    poor_rate: float
+    near_rate: float
+    poor_fall: float
+    near_fall: float
+    floor: float  # the poverty rate never falls below this
 
 
 @dataclass(frozen=True)
@@ -68,29 +94,39 @@ class _Commune:
     urban: bool  # phường
     officer: str
     villages: tuple[_Village, ...]
+    speed: float = 1.0  # how fast poverty falls here, against the province's pace
 
 
 # Real communes (official 2025 codes); the villages and people are invented.
 COMMUNES = (
     _Commune("03445", "Xã Mường Tè", False, "Nguyễn Thị Hoa", (
-        _Village("Bản Nà Khan", "Lò Văn Páo", late=True),  # the featured village head
+        # The featured village head; poor + near-poor more than halved since the baseline.
+        _Village("Bản Nà Khan", "Lò Văn Páo", late=True, speed=1.3, households=110),
         _Village("Bản Phìn Khò", "Chu Hừ Xá"),
-        _Village("Bản Nậm Củm", "Pờ Văn Sứ"),
-        _Village("Bản Huổi Sâu", "Lý A Chừ", late=True),
+        _Village("Bản Nậm Củm", "Pờ Văn Sứ", speed=1.25),
+        _Village("Bản Huổi Sâu", "Lý A Chừ", late=True, speed=0.8),
         _Village("Bản Huổi Lếch", None),  # no head yet: the spare invite is for this village
-    )),
+    ), speed=1.1),
     _Commune("03466", "Xã Bum Nưa", False, "Đèo Văn Dũng", (
         _Village("Bản Nậm Pục", "Tao Văn Ún"),
-        _Village("Bản Pa Sang", "Giàng A Sử", late=True),
+        _Village("Bản Pa Sang", "Giàng A Sử", late=True, speed=0.7),
         _Village("Bản Cang Hô", "Vàng Thị Mai"),
         _Village("Bản Nậm Hản", "Lò Văn Thanh"),
-    )),
+    ), speed=0.85),
     _Commune("03388", "Phường Đoàn Kết", True, "Phạm Thu Hà", (
         _Village("Tổ dân phố 5", "Nguyễn Văn Hùng"),
         _Village("Tổ dân phố 7", "Trần Thị Lan"),
         _Village("Tổ dân phố 9", "Hoàng Văn Tú", late=True),
     )),
 )
+# Villages of the small demo that keep part of their household list (the households that
+# registered at the village meeting to exit poverty, and a few more), with the state each
+# registration has reached, and how many assessments wait for the commune's decision.
+SMALL_LISTS: dict[str, tuple[tuple[str, ...], int]] = {
+    "Bản Nà Khan": (("registered", "under_review", "recognised", "not_yet", "withdrawn"), 2),
+    "Bản Nậm Pục": (("registered", "registered", "under_review"), 1),
+    "Tổ dân phố 7": (("registered", "recognised"), 0),
+}
 PROVINCE_OFFICER = "Trần Văn Minh"
 ADMIN = "Lê Quang Huy"
 
@@ -142,14 +178,39 @@ def read_demo_meta(path: str | Path) -> dict[str, str] | None:
     return rows if rows and rows.get("demo") == "1" else None
 
 
-def _clear(path: Path, config: Config) -> None:
-    """Remove an earlier demo at ``path``; refuse to touch anything else."""
-    if path.resolve() == Path(config.db_path).resolve():
-        raise DemoError(f"the demo path {path} is the real database path")
-    if path.exists() and path.stat().st_size > 0 and read_demo_meta(path) is None:
-        raise DemoError(f"{path} holds a database that is not a demo; not replacing it")
+def _building(path: Path) -> Path:
+    """Where the demo for ``path`` is built before it is renamed into place."""
+    return path.with_name(f"{path.name}.building")
+
+
+def _remove(path: Path) -> None:
     for suffix in ("", "-wal", "-shm", "-journal"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def _move(building: Path, path: Path) -> None:
+    """Put the database built at ``building`` in the place of ``path`` (one rename)."""
+    for suffix in ("-wal", "-shm", "-journal"):  # the old demo's log must not meet the new
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    building.replace(path)
+    for suffix in ("-wal", "-shm"):  # none after a clean close; moved with it all the same
+        if Path(f"{building}{suffix}").exists():
+            Path(f"{building}{suffix}").replace(f"{path}{suffix}")
+
+
+def _check_replaceable(path: Path, config: Config, reset: bool) -> None:
+    """Refuse (``DemoError``) to replace anything at ``path`` but a demo, or, when asked to
+    (``reset``), a database of nothing (what a build that stopped half-way left before
+    builds went through ``_building``)."""
+    if path.resolve() == Path(config.db_path).resolve():
+        raise DemoError(f"the demo path {path} is the real database path")
+    if not path.exists() or path.stat().st_size == 0 or read_demo_meta(path) is not None:
+        return
+    if not is_empty(path):
+        raise DemoError(f"{path} holds a database that is not a demo; not replacing it")
+    if not reset:
+        raise DemoError(f"{path} holds an empty database that is not a demo (a demo build "
+                        "that stopped half-way?); --reset-demo replaces it")
 
 
 # ---- building -----------------------------------------------------------------------------
@@ -165,18 +226,23 @@ def path_for(path: str | Path, size: str = "small") -> Path:
 
 
 async def build_demo(path: str | Path, config: Config, today: date, *,
-                     size: str = "small") -> None:
+                     size: str = "small", reset: bool = False) -> None:
     """Create (or recreate) the demo database at ``path``, with history up to ``today``.
 
-    Refuses (``DemoError``) to replace a file that is not a demo database, so a wrong path can
-    never wipe real data.
+    Built in a file beside it (``demo.sqlite3.building``) and renamed into place when
+    complete, so a build that is killed half-way leaves the demo as it was (or none), never
+    a half-built one; the next build starts that file afresh. Refuses (``DemoError``) to
+    replace a file that is not a demo database, so a wrong path can never wipe real data
+    (``reset``: an empty database is replaced, see ``_check_replaceable``).
     """
     if size not in SIZES:
         raise ValueError(f"demo size must be one of {SIZES}, not {size!r}")
     path = Path(path)
-    _clear(path, config)
+    _check_replaceable(path, config, reset)
     started = datetime.now(UTC)
-    db = await Database.open(path, synchronous=config.db_synchronous,
+    building = _building(path)
+    _remove(building)  # what a killed build left
+    db = await Database.open(building, synchronous=config.db_synchronous,
                              busy_timeout_ms=config.db_busy_timeout_ms)
     try:
         async with db.write() as conn:
@@ -185,25 +251,33 @@ async def build_demo(path: str | Path, config: Config, today: date, *,
             else:
                 await _build(conn, config, today)
             await set_meta(conn, "demo.size", size)
-    finally:
+            await set_meta(conn, "demo.version", VERSION)
+    except BaseException:
         await db.close()
+        _remove(building)
+        raise
+    await db.close()  # the last connection checkpoints the log into the file and drops it
+    _check_replaceable(path, config, reset)  # nothing else appeared there meanwhile
+    _move(building, path)
     log.info("built the %s demo database %s for %s in %.2f s", size, path, today,
              (datetime.now(UTC) - started).total_seconds())
 
 
 async def ensure_demo(path: str | Path, config: Config, today: date, *,
                       reset: bool = False, size: str = "small") -> bool:
-    """Build the demo when missing, asked to, or built in an earlier month; True if built."""
+    """Build the demo when missing, asked to, built in an earlier month or by an earlier
+    version of this module (``VERSION``); True if built."""
     meta = None if reset else read_demo_meta(path)
     if meta is not None:
         built_for = meta.get("demo.built_for", "")
-        if built_for[:7] == Month.of(today).key and meta.get("demo.size", "small") == size:
+        if (built_for[:7] == Month.of(today).key and meta.get("demo.size", "small") == size
+                and meta.get("demo.version") == str(VERSION)):
             return False
         log.info("the demo database was built for %s; rebuilding it for %s", built_for, today)
-    if size == "small":
+    if size == "small" and not reset:
         await build_demo(path, config, today)
     else:
-        await build_demo(path, config, today, size=size)
+        await build_demo(path, config, today, size=size, reset=reset)
     return True
 
 
@@ -220,12 +294,19 @@ async def _person(conn, name: str, role: str, area: areas.Area, at: datetime) ->
     return person_id
 
 
+def _months(today: date) -> list[Month]:
+    """The demo's months: from the baseline (``START``) to the month before ``today``."""
+    months, month = [], START
+    while month < Month.of(today):
+        months.append(month)
+        month = month.next()
+    return months
+
+
 async def _build(conn: aiosqlite.Connection, config: Config, today: date) -> None:
     rng = random.Random(SEED)
-    last = Month.of(today).previous()
-    months = [last]
-    while len(months) < MONTHS:
-        months.insert(0, months[0].previous())
+    months = _months(today)
+    last = months[-1]
     first_day = date(months[0].year, months[0].month, 1)
     setup_at = _local(first_day - timedelta(days=20), 8, 0, config)
     # Filed this month or later is not yet due: leave the latest month to file only while a
@@ -242,6 +323,7 @@ async def _build(conn: aiosqlite.Connection, config: Config, today: date) -> Non
                                                  setup_at)
     personas["admin"] = await _person(conn, ADMIN, "admin", province, setup_at)
     invite_village: areas.Area | None = None
+    listed: list[tuple[_LargeVillage, tuple[str, ...], int]] = []
     for commune in COMMUNES:
         c_area = await areas.add_area(conn, parent=province, level=commune_level,
                                       name=commune.name, code=commune.code,
@@ -261,11 +343,23 @@ async def _build(conn: aiosqlite.Connection, config: Config, today: date) -> Non
                 reporter = Actor(officer_id, f"demo:{identity_of(commune.officer)}")
             corrector = Actor(officer_id, f"demo:{identity_of(commune.officer)}")
             skip_last = village.late and (latest_open or village is not COMMUNES[0].villages[0])
-            history = _simulate(rng, commune.urban, months)
+            pace = _pace(rng, commune.urban, commune.speed * village.speed)
+            history = _simulate(rng, commune.urban, months, pace, village.households)
             for month, data in zip(months, history, strict=True):
                 if skip_last and month == last:
                     continue
-                await _file(conn, rng, config, today, v_area, month, data, reporter, corrector)
+                await _file(conn, rng, config, today, v_area, month, data, reporter,
+                            corrector)
+            if village.name in SMALL_LISTS:
+                states, assessments = SMALL_LISTS[village.name]
+                listed.append((_LargeVillage(v_area, reporter, corrector, "ok", "partial",
+                                             history[-1]), states, assessments))
+    names = _Names(rng, {v.head for c in COMMUNES for v in c.villages if v.head}
+                   | {c.officer for c in COMMUNES} | {PROVINCE_OFFICER, ADMIN})
+    filing = default_month(today, config.monthly.previous_month_until_day)
+    for village, states, assessments in listed:
+        await _small_list(conn, rng, config, today, filing, village, names, states,
+                          assessments)
     if invite_village is not None:
         await invites.create_invite(
             conn, code=INVITE_CODE, role="village_head", area_id=invite_village.id,
@@ -299,41 +393,68 @@ async def _file(conn, rng: random.Random, config: Config, today: date, area: are
                       actor=reporter, via="demo", at=at)
 
 
-def _simulate(rng: random.Random, urban: bool, months: list[Month]) -> list[dict]:
-    """Monthly figures of one village over ``months``, consistent month to month."""
+def _pace(rng: random.Random, urban: bool, speed: float = 1.0) -> _Pace:
+    """A village's poverty at the baseline and how fast it falls: in the mountains about a
+    third of households poor at the end of 2021, down 3–5 points a year (Lai Châu: 19.46 %
+    poor and 9.33 % near-poor at the end of 2024, DOMAIN §8); in a town's ward a few percent.
+    ``speed`` scales the fall (communes and villages differ)."""
     if urban:
-        total = rng.randint(180, 360)
-        poor_rate, near_rate = rng.uniform(0.04, 0.08), rng.uniform(0.06, 0.09)
-        poor_fall, near_fall = rng.uniform(0.008, 0.015), rng.uniform(0.003, 0.008)
-        em_share, growth = rng.uniform(0.35, 0.65), 0.25
-    else:
-        total = rng.randint(70, 190)
-        poor_rate, near_rate = rng.uniform(0.2, 0.29), rng.uniform(0.1, 0.13)
-        poor_fall, near_fall = rng.uniform(0.025, 0.045), rng.uniform(0.004, 0.01)
-        em_share, growth = rng.uniform(0.9, 1.0), 0.15
+        return _Pace(rng.uniform(0.05, 0.085), rng.uniform(0.06, 0.09),
+                     speed * rng.uniform(0.009, 0.014), rng.uniform(0.005, 0.009), 0.004)
+    return _Pace(rng.uniform(0.31, 0.43), rng.uniform(0.11, 0.14),
+                 speed * rng.uniform(0.032, 0.048), rng.uniform(0.006, 0.01), 0.02)
+
+
+ONGOING_SHARE = 0.4  # of a year's exits, recognised by the monthly ongoing review (Feb–Sep)
+
+
+def _simulate(rng: random.Random, urban: bool, months: list[Month], pace: _Pace,
+              households: int | None = None) -> list[dict]:
+    """Monthly figures of one village over ``months`` (from the baseline), consistent month
+    to month (``poor = previous poor − exited + newly poor + fallen back``). Most households
+    leave poverty at the yearly review (December, DOMAIN §6), a few through the ongoing
+    review in between; now and then a household becomes poor or falls back. ``households``:
+    how many the village has at the baseline (else drawn at random)."""
+    total = rng.randint(120, 220) if urban else rng.randint(80, 200)
+    total = households or total
+    growth = 0.25 if urban else 0.15
+    em_share = rng.uniform(0.35, 0.65) if urban else rng.uniform(0.9, 1.0)
     loan_share = rng.uniform(0.4, 0.6)
-    poor = round(total * poor_rate)
-    near = round(total * near_rate)
+
+    def goal(year: int, rate: float, fall: float, floor: float) -> int:
+        """Households poor (near-poor) after the review at the end of ``year``."""
+        return round(total * max(rate - fall * (year - START.year), floor))
+
+    poor = goal(START.year, pace.poor_rate, pace.poor_fall, pace.floor)
+    near = goal(START.year, pace.near_rate, pace.near_fall, 0.02)
+    ongoing: list[int] = []  # this year's exits by the ongoing review, month by month
     out = []
-    for i, month in enumerate(months, start=1):
-        if rng.random() < growth:
-            total += 1  # a young family sets up its own household
-        target = round(total * max(poor_rate - poor_fall * i / 12, 0.01))
-        newly = 1 if rng.random() < 0.07 else 0
-        fallen = 1 if rng.random() < 0.025 else 0
-        needed = max(poor + newly + fallen - target, 0)
-        if month.month == 12:  # the annual review recognises most exits
-            exited = needed
-        elif needed and rng.random() < 0.4:  # the ongoing monthly review, a few
-            exited = min(needed, rng.randint(1, 2))
+    for month in months:
+        if month == START:  # the baseline: the review that closed 2021
+            exited, newly, fallen = round(total * 0.04), 1, 0
         else:
-            exited = 0
-        exited = min(exited, poor)
-        poor = poor - exited + newly + fallen
-        if month.month == 12:
-            near = round(total * max(near_rate - near_fall * i / 12, 0.01))
-        else:
-            near += exited // 2 - newly - (1 if rng.random() < 0.1 else 0)
+            if rng.random() < growth:
+                total += 1  # a young family sets up its own household
+            if month.month == 1:  # this year's ongoing exits, spread over February–September
+                due = max(0, poor - goal(month.year, pace.poor_rate, pace.poor_fall,
+                                         pace.floor))
+                ongoing = [0] * 12
+                for _ in range(round(due * ONGOING_SHARE)):
+                    ongoing[rng.randint(2, 9) - 1] += 1
+            newly = 1 if rng.random() < 0.06 else 0
+            fallen = 1 if rng.random() < 0.02 else 0
+            if month.month == 12:  # the yearly review: down to this year's goal
+                target = goal(month.year, pace.poor_rate, pace.poor_fall, pace.floor)
+                newly = min(newly + rng.randint(0, 2), max(0, target - fallen))
+                exited = max(poor + newly + fallen - target, 0)
+            else:
+                exited = ongoing[month.month - 1] if ongoing else 0
+            exited = min(exited, poor)
+            poor = poor - exited + newly + fallen
+            if month.month == 12:
+                near = goal(month.year, pace.near_rate, pace.near_fall, 0.02)
+            else:
+                near += exited // 2 - newly - (1 if rng.random() < 0.1 else 0)
         near = max(0, min(near, total - poor))
         loan_share = min(loan_share + 0.0025, 0.85)
         out.append({
@@ -395,6 +516,7 @@ class _LargeVillage:
     plan: str  # ok | late | gap (3 months missing) | lapsed (14 missing) | new (none)
     household_list: str = ""  # "" | complete | partial
     filed: dict | None = None  # the latest filed month's figures
+    pace: _Pace | None = None  # how its poverty falls
 
 
 class _Names:
@@ -442,10 +564,8 @@ def _plan(rng: random.Random, index: int, count: int) -> str:
 
 async def _build_large(conn: aiosqlite.Connection, config: Config, today: date) -> None:
     rng = random.Random(SEED * 1000 + 7)
-    last = Month.of(today).previous()
-    months = [last]
-    while len(months) < MONTHS:
-        months.insert(0, months[0].previous())
+    months = _months(today)
+    last = months[-1]
     first_day = date(months[0].year, months[0].month, 1)
     setup_at = _local(first_day - timedelta(days=20), 8, 0, config)
     go_live = months[-IMPORTED_BEFORE]
@@ -505,7 +625,9 @@ async def _build_large(conn: aiosqlite.Connection, config: Config, today: date) 
                 head_id = await _person(conn, head, "village_head", v_area, setup_at)
                 personas.setdefault("village_head", head_id)
                 reporter = Actor(head_id, f"demo:{identity_of(head)}")
-            village = _LargeVillage(v_area, reporter, corrector, plan)
+            speed = commune.speed * (known.speed if known else rng.uniform(0.75, 1.3))
+            village = _LargeVillage(v_area, reporter, corrector, plan, pace=_pace(
+                rng, commune.urban, speed))
             if known is not None:
                 village.household_list = "complete" if index == 0 else (
                     "partial" if name == PARTIAL_VILLAGE else "")
@@ -517,15 +639,15 @@ async def _build_large(conn: aiosqlite.Connection, config: Config, today: date) 
     featured = villages[0]
     imported: list[tuple[int, str, dict]] = []
     for village in villages:
-        history = _simulate(rng, village.area.urban, months)
-        skip = {"ok": 0, "late": 1, "gap": 3, "lapsed": 14, "new": MONTHS}[village.plan]
+        history = _simulate(rng, village.area.urban, months, village.pace)
+        skip = {"ok": 0, "late": 1, "gap": 3, "lapsed": 14, "new": len(months)}[village.plan]
         if village.plan == "late" and not latest_open and village is featured:
             skip = 0
         for i, (month, data) in enumerate(zip(months, history, strict=True)):
-            if i >= MONTHS - skip:
+            if i >= len(months) - skip:
                 break
             village.filed = data
-            if i < MONTHS - IMPORTED_BEFORE:
+            if i < len(months) - IMPORTED_BEFORE:
                 imported.append((village.area.id, month.key, data))
             else:
                 await _file(conn, rng, config, today, village.area, month, data,
@@ -584,6 +706,73 @@ def _code_prefix(name: str) -> str:
     return "".join(w[0] for w in words[1:])[:3] if len(words) > 1 else words[0][:3]
 
 
+# How far each state of an exit registration is from «registered» (DOMAIN §7).
+_STATE_PATHS = {"registered": (), "under_review": ("under_review",),
+                "recognised": ("under_review", "recognised"),
+                "not_yet": ("under_review", "not_yet"), "withdrawn": ("withdrawn",)}
+_PLANS = (("livestock", "Nuôi 2 con bò sinh sản", ("loan", "breeds")),
+          ("crops", "Trồng sa nhân dưới tán rừng", ("training",)),
+          ("wage_work", "Đi làm công ty ở Bắc Ninh", ()),
+          ("crops", "Trồng 1 ha quế, xen ngô", ("loan",)),
+          ("business", "Mở quán tạp hóa nhỏ ở đầu bản", ("loan", "training")))
+
+
+async def _register(conn, config: Config, today: date, filing: Month,
+                    village: _LargeVillage, households: list, states: Iterable[str]) -> None:
+    """One voluntary exit registration per state, by ``households`` in turn: made at a
+    village meeting this year (the year of the month being filed, so this year's funnel
+    shows them), then moved on by the commune officer to that state."""
+    officer, window = village.corrector, config.poverty.recently_exited_months
+    first_day = date(filing.year, 1, 5)
+    now = _local(today, 0, 0, config) - timedelta(hours=1)
+    decided_on = max(first_day, min(date(filing.year, filing.month, 10), today))
+    for n, (household, state) in enumerate(zip(households, states, strict=False)):
+        registered_on = max(first_day, min(today, today - timedelta(days=90 - 3 * n)))
+        at = min(_local(registered_on + timedelta(days=2), 9, 0, config), now)
+        kind, text, support = _PLANS[n % len(_PLANS)]
+        reg = await hh.register_exit(
+            conn, household.id, target_year=filing.year + (n % 2), plan_kind=kind,
+            plan_text=text, support_asked=support, registered_on=registered_on,
+            actor=village.reporter, at=at)
+        for step, next_state in enumerate(_STATE_PATHS[state], start=1):
+            step_at = min(max(at, _local(decided_on, 9 + step, 0, config)), now)
+            await hh.set_registration_state(
+                conn, reg.id, next_state, actor=officer, at=step_at,
+                reason=None if next_state in ("under_review", "recognised") else
+                "Chưa đủ điều kiện, xét lại cuối năm" if next_state == "not_yet" else
+                "Hộ xin rút để ổn định sản xuất thêm một năm",
+                effective_date=decided_on, exit_window_months=window)
+
+
+async def _small_list(conn, rng: random.Random, config: Config, today: date, filing: Month,
+                      village: _LargeVillage, names: _Names, states: tuple[str, ...],
+                      assessments: int) -> None:
+    """Part of a village's household list (the small demo): the poor households that
+    registered to exit at the village meeting, with their registrations in ``states``, a
+    few more poor, near-poor and average ones, and ``assessments`` waiting in /duyet."""
+    statuses = (["poor"] * (len(states) + 2) + ["near_poor"] * 3 + ["average"] * 4)
+    new = _households_of(rng, statuses, em_poor=len(states), loans=len(states))
+    prefix = _code_prefix(village.area.name)
+    new = [hh.NewHousehold(f"{prefix}-{n:03d}", names.anyone(), h.status, h.ethnic_minority,
+                           h.no_work_capacity, h.has_merit, h.has_loan)
+           for n, h in enumerate(new, start=1)]
+    at = _local(today - timedelta(days=120), 9, 0, config)
+    added = await hh.add_households(conn, village.area.id, new,
+                                    status_since=date(START.year + 1, 1, 1),
+                                    actor=village.corrector, at=at)
+    poor = [h for h in added if h.status == "poor"]
+    average = [h for h in added if h.status == "average"]
+    await _register(conn, config, today, filing, village, poor, states)
+    standard = standard_for(config.poverty, today.year)
+    recent = _local(today, 0, 0, config) - timedelta(days=12)
+    if assessments >= 1:  # a poor household now above the line
+        await _assess(conn, standard, village, poor[len(states)], 2_100_000, 1, recent)
+    if assessments >= 2:  # an average one below it, assessed twice (the newer one counts)
+        await _assess(conn, standard, village, average[0], 1_200_000, 4, recent)
+        await _assess(conn, standard, village, average[0], 1_300_000, 3,
+                      recent + timedelta(days=5))
+
+
 async def _households(conn, rng: random.Random, config: Config, today: date, filing: Month,
                       villages: list[_LargeVillage], names: _Names) -> None:
     """Household lists, exit registrations in every state, assessments waiting for review and
@@ -591,10 +780,7 @@ async def _households(conn, rng: random.Random, config: Config, today: date, fil
     since = date(today.year - 2, 1, 1)
     at = _local(today - timedelta(days=60), 9, 0, config)
     standard = standard_for(config.poverty, today.year)
-    window = config.poverty.recently_exited_months
-    decided_on = min(date(filing.year, filing.month, 10), today)
-    decided_at = min(_local(decided_on, 10, 0, config), _local(today, 0, 0, config))
-    states = iter(("under_review", "not_yet", "withdrawn", "recognised"))
+    decided = itertools.cycle(("recognised", "under_review", "not_yet", "withdrawn"))
     for village in villages:
         if not village.household_list or village.filed is None:
             continue
@@ -613,23 +799,11 @@ async def _households(conn, rng: random.Random, config: Config, today: date, fil
                                         actor=officer, at=at)
         poor = [h for h in added if h.status == "poor"]
         average = [h for h in added if h.status == "average"]
-        # Three registrations to exit, then one moved on to the next state in line.
-        for n, household in enumerate(poor[:3]):
-            reg = await hh.register_exit(
-                conn, household.id, target_year=today.year + (n % 2),
-                plan_kind=("livestock", "crops", "wage_work")[n],
-                plan_text=("Nuôi 2 con bò sinh sản", "Trồng sa nhân dưới tán rừng",
-                           "Đi làm công ty ở Bắc Ninh")[n],
-                support_asked=(("loan", "breeds"), ("training",), ())[n],
-                registered_on=today - timedelta(days=90 - n), actor=village.reporter, at=at)
-            if n == 2:
-                state = next(states, None)
-                if state is not None:
-                    await hh.set_registration_state(
-                        conn, reg.id, state, actor=officer, at=decided_at,
-                        reason=None if state in ("under_review", "recognised") else
-                        "Chưa đủ điều kiện, xét lại cuối năm", effective_date=decided_on,
-                        exit_window_months=window)
+        # Three registrations to exit: one waits, one is under review in every other village,
+        # the third has gone on to the next state in line.
+        await _register(conn, config, today, filing, village, poor[:3],
+                        ("registered", "under_review" if len(poor) % 2 else "registered",
+                         next(decided)))
         # Assessments waiting for an officer: a poor household now above the line, an average
         # one below it; the second assessed twice (the newer one supersedes the older).
         if len(poor) > 3:

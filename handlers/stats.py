@@ -201,6 +201,22 @@ def _points(x: float | None) -> str:
     return "—" if x is None else format_decimal(x)
 
 
+def _fall(points: float) -> str:
+    """How the poverty rate moved, in words: «giảm 1,55 điểm», «tăng 0,20 điểm», «không
+    đổi» (as the charts' readings say it)."""
+    if round(points, 2) > 0:
+        return t("charts.change.down", points=format_decimal(points))
+    if round(points, 2) < 0:
+        return t("charts.change.up", points=format_decimal(-points))
+    return t("charts.change.flat")
+
+
+def _signed(x: float) -> str:
+    """A change with its sign, a real minus as on the charts: «−42,77 %», «+3,10 %»."""
+    text = format_decimal(abs(x))
+    return text if text == format_decimal(0) else ("−" if x < 0 else "+") + text
+
+
 def summary_text(s: Summary, now_label: str, carry_months: int = 12) -> str:
     """The summary in a few lines."""
     if s.label != period_label(s.period):  # not over: as far as the latest month
@@ -223,18 +239,18 @@ def summary_text(s: Summary, now_label: str, carry_months: int = 12) -> str:
     if reduction is None:
         lines.append(t("stats.summary.no_start"))
     else:
-        done = (f"{round(100 * reduction / s.target)} %" if s.target > 0 else "—")
-        lines.append(t("stats.summary.this_year", points=_points(reduction),
+        done = (f"{max(0, round(100 * reduction / s.target))} %" if s.target > 0 else "—")
+        lines.append(t("stats.summary.this_year", change=_fall(reduction),
                        start=format_percent(s.start.poor_rate), target=_points(s.target),
                        done=done))
     if s.baseline is not None and s.baseline.poor_rate is not None:
         change = s.baseline_change
         lines.append(t("stats.summary.baseline", label=s.baseline_label,
                        rate=format_percent(s.baseline.poor_rate),
-                       points=_points(s.baseline.poor_rate - s.now.poor_rate),
+                       points=_fall(s.baseline.poor_rate - s.now.poor_rate),
                        both=format_count(s.now.poor_and_near),
                        base=format_count(s.baseline.poor_and_near),
-                       change=_points(change) + " %" if change is not None else "—"))
+                       change=_signed(change) + " %" if change is not None else "—"))
     else:
         lines.append(t("stats.summary.no_baseline", label=s.baseline_label))
     r = s.reports

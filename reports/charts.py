@@ -33,12 +33,11 @@ import io
 import logging
 import math
 import multiprocessing
-import os
 import threading
 import time
 import unicodedata
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -58,6 +57,7 @@ from PIL import Image
 
 from common.catalogue import t
 from common.numbers import format_count
+from reports import sheets
 from reports.figures import (
     BaselineData,
     Carried,
@@ -70,7 +70,9 @@ from reports.figures import (
     ReductionData,
     TrendData,
     month_label,
+    name_key,
 )
+from reports.worker import init_worker
 
 logger = logging.getLogger(__name__)
 
@@ -82,9 +84,6 @@ KINDS = (TREND, REDUCTION, BASELINE, COMPLETENESS, FUNNEL, RANKING)
 WIDTH_IN, HEIGHT_IN, DPI = 7.2, 9.0, 150
 SIZE_PX = (1080, 1350)
 
-# Chart processes run at this niceness: drawing takes whatever CPU the bot leaves, so a burst
-# of charts on a small machine never slows a village head's dialog (19 is the lowest).
-WORKER_NICENESS = 15
 # Child areas drawn on one bar chart. With more, the best HEAD_ROWS, a row saying how many
 # are left out, and the worst TAIL_ROWS: the leaders and those officers chase always show.
 MAX_ROWS = 25
@@ -511,9 +510,10 @@ def reading_trend(data: TrendData) -> str:
 
 
 def _reduction_order(children: Sequence[ChildReduction]) -> list[ChildReduction]:
-    """Best first (the largest fall, as on the ranking), no data last; ties keep their
-    order."""
-    return sorted(children, key=lambda c: (c.reduction is None, -(c.reduction or 0.0)))
+    """Best first (the largest fall, as on the ranking), no data last; ties in the one order
+    of areas (``name_key``)."""
+    return sorted(children, key=lambda c: (c.reduction is None, -round(c.reduction or 0.0, 2),
+                                           name_key(c.name)))
 
 
 def build_reduction(data: ReductionData) -> Figure:
@@ -575,7 +575,7 @@ def reading_reduction(data: ReductionData) -> str:
     known = [c for c in data.children if c.reduction is not None]
     if not known:
         return t("charts.reading.no_data", area=_nfc(data.area))
-    best = max(known, key=lambda c: c.reduction or 0.0)
+    best = _reduction_order(known)[0]
     text = t("charts.reduction.reading", year=data.year, area=_nfc(data.area),
              met=sum(_met(c) for c in known), total=len(data.children), best=_nfc(best.name),
              change=_change(best.reduction or 0.0), target=_points(best.target))
@@ -656,12 +656,12 @@ def reading_baseline(data: BaselineData) -> str:
 
 def _completeness_order(children: Sequence[ChildCompleteness]) -> list[ChildCompleteness]:
     """Best first: the largest share on time, then the largest share filed; no reports due
-    last; ties keep their order."""
-    def key(c: ChildCompleteness) -> tuple[bool, float, float]:
+    last; ties in the one order of areas (``name_key``)."""
+    def key(c: ChildCompleteness) -> tuple[bool, float, float, tuple]:
         total = c.on_time + c.late + c.missing
         if not total:
-            return (True, 0.0, 0.0)
-        return (False, -c.on_time / total, -(c.on_time + c.late) / total)
+            return (True, 0.0, 0.0, name_key(c.name))
+        return (False, -c.on_time / total, -(c.on_time + c.late) / total, name_key(c.name))
     return sorted(children, key=key)
 
 
@@ -715,6 +715,16 @@ def build_completeness(data: CompletenessData) -> Figure:
     return fig
 
 
+def _names(names: Iterable[str]) -> str:
+    """Area names in the one order of areas (``name_key``), the first READING_NAMES of them
+    and how many more."""
+    ordered = sorted(names, key=name_key)
+    shown = ", ".join(_nfc(name) for name in ordered[:READING_NAMES])
+    if len(ordered) > READING_NAMES:
+        shown = t("charts.reading.and_more", names=shown, n=len(ordered) - READING_NAMES)
+    return shown
+
+
 def reading_completeness(data: CompletenessData) -> str:
     """"Báo cáo tháng 10/2026 của X: 18/20 báo cáo đã gửi, trong đó 3 gửi muộn; 2 chưa gửi."."""
     if not _has_completeness(data):
@@ -726,15 +736,16 @@ def reading_completeness(data: CompletenessData) -> str:
              area=_nfc(data.area), filed=on_time + late, total=on_time + late + missing,
              late=late, missing=missing)
     if missing and all(c.on_time + c.late + c.missing <= 1 for c in data.children):
-        names = [_nfc(c.name) for c in data.children if c.missing]
-        shown = ", ".join(names[:READING_NAMES])
-        if len(names) > READING_NAMES:
-            shown = t("charts.reading.and_more", names=shown, n=len(names) - READING_NAMES)
-        text += " " + t("charts.completeness.reading_missing", names=shown)
-    elif missing:
-        worst = max(data.children, key=lambda c: c.missing)
-        text += " " + t("charts.completeness.reading_worst", name=_nfc(worst.name),
-                        n=worst.missing)
+        names = _names(c.name for c in data.children if c.missing)
+        text += " " + t("charts.completeness.reading_missing", names=names)
+    elif missing:  # the areas furthest behind: one, or all of those tied
+        most = max(c.missing for c in data.children)
+        worst = [c.name for c in data.children if c.missing == most]
+        if len(worst) == 1:
+            text += " " + t("charts.completeness.reading_worst", name=_nfc(worst[0]), n=most)
+        else:
+            text += " " + t("charts.completeness.reading_worst_tied", names=_names(worst),
+                            n=most)
     else:
         text += " " + t("charts.completeness.reading_complete")
     return text
@@ -820,9 +831,10 @@ def reading_funnel(data: FunnelData) -> str:
 
 def ranked(rows: Sequence[RankingRow]) -> list[tuple[int | None, RankingRow]]:
     """Rows best first with their rank; equal reductions (to the shown two decimals) share a
-    rank ("1, 2, 2, 4"); rows without data come last, unranked. Stable: ties keep the order
-    the statistics gave them."""
-    ordered = sorted(rows, key=lambda r: (r.reduction is None, -(r.reduction or 0.0)))
+    rank ("1, 2, 2, 4") and are in the one order of areas (``name_key``), as are the rows
+    without data, last and unranked."""
+    ordered = sorted(rows, key=lambda r: (r.reduction is None, -round(r.reduction or 0.0, 2),
+                                          name_key(r.name)))
     result: list[tuple[int | None, RankingRow]] = []
     rank, previous = 0, None
     for position, row in enumerate(ordered, start=1):
@@ -1000,22 +1012,18 @@ def _warm_up_samples() -> list[tuple[str, object]]:
     ]
 
 
-def _init_worker() -> None:
-    """Start a pool worker: yield the CPU to the bot's own process, and draw one chart of
-    each kind, so that the fonts (regular, bold, italic, at every size), their look-ups and
-    the drawing code are loaded before the first officer's chart, not during it (the first
-    chart of a kind in a fresh worker took ~50 ms longer)."""
-    if hasattr(os, "nice"):
-        try:
-            os.nice(WORKER_NICENESS)  # a burst of charts must not starve the event loop
-        except OSError:
-            pass
+def warm_up() -> None:
+    """Draw one chart of each kind, so that the fonts (regular, bold, italic, at every size),
+    their look-ups and the drawing code are loaded before the first officer's chart, not
+    during it (the first chart of a kind in a fresh worker took ~50 ms longer). A pool
+    worker does this once at its start (``reports.worker.init_worker``)."""
     for kind, data in _warm_up_samples():
         render_png(kind, data)
 
 
 class ChartRenderer:
-    """Renders charts in a process pool and keeps the PNG bytes until the data changes.
+    """Renders charts in a process pool and keeps the PNG bytes until the data changes; builds
+    spreadsheets in the same pool (``build_sheet``).
 
     The cache is an LRU keyed by ``(kind, data)``: the data classes are frozen and hashable,
     and equal data is the same picture, so nothing is ever rendered twice and a change in the
@@ -1032,6 +1040,7 @@ class ChartRenderer:
         self._cache: OrderedDict[tuple[str, object], bytes] = OrderedDict()
         self._pending: dict[tuple[str, object], asyncio.Future[bytes]] = {}
         self._pool: ProcessPoolExecutor | None = None
+        self._sheets: asyncio.Semaphore | None = None  # sheets built at once
 
     def __len__(self) -> int:
         return len(self._cache)
@@ -1072,18 +1081,36 @@ class ChartRenderer:
         if self.workers == 0:
             png = await asyncio.to_thread(_render_in_thread, kind, data)
         else:
-            png = await self._in_pool(kind, data)
+            png = await self._in_pool(render_png, kind, data)
         logger.debug("chart %s of %s drawn in %.0f ms, %d bytes", kind,
                      getattr(data, "area", "?"), 1000 * (time.perf_counter() - started),
                      len(png))
         return png
 
-    async def _in_pool(self, kind: str, data: object) -> bytes:
+    async def build_sheet(self, kind: str, data: object) -> bytes:
+        """Workbook ``kind`` of ``data`` (``reports.sheets.build``), built in the pool (in a
+        thread with ``workers=0``), never on the event loop: a province's household list is
+        seconds of work. Not cached (a workbook can be megabytes); while a sheet is built at
+        least one worker stays free for charts (with two or more workers)."""
+        if self._sheets is None:
+            self._sheets = asyncio.Semaphore(max(1, self.workers - 1))
+        async with self._sheets:
+            started = time.perf_counter()
+            if self.workers == 0:
+                xlsx = await asyncio.to_thread(sheets.build, kind, data)
+            else:
+                xlsx = await self._in_pool(sheets.build, kind, data)
+        logger.debug("sheet %s of %s built in %.0f ms, %d bytes", kind,
+                     getattr(data, "area", "?"), 1000 * (time.perf_counter() - started),
+                     len(xlsx))
+        return xlsx
+
+    async def _in_pool(self, function: Callable[..., bytes], *args: object) -> bytes:
         loop = asyncio.get_running_loop()
         for attempt in (1, 2):
             pool = self._get_pool()
             try:
-                return await loop.run_in_executor(pool, render_png, kind, data)
+                return await loop.run_in_executor(pool, function, *args)
             except BrokenProcessPool:
                 # A worker died (killed, out of memory): start a fresh pool and retry once.
                 logger.warning("chart worker pool broke (attempt %d), starting a new one",
@@ -1109,7 +1136,7 @@ class ChartRenderer:
             # needs the usual ``if __name__ == "__main__":`` guard.
             self._pool = ProcessPoolExecutor(max_workers=self.workers,
                                              mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_init_worker)
+                                             initializer=init_worker)
         return self._pool
 
     async def start(self) -> None:

@@ -9,10 +9,35 @@ Months are ``YYYY-MM`` keys; labels shown to people come from the message catalo
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from common.catalogue import t
+from common.text import fold
+
+_NUMBER = re.compile(r"(\d+)")
+
+
+@lru_cache(maxsize=65536)  # village and commune names repeat row after row
+def name_key(name: str) -> tuple:
+    """The sort key of an area's name, the one order of every list of areas (sheets, and the
+    ties of charts): alphabetical the Vietnamese way — diacritics and case folded for sorting
+    («Bản Đông» with «Bản Dồn», «Bản Ẳng» with «Bản Ang»), shown as written — with numbers in
+    their order («Tổ dân phố 9» before «Tổ dân phố 10»); names equal when folded go
+    unmarked letters first («Bản Ang», then «Bản Ẳng»), so the order never depends on the
+    order the names came in."""
+    parts = _NUMBER.split(fold(name))
+    shown = unicodedata.normalize("NFC", name)
+    return (tuple(int(p) if i % 2 else p for i, p in enumerate(parts)), shown.casefold(),
+            shown)
+
+
+def area_key(commune: str, village: str) -> tuple:
+    """The order of villages listed with their commune: by commune, then by village."""
+    return name_key(commune), name_key(village)
 
 
 def rate(part: int | None, whole: int | None) -> float | None:

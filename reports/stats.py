@@ -55,6 +55,7 @@ from reports.figures import (
     SummarySheetData,
     TrendData,
     VillageMonthRow,
+    name_key,
 )
 from reports.periods import Month, Period, default_month
 from reports.poverty import NoStandardError, standard_for, status_label
@@ -75,6 +76,8 @@ CHART_KINDS = ("trend", "reduction", "baseline", "completeness", "funnel", "rank
 SHEET_KINDS = ("monthly", "summary", "households", "registrations")
 BY_CHILD_AREA = ("reduction", "completeness", "ranking")  # charts that compare child areas
 CARRIED_NAMES = 5  # villages named in the summary's line of those not yet filed
+ROWS_PER_TURN = 1000  # rows a spreadsheet's data builds before other work gets a turn
+VILLAGES_PER_READ = 10  # villages whose households one read of the household list fetches
 REGISTRATION_STATE_KEYS = {
     "registered": "registration.state.registered",
     "under_review": "registration.state.under_review",
@@ -345,6 +348,18 @@ class StatsService:
             async with self.db.read() as conn:
                 yield conn
 
+    async def _give_way(self) -> None:
+        """Between the pieces of a long read (a province's household list, a year of monthly
+        rows), let the questions waiting for the read connection go first: one officer's
+        spreadsheet does not hold up the others' summaries. Called inside ``_reading``."""
+        self._gate.release()
+        try:
+            await asyncio.sleep(0)  # a waiting question takes the gate
+        finally:
+            # Shielded: cancelled here, the gate is still taken back before ``_reading``
+            # gives it up, so it is never released twice.
+            await asyncio.shield(self._gate.acquire())
+
     @property
     def renderer(self) -> charts.ChartRenderer:
         if self._renderer is None:
@@ -390,7 +405,7 @@ class StatsService:
         if area.level == level:  # a village: itself, no child rows
             counts = await store.village_counts(conn, [(area.id, area.path)], level)
             return Question(self, conn, area, counts, [])
-        children = await area_store.children(conn, area)
+        children = sorted(await area_store.children(conn, area), key=lambda c: name_key(c.name))
         counts = await store.village_counts(conn, [(c.id, c.path) for c in children], level)
         return Question(self, conn, area, counts, [c for c in children if counts.get(c.id)])
 
@@ -693,14 +708,14 @@ class StatsService:
     # ---- spreadsheets ---------------------------------------------------------------------
 
     async def sheet(self, kind: str, area: Area, period: Period) -> tuple[bytes, str] | None:
-        """Workbook ``kind`` (xlsx bytes) and its file name; None without data."""
+        """Workbook ``kind`` (xlsx bytes) and its file name; None without data. The data is
+        gathered in short pieces, the workbook built in a chart process: a province's
+        household list never stops the event loop."""
         data = await self.sheet_data(kind, area, period)
         if data is None:
             return None
-        build = {"monthly": sheets.monthly_workbook, "summary": sheets.summary_workbook,
-                 "households": sheets.households_workbook,
-                 "registrations": sheets.registrations_workbook}[kind]
-        return build(data), sheets.file_name(kind, area.name, period.key)
+        xlsx = await self.renderer.build_sheet(kind, data)
+        return xlsx, sheets.file_name(kind, area.name, period.key)
 
     def why_no_sheet(self, kind: str, area: Area, period: Period) -> str:
         """What a workbook without data lacks, in a sentence for the officer."""
@@ -723,21 +738,24 @@ class StatsService:
                              ) -> MonthlySheetData | None:
         """Every village of every month of the period (the last twelve at most) as it counts
         in the statistics: its own report, or its earlier one carried (marked so), or none —
-        the rows ``Question`` sums, so the sheet's totals are the summary's."""
+        the rows ``Question`` sums, so the sheet's totals are the summary's. Read a month at
+        a time and built in turns of ``ROWS_PER_TURN`` villages, letting other chats in."""
         months = [m for m in period.months() if m <= as_of][-12:]
-        rows = await store.effective_rows(q.conn, q.area.path, [m.key for m in months])
-        if not rows:
-            return None
-        filed = {(r.area_id, r.period): r for r in await store.filed_reports(
-            q.conn, MONTHLY_FORM, months[0].key, months[-1].key, q.area.path)}
-        by_key = {(r.area_id, r.month): r for r in rows}
+        villages = await q.load_villages()
         parents = {a.id: a for a in await area_store.subtree(q.conn, q.area)}
         tz = self.config.timezone
-        out = []
+        out, found = [], False
         for month in months:
+            by_village = {r.area_id: r for r in await store.effective_rows(
+                q.conn, q.area.path, [month.key])}
+            found = found or bool(by_village)
+            filed = {r.area_id: r for r in await store.filed_reports(
+                q.conn, MONTHLY_FORM, month.key, month.key, q.area.path)}
             lines = []
-            for village in await q.load_villages():
-                data = by_key.get((village.id, month.key))
+            for number, village in enumerate(villages, start=1):
+                if number % ROWS_PER_TURN == 0:
+                    await asyncio.sleep(0)
+                data = by_village.get(village.id)
                 commune = parents.get(village.parent_id)
                 commune_name = commune.name if commune and commune.id != village.id else ""
                 if data is None:
@@ -750,7 +768,7 @@ class StatsService:
                         commune_name, village.name, *figures, None, None, None, data.em_poor,
                         data.loans, None, "", None, None, None, data.period))
                     continue
-                report = filed[(village.id, month.key)]
+                report = filed[village.id]
                 first = datetime.fromisoformat(report.first_filed_at).astimezone(tz)
                 at = datetime.fromisoformat(report.submitted_at).astimezone(tz)
                 lines.append(VillageMonthRow(
@@ -759,6 +777,9 @@ class StatsService:
                     data.note or "", f"{at:%d/%m/%Y %H:%M}", report.submitted_by,
                     first.date() <= self._due(village, month)))
             out.append((t("stats.period.month", period=month.label), tuple(lines)))
+            await self._give_way()
+        if not found:
+            return None
         return MonthlySheetData(q.area.name, today, self.period_label(period), tuple(out))
 
     async def _summary_row(self, q: Question, name: str, child: Area | None, period: Period,
@@ -793,23 +814,39 @@ class StatsService:
 
     async def _sheet_households(self, q: Question, period: Period, as_of: Month,
                                 today: date) -> HouseholdSheetData | None:
+        """Every household of the area's villages. Read ``VILLAGES_PER_READ`` villages at a
+        time (a province holds hundreds of thousands of households) and built in turns of
+        ``ROWS_PER_TURN`` rows, so other chats are answered meanwhile, and other questions
+        go between the pieces (``_give_way``)."""
         names = {a.id: a for a in await area_store.subtree(q.conn, q.area)}
+        villages = [a.id for a in names.values() if a.level == self.config.report_level]
+        labels: dict[str, str] = {}
         rows = []
-        for h in await store.households_under(q.conn, q.area.path):
-            village = names.get(h["village_id"])
-            commune = names.get(village.parent_id) if village else None
-            rows.append(HouseholdRow(
-                commune.name if commune else "", village.name if village else "", h["code"],
-                h["head_name"], status_label(h["status"]).capitalize(),
-                date.fromisoformat(h["status_since"]), bool(h["ethnic_minority"]),
-                bool(h["no_work_capacity"]), bool(h["has_merit"]), bool(h["has_loan"])))
+        for first in range(0, len(villages), VILLAGES_PER_READ):
+            found = await store.households_of(q.conn, villages[first:first + VILLAGES_PER_READ])
+            for number, (village_id, code, head, status, since, minority, no_work, merit,
+                         loan) in enumerate(found, start=1):
+                if number % ROWS_PER_TURN == 0:
+                    await asyncio.sleep(0)
+                village = names[village_id]
+                commune = names.get(village.parent_id)
+                label = labels.get(status)
+                if label is None:
+                    label = labels[status] = status_label(status).capitalize()
+                rows.append(HouseholdRow(
+                    commune.name if commune and commune is not village else "", village.name,
+                    code, head, label, date.fromisoformat(since), bool(minority),
+                    bool(no_work), bool(merit), bool(loan)))
+            await self._give_way()
         return HouseholdSheetData(q.area.name, today, tuple(rows)) if rows else None
 
     async def _sheet_registrations(self, q: Question, period: Period, as_of: Month,
                                    today: date) -> RegistrationSheetData | None:
         names = {a.id: a for a in await area_store.subtree(q.conn, q.area)}
         rows = []
-        for r in await registrations_of(q.conn, within=q.area):
+        for number, r in enumerate(await registrations_of(q.conn, within=q.area), start=1):
+            if number % ROWS_PER_TURN == 0:
+                await asyncio.sleep(0)
             village = names.get(r.village_id)
             commune = names.get(village.parent_id) if village else None
             plan = t(PLAN_KEYS.get(r.plan_kind, "household.plan.other"))

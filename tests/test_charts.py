@@ -694,3 +694,89 @@ def test_reading_completeness_names_the_villages_that_have_not_filed():
         "Báo cáo tháng 11/2026 của Xã Nậm Khắt: 12/24 đã gửi, trong đó 0 gửi muộn; 12 chưa "
         "gửi. Chưa gửi: Bản 1, Bản 3, Bản 5, Bản 7, Bản 9, Bản 11, Bản 13, Bản 15, Bản 17, "
         "Bản 19 và 2 nơi khác.")
+
+
+def test_ctrl_c_on_the_console_stops_the_chart_workers_without_tracebacks(demo_file, tmp_path):
+    """Ctrl-C in a terminal sends SIGINT to the whole process group: the bot and its chart
+    workers. The workers ignore it (the bot shuts them down), so the officer sees no
+    ``KeyboardInterrupt`` traceback from each of them, and none is left running."""
+    import os
+    import shutil
+    import signal
+    import subprocess
+    import sys
+    import textwrap
+    import time
+
+    shutil.copyfile(demo_file, tmp_path / "demo.sqlite3")
+    program = textwrap.dedent(f"""
+        import pathlib, sys
+        from bot.app import run
+        from common.config import load_config, replace
+        tmp = pathlib.Path({str(tmp_path)!r})
+        config = replace(load_config(env={{}}), db_path=tmp / "real.sqlite3",
+                         demo_path=tmp / "demo.sqlite3")
+        sys.exit(run(config, mode="console", demo=True, person="can-bo-tinh", script=True))
+    """)
+    root = Path(__file__).resolve().parent.parent
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIAMNGHEO_")}
+    env.update(PYTHONPATH=str(root), PYTHONIOENCODING="utf-8")
+    bot = subprocess.Popen([sys.executable, "-c", program], stdin=subprocess.PIPE,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           encoding="utf-8", cwd=root, env=env, start_new_session=True)
+    try:
+        bot.stdin.write("/thongke\n1\n")  # a chart: the workers are running
+        bot.stdin.flush()
+        out = ""
+        while "console-out" not in out:
+            line = bot.stdout.readline()
+            assert line, out
+            out += line
+        time.sleep(0.5)  # the workers wait for more charts
+        os.killpg(bot.pid, signal.SIGINT)  # what the terminal does on Ctrl-C
+        _out, err = bot.communicate(timeout=60)
+    finally:
+        if bot.poll() is None:
+            os.killpg(bot.pid, signal.SIGKILL)
+            bot.wait()
+    assert bot.returncode == 130
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    deadline = time.monotonic() + 10
+    while True:  # no worker outlives the bot (the group is empty)
+        try:
+            os.killpg(bot.pid, 0)
+        except ProcessLookupError:
+            break
+        assert time.monotonic() < deadline, "a chart worker is still running"
+        time.sleep(0.1)
+
+
+def test_reading_completeness_names_every_area_tied_for_the_most_missing():
+    """With several areas equally far behind, the reading names them all (never one picked
+    at random), and says how many when there are more than it lists."""
+    tied = CompletenessData(AREA, AS_OF, "tháng 11/2026", (
+        ChildCompleteness("Xã Bum Nưa", 30, 0, 5), ChildCompleteness("Xã Mường Tè", 50, 0, 5),
+        ChildCompleteness("Phường Đoàn Kết", 19, 1, 0), ChildCompleteness("Xã Pa Ủ", 9, 0, 1)))
+    assert reading_completeness(tied) == (
+        "Báo cáo tháng 11/2026 của Xã Nậm Khắt: 109/120 đã gửi, trong đó 1 gửi muộn; 11 chưa "
+        "gửi. Thiếu nhiều nhất (5 chưa gửi mỗi nơi): Xã Bum Nưa, Xã Mường Tè.")
+    many = CompletenessData(AREA, AS_OF, "tháng 11/2026", tuple(
+        ChildCompleteness(f"Xã {i}", 3, 0, 2) for i in range(1, 14)))
+    assert reading_completeness(many).endswith(
+        "Thiếu nhiều nhất (2 chưa gửi mỗi nơi): Xã 1, Xã 2, Xã 3, Xã 4, Xã 5, Xã 6, Xã 7, "
+        "Xã 8, Xã 9, Xã 10 và 3 nơi khác.")
+
+
+def test_areas_tied_on_a_chart_are_in_the_one_order_of_areas():
+    """Best first on every chart; areas equally good are in alphabetical order (diacritics
+    folded, numbers in order), whatever order the statistics gave them in."""
+    names = ["Tổ dân phố 10", "Bản Đông", "Tổ dân phố 9", "Bản Dồn"]
+    expected = ["Bản Dồn", "Bản Đông", "Tổ dân phố 9", "Tổ dân phố 10"]
+    reduction = ReductionData(AREA, AS_OF, 2026, tuple(
+        ChildReduction(n, 1.0, 1.5) for n in names) + (ChildReduction("Bản Zô", 2.0, 1.5),))
+    assert _rows(build_reduction(reduction).axes[0]) == ["Bản Zô", *expected]
+    completeness = CompletenessData(AREA, AS_OF, "tháng 10/2026", tuple(
+        ChildCompleteness(n, 0, 0, 1) for n in names))
+    assert _rows(build_completeness(completeness).axes[0]) == expected
+    ranking = RankingData(AREA, AS_OF, 2026, tuple(RankingRow(n, 1.0, 9.0) for n in names))
+    assert _rows(build_ranking(ranking).axes[0]) == [f"1. {n}" for n in expected]

@@ -4,12 +4,15 @@ the data behind each chart, award criteria at their thresholds, and /thongke in 
 from __future__ import annotations
 
 import asyncio
+import gc
 import io
+import sys
 from datetime import UTC, date, datetime
 
 import pytest
 from openpyxl import load_workbook
 
+from bot.app import tune_runtime
 from common.config import replace
 from handlers.core import Core
 from reports import stats as stats_module
@@ -605,3 +608,146 @@ async def test_candidates_without_a_baseline_say_which_rule_cannot_be_judged(cha
     await officer.press("Đề xuất khen thưởng")
     assert ("Chưa có số liệu gốc (cuối năm 2021), nên chưa xét được tiêu chí giảm trên 50 % "
             "so với gốc.") in officer.text
+
+
+# ---- one order of areas in every sheet and chart (wave 2, item 2) --------------------------
+
+
+async def test_every_sheet_lists_areas_in_one_order_alphabetical_the_vietnamese_way(
+        stats, db, muong_te, clock):
+    """Communes, then villages, by name with diacritics folded and numbers in their order:
+    the monthly sheet, the summary, the household and the registration lists agree (they
+    listed villages in the order they were added, or as SQLite sorts text)."""
+    at = clock()
+    async with db.write() as conn:
+        added = [await areas.add_area(conn, parent=muong_te.commune, level="village",
+                                      name=name, actor=SETUP, at=at)
+                 for name in ("Tổ dân phố 10", "Tổ dân phố 9", "Bản Đông")]
+        for n, village in enumerate([*added, muong_te.village, muong_te.village2]):
+            (house,) = await households.add_households(
+                conn, village.id, [households.NewHousehold(
+                    f"H-{n}", "Lò Văn A", "poor", True, False, False, False)],
+                status_since=date(2025, 1, 1), actor=SETUP, at=at)
+            await households.register_exit(
+                conn, house.id, target_year=2026, plan_kind="crops", plan_text="",
+                support_asked=(), registered_on=date(2026, 3, 1), actor=SETUP, at=at)
+    await history(db, [(v, "2026-10", figures(100, 10, 5)) for v in added])
+    villages = ["Bản Đông", "Bản Nà Khan", "Bản Pa Ủ", "Tổ dân phố 9", "Tổ dân phố 10"]
+    period = Period.of_month(Month(2026, 10))
+
+    def column(document: bytes, index: int, first: int) -> list:
+        [rows] = _cells(document)
+        return [r[index] for r in rows[first:] if r[index] not in (None, "Tổng cộng")]
+
+    monthly = (await stats.sheet("monthly", muong_te.commune, period))[0]
+    assert column(monthly, 1, 7)[:-1] == villages  # the last is the total's "5/5 thôn"
+    summary = (await stats.sheet("summary", muong_te.commune, period))[0]
+    assert column(summary, 0, 7) == villages
+    for kind in ("households", "registrations"):
+        listed = (await stats.sheet(kind, muong_te.commune, period))[0]
+        assert column(listed, 2, 5)[1:-1] == villages, kind  # under the header, above the count
+    province = (await stats.sheet("monthly", muong_te.province, period))[0]
+    [rows] = _cells(province)
+    assert [r[0] for r in rows[7:] if r[0] and r[0].startswith("Cộng")] == [
+        "Cộng Xã Bum Nưa", "Cộng Xã Mường Tè"]
+    assert [r[1] for r in rows[7:] if r[0] == "Xã Mường Tè"] == villages
+
+
+# ---- spreadsheets are built off the event loop (wave 2, item 1) -----------------------------
+
+
+async def test_other_chats_are_answered_while_a_big_spreadsheet_is_built(db, config, clock,
+                                                                         world):
+    """An officer asks for the list of 4,000 households (seconds of work); meanwhile a
+    village head's message is answered within 100 ms: the workbook is built in a worker
+    process and its data gathered in pieces, so the event loop never stops for long."""
+    async with db.write() as conn:
+        for village in (world.village, world.village2):
+            await households.add_households(conn, village.id, [
+                households.NewHousehold(f"H-{n:04d}", f"Lò Văn {n}", "poor", True, False,
+                                        False, n % 3 == 0) for n in range(2000)],
+                status_since=date(2025, 1, 1), actor=SETUP, at=clock())
+    core = Core(db, replace(config, stats=replace(config.stats, chart_workers=1)), clock)
+    thresholds, interval = gc.get_threshold(), sys.getswitchinterval()
+    try:
+        await core.stats.renderer.start()
+        tune_runtime()  # the garbage collector and GIL as the bot runs them (bot/app.py)
+        officer, head = Chat(core, "200"), Chat(core, "100")
+        await officer.send("/thongke")
+        await head.send("/toi")
+        lags: list[float] = []
+        done = asyncio.Event()
+
+        async def probe() -> None:
+            while not done.is_set():
+                started = asyncio.get_running_loop().time()
+                await asyncio.sleep(0.005)
+                lags.append(asyncio.get_running_loop().time() - started - 0.005)
+
+        async def head_writes() -> float:
+            await asyncio.sleep(0.2)  # while the sheet is under way
+            started = asyncio.get_running_loop().time()
+            reply = await head.send("/toi")
+            assert "Lò Văn Páo" in reply
+            return asyncio.get_running_loop().time() - started
+
+        prober = asyncio.create_task(probe())
+        sheet = asyncio.create_task(officer.press("Danh sách hộ"))
+        answered = await head_writes()
+        assert not sheet.done()  # the head was answered while the sheet was being built
+        await sheet
+        done.set()
+        await prober
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
+        sys.setswitchinterval(interval)
+        core.close()
+    (document,) = [m for m in officer.last if m.document]
+    rows = list(load_workbook(io.BytesIO(document.document)).active.iter_rows(values_only=True))
+    assert rows[-1][2] == "4.000 hộ" and len(rows) == 6 + 4000 + 1
+    assert answered < 0.1, answered
+    assert max(lags) < 0.1, max(lags)
+
+
+async def test_a_rate_that_rose_says_so_and_changes_have_a_real_minus_sign(db, world, chat):
+    """«giảm -2,00 điểm» said the opposite of what happened; «(-57,50 %)» used a hyphen
+    where the menu («So với gốc (−50 %)») and the charts write a minus sign."""
+    await history(db, [(world.village, "2021-12", figures(100, 30, 10)),
+                       (world.village, "2025-12", figures(100, 10, 5)),
+                       (world.village, "2026-10", figures(100, 12, 5))])
+    reply = await chat("200").send("/thongke ban na khan")
+    assert "• Từ đầu năm (tỷ lệ nghèo 10,00 %): tăng 2,00 điểm; mục tiêu 1,50 điểm/năm, " \
+        "đạt 0 %" in reply
+    assert "giảm 18,00 điểm; hộ nghèo + cận nghèo 17 so với 40 (−57,50 %)" in reply
+
+
+async def test_a_long_spreadsheet_read_lets_other_questions_go_between_its_pieces(
+        stats, db, muong_te, clock, monkeypatch):
+    """Questions take the read connection one at a time; a household list read in pieces
+    gives way between them, so an officer's summary is not held up by a province's list."""
+    async with db.write() as conn:
+        villages = [await areas.add_area(conn, parent=muong_te.commune, level="village",
+                                         name=f"Thôn {n}", actor=SETUP, at=clock())
+                    for n in range(1, 31)]
+        for village in villages:
+            await households.add_households(conn, village.id, [households.NewHousehold(
+                f"H-{village.id}", "Lò Văn A", "poor", True, False, False, False)],
+                status_since=date(2025, 1, 1), actor=SETUP, at=clock())
+    real = stats_module.store.households_of
+    order = []
+
+    async def slow_read(conn, village_ids):
+        await asyncio.sleep(0.05)  # a big province: each piece takes a while to read
+        order.append("piece")
+        return await real(conn, village_ids)
+
+    monkeypatch.setattr(stats_module.store, "households_of", slow_read)
+    period = Period.of_month(Month(2026, 10))
+    sheet = asyncio.create_task(stats.sheet_data("households", muong_te.province, period))
+    await asyncio.sleep(0.01)  # the list has started
+    summary = await stats.summary(muong_te.commune, period)
+    order.append("summary")
+    data = await sheet
+    assert summary is not None and len(data.households) == 30
+    assert order.index("summary") < len(order) - 1, order  # answered before the list's end
