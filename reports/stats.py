@@ -55,6 +55,7 @@ from reports.figures import (
     SummarySheetData,
     TrendData,
     VillageMonthRow,
+    area_key,
     name_key,
 )
 from reports.periods import Month, Period, default_month
@@ -529,8 +530,10 @@ class StatsService:
             support = await q.support(m for m in period.months() if m <= as_of)
             children = [(c, await q.at(as_of, c)) for c in q.children]
             carried = await q.carried(as_of)
-            names = (await store.carried_villages(conn, area.path, as_of.key,
+            found = (await store.carried_villages(conn, area.path, as_of.key,
                                                   CARRIED_NAMES + 1) if carried else [])
+            names = [(village, month) for _, village, month in
+                     sorted(found, key=lambda r: area_key(r[0], r[1]))]
             counted = await q.counted(as_of)
         registered = sum(regs.values())
         recognised = regs.get("recognised", 0)

@@ -146,16 +146,17 @@ async def effective_rows(conn: aiosqlite.Connection, path: str, months: list[str
 
 
 async def carried_villages(conn: aiosqlite.Connection, path: str, month: str, limit: int
-                           ) -> list[tuple[str, str]]:
-    """(name, month of the report counted) of at most ``limit`` villages under ``path`` that
-    count for ``month`` with an older report, in the order of their paths (of the primary key:
-    no sort, the scan stops at the limit)."""
+                           ) -> list[tuple[str, str, str]]:
+    """(commune name, village name, month of the report counted) of at most ``limit``
+    villages under ``path`` that count for ``month`` with an older report, by commune then
+    village name (folded: the alphabetical order of the statistics' lists)."""
     rows = await fetch_all(
         conn,
-        "SELECT a.name, e.period FROM village_effective e JOIN areas a ON a.id = e.area_id"
+        "SELECT c.name, a.name, e.period FROM village_effective e"
+        " JOIN areas a ON a.id = e.area_id LEFT JOIN areas c ON c.id = a.parent_id"
         " WHERE e.month = ? AND e.path >= ? AND e.path < ? AND e.period < e.month"
-        " ORDER BY e.path LIMIT ?", (month, *_under(path), limit))
-    return [(r[0], r[1]) for r in rows]
+        " ORDER BY c.name_folded, a.name_folded LIMIT ?", (month, *_under(path), limit))
+    return [(r[0] or "", r[1], r[2]) for r in rows]
 
 
 async def first_month_with_data(conn: aiosqlite.Connection, path: str, level: str,

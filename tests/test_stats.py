@@ -502,6 +502,17 @@ async def test_the_monthly_sheet_counts_a_village_that_has_not_filed_as_the_summ
     assert "1 thôn chưa gửi được tính bằng số liệu tháng gần nhất" in rows[4][0]
 
 
+async def test_the_villages_not_yet_filed_are_named_in_alphabetical_order(stats, muong_te,
+                                                                          db, clock):
+    async with db.write() as conn:  # added last (its path sorts last), first by name
+        ang = await areas.add_area(conn, parent=muong_te.commune, level="village",
+                                   name="Bản Ẳng", actor=SETUP, at=clock())
+    await history(db, [(ang, "2026-09", figures(40, 4, 2)), (muong_te.village, "2026-09",
+                                                              figures(120, 16, 9))])
+    s = await stats.summary(muong_te.commune, Period.of_month(Month(2026, 10)))
+    assert [name for name, _ in s.carried_villages] == ["Bản Ẳng", "Bản Pa Ủ"]
+
+
 async def test_the_summary_sheet_and_the_chat_mark_carried_figures(stats, muong_te, chat):
     period = Period.of_month(Month(2026, 10))
     [rows] = _cells((await stats.sheet("summary", muong_te.commune, period))[0])
