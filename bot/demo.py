@@ -57,7 +57,7 @@ SEED = 12  # Lai Châu's province code
 START = Month(2021, 12)
 # What the demo holds changes now and then (2: the history from the baseline, registrations
 # and items waiting in /duyet in the small demo): a demo built by another version is rebuilt.
-VERSION = 2
+VERSION = 3
 PROVINCE = ("12", "Tỉnh Lai Châu (DEMO)")
 INVITE_CODE = "MUNGTE25"  # a spare village-head invite, shown by the console banner
 
@@ -702,8 +702,27 @@ def _households_of(rng: random.Random, statuses: list[str], *, em_poor: int,
 
 
 def _code_prefix(name: str) -> str:
+    """«Bản Nà Khan» → NK, «Tổ dân phố 12» → DP12: the initials after the first word, a
+    number whole."""
     words = fold(name).upper().split()
-    return "".join(w[0] for w in words[1:])[:3] if len(words) > 1 else words[0][:3]
+    rest = words[1:] or words
+    return "".join(w if w.isdigit() else w[0] for w in rest)[:5]
+
+
+def _prefixes(villages: list[_LargeVillage]) -> dict[int, str]:
+    """Each village's household-code prefix, unique within its commune (a second «PC» is
+    «PC2»), so that a code names one household of the commune."""
+    taken: set[tuple[int | None, str]] = set()
+    out = {}
+    for village in villages:
+        base = prefix = _code_prefix(village.area.name)
+        n = 1
+        while (village.area.parent_id, prefix) in taken:
+            n += 1
+            prefix = f"{base}{n}"
+        taken.add((village.area.parent_id, prefix))
+        out[village.area.id] = prefix
+    return out
 
 
 # How far each state of an exit registration is from «registered» (DOMAIN §7).
@@ -781,6 +800,7 @@ async def _households(conn, rng: random.Random, config: Config, today: date, fil
     at = _local(today - timedelta(days=60), 9, 0, config)
     standard = standard_for(config.poverty, today.year)
     decided = itertools.cycle(("recognised", "under_review", "not_yet", "withdrawn"))
+    prefixes = _prefixes(villages)
     for village in villages:
         if not village.household_list or village.filed is None:
             continue
@@ -790,7 +810,7 @@ async def _households(conn, rng: random.Random, config: Config, today: date, fil
             pool = ["poor"] * 6 + ["near_poor"] * 4 + ["average"] * 15
             rng.shuffle(pool)
             new = _households_of(rng, pool[:PARTIAL_SIZE], em_poor=4, loans=5)
-        prefix = _code_prefix(village.area.name)
+        prefix = prefixes[village.area.id]
         new = [hh.NewHousehold(f"{prefix}-{n:03d}", names.anyone(), h.status,
                                h.ethnic_minority, h.no_work_capacity, h.has_merit, h.has_loan)
                for n, h in enumerate(new, start=1)]

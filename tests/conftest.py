@@ -64,6 +64,17 @@ def demo_file(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def large_file(tmp_path_factory) -> Path:
+    """The large demo (as on 5 Nov 2026), built once per test run; tests copy it."""
+    from bot import demo
+
+    path = tmp_path_factory.mktemp("large") / "demo-large.sqlite3"
+    asyncio.run(demo.build_demo(path, load_config(ROOT / "config.toml", env={}),
+                                date(2026, 11, 5), size="large"))
+    return path
+
+
 @pytest.fixture
 def config():
     return load_config(ROOT / "config.toml", env={})

@@ -14,6 +14,7 @@ from bot import demo
 from reports.periods import Month
 from storage import areas, audit, people
 from storage.db import Database
+from storage.query import fetch_all
 from storage.reports import MONTHLY_FORM, report_versions
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -386,3 +387,17 @@ async def test_every_chart_sheet_and_the_candidates_show_something_everywhere(
     finally:
         stats.close()
         await db.close()
+
+
+async def test_household_codes_name_one_household_of_a_commune(large_file):
+    """Villages whose initials clash (Bản Pô Củm, Bản Pa Chải; Tổ dân phố 1 and 12) get
+    distinct code prefixes, so a code typed in /ho finds one household of the commune."""
+    db = await Database.open(large_file, migrate=False)
+    try:
+        async with db.read() as conn:
+            rows = await fetch_all(conn, "SELECT a.parent_id, h.code, count(*) FROM households h"
+                                   " JOIN areas a ON a.id = h.village_id"
+                                   " GROUP BY a.parent_id, h.code HAVING count(*) > 1")
+    finally:
+        await db.close()
+    assert [tuple(r) for r in rows] == []

@@ -57,15 +57,6 @@ MONTHLY_KEYS = ("total", "poor", "near_poor", "exited", "newly_poor", "fallen_ba
                 "em_poor", "loans", "support_vnd", "note")
 
 
-@pytest.fixture(scope="session")
-def large_file(tmp_path_factory) -> Path:
-    """The large demo (as on 5 Nov 2026), built once per test run; tests copy it."""
-    path = tmp_path_factory.mktemp("large") / "demo-large.sqlite3"
-    asyncio.run(demo.build_demo(path, load_config(ROOT / "config.toml", env={}), TODAY,
-                                size="large"))
-    return path
-
-
 def walk_config():
     config = load_config(ROOT / "config.toml", env={})
     return replace(config, stats=replace(config.stats, chart_workers=0))
