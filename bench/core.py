@@ -43,7 +43,7 @@ from pathlib import Path
 from bench.common import NOW, FixedClock, VirtualHead, build_province, verify_saved
 from bench.trace import Tracer, summarise
 from bot.app import tune_runtime
-from bot.config import load_config
+from common.config import load_config
 from handlers.core import Core
 from storage.db import Database
 

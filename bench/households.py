@@ -45,7 +45,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from bot import household_import
-from bot.config import load_config
+from common.config import load_config
 from storage import areas
 from storage import households as hh
 from storage.audit import Actor

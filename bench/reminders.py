@@ -26,13 +26,12 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from dataclasses import replace
 from datetime import UTC, datetime
 from datetime import time as clock_time
 from pathlib import Path
 
 from bench.common import NOW, build_province
-from bot.config import load_config
+from common.config import load_config, replace
 from scheduler.planner import PLANNED_UNTIL, Planner
 from storage import outbox, people
 from storage.audit import Actor

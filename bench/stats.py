@@ -27,13 +27,12 @@ import random
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 from bench.common import CHANNEL, NOW, PREVIOUS, SETUP, FixedClock, VirtualHead, build_province
 from bench.core import ms, open_loop, percentile
 from bot.app import tune_runtime
-from bot.config import load_config
+from common.config import load_config, replace
 from common.messages import Inbound
 from handlers.core import Core
 from reports.periods import Month, Period

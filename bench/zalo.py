@@ -39,7 +39,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
@@ -48,7 +48,7 @@ from aiohttp import web
 from bench.common import NOW, PERIOD, FixedClock, HeadSpec, build_province
 from bench.core import percentile
 from bot.app import run_loop, tune_runtime
-from bot.config import load_config
+from common.config import load_config, replace
 from storage.db import Database
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -20,7 +20,7 @@ from typing import Any, TextIO
 
 from bot import demo as demo_db
 from bot.channels.signals import stop_on_signals
-from bot.config import Config, ConfigError
+from common.config import Config, ConfigError
 from handlers.core import Core
 from scheduler import Clockwork
 from storage.db import Database
@@ -149,6 +149,7 @@ def run(
     demo: bool | str | Path | None = None,
     reset_demo: bool = False,
     script: bool | str | Path | None = None,
+    demo_size: str = "small",
 ) -> int:
     """Run the bot until it stops; return the process exit status.
 
@@ -159,7 +160,8 @@ def run(
     ``person``: who the console acts as (``--as``: person id, console identity or role word).
     ``demo``: True for the demo database at ``config.demo_path``, a path for another one,
     None for the mode's default (the demo only in ``auto`` mode without a token). The demo is
-    built when missing, built in an earlier month, or when ``reset_demo``.
+    built when missing, built in an earlier month, or when ``reset_demo``; ``demo_size``
+    ``"large"`` uses the large demo instead (``bot.demo.path_for``).
     ``script``: console input; None reads stdin (scripted when it is not a terminal), True
     forces scripted mode on stdin, a path (``"-"`` for stdin) reads the lines of that file.
     """
@@ -192,8 +194,11 @@ def run(
                 log.error("cannot read the script %s: %s", script, exc)
                 return EXIT_USAGE
     try:
-        return run_loop(config, _main(config, mode, channels, person, demo_path(config, demo),
-                                      reset_demo, script))
+        path = demo_path(config, demo)
+        if path is not None and demo is True:
+            path = demo_db.path_for(path, demo_size)
+        return run_loop(config, _main(config, mode, channels, person, path, reset_demo,
+                                      script, demo_size))
     except KeyboardInterrupt:
         print(file=sys.stderr)
         log.info("interrupted; stopped")
@@ -204,12 +209,13 @@ def run(
 
 
 async def _main(config: Config, mode: str, channels: list[str], person: str | None,
-                demo: Path | None, reset_demo: bool, script: bool | TextIO | None) -> int:
+                demo: Path | None, reset_demo: bool, script: bool | TextIO | None,
+                demo_size: str = "small") -> int:
     db_path = config.db_path
     if demo is not None:
         today = datetime.now(config.timezone).date()
         try:
-            await demo_db.ensure_demo(demo, config, today, reset=reset_demo)
+            await demo_db.ensure_demo(demo, config, today, reset=reset_demo, size=demo_size)
         except demo_db.DemoError as exc:
             log.error("cannot use the demo database: %s", exc)
             return EXIT_USAGE
@@ -247,9 +253,10 @@ async def _run_messengers(services: Services, channels: list[str],
     senders: dict = {}
 
     async def start_background(bot=None):
-        """The chart processes, Zalo, and the reminders' planning and delivery; returns the
-        coroutine function that stops them."""
-        await core.stats.renderer.start()
+        """Zalo, the chart processes, and the reminders' planning and delivery; returns the
+        coroutine function that stops them. Called once Telegram's token is checked (``bot``);
+        Zalo's is checked by its start, so every token is checked before the chart workers —
+        seconds of CPU — start, and a wrong one is told at once."""
         if bot is not None:
             from bot.channels.telegram import TelegramSender
             senders[TelegramSender.channel] = TelegramSender(bot, config)
@@ -263,8 +270,14 @@ async def _run_messengers(services: Services, channels: list[str],
                 await zalo.stop()
                 raise
             senders[zalo.sender.channel] = zalo.sender
-        clockwork = Clockwork(services.db, config, senders, core.clock)
-        await clockwork.start()
+        try:
+            await core.stats.renderer.start()
+            clockwork = Clockwork(services.db, config, senders, core.clock)
+            await clockwork.start()
+        except BaseException:
+            if zalo is not None:
+                await zalo.stop()
+            raise
 
         async def stop_background() -> None:
             await clockwork.stop()  # no more reminders, then no more Zalo

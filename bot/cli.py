@@ -24,8 +24,8 @@ from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
 
 from bot import household_import, importer
-from bot.config import Config, ConfigError, load_config
 from bot.importer import ADMIN_UNITS, AdminUnits, Levels, RosterError, base_name, pick
+from common.config import Config, ConfigError, load_config
 from common.text import fold
 from handlers.router import INVITE_ALPHABET
 from storage import areas, audit, households, invites, migrations, outbox, people, reports
@@ -195,11 +195,11 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
 
 def cmd_console(config: Config, args: argparse.Namespace) -> int:
     """Chat with the bot in this terminal."""
-    demo = True if (args.demo or args.reset_demo) else None
+    demo = True if (args.demo or args.reset_demo or args.size) else None
     return int(
         _app().run(
             config, mode="console", person=args.person, demo=demo, reset_demo=args.reset_demo,
-            script=args.script,
+            script=args.script, **({"demo_size": args.size} if args.size else {}),
         )
         or 0
     )
@@ -328,11 +328,16 @@ async def _import_households(config: Config, roster, args: argparse.Namespace):
                 result["checked"] = checked
                 if (checked.problems and not args.skip_bad) or not checked.entries:
                     raise _Rollback
+                on = args.as_of or now().astimezone(config.timezone).date()
                 result["outcome"] = await household_import.apply(
-                    conn, checked, on=args.as_of or now().astimezone(config.timezone).date(),
+                    conn, checked, on=on,
                     exit_window_months=config.poverty.recently_exited_months, actor=cli_actor(),
                     at=now(), source=roster.source,
                 )
+                if args.complete:
+                    result["marks"] = await household_import.mark_complete(
+                        conn, checked, result["outcome"], target=area, on=on,
+                        actor=cli_actor(), at=now())
                 if args.dry_run:
                     raise _Rollback
         except _Rollback:
@@ -390,12 +395,35 @@ def cmd_import_households(config: Config, args: argparse.Namespace) -> int:
               f"{kinds}.")
     if any(c.not_in_file for c in outcome.by_village.values()):
         print("Households on record but not in the file are kept as they are.")
+    marks = result.get("marks") or []
+    if args.complete:
+        _print_marks(marks, args.dry_run)
     if not args.dry_run:
-        if outcome.changed:
+        if outcome.changed or any(m.state == "marked" for m in marks):
             print(f"Every change is in the audit log (actor {cli_actor().label}).")
         else:
             print("Nothing new: every household is already on record as in the file.")
     return EXIT_OK
+
+
+def _print_marks(marks, dry_run: bool) -> None:
+    """What ``--complete`` did (or would do) with each village's household list."""
+    print("Household lists (--complete):")
+    done = {"marked": "would be marked complete" if dry_run else "marked complete",
+            "already": "already marked complete"}
+    for mark in marks:
+        name, n = mark.village.name, mark.households
+        if mark.state == "refused":
+            print(f"  {name}: not marked — {'; '.join(mark.reasons)}; mark it in /ho once "
+                  "the list is whole, or import the whole list again")
+            continue
+        line = f"  {name}: {n} household{'' if n == 1 else 's'} — {done[mark.state]}"
+        if mark.reported is not None and mark.reported[1] != n:
+            line += f" (note: its monthly report of {mark.reported[0]} counts {mark.reported[1]})"
+        print(line)
+    if any(m.state == "marked" for m in marks):
+        when = "once imported" if dry_run else "from now on"
+        print(f"A complete list pre-fills its village's monthly report ({when}).")
 
 
 _FLAG_COLUMNS = (("ethnic_minority", "ETHNIC MIN."), ("no_work_capacity", "NO WORK CAP."),
@@ -616,10 +644,11 @@ async def cmd_audit(config: Config, args: argparse.Namespace) -> int:
         raise CliError("--id needs --entity (e.g. --entity area --id 12)", EXIT_USAGE)
     async with _database(config) as db:
         async with db.read() as conn:
-            rows = await audit.entries(conn, args.entity, args.id, limit=args.limit)
+            rows = await audit.entries(conn, args.entity, args.id, limit=args.limit + 1)
     if not rows:
         print("No audit entries.")
         return EXIT_OK
+    more, rows = len(rows) > args.limit, rows[:args.limit]
 
     def dump(value: object) -> str:
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
@@ -631,6 +660,8 @@ async def cmd_audit(config: Config, args: argparse.Namespace) -> int:
             print(f"    before: {dump(row['before'])}")
         if row["after"] is not None:
             print(f"    after:  {dump(row['after'])}")
+    if more:
+        print(f"… older and more entries: use --limit {args.limit * 2} or more")
     return EXIT_OK
 
 
@@ -677,32 +708,43 @@ async def cmd_outbox(config: Config, args: argparse.Namespace) -> int:
     async with _database(config) as db:
         async with db.read() as conn:
             if args.campaign is None:
-                found = await outbox.recent_campaigns(conn, args.limit)
+                found = await outbox.recent_campaigns(conn, args.limit + 1)
+                more = len(found) - args.limit
                 rows = []
-                for c in found:
+                for c in found[:args.limit]:
                     counts = await outbox.campaign_counts(conn, c.id)
+                    asker = await people.get_person(conn, c.requested_by) if c.requested_by \
+                        else None
                     rows.append((c.id, local(config, c.created_at), c.kind, c.title[:48],
+                                 asker.full_name if asker else "-",
                                  c.total, counts["sent"], counts["pending"] + counts["sending"],
                                  counts["skipped"], counts["failed"] + counts["unreachable"],
                                  local(config, c.done_at)))
                 if not rows:
                     print("The outbox is empty.")
                     return EXIT_OK
-                print(table(rows, ("#", "PLANNED", "KIND", "TITLE", "TOTAL", "SENT", "WAITING",
-                                   "SKIPPED", "FAILED", "DONE")))
+                print(table(rows, ("#", "PLANNED", "KIND", "TITLE", "ASKED BY", "TOTAL", "SENT",
+                                   "WAITING", "SKIPPED", "FAILED", "DONE")))
+                if more > 0:
+                    print(f"… {more} more campaign(s): use --limit {args.limit + 1} or more")
                 return EXIT_OK
             campaign = (await outbox.get_campaign(conn, int(args.campaign))
                         if args.campaign.isdigit()
                         else await outbox.campaign_by_key(conn, args.campaign))
             if campaign is None:
                 raise CliError(f"no campaign {args.campaign!r} (see '{PROG} outbox')")
-            messages = await outbox.outbox_rows(conn, campaign.id)
+            messages = list(await outbox.outbox_rows(conn, campaign.id))
+            asker = (await people.get_person(conn, campaign.requested_by)
+                     if campaign.requested_by else None)
+    by = f", asked by {asker.full_name} (#{asker.id})" if asker else ""
     print(f"Campaign #{campaign.id} {campaign.key} ({campaign.kind}), planned "
-          f"{local(config, campaign.created_at)}, {campaign.total} messages:")
+          f"{local(config, campaign.created_at)}{by}, {campaign.total} messages:")
     print(table([(r["id"], r["full_name"], r["state"], r["attempts"], r["channel"],
                   local(config, r["sent_at"]), (r["last_error"] or "")[:60])
                  for r in messages[:args.limit]],
                 ("#", "TO", "STATE", "TRIES", "CHANNEL", "SENT", "LAST ERROR")))
+    if len(messages) > args.limit:
+        print(f"… {len(messages) - args.limit} more message(s): use --limit {len(messages)}")
     return EXIT_OK
 
 
@@ -733,6 +775,21 @@ def _count(text: str) -> int:
     return value
 
 
+def _add_modes(parser: argparse.ArgumentParser) -> None:
+    """``--console``, ``--telegram``, ``--zalo``: which channel the bot runs on."""
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--console", dest="mode", action="store_const", const="console",
+                      default=argparse.SUPPRESS,
+                      help="chat in this terminal even if a messenger token is set")
+    mode.add_argument("--telegram", dest="mode", action="store_const", const="telegram",
+                      default=argparse.SUPPRESS,
+                      help="connect to Telegram only (fails if GIAMNGHEO_TELEGRAM_TOKEN is not "
+                      "set)")
+    mode.add_argument("--zalo", dest="mode", action="store_const", const="zalo",
+                      default=argparse.SUPPRESS,
+                      help="connect to Zalo only (fails if GIAMNGHEO_ZALO_TOKEN is not set)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     config_help = (
         "the config file (default: $GIAMNGHEO_CONFIG, else config.toml beside the code); "
@@ -746,10 +803,12 @@ def build_parser() -> argparse.ArgumentParser:
         "Run '%(prog)s COMMAND --help' for a command's options."
     )
     parser.add_argument("--config", metavar="PATH", help=config_help)
+    _add_modes(parser)  # `python -m bot --zalo` is `python -m bot run --zalo`
     parser.set_defaults(command="run", handler=cmd_run, mode="auto")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help=config_help)
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+    parser.commands = sub.choices  # the command parsers by name (see subcommands)
 
     def add(name: str, handler: Callable, help: str, description: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help, description=description, parents=[common])
@@ -760,14 +819,7 @@ def build_parser() -> argparse.ArgumentParser:
             "Run the bot: on Telegram when GIAMNGHEO_TELEGRAM_TOKEN is set, on Zalo when "
             "GIAMNGHEO_ZALO_TOKEN is set (both at once when both are), otherwise in the "
             "console.")
-    mode = p.add_mutually_exclusive_group()
-    mode.add_argument("--console", dest="mode", action="store_const", const="console",
-                      help="chat in this terminal even if a Telegram token is set")
-    mode.add_argument("--telegram", dest="mode", action="store_const", const="telegram",
-                      help="connect to Telegram only (fails if GIAMNGHEO_TELEGRAM_TOKEN is not "
-                      "set)")
-    mode.add_argument("--zalo", dest="mode", action="store_const", const="zalo",
-                      help="connect to Zalo only (fails if GIAMNGHEO_ZALO_TOKEN is not set)")
+    _add_modes(p)
 
     p = add("console", cmd_console, "chat with the bot in this terminal",
             "Chat with the bot in this terminal, as a given person, on the real or the demo "
@@ -778,6 +830,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="use the demo database (demo.path in the config)")
     p.add_argument("--reset-demo", action="store_true",
                    help="rebuild the demo database before starting (implies --demo)")
+    p.add_argument("--size", choices=("small", "large"),
+                   help="the demo's size: small (default; 12 villages) or large (117 villages "
+                   "with household lists, kept in a file of its own; implies --demo)")
     p.add_argument("--script", nargs="?", const="-", metavar="FILE",
                    help="read the messages to send from FILE (or stdin when no FILE is given) "
                    "instead of typing them, then exit")
@@ -832,6 +887,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD",
                    help="the date the list is valid on: status date of new households and "
                    "effective date of status changes (default: today)")
+    p.add_argument("--complete", action="store_true",
+                   help="the file is the whole household list of each village it names: mark "
+                   "those lists complete (audited), so they pre-fill the monthly report; a "
+                   "village with households on record that the file lacks, or with a bad row "
+                   "skipped, is left as it was and named. With --dry-run: says what would be "
+                   "marked")
 
     p = add("households", cmd_households, "list a village's households",
             "List a village's households: code, head's name, status and since when, the "
@@ -907,10 +968,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
     """The command parsers by name (used by the help tests)."""
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            return dict(action.choices)
-    return {}
+    return dict(getattr(parser, "commands", {}))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -927,7 +985,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             result = _run(result)
         return int(result or 0)
     except (CliError, ConfigError, RosterError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        for line in str(exc).splitlines() or [""]:  # several wrong settings: each its line
+            print(f"error: {line}", file=sys.stderr)
         return getattr(exc, "code", EXIT_FAILED)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

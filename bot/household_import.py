@@ -14,6 +14,11 @@ row found in the first rows, merged cells filled, BOM, separators, blank and num
 3. ``apply`` adds the new households and updates the changed ones (flags, head's name, status
    through ``change_status`` so the event is recorded), in the caller's transaction; unchanged
    rows write nothing, so importing the same file twice changes nothing the second time.
+4. ``mark_complete`` (``--complete``) records that the file is the whole household list of each
+   village it names, as the village head or an officer does in ``/ho`` (audited, with the
+   operator as actor): from then on the list pre-fills the village's monthly report. A village
+   the file may not list whole is left as it was, with the reason: households on record that
+   the file lacks, a bad row of the village skipped, or a bad row whose village is not known.
 """
 
 from __future__ import annotations
@@ -38,9 +43,11 @@ from bot.importer import (
     title_key,
 )
 from common.text import fold
+from reports.periods import Month
 from storage import households as hh
 from storage.areas import Area
 from storage.audit import Actor
+from storage.reports import MONTHLY_FORM, current_report
 
 FLAGS = hh.FLAGS
 FIELD_TITLES = {
@@ -192,6 +199,9 @@ class Checked:
     warnings: list[str]
     ignored_columns: list[str]
     existing: dict[int, dict[str, hh.Household]]  # village id -> code -> household on record
+    # The bad rows of each village (row numbers), and those whose village is not known.
+    bad_rows: dict[int, list[int]] = field(default_factory=dict)
+    unplaced_rows: list[int] = field(default_factory=list)
 
 
 def _village_of(
@@ -215,7 +225,8 @@ def _village_of(
     return cache[text]
 
 
-def _check_row(row, *, villages, target, per_commune, columns, cache) -> HouseholdEntry | list:
+def _check_row(row, *, villages, target, per_commune, columns, cache
+               ) -> HouseholdEntry | tuple[list[str], Area | None]:
     v = row.values
     reasons: list[str] = []
     code = hh.normalise_code(v.get("code", ""))
@@ -249,8 +260,9 @@ def _check_row(row, *, villages, target, per_commune, columns, cache) -> Househo
     village = _village_of(v.get("village", ""), villages, target, per_commune, cache)
     if isinstance(village, str):
         reasons.append(village)
+        village = None
     if reasons:
-        return reasons
+        return reasons, village
     return HouseholdEntry(row.number, village, code, name, status, flags)
 
 
@@ -290,34 +302,43 @@ async def plan(
     }
     entries: list[HouseholdEntry] = []
     problems: list[Problem] = []
+    bad_rows: dict[int, list[int]] = {}
+    unplaced: list[int] = []
     seen: dict[tuple[int, str], int] = {}
     cache: dict = {}
+
+    def bad(number: int, reason: str, village: Area | None) -> None:
+        problems.append(Problem(number, reason))
+        if village is None:
+            unplaced.append(number)
+        else:
+            bad_rows.setdefault(village.id, []).append(number)
+
     for row in roster.rows:
         result = _check_row(row, villages=villages, target=target, per_commune=per_commune,
                             columns=roster.columns, cache=cache)
-        if isinstance(result, list):
-            problems.append(Problem(row.number, "; ".join(result)))
+        if isinstance(result, tuple):
+            reasons, village = result
+            bad(row.number, "; ".join(reasons), village)
             continue
         key = (result.village.id, result.code)
         if key in seen:
-            problems.append(Problem(row.number, f"household code {result.code} is also on row "
-                                                f"{seen[key]} ({result.village.name})"))
+            bad(row.number, f"household code {result.code} is also on row {seen[key]} "
+                            f"({result.village.name})", result.village)
             continue
         seen[key] = row.number
         on_record = existing[result.village.id].get(result.code)
         if (on_record is not None and not update_names
                 and fold(on_record.head_name) != fold(result.head_name)):
-            problems.append(Problem(
-                row.number,
+            bad(row.number,
                 f"household code {result.code} is already «{on_record.head_name}» in "
                 f"{result.village.name} (the row says «{result.head_name}»); fix the code, or "
-                "use --update-names if the head of the household changed",
-            ))
+                "use --update-names if the head of the household changed", result.village)
             continue
         entries.append(result)
     if not roster.rows:
         problems.append(Problem(roster.header_row, "no rows below the header"))
-    return Checked(entries, problems, warnings, ignored, existing)
+    return Checked(entries, problems, warnings, ignored, existing, bad_rows, unplaced)
 
 
 # --- writing -----------------------------------------------------------------------------------
@@ -414,3 +435,82 @@ async def apply(
         if missing and village_id in outcome.by_village:
             outcome.by_village[village_id].not_in_file = missing
     return outcome
+
+
+# --- marking the lists complete ----------------------------------------------------------------
+
+REPORT_MONTHS = 3  # months looked back for the total a village reported, to set its list against
+
+
+@dataclass(frozen=True, slots=True)
+class ListMark:
+    """What ``--complete`` did (or would do) with one village's household list."""
+
+    village: Area
+    households: int  # in the list, after the import
+    state: str  # marked | already | refused
+    reasons: tuple[str, ...] = ()  # why it was refused
+    reported: tuple[str, int] | None = None  # (month, total) of the latest monthly report
+
+
+def _rows(numbers: Sequence[int]) -> str:
+    shown = ", ".join(str(n) for n in numbers[:5])
+    more = f" and {len(numbers) - 5} more" if len(numbers) > 5 else ""
+    return f"row{'s' if len(numbers) > 1 else ''} {shown}{more}"
+
+
+async def _reported(conn: aiosqlite.Connection, village_id: int, on: date
+                    ) -> tuple[str, int] | None:
+    """The month and total of households of the village's latest monthly report, looking
+    back ``REPORT_MONTHS`` months from ``on``."""
+    period = Month.of(on)
+    for _ in range(REPORT_MONTHS):
+        report = await current_report(conn, village_id, MONTHLY_FORM, period.key)
+        if report is not None and report.data.get("total") is not None:
+            return period.label, int(report.data["total"])
+        period = period.previous()
+    return None
+
+
+async def mark_complete(
+    conn: aiosqlite.Connection,
+    checked: Checked,
+    outcome: Outcome,
+    *,
+    target: Area,
+    on: date,
+    actor: Actor,
+    at: datetime,
+) -> list[ListMark]:
+    """Mark complete the household list of every village the file names (after ``apply``, in
+    the same transaction), except where the file may not be its whole list; audited."""
+    period = Month.of(on).key
+    marks: list[ListMark] = []
+    villages = {e.village.id: e.village for e in checked.entries}
+    for village_id, village in villages.items():
+        listed = await hh.household_list(conn, village_id, period)
+        reasons = []
+        count = outcome.by_village.get(village_id)
+        if count is not None and count.not_in_file:
+            n = count.not_in_file
+            reasons.append(f"{n} household{'' if n == 1 else 's'} on record "
+                           f"{'is' if n == 1 else 'are'} not in the file")
+        if checked.bad_rows.get(village_id):
+            rows = checked.bad_rows[village_id]
+            reasons.append(f"{_rows(rows)} of {village.name} "
+                           f"{'was' if len(rows) == 1 else 'were'} skipped as bad")
+        if checked.unplaced_rows:
+            rows = checked.unplaced_rows
+            reasons.append(f"{_rows(rows)} name{'s' if len(rows) == 1 else ''} no village of "
+                           f"{target.name} (it may be one of this village's)")
+        reported = await _reported(conn, village_id, on)
+        if reasons:
+            marks.append(ListMark(village, listed.households, "refused", tuple(reasons),
+                                  reported))
+        elif listed.complete:
+            marks.append(ListMark(village, listed.households, "already", (), reported))
+        else:
+            marked = await hh.mark_household_list(conn, village_id, complete=True, actor=actor,
+                                                  at=at, period=period)
+            marks.append(ListMark(village, marked.households, "marked", (), reported))
+    return marks

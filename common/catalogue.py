@@ -27,6 +27,7 @@ MESSAGES: dict[str, str] = {
         "vẫn được giữ. Vui lòng gửi lại sau ít phút."
     ),
     "core.text_only": "Tôi chỉ đọc được tin nhắn chữ. Vui lòng gõ câu trả lời bằng chữ hoặc số.",
+    "core.caption_read": "(Bot không lưu ảnh; tôi đọc phần chữ gửi kèm ảnh.)",
     "core.cancelled": "Đã hủy. Không có gì được lưu.",
     "core.cancelled_saved": (
         "Đã hủy phần đang làm dở (phần này chưa được lưu). Những việc đã lưu trước đó vẫn "
@@ -44,6 +45,8 @@ MESSAGES: dict[str, str] = {
     "core.unknown_command": "Lệnh này không có. Bạn có thể chọn một việc dưới đây:",
     "core.welcome_back": "Chào {name}! Bạn cần làm gì?",
     "core.deferred_error": "Xin lỗi, chưa lập được thống kê này do sự cố hệ thống. Vui lòng thử lại sau ít phút.",
+    "core.option.stop": "⏹ Dừng việc đang làm",
+    "core.which_option": "Bạn muốn chọn mục nào? Gõ số thứ tự hoặc bấm nút:",
     "core.too_long": "Tin nhắn quá dài. Vui lòng trả lời ngắn gọn câu hỏi dưới đây.",
     # --- menu, help, roles ---
     "menu.choose": "Bạn cần làm gì?",
@@ -53,6 +56,7 @@ MESSAGES: dict[str, str] = {
     "menu.option.stats": "📊 Thống kê",
     "help.stats": "• /thongke [địa bàn] [kỳ] — số liệu, biểu đồ, xếp hạng thi đua, đề xuất khen thưởng và bảng tính Excel của địa bàn (kỳ: 10/2026, quy 3/2026, nam 2026…).",
     "help.calendar": "• /lich — lịch báo cáo, các báo cáo đến hạn của bạn và tiến độ trong địa bàn.",
+    "help.remind_again": "• /nhaclai — nhắc lại các thôn chưa gửi báo cáo đang đến hạn (bấm «Nhắc lại» trong danh sách chậm).",
     "help.announce": "• /thongbao [tên địa bàn] — gửi thông báo tới mọi người trong địa bàn (xem trước rồi mới gửi).",
     "help.title": "Hướng dẫn sử dụng:",
     "help.village_head": (
@@ -89,6 +93,19 @@ MESSAGES: dict[str, str] = {
     "telegram.command.toi": "Xem vai trò của tôi",
     "telegram.command.lienket": "Liên kết với Zalo hoặc tài khoản khác",
     "telegram.command.help": "Hướng dẫn",
+    "telegram.private_only": (
+        "🔒 Bot chỉ trả lời trong tin nhắn riêng, để số liệu của thôn, xã không lộ ra nhóm. "
+        "Hãy nhắn riêng cho bot: https://t.me/{username}"
+    ),
+    "telegram.leaving_group": (
+        "🔒 Bot chỉ làm việc trong tin nhắn riêng, để số liệu của thôn, xã không lộ ra nhóm, "
+        "nên bot xin rời nhóm này. Mỗi người hãy nhắn riêng cho bot: https://t.me/{username}"
+    ),
+    "telegram.edit_not_read": (
+        "✏️ Bot không đọc tin nhắn đã sửa và vẫn dùng nội dung bạn gửi lúc đầu. Nếu cần, hãy "
+        "gửi lại thành tin nhắn mới; trong báo cáo, số đã trả lời được sửa ở bước xem lại "
+        "(nút «✏️ Sửa») trước khi gửi."
+    ),
     # --- enrolment ---
     "enrol.invalid": (
         "Mã mời không đúng. Vui lòng kiểm tra lại mã (8 ký tự, ví dụ: ABCD-2345) hoặc xin mã "
@@ -96,7 +113,16 @@ MESSAGES: dict[str, str] = {
     ),
     "enrol.used": "Mã mời này đã được dùng. Mỗi mã chỉ dùng một lần; hãy xin mã mới từ cán bộ xã.",
     "enrol.expired": "Mã mời này đã hết hạn. Hãy xin mã mới từ cán bộ xã.",
-    "enrol.default_name": "Người dùng mới",
+    "enrol.ask_name": (
+        "Mã mời hợp lệ:\n{role}\nBạn tên là gì? Vui lòng gõ họ và tên (ví dụ: Lò Văn Páo), "
+        "để cán bộ xã biết ai gửi báo cáo."
+    ),
+    "enrol.name_invalid": (
+        "Vui lòng gõ họ và tên của bạn, chỉ gồm chữ (ví dụ: Lò Văn Páo), hoặc gõ /huy để dừng."
+    ),
+    "enrol.cancelled": (
+        "Đã dừng. Bạn chưa được đăng ký; mã mời vẫn dùng được khi bạn gửi lại."
+    ),
     "enrol.welcome": "Chào mừng {name}! Bạn đã được đăng ký:\n{role}",
     # --- linking a second messenger (handlers/link.py) ---
     "channel.telegram": "Telegram",
@@ -176,7 +202,11 @@ MESSAGES: dict[str, str] = {
     ),
     "report.only_own_village": "Bạn chỉ được báo cáo cho thôn của mình: {village}.",
     "report.not_allowed": "Bạn không còn quyền báo cáo cho thôn này. Báo cáo chưa được lưu.",
-    "report.future": "Tháng {period} chưa tới, chưa thể báo cáo. Vui lòng chọn tháng này hoặc tháng trước.",
+    "report.future": "Tháng {period} chưa tới, chưa thể báo cáo: báo cáo tháng {period} gửi được từ ngày {first}.",
+    "report.not_over": (
+        "Tháng {period} chưa hết nên chưa báo cáo được: báo cáo tháng là số liệu cuối tháng, "
+        "gửi được từ ngày {first}. Bot sẽ nhắc bạn khi đến hạn."
+    ),
     "report.locked": (
         "Tháng {period} đã khóa sổ (hạn cuối {lock}). Muốn sửa số liệu tháng này, vui lòng "
         "liên hệ cán bộ xã."
@@ -205,7 +235,8 @@ MESSAGES: dict[str, str] = {
     "form.summary_line": "{n}. {label}: {value}",
     "form.summary_warning": "⚠️ Lưu ý: {warning}",
     "form.summary_confirm": "Gửi báo cáo này? (Muốn sửa mục nào, gõ: sửa 3)",
-    "form.summary_expected": "Vui lòng chọn một nút bên dưới (hoặc gõ «sửa 3» để sửa mục 3).",
+    "form.summary_expected": "Vui lòng gõ «gửi» để gửi, «sửa 3» để sửa mục 3, hoặc «hủy» để bỏ (hoặc bấm nút bên dưới).",
+    "form.summary_not_sent": "Được, chưa gửi. Muốn sửa mục nào, gõ «sửa» và số thứ tự của mục (ví dụ: «sửa 3»); muốn gửi, gõ «gửi»; muốn bỏ hẳn, gõ «hủy».",
     "form.fix_which": "Sửa mục nào? Chọn hoặc gõ số thứ tự của mục.",
     "form.fix_which_after_error": "Số liệu chưa hợp lệ nên chưa gửi được. Sửa mục nào?",
     "form.fix_expected": "Vui lòng gõ số thứ tự của mục cần sửa, từ 1 đến {n}.",
@@ -265,6 +296,7 @@ MESSAGES: dict[str, str] = {
     "households.village_not_found": "Không tìm thấy thôn nào khớp «{query}» trong địa bàn của bạn.",
     "households.villages_more": "Còn {n} thôn khác cũng khớp; gõ tên đầy đủ hơn để tìm hẹp lại.",
     "households.village_in": "{village} ({commune})",
+    "households.place": "{village}, {commune}",
     "households.no_village": "Bạn chưa được giao thôn nào nên chưa thêm hộ được.",
     "households.gone": "Không tìm thấy hộ này (có thể đã bị xóa hoặc không thuộc địa bàn của bạn).",
     "households.closed": "Đã đóng. Bạn cần làm gì tiếp?",
@@ -273,6 +305,13 @@ MESSAGES: dict[str, str] = {
     "households.option.add": "➕ Thêm hộ mới",
     "households.option.list": "📋 Danh sách hộ đã đủ chưa?",
     "households.list.pick": "Xem danh sách hộ của thôn nào? Chọn bên dưới hoặc gõ tên thôn.",
+    "households.list.pick_counts": "Bạn phụ trách {n} thôn: {listed} thôn đã có danh sách hộ ({complete} thôn đã xác nhận đủ).",
+    "households.list.pick_matches": "Có {n} thôn khớp «{query}»: {listed} thôn đã có danh sách hộ ({complete} thôn đã xác nhận đủ).",
+    "households.list.pick_page": "Đang xem thôn {first}–{last} trong {n} thôn.",
+    "households.list.option.more": "➡️ Xem tiếp ({n} thôn nữa)",
+    "households.list.label_complete": "{village} — {n} hộ, đã xác nhận đủ",
+    "households.list.label_partial": "{village} — {n} hộ, chưa xác nhận",
+    "households.list.label_empty": "{village} — chưa có hộ nào",
     "households.list.no_village": "Bạn không phụ trách thôn nào nên không có danh sách hộ để xác nhận.",
     "households.list.not_found": "Không tìm thấy thôn «{query}» trong địa bàn của bạn. Vui lòng gõ lại tên thôn.",
     "households.list.complete": (
@@ -282,6 +321,10 @@ MESSAGES: dict[str, str] = {
     "households.list.partial": (
         "Danh sách hộ của {village}: {n} trong {total} hộ (theo báo cáo tháng gần nhất) — chưa "
         "xác nhận đầy đủ, nên báo cáo tháng chưa lấy số gợi ý từ danh sách."
+    ),
+    "households.list.matches": (
+        "Danh sách hộ của {village}: {n} hộ, đúng bằng tổng số hộ của báo cáo tháng gần nhất, "
+        "nên báo cáo tháng lấy số gợi ý từ danh sách (khi tổng số hộ còn như vậy)."
     ),
     "households.list.unconfirmed": (
         "Danh sách hộ của {village}: {n} hộ — chưa xác nhận đầy đủ, nên báo cáo tháng chưa lấy "
@@ -305,8 +348,8 @@ MESSAGES: dict[str, str] = {
     ),
     "households.list.marked": "✅ Đã ghi: danh sách hộ của {village} đã đầy đủ ({n} hộ).",
     "households.list.unmarked": (
-        "Đã ghi: danh sách hộ của {village} chưa đầy đủ; báo cáo tháng không lấy số gợi ý từ "
-        "danh sách nữa."
+        "Đã ghi: danh sách hộ của {village} chưa đầy đủ; báo cáo tháng chỉ lấy số gợi ý từ "
+        "danh sách khi danh sách có đúng bằng tổng số hộ báo cáo."
     ),
     "households.option.assess": "📊 Cập nhật thu nhập, chỉ số",
     "households.option.support": "🎁 Ghi nhận hỗ trợ",
@@ -348,19 +391,27 @@ MESSAGES: dict[str, str] = {
     "households.registrations_title": "Các hộ đăng ký tự nguyện thoát nghèo ({n} hộ):",
     "households.registrations_page": "Đang xem hộ {first}–{last} trong {n} hộ.",
     "households.registrations_more": "… và {n} hộ khác: bấm «Xem tiếp danh sách đăng ký».",
+    "households.registrations_village": "{village}:",
     "households.registration_line": "• {code} {name}: năm {year} — {state}",
     "households.no_registrations": "Chưa có hộ nào đăng ký thoát nghèo.",
     "households.review_officers_only": "Chỉ cán bộ xã, tỉnh mới duyệt và công nhận được.",
     "households.review.title": "Có {n} việc chờ duyệt. Chọn một việc:",
+    "households.review.title_both": "Có {n} việc chờ duyệt: {kinds}. Chọn một việc:",
+    "households.review.title_kind": "Đang xem {what} (trong {n} việc chờ duyệt). Chọn một việc:",
+    "households.review.count.reg": "{n} đăng ký thoát nghèo",
+    "households.review.count.asm": "{n} đề xuất đổi phân loại hộ",
+    "households.review.option.only_reg": "✋ Chỉ xem đăng ký thoát nghèo ({n})",
+    "households.review.option.only_asm": "📊 Chỉ xem đề xuất đổi phân loại hộ ({n})",
+    "households.review.option.all": "📋 Xem tất cả ({n} việc)",
     "households.review.nothing": "Không có việc nào chờ duyệt trong địa bàn của bạn.",
-    "households.review.reg_label": "✋ {code} {name} — thoát nghèo {year}",
-    "households.review.asm_label": "📊 {code} {name} → {after}",
+    "households.review.reg_label": "✋ {code} {name} ({village}) — thoát nghèo {year}",
+    "households.review.asm_label": "📊 {code} {name} ({village}) → {after}",
     "households.review.reg": (
-        "✋ Hộ {code} — {name} đăng ký thoát nghèo năm {year}.\nPhương án: {plan} — {plan_text}\n"
+        "✋ Hộ {code} — {name} ({village}) đăng ký thoát nghèo năm {year}.\nPhương án: {plan} — {plan_text}\n"
         "Hỗ trợ đề nghị: {asked}\nTrạng thái: {state}"
     ),
     "households.review.asm": (
-        "📊 Hộ {code} — {name}: thu nhập {income}/người/tháng.\n{lacking}\n"
+        "📊 Hộ {code} — {name} ({village}): thu nhập {income}/người/tháng.\n{lacking}\n"
         "Đề xuất chuyển từ {before} sang {after}."
     ),
     "households.review.by": "Người ghi: {name}, {at}.",
@@ -376,6 +427,7 @@ MESSAGES: dict[str, str] = {
     "households.review.saved.withdrawn": "Hộ rút đăng ký — hộ {code}",
     "households.review.saved.rejected": "Không công nhận — hộ {code}",
     "households.review.reason": "Lý do (ngắn gọn)? Hoặc bấm «Bỏ qua».",
+    "households.review.not_decided": "Đã hủy: chưa ghi quyết định nào cho việc này.",
     "households.review.reason_too_long": "Lý do dài {n} ký tự, quá {max} ký tự. Vui lòng viết ngắn gọn hơn.",
     "households.review.option.recognise": "✅ Công nhận",
     "households.review.option.not_yet": "⏳ Chưa đạt",
@@ -765,14 +817,28 @@ MESSAGES: dict[str, str] = {
     "calendar.due.before": "hạn {due}, còn {days} ngày",
     "calendar.due.today": "hôm nay ({due}) là hạn cuối",
     "calendar.due.late": "hạn {due}, đã quá hạn {days} ngày",
-    "calendar.and_more": "… và {n} nơi khác",
+    "calendar.and_more": "… và {n} {unit} khác",
+    "calendar.unit.village": "thôn",
+    "calendar.unit.commune": "xã",
     "calendar.option.start": "📝 Báo cáo ngay",
+    "calendar.option.remind_again": "🔁 Nhắc lại {n} {unit} chưa gửi",
+    "calendar.option.remind_again_in": "🔁 Nhắc lại {n} {unit} chưa gửi — {detail}",
+    "calendar.option.full_list": "📋 Xem đủ {n} {unit} chưa gửi",
+    "calendar.option.full_list_in": "📋 Xem đủ {n} {unit} chưa gửi — {detail}",
     "calendar.remind.village": (
         "⏰ Nhắc việc: {report} của {areas} chưa được gửi ({due}).\n"
         "Bấm «Báo cáo ngay» hoặc gõ lệnh báo cáo để gửi. Cảm ơn bạn!"
     ),
     "calendar.remind.commune": (
         "⏰ Nhắc việc: {report} của {areas} (cấp xã) chưa được gửi ({due}).\n"
+        "Bấm «Báo cáo ngay» để tổng hợp và gửi."
+    ),
+    "calendar.remind_again.village": (
+        "⏰ {name} nhắc: {report} của {areas} chưa được gửi ({due}).\n"
+        "Bấm «Báo cáo ngay» hoặc gõ lệnh báo cáo để gửi. Cảm ơn bạn!"
+    ),
+    "calendar.remind_again.commune": (
+        "⏰ {name} nhắc: {report} của {areas} (cấp xã) chưa được gửi ({due}).\n"
         "Bấm «Báo cáo ngay» để tổng hợp và gửi."
     ),
     "calendar.escalate.village": (
@@ -784,6 +850,8 @@ MESSAGES: dict[str, str] = {
     "calendar.escalate.none": "✅ {report} (hạn {due}) — {area}: đủ {total}/{total}, không nơi nào chậm.",
     "calendar.with_head": "{area} (trưởng thôn: {heads})",
     "calendar.no_head": "{area} (chưa có trưởng thôn dùng bot)",
+    "calendar.with_officer": "{area} (cán bộ: {heads})",
+    "calendar.no_officer": "{area} (chưa có cán bộ xã dùng bot)",
     "calendar.digest": (
         "📊 Tiến độ {report} (hạn {due}) — {area}: {filed}/{total} thôn đã gửi.\n{lines}"
     ),
@@ -798,9 +866,12 @@ MESSAGES: dict[str, str] = {
     ),
     # --- /lich (handlers/calendar.py) ---
     "lich.title": "📅 Lịch báo cáo — {area}",
+    "lich.reminder.before": "{n} ngày trước hạn",
+    "lich.reminder.on_due": "đúng ngày hạn",
+    "lich.reminder.after": "{n} ngày sau hạn",
     "lich.calendar": (
-        "• Báo cáo tháng: hạn ngày {due_day} tháng sau; nhắc vào các ngày {offsets} so với "
-        "hạn; khóa sổ ngày {lock_day}.\n"
+        "• Báo cáo tháng: hạn ngày {due_day} tháng sau; nhắc {offsets}; khóa sổ ngày "
+        "{lock_day}.\n"
         "• Báo cáo sơ kết 6 tháng: thôn hạn {h1_due}, xã hạn {h1_commune}.\n"
         "• Báo cáo tổng kết năm: thôn hạn {year_due}; xã (kèm hồ sơ đề nghị khen thưởng) hạn "
         "{year_commune}.\n"
@@ -811,8 +882,31 @@ MESSAGES: dict[str, str] = {
     "lich.filed": "✅ {report} — {area}: đã gửi.",
     "lich.pending": "⏳ {report} — {area}: chưa gửi ({due}).",
     "lich.nothing_due": "Hiện không có báo cáo nào đến hạn. Bot sẽ nhắc khi gần đến hạn.",
-    "lich.progress": "📊 {report} (hạn {due}) — {area}: {filed}/{total} đã gửi.",
+    "lich.progress": "📊 {report} (hạn {due}) — {area}: {filed}/{total} {unit} đã gửi.",
+    "lich.report_of.village": "{report} của các thôn",
+    "lich.report_of.commune": "{report} của các xã",
     "lich.missing": "Chưa gửi:",
+    "lich.full_list": (
+        "📋 {report} (hạn {due}) — {area}: {late}/{total} {unit} chưa gửi:\n{names}"
+    ),
+    # --- /nhaclai, «Nhắc lại» (handlers/calendar.py) ---
+    "remind_again.officers_only": "Chỉ cán bộ xã, cán bộ tỉnh hoặc quản trị viên mới nhắc lại được các thôn chưa gửi báo cáo.",
+    "remind_again.none_late": "✅ Các báo cáo đang đến hạn trong địa bàn của bạn đã được gửi đủ. Không cần nhắc ai.",
+    "remind_again.pick": "Nhắc lại báo cáo nào? Chọn bên dưới (gõ số):",
+    "remind_again.not_found": "Không tìm thấy báo cáo này trong địa bàn của bạn. Gõ /lich để xem các báo cáo đang đến hạn.",
+    "remind_again.closed": "{report} đã khóa sổ, không nhắc lại được nữa. Gõ /lich để xem các báo cáo đang đến hạn.",
+    "remind_again.nothing_late": "✅ {report} — {area}: tất cả đã gửi. Không cần nhắc ai.",
+    "remind_again.planned": "✅ Đang nhắc lại {report} tới {n} người ({areas}). Bot sẽ báo lại khi gửi xong.",
+    "remind_again.planned_later": (
+        "✅ Bây giờ là giờ nghỉ: lời nhắc {report} tới {n} người ({areas}) sẽ được gửi lúc "
+        "{at}. Bot sẽ báo lại khi gửi xong."
+    ),
+    "remind_again.nobody_new": "Chưa gửi thêm lời nhắc {report}: những người còn thiếu vừa được nhắc.",
+    "remind_again.recent": "Đã được nhắc trong {minutes} phút qua, không nhắc lại lần nữa:\n{names}",
+    "remind_again.recent_line": "{name}: lúc {at} ({by})",
+    "remind_again.by_calendar": "bot nhắc theo lịch",
+    "remind_again.by_person": "{name} nhắc",
+    "remind_again.unheaded": "Chưa có trưởng thôn dùng bot, vui lòng liên hệ trực tiếp:\n{names}",
     # --- /thongbao (handlers/announce.py) ---
     "announce.officers_only": "Chỉ cán bộ xã, cán bộ tỉnh hoặc quản trị viên mới gửi được thông báo.",
     "announce.area_not_found": "Không tìm thấy địa bàn «{query}» trong phạm vi của bạn. Vui lòng gõ lại tên xã hoặc thôn.",
@@ -826,6 +920,7 @@ MESSAGES: dict[str, str] = {
     "announce.option.send": "📣 Gửi",
     "announce.option.edit": "✏️ Sửa nội dung",
     "announce.confirm_expected": "Vui lòng bấm «Gửi», «Sửa nội dung» hoặc «Hủy».",
+    "announce.not_sent": "Thông báo chưa được gửi. Gõ «gửi» khi muốn gửi, «sửa» để sửa nội dung, hoặc «hủy» để bỏ.",
     "announce.not_allowed": "Bạn không còn quyền gửi thông báo tới địa bàn này. Thông báo chưa được gửi.",
     "announce.planned": "✅ Đang gửi thông báo tới {n} người ở {area}. Bot sẽ báo lại khi gửi xong.",
     "announce.planned_later": "✅ Đã xếp lịch: thông báo tới {n} người ở {area} sẽ được gửi lúc {at}. Bot sẽ báo lại khi gửi xong.",
@@ -843,17 +938,22 @@ MESSAGES: dict[str, str] = {
         "thưa dần đến {minutes} phút một lần. Vui lòng kiểm tra gói dịch vụ và hạn mức của bot "
         "tại bot.zapps.me (Zalo Bot Creator)."
     ),
-    "outbox.unreachable_window": (
-        "⚠️ Không gửi được tin nhắn tới {name} ({areas}) qua Zalo: Zalo chỉ cho bot nhắn tin "
-        "cho người đã nhắn cho bot gần đây. Vui lòng nhắc người này gửi một tin bất kỳ cho bot "
-        "(ví dụ «menu»), hoặc liên hệ trực tiếp."
+    "outbox.unreachable.title": "⚠️ Bot không gửi được tin nhắn tới {n} người trong địa bàn của bạn:",
+    "outbox.unreachable.line": "• {name} ({areas}): {why}.",
+    "outbox.unreachable.advice": (
+        "Vui lòng liên hệ trực tiếp; nhờ họ bỏ chặn bot (nếu đã chặn) rồi gửi cho bot một tin "
+        "bất kỳ (ví dụ «menu») trên Zalo hoặc Telegram, để bot lại gửi được cho họ."
     ),
-    "outbox.unreachable": (
-        "⚠️ Không gửi được tin nhắn tới {name} ({areas}): người này đã chặn bot hoặc không còn "
-        "dùng ứng dụng. Vui lòng liên hệ trực tiếp."
+    "outbox.why.blocked": "đã chặn bot trên {channel}",
+    "outbox.why.chat_not_found": (
+        "{channel} không tìm thấy cuộc trò chuyện của người này với bot (tài khoản đã xóa, "
+        "hoặc chưa từng nhắn cho bot này)"
     ),
+    "outbox.why.window": "{channel} không cho bot nhắn vì người này lâu rồi chưa nhắn cho bot",
+    "outbox.why.gone": "không còn tài khoản Zalo hay Telegram nào để bot nhắn tới",
     "outbox.progress": "📣 Thông báo «{title}» tới {area}: đã gửi {sent}/{total} người, đang gửi tiếp…",
     "outbox.done": "✅ Đã gửi xong thông báo «{title}» tới {area}: {sent}/{total} người nhận được.",
+    "outbox.reminded_done": "✅ Đã nhắc lại {title} — {area}: {sent}/{total} người nhận được lời nhắc.",
     "outbox.done_missed": "⚠️ {n} người không nhận được (đã chặn bot hoặc lỗi gửi): {names}",
     "console.outbox": "🔔 Bot tự gửi tới [{to}]:",
     # --- spreadsheets (reports/sheets.py) ---
@@ -862,6 +962,11 @@ MESSAGES: dict[str, str] = {
     "sheet.as_of": "Số liệu tính đến {date}",
     "sheet.total": "Tổng cộng",
     "sheet.yes": "x",
+    "sheet.style": "{column} — {look}",
+    "sheet.style.row": "dòng",
+    "sheet.style.total": "dòng tổng",
+    "sheet.style.carried": "số liệu tháng trước",
+    "sheet.style.missing": "chưa gửi",
     "sheet.personal_data": "Tài liệu có thông tin cá nhân của hộ gia đình: chỉ dùng cho công tác giảm nghèo, không chia sẻ ra ngoài.",
     "sheet.footer.report": "{title} – {area}",
     "sheet.footer.page": "Trang &P/&N",
@@ -877,11 +982,13 @@ MESSAGES: dict[str, str] = {
     "sheet.col.near_poor_rate": "Tỷ lệ cận nghèo (%)",
     "sheet.col.support": "Vận động (đồng)",
     "sheet.monthly.title": "Số liệu giảm nghèo hằng tháng",
-    "sheet.monthly.period_month": "Kỳ báo cáo: {month} (thuộc {period})",
+    "sheet.monthly.period_month": "Kỳ báo cáo: {month} — thuộc {period}",
     "sheet.monthly.filed": "Đã gửi báo cáo: {filed}/{villages} thôn, trong đó {on_time} thôn gửi đúng hạn.",
     "sheet.monthly.filed_count": "{filed}/{villages} thôn đã gửi",
     "sheet.monthly.subtotal": "Cộng {commune}",
     "sheet.monthly.not_filed": "Chưa gửi",
+    "sheet.monthly.carried": "Chưa gửi — dùng số liệu tháng {month}",
+    "sheet.monthly.carried_note": "{n} thôn chưa gửi được tính bằng số liệu tháng gần nhất của thôn (chữ nghiêng, ghi ở cột «Ngày gửi»), như trong thống kê.",
     "sheet.monthly.late": "Trễ hạn",
     "sheet.monthly.col.exited": "Thoát nghèo",
     "sheet.monthly.col.newly_poor": "Nghèo phát sinh",
@@ -905,6 +1012,9 @@ MESSAGES: dict[str, str] = {
     "sheet.summary.col.reports_on_time": "Đúng hạn",
     "sheet.summary.col.registered": "Đăng ký thoát nghèo",
     "sheet.summary.col.recognised": "Đã công nhận",
+    "sheet.summary.col.note": "Ghi chú",
+    "sheet.summary.uncounted": "{n} thôn chưa có số liệu, không được tính",
+    "sheet.summary.none_counted": "chưa có số liệu",
     "sheet.households.title": "Danh sách hộ gia đình",
     "sheet.households.sheet": "Danh sách hộ",
     "sheet.households.count": "{count} hộ",
@@ -935,6 +1045,10 @@ MESSAGES: dict[str, str] = {
         "6 tháng (6 thang dau nam 2026, h2/2026) hoặc năm (nam 2026, 2026). Ví dụ: /thongke Tân Lập quy 3/2026"
     ),
     "stats.pick_area": "Xem thống kê của địa bàn nào? Chọn bên dưới (gõ số) hoặc gõ tên.",
+    "areas.pick_page": "Có {n} địa bàn khớp «{query}»; đây là {first}–{last}. Gõ thêm tên để thu hẹp, hoặc bấm «Xem thêm».",
+    "areas.pick_page_more": "Có hơn {n} địa bàn khớp «{query}»; đây là {first}–{last}. Vui lòng gõ thêm tên (ví dụ kèm tên xã) để thu hẹp.",
+    "areas.pick_page_scopes": "Bạn phụ trách {n} địa bàn; đây là {first}–{last}. Gõ tên để tìm, hoặc bấm «Xem thêm».",
+    "areas.option.more": "➡️ Xem thêm (còn {n})",
     "stats.pick_expected": "Vui lòng chọn một địa bàn trong danh sách (gõ số thứ tự) hoặc gõ đúng tên.",
     "stats.menu": "📊 {area} — {period}. Chọn biểu đồ hoặc bảng tính (gõ số), hoặc gõ địa bàn, kỳ khác (ví dụ: quy 3/2026):",
     "stats.menu_expected": "Vui lòng chọn một mục trong danh sách (gõ số), hoặc gõ tên địa bàn hay kỳ khác.",
@@ -942,6 +1056,11 @@ MESSAGES: dict[str, str] = {
     "stats.not_allowed": "Bạn không còn quyền xem thống kê của địa bàn này.",
     "stats.no_data": "Chưa có số liệu của {area} cho {period}.",
     "stats.no_chart_data": "Chưa đủ số liệu để vẽ biểu đồ này cho {area} ({period}).",
+    "stats.no_chart.baseline": "Chưa có số liệu gốc ({label}) của {area}, nên chưa so sánh được với gốc.",
+    "stats.no_chart.funnel": "{area} chưa có hộ nào đăng ký thoát nghèo trong năm {year}.",
+    "stats.no_chart.reduction": "Chưa có số liệu cuối năm {before} của các nơi thuộc {area}, nên chưa tính được mức giảm năm {year}.",
+    "stats.no_sheet.households": "{area} chưa có danh sách hộ trong hệ thống (thêm hộ bằng /ho, hoặc quản trị viên nhập danh sách bằng lệnh import-households).",
+    "stats.no_sheet.registrations": "{area} chưa có hộ nào đăng ký thoát nghèo. Đăng ký cho hộ bằng /dangky.",
     "stats.no_sheet_data": "Chưa có số liệu để lập bảng tính này cho {area} ({period}).",
     "stats.sheet_caption": "{name} — {area}.",
     "stats.option.trend": "📈 Tỷ lệ nghèo theo tháng",
@@ -961,21 +1080,39 @@ MESSAGES: dict[str, str] = {
     "stats.period.half_first": "6 tháng đầu năm {year}",
     "stats.period.half_second": "6 tháng cuối năm {year}",
     "stats.period.year": "năm {year}",
+    "stats.period.until_month": "{period} (đến tháng {month})",
+    "stats.period.until_day": "{period} (đến ngày {day})",
+    "stats.carried.one": "chưa gửi — dùng số liệu tháng {month}",
+    "stats.carried.many": "{n} thôn chưa gửi tháng {month} — dùng số liệu tháng {source}",
+    "stats.carried.many_months": "{n} thôn chưa gửi tháng {month} — dùng số liệu tháng {oldest}–{latest}",
     "stats.baseline.end_of_year": "cuối năm {year}",
     "stats.baseline.month": "tháng {period}",
     "stats.total": "Tổng cộng",
     "stats.summary.title": "📊 {area} — {period} (số liệu tháng {as_of}, tính đến {at})",
+    "stats.summary.title_running": "📊 {area} — {period}, tính đến {at}",
+    "stats.summary.households_village": "• Tổng số hộ: {total}",
+    "stats.summary.report_village": "• Báo cáo tháng {month}: {state}",
+    "stats.summary.report_on_time": "đã gửi, đúng hạn",
+    "stats.summary.report_late": "đã gửi, muộn hạn",
+    "stats.summary.carried": "• {text}: {names}.",
+    "stats.summary.carried_name": "{name} (tháng {month})",
+    "stats.summary.carried_more": "{names} và {n} thôn khác (đủ cả trong «Excel số liệu tháng»)",
+    "stats.summary.uncounted": "• {n} thôn chưa có báo cáo nào trong {months} tháng gần đây: không được tính vào số liệu trên.",
     "stats.summary.households": "• Tổng số hộ: {total} ({villages} thôn; {reported} thôn đã báo cáo tháng {month})",
     "stats.summary.poor": "• Hộ nghèo: {n} ({rate})",
     "stats.summary.near_poor": "• Hộ cận nghèo: {n} ({rate})",
-    "stats.summary.this_year": "• Từ đầu năm (tỷ lệ nghèo {start}): giảm {points} điểm; mục tiêu {target} điểm/năm, đạt {done}",
+    "stats.summary.this_year": "• Từ đầu năm (tỷ lệ nghèo {start}): {change}; mục tiêu {target} điểm/năm, đạt {done}",
     "stats.summary.no_start": "• Chưa có số liệu cuối năm trước để so sánh từ đầu năm.",
-    "stats.summary.baseline": "• So với gốc ({label}, tỷ lệ nghèo {rate}): giảm {points} điểm; hộ nghèo + cận nghèo {both} so với {base} ({change})",
+    "stats.summary.baseline": "• So với gốc ({label}, tỷ lệ nghèo {rate}): {points}; hộ nghèo + cận nghèo {both} so với {base} ({change})",
     "stats.summary.no_baseline": "• Chưa có số liệu gốc ({label}).",
     "stats.summary.reports": "• Báo cáo tháng {month}: {filed}/{total} thôn đã gửi ({on_time} đúng hạn, {late} muộn)",
     "stats.summary.registrations": "• Đăng ký thoát nghèo năm {year}: {registered} hộ, đã công nhận {recognised}",
     "stats.summary.support": "• Vận động hỗ trợ trong kỳ: {amount}",
     "stats.award.title": "🏅 Đề xuất khen thưởng — {area} (số liệu đến tháng {month}): {n} địa bàn đạt tiêu chí",
+    "stats.award.none_village": "🏅 {area} (số liệu đến tháng {month}): chưa đạt tiêu chí khen thưởng.",
+    "stats.award.no_baseline": "Chưa có số liệu gốc ({label}), nên chưa xét được tiêu chí giảm trên {share} % so với gốc.",
+    "stats.award.carried": "({note})",
+    "stats.chart_by_child_area": "Biểu đồ này so sánh các địa bàn trực thuộc; {area} là thôn nên không có. Xem «Tỷ lệ nghèo theo tháng» hoặc «So với gốc».",
     "stats.award.none": "🏅 {area} (số liệu đến tháng {month}): chưa có địa bàn nào đạt tiêu chí khen thưởng.",
     "stats.award.points": "• {name}: tỷ lệ nghèo giảm ≥ {threshold} điểm mỗi năm ({years})",
     "stats.award.halved": "• {name}: hộ nghèo + cận nghèo giảm {fall} % so với gốc ({base} → {now} hộ)",
@@ -984,7 +1121,11 @@ MESSAGES: dict[str, str] = {
     "charts.month": "T{month}/{year}",
     "charts.month_axis": "T{month}",
     "charts.as_of": "{area} · tính đến {date}",
-    "charts.and_more": "… và {n} nơi khác không hiện trên biểu đồ",
+    "charts.and_more": "… {n} nơi xếp giữa không hiện trên biểu đồ; đủ cả trong «Excel tổng hợp»",
+    "charts.gap_row": "⋯ {n} nơi khác ⋯",
+    "charts.reading.carried": "Lưu ý: {note}.",
+    "charts.reading.carried_village": "Lưu ý: tháng {month} {note}.",
+    "charts.carried_village": "* {month}: {note}",
     "charts.no_data": "chưa có số liệu",
     "charts.reading.no_data": "Chưa có số liệu để vẽ biểu đồ này cho {area}.",
     "charts.change.down": "giảm {points} điểm",
@@ -1007,7 +1148,6 @@ MESSAGES: dict[str, str] = {
     "charts.reduction.target": "Mục tiêu cả năm",
     "charts.reduction.reading": "Năm {year}, {met}/{total} nơi thuộc {area} đã đạt mục tiêu giảm nghèo cả năm; tốt nhất là {best} ({change}, mục tiêu {target} điểm).",
     "charts.reduction.reading_missing": "{n} nơi chưa có số liệu.",
-    "charts.reduction.and_more_met": "… và {n} nơi khác, đều đã đạt mục tiêu",
     "charts.baseline.title": "Hộ nghèo và cận nghèo so với gốc {baseline_label}",
     "charts.baseline.series": "Hộ nghèo + cận nghèo",
     "charts.baseline.line": "Gốc {baseline_label}: {count} hộ",
@@ -1024,8 +1164,10 @@ MESSAGES: dict[str, str] = {
     "charts.completeness.axis": "Số báo cáo",
     "charts.completeness.reading": "Báo cáo {period_label} của {area}: {filed}/{total} đã gửi, trong đó {late} gửi muộn; {missing} chưa gửi.",
     "charts.completeness.reading_worst": "Thiếu nhiều nhất: {name} ({n} chưa gửi).",
+    "charts.completeness.reading_worst_tied": "Thiếu nhiều nhất ({n} chưa gửi mỗi nơi): {names}.",
+    "charts.completeness.reading_missing": "Chưa gửi: {names}.",
+    "charts.reading.and_more": "{names} và {n} nơi khác",
     "charts.completeness.reading_complete": "Không nơi nào còn thiếu báo cáo.",
-    "charts.completeness.and_more_on_time": "… và {n} nơi khác, đều đã gửi đủ và đúng hạn",
     "charts.funnel.title": "Hộ đăng ký tự nguyện thoát nghèo",
     "charts.funnel.registered": "Đã đăng ký",
     "charts.funnel.reviewed": "Đã đưa ra xem xét",

@@ -3,7 +3,8 @@
 Each adapter turns its messenger's errors into these five; the dispatcher acts on them and never
 sees a messenger's own exception types:
 
-- ``RecipientBlocked`` — the person blocked the bot or left: stop sending, mark them inactive.
+- ``RecipientBlocked`` — the person blocked the bot or left: stop sending, mark them inactive;
+  ``ChatNotFound``, one of its kind, when the messenger does not know the chat for this bot.
 - ``Throttled`` — too many messages: wait ``retry_after`` seconds, then send again.
 - ``Misconfigured`` — our fault (bad token, malformed request, unknown chat): do not retry, alert.
 - ``Transient`` — the network or the messenger failed for now: retry later with a back-off.
@@ -30,6 +31,13 @@ class RecipientBlocked(DeliveryError):
     """The recipient blocked the bot, deleted their account, or the bot was removed."""
 
     retryable = False
+
+
+class ChatNotFound(RecipientBlocked):
+    """The messenger knows no such chat for this bot (Telegram «chat not found», Zalo
+    «chat_id is invalid»): the person deleted their account, or never wrote to this bot (its
+    token changed). Handled as a block (another messenger is tried, the officer told, writing
+    to the bot again undoes it); the officer hears which it was."""
 
 
 class Throttled(DeliveryError):

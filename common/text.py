@@ -1,4 +1,11 @@
-"""Vietnamese text helpers: matching that ignores diacritics, case and spacing."""
+"""Vietnamese text helpers: matching that ignores diacritics, case and spacing.
+
+Text pasted from Zalo or typed on a phone carries characters nobody sees: zero-width spaces
+and joiners, direction marks, a byte-order mark, a soft hyphen (Unicode's format characters,
+category Cf), and spaces of other widths (no-break, thin, ideographic). Every helper here
+drops the first and reads the second as one plain space, so a search, a command or a stored
+name never depends on them.
+"""
 
 from __future__ import annotations
 
@@ -6,22 +13,30 @@ import re
 import unicodedata
 from functools import lru_cache
 
-_SPACES = re.compile(r"\s+")
+_SPACES = re.compile(r"\s+")  # every Unicode space (str.isspace), tabs and line ends too
 # Letters that Unicode decomposition does not reduce to ASCII.
 _EXTRA = str.maketrans({"đ": "d", "Đ": "d", "ð": "d", "Ð": "d", "ơ": "o", "ư": "u"})
+_DROPPED = frozenset(("Mn", "Cf"))  # combining marks (diacritics) and format characters
+
+
+def _without_format(text: str) -> str:
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
 
 
 @lru_cache(maxsize=16384)  # button labels and commands repeat all day
 def fold(text: str) -> str:
-    """Return ``text`` lower-cased, without Vietnamese diacritics, with spaces collapsed.
+    """Return ``text`` lower-cased, without Vietnamese diacritics and invisible format
+    characters, with spaces collapsed.
 
     >>> fold("  Báo   CÁO ")
     'bao cao'
     >>> fold("Xã Tân Lập") == fold("xa tan lap")
     True
+    >>> fold("Lò\\u200b Văn\\u00a0Páo")
+    'lo van pao'
     """
     text = unicodedata.normalize("NFD", text.lower().translate(_EXTRA))
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
+    text = "".join(ch for ch in text if unicodedata.category(ch) not in _DROPPED)
     return _SPACES.sub(" ", text.lower().translate(_EXTRA)).strip()
 
 
@@ -35,3 +50,29 @@ def plain(text: str) -> str:
     """``fold`` keeping only letters, digits and single spaces: ``"✅ Gửi"`` → ``"gui"``."""
     kept = "".join(ch if ch.isalnum() or ch.isspace() else " " for ch in fold(text))
     return " ".join(kept.split())
+
+
+def visible(text: str) -> str:
+    """``text`` as a person sees it, to store or to quote back: NFC, without invisible format
+    characters, every run of spaces one plain space, no space at the ends.
+
+    >>> visible("\\u200b Lò  Văn\\u00a0Páo\\u200e")
+    'Lò Văn Páo'
+    """
+    return " ".join(_without_format(unicodedata.normalize("NFC", text)).split())
+
+
+# Yes and no as people type them, compared after ``plain`` (no diacritics, no
+# punctuation): every question of every form reads them the same way. A yes/no question takes
+# them as its answer; «Bạn có chắc…?» keeps the value typed on a yes (and on «giữ nguyên»:
+# keep what I typed) and asks it again on a no; the summary sends on a yes and says what to
+# type on a no; an optional question is skipped on a no; a count or an amount is 0 on a no
+# that means "none" (not on «sai», wrong).
+YES_WORDS = frozenset({
+    "co", "c", "co a", "co chu", "yes", "y", "dung", "dung roi", "dung vay", "dung the",
+    "dung a", "phai", "phai roi", "u", "uh", "um", "vang", "vang a", "da", "da vang", "ok",
+    "oke", "okay", "ok a", "duoc", "dong y", "chac chan"})
+NONE_WORDS = frozenset({
+    "khong", "k", "ko", "kg", "kh", "khg", "hong", "khong a", "khong co", "ko co", "k co",
+    "khong co gi", "khong co ai", "chua", "chua a", "chua co", "chua co ai"})
+NO_WORDS = NONE_WORDS | {"no", "n", "sai", "khong phai", "khong dung"}

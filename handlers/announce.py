@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING
 
 from common.catalogue import t
 from common.messages import Option, Outbound
+from common.text import NO_WORDS, YES_WORDS, plain, visible
 from handlers import menu
-from scheduler.planner import announcement_recipients, plan_announcement
+from handlers.campaigns import announcement_recipients, plan_announcement
 from storage import areas
 from storage.areas import Area
 from storage.dialogs import DialogState
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
 
 Result = tuple[DialogState | None, list[Outbound]]
 MAX_LENGTH = 1500  # leaves room for the header under Zalo's 2,000 characters
-MAX_CHOICES = 20
 
 
 def _scopes(ctx: Context) -> list[Area]:
@@ -36,19 +36,15 @@ async def start(ctx: Context, args: str) -> Result:
     scopes = _scopes(ctx)
     if not scopes:
         return None, [Outbound(t("announce.officers_only"))]
-    query = args.strip()
+    query = visible(args)
+    choices, more = scopes, False
     if query:
-        found = [a for a in await areas.find_areas(ctx.conn, query, limit=50)
-                 if ctx.person.can_see(a)]
-        if not found:
+        choices, more = await menu.areas_in_scope(ctx, query)
+        if not choices:
             return None, [Outbound(t("announce.area_not_found", query=query[:60]))]
-        choices = found
-    else:
-        choices = scopes
     if len(choices) == 1:
         return await _ask_text(ctx, choices[0])
-    state = DialogState("announce", "pick_area", {"choices": [a.id for a in
-                                                              choices[:MAX_CHOICES]]})
+    state = DialogState("announce", "pick_area", menu.area_pick_draft(choices, more, query))
     return state, await ask(ctx, state)
 
 
@@ -62,8 +58,7 @@ async def ask(ctx: Context, state: DialogState) -> list[Outbound]:
     draft = state.draft
     cancel = Option(t("form.option.cancel"), "cancel", ("huy",))
     if state.step == "pick_area":
-        options = await menu.area_choices(ctx.conn, draft["choices"])
-        return [Outbound(t("announce.pick_area"), (*options, cancel), free_input=False)]
+        return [await menu.area_page(ctx, draft, t("announce.pick_area"))]
     if state.step == "text":
         return [Outbound(t("announce.ask_text", area=draft["area_name"], max=MAX_LENGTH),
                          (cancel,))]
@@ -94,12 +89,14 @@ async def answer(ctx: Context, state: DialogState, reply: Answer) -> Result:
 
 async def _on_pick_area(ctx: Context, state: DialogState, reply: Answer) -> Result:
     """Takes the chosen area (a button, its number, or a name typed again)."""
+    if reply.action == "more":
+        menu.next_area_page(state.draft)
+        return state, await ask(ctx, state)
     area = None
     if reply.action and reply.action.startswith("area:"):
         area = await areas.get_area(ctx.conn, int(reply.action[5:]))
     if area is None or not ctx.person.can_see(area):
-        found = [a for a in await areas.find_areas(ctx.conn, reply.text, limit=50)
-                 if ctx.person.can_see(a)] if reply.text.strip() else []
+        found = (await menu.areas_in_scope(ctx, reply.text))[0] if visible(reply.text) else []
         if len(found) != 1:
             return state, [Outbound(t("announce.pick_expected"))] + await ask(ctx, state)
         area = found[0]
@@ -126,8 +123,15 @@ async def _on_confirm(ctx: Context, state: DialogState, reply: Answer) -> Result
     if reply.action == "edit":
         state.step = "text"
         return state, await ask(ctx, state)
-    if reply.action != "send":
-        return state, [Outbound(t("announce.confirm_expected"))] + await ask(ctx, state)
+    typed = plain(reply.text) if reply.action is None else ""
+    if reply.action == "send" or typed in YES_WORDS:  # «Gửi ngay?» — «có»
+        return await _plan(ctx, state)
+    key = "announce.not_sent" if typed in NO_WORDS else "announce.confirm_expected"
+    return state, [Outbound(t(key))] + await ask(ctx, state)
+
+
+async def _plan(ctx: Context, state: DialogState) -> Result:
+    """Plans the announcement through the outbox."""
     area = await areas.get_area(ctx.conn, state.draft["area_id"])
     if area is None or not ctx.person.can_see(area) or not _scopes(ctx):
         return None, [menu.main_menu(ctx, t("announce.not_allowed"))]

@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 import aiosqlite
 
-from bot.config import Config
+from common.config import Config
 from common.messages import Inbound
 from reports.stats import StatsService
 from storage.audit import Actor
@@ -27,6 +27,7 @@ class Context:
     today: date  # in the configured time zone
     stats: StatsService | None = None
     settled: bool = False  # the dialog state was saved or cleared for this message
+    in_dialog: bool = False  # work under way in a dialog when the message came (core)
     # Identities whose person changed (unlinked): forgotten by the cache once committed.
     forget: list[tuple[str, str]] = field(default_factory=list)
 

@@ -3,6 +3,24 @@
 One inbound message is processed in one database transaction: the redelivery check, the
 dialog state, and whatever the message changes are committed together or not at all.
 Messages of one sender are processed in order; different senders run concurrently.
+
+A command typed (or a menu button pressed) while a dialog waits for an answer:
+
+* ``/huy`` (and the cancel words) always ends the dialog and says what was and was not saved;
+* a dialog that only shows a list or a card (its ``PASSIVE``) simply ends, and the command runs;
+* the read-only commands (``READ_ONLY``: ``/toi``, ``/lich``, ``/help``) are answered and the
+  question is asked again after them, with its own buttons only (theirs would start
+  something else); nothing of the dialog changes;
+* the command that opened the dialog, sent again while the dialog sits at a list to choose
+  from and nothing has been answered since it opened (``/baocao`` at its choice of village),
+  starts it again, with the arguments typed now;
+* any other command (another dialog, or the same one once something was answered) gets the
+  busy answer: the question again, with its buttons and a way out (``STOP``) when it has no
+  «Hủy» of its own.
+
+A caption is the message's text (as in RapidPro's courier): a photo sent with «/baocao 120 …»
+is read as that text, with a note that the photo itself is not kept; a photo, a sticker or a
+voice message without text gets the polite answer and the question again.
 """
 
 from __future__ import annotations
@@ -17,8 +35,8 @@ from datetime import UTC, datetime
 
 import aiosqlite
 
-from bot.config import Config
 from common.catalogue import t
+from common.config import Config
 from common.messages import Inbound, Option, Outbound
 from common.text import plain
 from handlers import announce, calendar, enrol, households, link, menu, movement, report, stats
@@ -41,17 +59,30 @@ from storage.dialogs import (
     save_dialog,
 )
 from storage.inbound import first_delivery_statement
-from storage.people import Person, person_by_identity, touch_identity
+from storage.outbox import release_held
+from storage.people import Person, person_by_identity, touch_identity, unblock_statement
 
 log = logging.getLogger(__name__)
 
 # Statements a channel adds to a message's transaction, ``(sql, args)`` (see Core.handle).
 Settle = Sequence[tuple[str, Sequence[object]]]
 
-# Who is behind a messenger identity is remembered this long (seconds) between messages; an
-# enrolment in this process updates it at once, a change made elsewhere shows after this delay.
+# Who is behind a messenger identity is remembered this long (seconds) after it was read; an
+# enrolment in this process updates it at once, a change made elsewhere shows after this delay
+# at the latest (also for someone who writes all the time).
 PERSON_TTL = 60.0
 
+
+# The busy answer's way out of a dialog whose question has no «Hủy» (an action of the core).
+STOP = "core:stop"
+# Not "dung" alone: without diacritics it is also «đúng» (yes), typed at every question.
+STOP_WORDS = ("dung lai", "huy")
+# Commands that only show something: answered in the middle of a dialog, which goes on.
+READ_ONLY = ("whoami", "calendar", "help")
+
+# Kept in a dialog's draft by the core: the command that opened it, and how many answers it
+# has had since (see the module's docstring).
+OPENED_BY, ANSWERED = "_opened_by", "_answered"
 
 # Dialog name -> module with ``ask(ctx, state)`` and ``answer(ctx, state, answer)``.
 DIALOGS = {"report": report, "household": households, "review": households.REVIEW,
@@ -100,8 +131,10 @@ class Core:
         now = inbound.received_at or self.clock()
         key = (inbound.channel, inbound.sender_id)
         try:
+            # Whoever writes has not blocked the bot: cleared here, not by the person lookup,
+            # which a cached person skips.
             opening = (first_delivery_statement(inbound.channel, inbound.message_id, now),
-                       *(settle or ()))
+                       *(settle or ()), unblock_statement(*key))
             async with self.db.write_opening(*opening) as (conn, counts):
                 if counts[0] != 1:
                     log.info("ignored redelivered %s message %s",
@@ -121,7 +154,11 @@ class Core:
                     log.exception("could not settle %s message %s", inbound.channel,
                                   inbound.message_id)
             return [Outbound(t("core.internal_error"))]
-        self._people[key] = (time.monotonic() + PERSON_TTL, ctx.person)  # committed: remember
+        cached = self._people.get(key)
+        if cached is None or cached[1] is not ctx.person or cached[0] <= time.monotonic():
+            # Committed: remember who this is for PERSON_TTL from when it was read (a cache
+            # hit does not extend it, so a steady chatter also sees changes made elsewhere).
+            self._people[key] = (time.monotonic() + PERSON_TTL, ctx.person)
         if ctx.person is not None:  # also just linked or enrolled: the identity used last
             self._last_used[ctx.person.id] = key
         for other in ctx.forget:
@@ -151,7 +188,8 @@ class Core:
         """The enrolled person behind this identity (None for strangers), cached briefly.
 
         Looking the person up also notes the identity as the one they use now (reminders go
-        to the messenger a person used last) and not blocked (whoever writes has unblocked).
+        to the messenger a person used last); that they have not blocked the bot is noted by
+        every message's opening statements (``_handle``).
         A cached person is noted again when they write from another of their identities than
         last time (Telegram, then Zalo), so the order of their messengers stays right.
         """
@@ -177,29 +215,53 @@ class Core:
         inbound = ctx.inbound
         command = match(inbound.text, inbound.option)
         if ctx.person is None:
-            return await self._stranger(ctx, command)
+            replies = await self._stranger(ctx, command)
+            if ctx.person is not None:  # enrolled or linked just now: the menu is remembered
+                replies = await self._settle(ctx, None, replies)
+            return replies
         if inbound.kind not in ("text", "option"):
-            return await self._with_dialog_reminder(ctx, [Outbound(t("core.text_only"))])
+            if not inbound.text.strip():  # a photo or a sticker without a caption
+                return await self._with_dialog_reminder(ctx, [Outbound(t("core.text_only"))])
+            return _prefixed(t("core.caption_read"), await self._read(ctx, command))
+        return await self._read(ctx, command)
+
+    async def _read(self, ctx: Context, command: Command | None) -> list[Outbound]:
+        """A message of an enrolled person: an answer to their dialog, or a command."""
+        inbound = ctx.inbound
         state = await load_dialog(ctx.conn, inbound.channel, inbound.sender_id)
         if state is not None and state.dialog == MENU:
             # No dialog; the last menu shown lets "1" or a typed label choose its entry (on
             # messengers without buttons), before the text is read as a command.
-            chosen = None
+            chosen: list[str] = []
+            ask = state.draft.get("_ask") or {}
             if inbound.option is None and not (command and command.slash):
-                chosen = _typed_option(inbound.text, state.draft.get("_ask") or {})
-            if chosen is not None:
-                command = match("", chosen)
+                chosen = _typed_options(inbound.text, ask)
+            if len(chosen) > 1:  # «báo cáo ngay» under two «Báo cáo ngay: …» buttons
+                which = tuple(Option(label, data, tuple(aliases))
+                              for label, data, aliases in ask["options"] if data in chosen)
+                return await self._settle(ctx, None, [
+                    Outbound(t("core.which_option"), which, free_input=False)])
+            if chosen:
+                command = match("", chosen[0])
             state = None
+        ctx.in_dialog = state is not None and not _passive(state)  # work under way
+        if state is not None and _chose_stop(inbound, state):  # the busy answer's button
+            command = Command("cancel", "", True)
         if command and command.name == "cancel" and (command.slash or not command.args):
+            if state is not None and not command.slash and _own_cancel(state):
+                return await self._answer(ctx, state, "cancel")  # the question's «❌ Hủy»
             return await self._settle(ctx, None, [menu.main_menu(ctx, _cancelled(state))])
         if state is not None and command and command.slash and _passive(state):
             await clear_dialog(ctx.conn, inbound.channel, inbound.sender_id)  # only a menu
             state = None
+        if state is not None and command and command.slash:
+            if command.name in READ_ONLY:
+                shown = [m.with_options() for m in await self._show(ctx, command)]
+                return shown + await self._ask(ctx, state)
+            if not _starts_again(state, command):
+                return await self._busy(ctx, state)
+            state = None  # the dialog's own command at its first list: from the start
         if state is not None:
-            if command and command.slash:
-                if command.name == "help":
-                    return [menu.help_text(ctx)] + await self._ask(ctx, state)
-                return _prefixed(t("core.busy"), await self._ask(ctx, state))
             return await self._answer(ctx, state)
         replies = await self._command(ctx, command)
         if not ctx.settled:  # no dialog started: remember the menu shown, if any
@@ -220,39 +282,50 @@ class Core:
             return [menu.main_menu(ctx, t("core.welcome_back", name=ctx.person.full_name))]
         if command.name == "help":
             return [menu.help_text(ctx), menu.main_menu(ctx, t("menu.choose"))]
-        if command.name == "whoami":
-            return [await menu.whoami(ctx)]
+        if command.name in READ_ONLY:
+            return await self._show(ctx, command)
         if command.name == "link":
             state, messages = await link.start(ctx, command.args)
-            return await self._settle(ctx, state, messages)
-        if command.name == "report":
+        elif command.name == "report":
             state, messages = await report.start(ctx, command.args)
-            return await self._settle(ctx, state, messages)
-        if command.name == "household":
+        elif command.name == "household":
             state, messages = await households.start(ctx, command.args)
-            return await self._settle(ctx, state, messages)
-        if command.name == "registrations":
+        elif command.name == "registrations":
             state, messages = await households.registrations_start(ctx)
-            return await self._settle(ctx, state, messages)
-        if command.name == "review":
+        elif command.name == "review":
             state, messages = await households.review_start(ctx)
-            return await self._settle(ctx, state, messages)
-        if command.name in ("half_year", "yearly"):
+        elif command.name in ("half_year", "yearly"):
             state, messages = await movement.start(ctx, command.args, command.name)
-            return await self._settle(ctx, state, messages)
-        if command.name == "calendar":
-            return await calendar.show(ctx)
-        if command.name == "stats":
+        elif command.name == "remind":
+            return await calendar.remind_again(ctx, command.args)
+        elif command.name == "stats":
             state, messages = await stats.start(ctx, command.args)
-            return await self._settle(ctx, state, messages)
-        if command.name == "announce":
+        elif command.name == "announce":
             state, messages = await announce.start(ctx, command.args)
-            return await self._settle(ctx, state, messages)
-        return [menu.main_menu(ctx, t("core.unknown_command"))]
+        else:
+            return [menu.main_menu(ctx, t("core.unknown_command"))]
+        if state is not None:  # what opened it, for the same command sent again (module doc)
+            state.draft[OPENED_BY] = command.name
+        return await self._settle(ctx, state, messages)
+
+    async def _show(self, ctx: Context, command: Command) -> list[Outbound]:
+        """What a read-only command shows (``READ_ONLY``)."""
+        if command.name == "help":
+            return [menu.help_text(ctx)]
+        if command.name == "whoami":
+            return [await menu.whoami(ctx)]
+        return await calendar.show(ctx, command.args)
 
     async def _stranger(self, ctx: Context, command: Command | None) -> list[Outbound]:
         """Unknown people may only enrol or link; they learn nothing else."""
         text = ctx.inbound.text
+        state = await load_dialog(ctx.conn, ctx.inbound.channel, ctx.inbound.sender_id)
+        if state is not None and state.dialog == enrol.ENROL:  # asked for their name
+            if command and command.name == "cancel":
+                return await enrol.give_up(ctx)
+            if not (command and command.name in ("start", "link")) and not (
+                    looks_like_invite(text) or looks_like_link_code(text)):
+                return await enrol.answer_name(ctx, state)
         if command and command.name == "start" and command.args:
             return await _use_code(ctx, command.args)
         if command and command.name == "link":
@@ -264,11 +337,15 @@ class Core:
             return await _use_code(ctx, text)
         return [Outbound(t("core.stranger"))]
 
-    async def _answer(self, ctx: Context, state: DialogState) -> list[Outbound]:
-        """Turn the message into an Answer to the current question, checking button data."""
+    async def _answer(self, ctx: Context, state: DialogState,
+                      action: str | None = None) -> list[Outbound]:
+        """Turn the message into an Answer to the current question, checking button data
+        (``action``: the typed text is that option, as the dialog's own cancel word)."""
         ask = state.draft.get("_ask") or {"nonce": "", "options": [], "free": True}
         inbound = ctx.inbound
-        if inbound.option is not None:
+        if action is not None:
+            answer = Answer(inbound.text, action)
+        elif inbound.option is not None:
             nonce, _, action = inbound.option.partition(".")
             valid = {data for _, data, _ in ask["options"]}
             if nonce != ask["nonce"] or action not in valid:
@@ -279,8 +356,24 @@ class Core:
             if len(inbound.text) > 4000:
                 return [Outbound(t("core.too_long"))] + await self._ask(ctx, state)
         dialog = DIALOGS[state.dialog]
+        opened_by, answered = state.draft.get(OPENED_BY), state.draft.get(ANSWERED, 0) + 1
         new_state, messages = await dialog.answer(ctx, state, answer)
+        if new_state is not None and new_state.dialog == state.dialog:
+            new_state.draft[ANSWERED] = answered  # the dialog's first list is behind it
+            if opened_by is not None:
+                new_state.draft.setdefault(OPENED_BY, opened_by)
         return await self._settle(ctx, new_state, messages)
+
+    async def _busy(self, ctx: Context, state: DialogState) -> list[Outbound]:
+        """A command in the middle of a dialog: say so and ask the question again, with a
+        button out of it (``STOP``) when the question has no «Hủy» of its own."""
+        messages = _prefixed(t("core.busy"), await DIALOGS[state.dialog].ask(ctx, state))
+        if not any(o.data == "cancel" for m in messages for o in m.options):
+            at = next((i for i in range(len(messages) - 1, -1, -1) if messages[i].options),
+                      len(messages) - 1)
+            stop = Option(t("core.option.stop"), STOP, STOP_WORDS)
+            messages[at] = messages[at].with_options(*messages[at].options, stop)
+        return await self._settle(ctx, state, messages)
 
     async def _ask(self, ctx: Context, state: DialogState) -> list[Outbound]:
         messages = await DIALOGS[state.dialog].ask(ctx, state)
@@ -310,6 +403,7 @@ class Core:
                                   menu_state(question.options, question.free_input), ctx.now)
             else:
                 await clear_dialog(ctx.conn, inbound.channel, inbound.sender_id)
+            await self._release(ctx)
             return messages
         if asked is not None:
             nonce = secrets.token_hex(3)
@@ -324,8 +418,21 @@ class Core:
             )
         else:
             state.draft["_ask"] = {"nonce": "", "free": True, "options": []}
-        await save_dialog(ctx.conn, inbound.channel, inbound.sender_id, state, ctx.now)
+        busy = not _passive(state)
+        await save_dialog(ctx.conn, inbound.channel, inbound.sender_id, state, ctx.now,
+                          busy=busy)
+        if not busy:
+            await self._release(ctx)
         return messages
+
+    async def _release(self, ctx: Context) -> None:
+        """Work under way has ended (the dialog is over, or only shows a list or a card):
+        what the bot held back for it may go now, outside the quiet hours."""
+        if ctx.in_dialog:
+            ctx.in_dialog = False
+            await release_held(ctx.conn, ctx.person.id, at=ctx.now,
+                               not_before=self.config.calendar.next_sending_time(
+                                   ctx.now.astimezone(self.config.timezone)))
 
 
 async def _use_code(ctx: Context, text: str) -> list[Outbound]:
@@ -334,6 +441,24 @@ async def _use_code(ctx: Context, text: str) -> list[Outbound]:
     if looks_like_link_code(text):
         return await link.use(ctx, text)
     return await enrol.enrol(ctx, text)
+
+
+def _starts_again(state: DialogState, command: Command) -> bool:
+    """Whether ``command`` starts the dialog again: it is the command that opened it, the
+    dialog shows a list to choose from, and nothing was answered since (module doc)."""
+    ask = state.draft.get("_ask") or {}
+    return (command.name == state.draft.get(OPENED_BY) and not ask.get("free", True)
+            and not state.draft.get(ANSWERED))
+
+
+def _chose_stop(inbound: Inbound, state: DialogState) -> bool:
+    """Whether the message presses (or types) the busy answer's «Dừng việc đang làm»."""
+    ask = state.draft.get("_ask") or {}
+    if not any(data == STOP for _, data, _ in ask.get("options", ())):
+        return False
+    if inbound.option is not None:
+        return inbound.option == f"{ask.get('nonce', '')}.{STOP}"
+    return _typed_option(inbound.text, ask) == STOP
 
 
 def _prefixed(text: str, messages: list[Outbound]) -> list[Outbound]:
@@ -354,6 +479,14 @@ def _passive(state: DialogState) -> bool:
     return bool(passive(state) if callable(passive) else passive)
 
 
+def _own_cancel(state: DialogState) -> bool:
+    """True when a cancel word typed without the slash («huy», «hủy bỏ») is the current
+    question's «❌ Hủy» button, as the dialog's ``OWN_CANCEL`` (a flag or a function of the
+    state) says: a sub-form whose «Hủy» goes back a step. ``/huy`` always stops everything."""
+    own = getattr(DIALOGS[state.dialog], "OWN_CANCEL", False)
+    return bool(own(state) if callable(own) else own)
+
+
 def _cancelled(state: DialogState | None) -> str:
     """What ``/huy`` says: nothing to cancel; cancelled, nothing saved; or what the dialog
     has saved before (its ``saved(state)``: one phrase per thing saved), and that the part
@@ -369,14 +502,25 @@ def _cancelled(state: DialogState | None) -> str:
 
 
 def _typed_option(text: str, ask: dict) -> str | None:
-    """The option a typed text chooses: its label or an alias, or its number in a list."""
+    """The option a typed text chooses (the first, when it fits several)."""
+    chosen = _typed_options(text, ask)
+    return chosen[0] if chosen else None
+
+
+def _typed_options(text: str, ask: dict) -> list[str]:
+    """The options a typed text may choose: its number in a list; else those whose label
+    (without the emoji, without a «(118)» after it) or an alias it is; else those whose
+    label before a colon it is («báo cáo ngay» for «📝 Báo cáo ngay: Báo cáo tháng 11/2026»).
+    """
     typed = plain(text)
     if not typed:
-        return None
+        return []
     options = ask["options"]
     if not ask["free"] and typed.isascii() and typed.isdigit() and 1 <= int(typed) <= len(options):
-        return options[int(typed) - 1][1]
-    for label, data, aliases in options:
-        if typed in (plain(label), plain(label.split("(")[0])) or typed in aliases:
-            return data
-    return None
+        return [options[int(typed) - 1][1]]
+    exact = [data for label, data, aliases in options
+             if typed in (plain(label), plain(label.split("(")[0])) or typed in aliases]
+    if exact:
+        return exact
+    return [data for label, data, _ in options
+            if ":" in label and typed == plain(label.split(":")[0])]

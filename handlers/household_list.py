@@ -13,19 +13,20 @@ what was recorded.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from common.catalogue import t
 from common.messages import Option, Outbound
 from common.numbers import format_count
-from common.text import fold
+from common.text import fold, visible
 from handlers import menu
 from reports.periods import Month
 from storage import areas
 from storage.areas import Area
 from storage.dialogs import DialogState
-from storage.households import household_list, mark_household_list
+from storage.households import household_list, list_sizes, mark_household_list
 from storage.reports import MONTHLY_FORM, current_report
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 
 Result = tuple[DialogState | None, list[Outbound]]
 STEPS = ("list_pick", "list", "list_confirm")
-MAX_VILLAGES = 30  # offered as a numbered choice; the others are found by typing a name
+PAGE = 10  # villages offered at once; «Xem tiếp» shows the next ones, a name can be typed
 REPORT_MONTHS = 3  # months looked back for the total reported, to set the list against
 
 
@@ -48,6 +49,31 @@ def _back() -> Option:
 def _done() -> Option:
     """Leaves a view where nothing waits to be saved (the action is ``cancel``)."""
     return Option(t("households.option.done"), "cancel", ("xong",))
+
+
+async def place(ctx: Context, village_id: int, cache: dict[int, str] | None = None) -> str:
+    """«Bản Nà Khan» — or «Bản Nà Khan, Xã Mường Tè» when the person's area is above the
+    commune (a province's officer: village names repeat from one commune to the next)."""
+    cache = {} if cache is None else cache
+    if village_id not in cache:
+        village = await areas.get_area(ctx.conn, village_id)
+        if village is None:
+            cache[village_id] = "?"
+        elif village.parent_id is None or \
+                village.parent_id in {r.area.id for r in ctx.person.roles}:
+            cache[village_id] = village.name
+        else:
+            parent = await areas.get_area(ctx.conn, village.parent_id)
+            cache[village_id] = t("households.place", village=village.name,
+                                  commune=parent.name if parent else "?")
+    return cache[village_id]
+
+
+def name_key(name: str) -> tuple:
+    """Sorts names as people count: «Tổ dân phố 2» before «Tổ dân phố 10»."""
+    # Text and numbers alternate from a text part (maybe empty), so parts always compare.
+    return tuple(int(part) if i % 2 else part
+                 for i, part in enumerate(re.split(r"(\d+)", fold(name))))
 
 
 async def _villages(ctx: Context) -> list[Area]:
@@ -72,10 +98,17 @@ async def start(ctx: Context, state: DialogState) -> Result:
     return await _pick(ctx, state, villages)
 
 
-async def _pick(ctx: Context, state: DialogState, villages: list[Area]) -> Result:
+async def _pick(ctx: Context, state: DialogState, villages: list[Area],
+                query: str = "") -> Result:
+    """Which village? Those with a household list first, then the others, each by name;
+    paged, so every village can be reached (or typed)."""
+    sizes = await list_sizes(ctx.conn, [a.id for a in villages])
+    ordered = sorted(villages, key=lambda a: (a.id not in sizes, name_key(a.name), a.path))
     state.step = "list_pick"
-    state.draft = {"villages": [a.id for a in villages[:MAX_VILLAGES]],
-                   "more": max(0, len(villages) - MAX_VILLAGES)}
+    state.draft = {"villages": [a.id for a in ordered], "page": 0,
+                   "listed": sum(1 for a in villages if sizes.get(a.id, (0,))[0]),
+                   "complete": sum(1 for a in villages if sizes.get(a.id, (0, False))[1]),
+                   "query": query[:40]}
     return state, await ask(ctx, state)
 
 
@@ -107,15 +140,7 @@ async def ask(ctx: Context, state: DialogState) -> list[Outbound]:
     """The current question again."""
     draft = state.draft
     if state.step == "list_pick":
-        options = []
-        for area_id in draft["villages"]:
-            area = await areas.get_area(ctx.conn, area_id)
-            if area is not None:
-                options.append(Option(area.name, f"lv:{area.id}"))
-        lines = [t("households.list.pick")]
-        if draft.get("more"):
-            lines.append(t("report.more_areas", n=format_count(draft["more"])))
-        return [Outbound("\n".join(lines), (*options, _back(), _cancel()), free_input=False)]
+        return [await _ask_village(ctx, draft)]
     village = await _village(ctx, draft["village_id"])
     if village is None:
         return [Outbound(t("households.gone"))]
@@ -138,7 +163,9 @@ async def ask(ctx: Context, state: DialogState) -> list[Outbound]:
         options = [Option(t("households.list.option.unmark"), "unmark")]
     else:
         reported = await _reported_total(ctx, village.id)
-        if reported is not None:
+        if reported is not None and reported == listed.households and reported:
+            lines = [t("households.list.matches", village=village.name, n=n)]
+        elif reported is not None:
             lines = [t("households.list.partial", village=village.name, n=n,
                        total=format_count(reported))]
         else:
@@ -150,6 +177,36 @@ async def ask(ctx: Context, state: DialogState) -> list[Outbound]:
             lines.append(t("households.list.empty"))
             options = []
     return [Outbound("\n".join(lines), (*options, _back(), _done()), free_input=False)]
+
+
+async def _ask_village(ctx: Context, draft: dict) -> Outbound:
+    every = draft["villages"]
+    pages = max(1, -(-len(every) // PAGE))
+    page = min(draft.get("page", 0), pages - 1)
+    shown = every[page * PAGE:(page + 1) * PAGE]
+    sizes = await list_sizes(ctx.conn, shown)
+    cache: dict[int, str] = {}
+    options = []
+    for area_id in shown:
+        n, complete = sizes.get(area_id, (0, False))
+        key = ("households.list.label_complete" if complete else
+               "households.list.label_partial" if n else "households.list.label_empty")
+        options.append(Option(t(key, village=await place(ctx, area_id, cache),
+                                n=format_count(n)), f"lv:{area_id}"))
+    lines = [t("households.list.pick"),
+             t("households.list.pick_matches" if draft.get("query") else
+               "households.list.pick_counts", query=draft.get("query", ""),
+               n=format_count(len(every)),
+               listed=format_count(draft.get("listed", 0)),
+               complete=format_count(draft.get("complete", 0)))]
+    if pages > 1:
+        first = page * PAGE + 1
+        lines.append(t("households.list.pick_page", first=first, last=first + len(shown) - 1,
+                       n=len(every)))
+        rest = len(every) - (page + 1) * PAGE
+        options.append(Option(t("households.list.option.more", n=rest), "more", ("xem tiep",))
+                       if rest > 0 else Option(t("households.option.first"), "first"))
+    return Outbound("\n".join(lines), (*options, _back(), _cancel()), free_input=False)
 
 
 async def _closed(ctx: Context, state: DialogState, said: str) -> Result:
@@ -197,16 +254,21 @@ async def _on_pick(ctx: Context, state: DialogState, reply: Answer, back) -> Res
     if reply.action == "back":
         state.step, state.draft = "find", {"intent": None}
         return state, await back(ctx, state)
+    if reply.action in ("more", "first"):
+        state.draft["page"] = state.draft.get("page", 0) + 1 if reply.action == "more" else 0
+        return state, await ask(ctx, state)
     if reply.action and reply.action.startswith("lv:") and reply.action[3:].isdecimal():
         if await _village(ctx, int(reply.action[3:])) is None:
             return state, [Outbound(t("core.stale_button"))] + await ask(ctx, state)
         return await _show(ctx, state, int(reply.action[3:]))
     typed = fold(reply.text)
-    matches = [a for a in await _villages(ctx) if typed and typed in fold(a.name)]
+    if not typed:  # nothing visible typed: the question again
+        return state, await ask(ctx, state)
+    matches = [a for a in await _villages(ctx) if typed in fold(a.name)]
     if not matches:
-        return state, [Outbound(t("households.list.not_found", query=reply.text[:40]))] + \
-            await ask(ctx, state)
+        return state, [Outbound(t("households.list.not_found",
+                                  query=visible(reply.text)[:40]))] + await ask(ctx, state)
     exact = [a for a in matches if fold(a.name) == typed]
     if len(matches) == 1 or len(exact) == 1:
         return await _show(ctx, state, (exact or matches)[0].id)
-    return await _pick(ctx, state, matches)
+    return await _pick(ctx, state, matches, visible(reply.text))

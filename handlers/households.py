@@ -11,13 +11,14 @@ Names are only shown to people whose area contains the household's village.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
 from common.catalogue import t
 from common.messages import Option, Outbound
 from common.numbers import format_money
-from common.text import fold, plain
+from common.text import fold, plain, visible
 from handlers import household_list, menu
 from handlers import household_notices as notices
 from handlers.forms.engine import FormEngine, FormSpec, format_value
@@ -30,6 +31,7 @@ from handlers.forms.households import (
     SUPPORT_KINDS,
     assessment_spec,
 )
+from handlers.household_list import name_key, place
 from reports.poverty import (
     NoStandardError,
     classify,
@@ -145,6 +147,11 @@ async def _load(ctx: Context, household_id: int) -> tuple[Household, Area] | Non
     return (household, village) if village else None
 
 
+def _several_villages(ctx: Context) -> bool:
+    """Whether this person's households span villages (so each is named with its village)."""
+    return len(_scopes(ctx)) > 1 or any(r.role != "village_head" for r in ctx.person.roles)
+
+
 def _may_edit(ctx: Context, village: Area) -> bool:
     return ctx.person.can_report_for(village)
 
@@ -170,13 +177,20 @@ def PASSIVE(state: DialogState) -> bool:  # noqa: N802 (the core's name for it)
     return state.step != "form"
 
 
+def OWN_CANCEL(state: DialogState) -> bool:  # noqa: N802 (the core's name for it)
+    """In a form, «huy» typed is the form's «❌ Hủy»: the form is dropped and the dialog goes
+    back to where the form was opened — the household's card, or the search for a new
+    household. ``/huy`` (with the slash) stops the whole dialog, as everywhere."""
+    return state.step == "form"
+
+
 # ---- /ho ----------------------------------------------------------------------------------
 
 
 async def start(ctx: Context, args: str, intent: str | None = None) -> Result:
     """``/ho [code or name]``: find a household (or add one)."""
     state = DialogState("household", "find", {"intent": intent} if intent else {})
-    if args.strip():
+    if fold(args):
         return await _search(ctx, state, args)
     return state, await ask(ctx, state)
 
@@ -198,7 +212,10 @@ async def _matches(ctx: Context, query: str, offset: int, limit: int
 
 
 async def _search(ctx: Context, state: DialogState, query: str, offset: int = 0) -> Result:
-    query = " ".join(query.split())[:100]
+    query = visible(query)[:100]  # what the person sees: no zero-width or direction marks
+    if not fold(query):  # nothing visible to look for: the question again
+        state.step = "find"
+        return state, await ask(ctx, state)
     matches, total = await _matches(ctx, query, offset, SEARCH_PAGE)
     if not matches:
         state.step = "find"
@@ -322,14 +339,14 @@ async def ask(ctx: Context, state: DialogState) -> list[Outbound]:
         return [Outbound(t(key), tuple(options) + (_cancel(),))]
     if state.step == "pick":
         options = []
-        several = len(_scopes(ctx)) > 1 or any(r.role != "village_head" for r in ctx.person.roles)
+        places: dict[int, str] = {}
         for household_id in draft["choices"]:
             household = await hh.get_household(ctx.conn, household_id)
             if household is not None:
                 label = f"{household.code} · {household.head_name}"
-                if several:  # an officer's list spans villages: say which
-                    village = await areas.get_area(ctx.conn, household.village_id)
-                    label = t("households.village_in", village=label, commune=village.name)
+                if _several_villages(ctx):  # an officer's list spans villages: say which
+                    label = t("households.village_in", village=label, commune=await place(
+                        ctx, household.village_id, places))
                 options.append(Option(label, f"hh:{household.id}"))
         lines = [t("households.pick", n=draft["total"], query=draft["query"])]
         offset, total = draft["offset"], draft["total"]
@@ -393,10 +410,13 @@ def _engine(draft: dict) -> FormEngine:
 
 async def answer(ctx: Context, state: DialogState, reply: Answer) -> Result:
     if reply.action == "cancel":
-        if state.step == "form" and state.draft.get("household_id"):
+        if state.step == "form" and state.draft.get("household_id"):  # back to the card
             state.draft.pop("intent", None)
             return await _show_card(ctx, state, state.draft["household_id"],
                                     [Outbound(t("households.form_cancelled"))])
+        if state.step == "form":  # a new household: back to the search it was added from
+            state.step, state.draft = "find", _carry(state)
+            return state, [Outbound(t("households.form_cancelled"))] + await ask(ctx, state)
         return None, [menu.main_menu(ctx, t("households.closed"))]
     step = state.step
     if step in household_list.STEPS:
@@ -409,7 +429,7 @@ async def answer(ctx: Context, state: DialogState, reply: Answer) -> Result:
         if reply.action == "more_registrations":
             listing = await registrations_text(ctx, state)
             return state, listing + await ask(ctx, state)
-        if not reply.text.strip():
+        if not fold(reply.text):
             return state, await ask(ctx, state)
         return await _search(ctx, state, reply.text)
     if step == "pick":
@@ -418,7 +438,7 @@ async def answer(ctx: Context, state: DialogState, reply: Answer) -> Result:
         if reply.action in ("more", "first"):
             offset = state.draft["offset"] + SEARCH_PAGE if reply.action == "more" else 0
             return await _search(ctx, state, state.draft["query"], offset)
-        if not reply.text.strip():
+        if not fold(reply.text):
             return state, await ask(ctx, state)
         return await _search(ctx, state, reply.text)  # another name or code typed
     if step == "pick_village":
@@ -461,17 +481,21 @@ async def _start_add(ctx: Context, state: DialogState) -> Result:
     if len(villages) > MAX_OPTIONS * 2:  # too many to list: the name is typed instead
         state.draft = _carry(state, villages=[])
     else:
-        state.draft = _carry(state, villages=sorted(villages, key=lambda i: villages[i].path))
+        state.draft = _carry(state, villages=sorted(
+            villages, key=lambda i: (name_key(villages[i].name), villages[i].path)))
     return state, await ask(ctx, state)
 
 
 async def _find_village(ctx: Context, state: DialogState, text: str) -> Result:
     """A village named by typing (an officer with many villages)."""
-    query = " ".join(text.split())
-    if not query:
+    query = visible(text)
+    if not fold(query):
         return state, await ask(ctx, state)
-    found = [a for a in await areas.find_areas(ctx.conn, query, limit=MAX_OPTIONS * 2)
-             if a.level == ctx.config.report_level and ctx.person.can_report_for(a)]
+    found: list[Area] = []
+    for scope in _scopes(ctx):  # in the person's areas, so nobody else's fill the list
+        found += [a for a in await areas.find_areas(
+            ctx.conn, query, within=scope, level=ctx.config.report_level,
+            limit=1000) if ctx.person.can_report_for(a)]  # counted, to say how many more
     exact = [a for a in found if fold(a.name) == fold(query)]
     if len(exact) == 1 or len(found) == 1:
         return await _open_add_form(ctx, state, (exact or found)[0])
@@ -671,9 +695,16 @@ async def registrations_text(ctx: Context, state: DialogState | None = None
     if len(regs) > REGISTRATIONS_PAGE:
         lines.append(t("households.registrations_page", first=offset + 1,
                        last=offset + len(shown), n=len(regs)))
-    lines += [t("households.registration_line", code=reg.household_code, name=reg.head_name,
-                year=reg.target_year, state=t(REGISTRATION_STATES[reg.state]))
-              for reg in shown]
+    places: dict[int, str] = {}
+    village_id = None
+    for reg in shown:
+        if _several_villages(ctx) and reg.village_id != village_id:  # under its village
+            village_id = reg.village_id
+            lines.append(t("households.registrations_village",
+                           village=await place(ctx, reg.village_id, places)))
+        lines.append(t("households.registration_line", code=reg.household_code,
+                       name=reg.head_name, year=reg.target_year,
+                       state=t(REGISTRATION_STATES[reg.state])))
     rest = len(regs) - offset - len(shown)
     if rest > 0:
         lines.append(t("households.registrations_more", n=rest))
@@ -700,42 +731,75 @@ async def review_start(ctx: Context) -> Result:
     return state, await review_ask(ctx, state)
 
 
-async def _pending(ctx: Context) -> list[tuple[str, int, str]]:
-    """(kind, id, label) of everything that waits for this officer in their areas."""
-    items: list[tuple[str, int, str]] = []
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """One item of the review queue: its kind (``reg`` or ``asm``), id and button label."""
+
+    kind: str
+    id: int
+    label: str
+
+
+async def _pending(ctx: Context) -> list[Waiting]:
+    """Everything that waits for this officer in their areas: the exit registrations (by
+    village, then code), then the assessments that would change a status (oldest first)."""
+    regs: list[Waiting] = []
+    asms: list[Waiting] = []
     seen: set[tuple[str, int]] = set()
+    places: dict[int, str] = {}
     for r in ctx.person.roles:
         if r.role not in ("officer", "admin"):
             continue
         for reg in await hh.registrations(ctx.conn, within=r.area, states=WAITING_REGISTRATION):
             if ("reg", reg.id) not in seen:
                 seen.add(("reg", reg.id))
-                items.append(("reg", reg.id, t("households.review.reg_label",
-                                               code=reg.household_code, name=reg.head_name,
-                                               year=reg.target_year)))
+                regs.append(Waiting("reg", reg.id, t(
+                    "households.review.reg_label", code=reg.household_code, name=reg.head_name,
+                    village=await place(ctx, reg.village_id, places), year=reg.target_year)))
         for a, household in await hh.pending_assessments(ctx.conn, within=r.area):
             if a.suggested_status != household.status and ("asm", a.id) not in seen:
                 seen.add(("asm", a.id))
-                items.append(("asm", a.id, t("households.review.asm_label",
-                                             code=household.code, name=household.head_name,
-                                             after=status_label(a.suggested_status))))
-    return items
+                asms.append(Waiting("asm", a.id, t(
+                    "households.review.asm_label", code=household.code,
+                    name=household.head_name,
+                    village=await place(ctx, household.village_id, places),
+                    after=status_label(a.suggested_status))))
+    return regs + asms
+
+
+REVIEW_KINDS = ("reg", "asm")
+# Message keys per kind, spelled out so the catalogue test sees every one of them.
+KIND_COUNT = {"reg": "households.review.count.reg", "asm": "households.review.count.asm"}
+KIND_ONLY = {"reg": "households.review.option.only_reg",
+             "asm": "households.review.option.only_asm"}
 
 
 async def review_ask(ctx: Context, state: DialogState) -> list[Outbound]:
     draft = state.draft
     if state.step == "list":
-        items = await _pending(ctx)
-        if not items:  # decided elsewhere meanwhile (the dialog closes at the next answer)
+        every = await _pending(ctx)
+        if not every:  # decided elsewhere meanwhile (the dialog closes at the next answer)
             return [Outbound(t("households.review.nothing"),
                              (Option(t("households.option.done"), "cancel"),),
                              free_input=False)]
+        counts = {k: sum(1 for w in every if w.kind == k) for k in REVIEW_KINDS}
+        kind = draft.get("only") if counts.get(draft.get("only") or "") else None
+        draft["only"] = kind  # one kind shown («Chỉ xem …»), or None: all
+        items = [w for w in every if w.kind == kind] if kind else every
         pages = max(1, -(-len(items) // REVIEW_PAGE))
         page = min(draft.get("page", 0), pages - 1)
         draft["page"] = page
         shown = items[page * REVIEW_PAGE:(page + 1) * REVIEW_PAGE]
-        options = [Option(label, f"{kind}:{item_id}") for kind, item_id, label in shown]
-        text = t("households.review.title", n=len(items))
+        options = [Option(w.label, f"{w.kind}:{w.id}") for w in shown]
+        both = all(counts.values())
+        if kind:
+            text = t("households.review.title_kind", what=t(KIND_COUNT[kind], n=counts[kind]),
+                     n=len(every))
+        elif both:
+            text = t("households.review.title_both", n=len(every),
+                     kinds=", ".join(t(KIND_COUNT[k], n=counts[k]) for k in REVIEW_KINDS))
+        else:
+            text = t("households.review.title", n=len(every))
         if pages > 1:
             first = page * REVIEW_PAGE + 1
             text += "\n" + t("households.review.page", first=first,
@@ -746,6 +810,12 @@ async def review_ask(ctx: Context, state: DialogState) -> list[Outbound]:
                                       ("xem tiep",)))
             else:
                 options.append(Option(t("households.review.option.first"), "first"))
+        if both and (kind or pages > 1):  # one tap to each kind, whatever page it starts on
+            options += [Option(t(KIND_ONLY[k], n=counts[k]), f"only:{k}")
+                        for k in REVIEW_KINDS if k != kind]
+            if kind:
+                options.append(Option(t("households.review.option.all", n=len(every)),
+                                      "only:all", ("xem tat ca",)))
         return [Outbound(text, tuple(options) + (_close(),), free_input=False)]
     if state.step == "item":
         return [await _review_item(ctx, draft)]
@@ -759,7 +829,8 @@ async def _review_item(ctx: Context, draft: dict) -> Outbound:
         plan = dict(PLAN_KINDS).get(reg.plan_kind, "household.plan.other")
         asked = [t(dict(SUPPORT_KINDS)[k]) for k in reg.support_asked if k in dict(SUPPORT_KINDS)]
         text = t("households.review.reg", code=reg.household_code, name=reg.head_name,
-                 year=reg.target_year, plan=t(plan), plan_text=reg.plan_text or "—",
+                 village=await place(ctx, reg.village_id, {}), year=reg.target_year,
+                 plan=t(plan), plan_text=reg.plan_text or "—",
                  asked=", ".join(asked) or t("form.none_selected"),
                  state=t(REGISTRATION_STATES[reg.state]))
         options = [Option(t("households.review.option.recognise"), "recognised"),
@@ -772,6 +843,7 @@ async def _review_item(ctx: Context, draft: dict) -> Outbound:
         a = await hh.get_assessment(ctx.conn, draft["id"])
         household = await hh.get_household(ctx.conn, a.household_id)
         text = t("households.review.asm", code=household.code, name=household.head_name,
+                 village=await place(ctx, household.village_id, {}),
                  income=format_value(assessment_spec(()).fields[0], a.income_per_person),
                  lacking=_lacking(ctx, a), before=status_label(household.status),
                  after=status_label(a.suggested_status))
@@ -811,7 +883,8 @@ async def _still_pending(ctx: Context, kind: str, item_id: int) -> tuple[Area, s
 
 def _to_list(state: DialogState) -> DialogState:
     state.step = "list"
-    state.draft = {"page": state.draft.get("page", 0), "decided": state.draft.get("decided", [])}
+    state.draft = {"page": state.draft.get("page", 0), "only": state.draft.get("only"),
+                   "decided": state.draft.get("decided", [])}
     return state
 
 
@@ -824,12 +897,18 @@ async def _list_or_close(ctx: Context, state: DialogState, said: list[Outbound])
 
 
 async def review_answer(ctx: Context, state: DialogState, reply: Answer) -> Result:
+    if reply.action == "cancel" and state.step == "reason":  # this decision only
+        return await _list_or_close(ctx, state, [Outbound(t("households.review.not_decided"))])
     if reply.action == "cancel":
         return None, [menu.main_menu(ctx, t("households.closed"))]
     draft = state.draft
     if state.step == "list":
         if reply.action in ("more", "first"):
             draft["page"] = draft.get("page", 0) + 1 if reply.action == "more" else 0
+            return state, await review_ask(ctx, state)
+        if reply.action in ("only:reg", "only:asm", "only:all"):  # one kind, or all again
+            kind = reply.action[5:]
+            draft["only"], draft["page"] = (kind if kind in REVIEW_KINDS else None), 0
             return state, await review_ask(ctx, state)
         kind, _, item = (reply.action or "").partition(":")
         if kind in ("reg", "asm") and item.isdigit():
@@ -853,7 +932,7 @@ async def review_answer(ctx: Context, state: DialogState, reply: Answer) -> Resu
         if decision in ("recognised", "under_review"):
             return await _decide(ctx, state, decision, "")
         return state, [Outbound(t("households.choose_action"))] + await review_ask(ctx, state)
-    reason = "" if reply.action == "skip" else " ".join(reply.text.split())
+    reason = "" if reply.action == "skip" else visible(reply.text)
     if not reason and reply.action != "skip":
         return state, await review_ask(ctx, state)
     if len(reason) > MAX_REASON:  # refused, not cut: the officer shortens it
@@ -925,6 +1004,12 @@ class REVIEW:
     ask = staticmethod(review_ask)
     answer = staticmethod(review_answer)
     saved = staticmethod(review_saved)
+
+    @staticmethod
+    def OWN_CANCEL(state: DialogState) -> bool:  # noqa: N802 (the core's name for it)
+        """At a decision's reason, «huy» typed is its «❌ Hủy»: back to the list, the
+        decision not taken. ``/huy`` stops the review, as everywhere."""
+        return state.step == "reason"
 
     @staticmethod
     def PASSIVE(state: DialogState) -> bool:  # noqa: N802 (the core's name for it)

@@ -14,8 +14,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from bot.config import MonthlyReportConfig
 from common.catalogue import t
+from common.config import MonthlyReportConfig
 from common.messages import Option, Outbound
 from common.numbers import NumberError, format_count, parse_count
 from common.text import fold
@@ -150,13 +150,32 @@ async def _choose_by_name(
 
 
 def period_error(ctx: Context, area: Area, period: Month) -> str | None:
-    """Why ``period`` cannot be filed now by this person, or None."""
-    if period > Month.of(ctx.today):
-        return t("report.future", period=period.label)
+    """Why ``period`` cannot be filed now by this person, or None.
+
+    A month's report is the village at the end of the month (its households "hiện nay") and
+    what happened in it (exits, newly poor, support mobilised "trong tháng"); the calendar
+    asks for it from three days before the 5th of the next month. So a village head files a
+    month once it is over, from the 1st of the next month: filed on 3 December, a December
+    report would miss most of the month, and it would silence the January reminders that ask
+    for the real figures (only those who have not filed are reminded). Officers keep their
+    rights: a month after its lock day, and the running month too (a paper report handed in
+    at the commune's meeting); nobody files a month still to come.
+    """
+    current = Month.of(ctx.today)
+    first = _first_day(period.next())
+    if period > current:
+        return t("report.future", period=period.label, first=first)
+    officer = ctx.person.can_override_lock(area)
+    if period == current and not officer:
+        return t("report.not_over", period=period.label, first=first)
     lock = period.lock_date(ctx.config.monthly.lock_day)
-    if ctx.today > lock and not ctx.person.can_override_lock(area):
+    if ctx.today > lock and not officer:
         return t("report.locked", period=period.label, lock=f"{lock:%d/%m/%Y}")
     return None
+
+
+def _first_day(month: Month) -> str:
+    return f"01/{month.month:02d}/{month.year}"
 
 
 async def begin(

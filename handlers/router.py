@@ -16,7 +16,7 @@ from common.text import fold, squash
 ALIASES: dict[str, tuple[str, ...]] = {
     "start": ("start", "batdau"),
     "help": ("help", "trogiup", "huongdan", "menu", "hd"),
-    "report": ("baocao", "bc"),
+    "report": ("baocao", "bc", "baocaongay"),  # «Báo cáo ngay», a reminder's button typed
     "cancel": ("huy", "huybo", "cancel", "thoat"),
     "whoami": ("toi", "toilaai", "whoami"),
     "household": ("ho", "hogiadinh", "timho"),
@@ -28,6 +28,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "announce": ("thongbao", "guithongbao"),
     "stats": ("thongke", "tk", "bieudo", "solieu", "xephang", "khenthuong"),
     "link": ("lienket", "ketnoi", "link"),
+    "remind": ("nhaclai",),  # «Nhắc lại»: remind the late villages again
 }
 _BY_WORD = {word: name for name, words in ALIASES.items() for word in words}
 _LONGEST = 4  # the longest alias typed with spaces: "dang ky thoat ngheo"

@@ -11,44 +11,19 @@ its poverty rate fell at least ``points_per_year`` (4) points in each of
 points are multiplied by the factor, as their target is), or when its poor + near-poor
 households fell by more than ``halved_share`` (50 %) from the baseline (``halved`` rule).
 Which rules a level is judged by is configuration: districts by both, communes and villages
-by the second (DOMAIN §5). This module is pure: no I/O.
+by the second (DOMAIN §5). The settings (``[targets]``, ``[awards]``) are models in
+``common.config``. This module is pure: no I/O.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import get_args
 
-POINTS, HALVED = "points", "halved"
-RULES = (POINTS, HALVED)
+from common.config import AreaTarget, AwardRule, AwardsConfig, TargetsConfig
 
-
-@dataclass(frozen=True, slots=True)
-class AreaTarget:
-    """``[[targets.areas]]``: an area (code or name) with its own target or flag."""
-
-    area: str
-    points_per_year: float | None
-    ethnic_minority: bool
-    setting: str
-
-
-@dataclass(frozen=True)
-class TargetsConfig:
-    points_per_year: float = 1.5
-    ethnic_minority_factor: float = 1.5
-    areas: tuple[AreaTarget, ...] = ()
-
-
-@dataclass(frozen=True)
-class AwardsConfig:
-    points_per_year: float = 4.0
-    consecutive_years: int = 3
-    halved_share: float = 0.5
-    rules: dict[str, tuple[str, ...]] = field(default_factory=lambda: {
-        "district": (POINTS, HALVED), "commune": (HALVED,), "village": (HALVED,)})
-
-    def rules_for(self, level: str) -> tuple[str, ...]:
-        return self.rules.get(level, ())
+RULES = get_args(AwardRule)  # the settings' names of the rules
+POINTS, HALVED = RULES
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,8 +5,8 @@ report of month M on a day of month M+1, the 6-month report (first half of the y
 yearly report on dates of the year, each filed first by the villages and then by the communes
 (the commune's yearly report carries its commendation proposals), and two yearly notices: the
 peak month "Vì người nghèo" and the annual poverty review. The calendar lives in
-``config.toml`` (``[calendar]``, parsed and checked by ``bot.config``); a province or commune may
-override parts of it (``[[calendar.overrides]]``).
+``config.toml`` (``[calendar]``; its models, with every rule they obey, are in ``common.config``);
+a province or commune may override parts of it (``[[calendar.overrides]]``).
 
 :func:`events_between` turns a calendar into dated :class:`Event` s — a reminder to those who
 have not filed, a list of late villages to each commune officer, a digest to the officers
@@ -19,11 +19,12 @@ This module is pure: no I/O, no messenger.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from common.config import Calendar, CalendarConfig, Schedule
 from reports.periods import Month
 
 MONTHLY, HALF_YEAR, YEARLY = "monthly_village", "half_year", "yearly"
@@ -34,120 +35,12 @@ PEAK_MONTH, ANNUAL_REVIEW = "peak_month", "annual_review"
 LAST_EVENT_GRACE = timedelta(days=3)
 
 
-@dataclass(frozen=True)
-class DayOfYear:
-    """A month and day that recur every year (29 February is not allowed)."""
-
-    month: int
-    day: int
-
-    def __post_init__(self) -> None:
-        date(2001, self.month, self.day)  # raises ValueError for 30 February and the like
-
-    def in_year(self, year: int) -> date:
-        return date(year, self.month, self.day)
-
-    @property
-    def label(self) -> str:
-        return f"{self.day:02d}/{self.month:02d}"
-
-
-@dataclass(frozen=True)
-class Schedule:
-    """Reminders around one report's due date, in days from it (negative: before)."""
-
-    reminders: tuple[int, ...]
-    escalate_after: int  # days after the due date: each commune officer gets the late list
-    digest_after: int  # days after the due date: the officers above get a digest
-
-    def span(self) -> tuple[int, int]:
-        """The first and last day, from the due date, on which this schedule sends."""
-        days = (*self.reminders, self.escalate_after, self.digest_after)
-        return min(days), max(days)
-
-
-@dataclass(frozen=True)
-class MonthlyCalendar:
-    due_day: int = 5  # the report of month M is due on this day of month M+1
-    schedule: Schedule = field(default_factory=lambda: Schedule((-3, 0, 2), 2, 3))
-
-    def due(self, month: Month) -> date:
-        following = month.next()
-        return date(following.year, following.month, self.due_day)
-
-
-@dataclass(frozen=True)
-class YearlyReportCalendar:
-    """A report made once a year: the villages' due date, then the communes'."""
-
-    due: DayOfYear
-    commune_due: DayOfYear
-    schedule: Schedule
-
-
-@dataclass(frozen=True)
-class Window:
-    """A stretch of the year: a notice goes out on its first day."""
-
-    start: DayOfYear
-    end: DayOfYear
-
-
-@dataclass(frozen=True)
-class Calendar:
-    monthly: MonthlyCalendar = field(default_factory=MonthlyCalendar)
-    half_year: YearlyReportCalendar = field(default_factory=lambda: YearlyReportCalendar(
-        DayOfYear(6, 20), DayOfYear(6, 25), Schedule((-7, -1, 0, 3), 3, 5)))
-    yearly: YearlyReportCalendar = field(default_factory=lambda: YearlyReportCalendar(
-        DayOfYear(11, 20), DayOfYear(12, 30), Schedule((-10, -3, 0, 3), 3, 5)))
-    peak_month: Window = field(default_factory=lambda: Window(DayOfYear(10, 17),
-                                                              DayOfYear(11, 18)))
-    annual_review: Window = field(default_factory=lambda: Window(DayOfYear(9, 1),
-                                                                 DayOfYear(12, 14)))
-
-    def due(self, form: str, period: str, level: str) -> date:
-        """When ``form`` for ``period`` is due from areas of ``level`` (village or commune)."""
-        if form == MONTHLY:
-            return self.monthly.due(Month.parse_key(period))
-        cal = self.half_year if form == HALF_YEAR else self.yearly
-        year = int(period[:4])
-        return (cal.due if level == VILLAGE else cal.commune_due).in_year(year)
-
-
-@dataclass(frozen=True)
-class AreaCalendar:
-    """A calendar for the areas under one area (``area`` is a code or a name, as configured;
-    None for the default calendar of everything not overridden)."""
-
-    area: str | None
-    calendar: Calendar
-    setting: str  # where it was configured, for error messages: "calendar.overrides[0]"
-
-
-@dataclass(frozen=True)
-class CalendarConfig:
-    """``[calendar]``: the default calendar, overrides per area, and the sending hours."""
-
-    default: Calendar = field(default_factory=Calendar)
-    overrides: tuple[AreaCalendar, ...] = ()
-    send_time: time = time(8, 0)
-    quiet_start: time = time(21, 0)
-    quiet_end: time = time(7, 0)
-
-    def in_quiet_hours(self, moment: time) -> bool:
-        start, end = self.quiet_start, self.quiet_end
-        if start == end:
-            return False
-        if start < end:
-            return start <= moment < end
-        return moment >= start or moment < end
-
-    def next_sending_time(self, moment: datetime) -> datetime:
-        """``moment`` itself, or the end of the quiet hours it falls in (same time zone)."""
-        if not self.in_quiet_hours(moment.timetz().replace(tzinfo=None)):
-            return moment
-        end = datetime.combine(moment.date(), self.quiet_end, moment.tzinfo)
-        return end if end > moment else end + timedelta(days=1)
+def due_date(cal: Calendar, form: str, period: str, level: str) -> date:
+    """When ``form`` for ``period`` is due from areas of ``level`` (village or commune)."""
+    if form == MONTHLY:
+        return cal.monthly.due(Month.parse_key(period))
+    report = cal.half_year if form == HALF_YEAR else cal.yearly
+    return (report.due if level == VILLAGE else report.commune_due).in_year(int(period[:4]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,14 +136,6 @@ def events_between(config: CalendarConfig, tz: ZoneInfo, start: datetime,
         if start < event.at <= end
     ]
     return sorted(found, key=lambda e: (e.at, e.key))
-
-
-def window_span(cal: Calendar, form: str) -> tuple[int, int]:
-    """(first, last) day of the year, as ordinals in 2001, on which ``form`` sends anything."""
-    report = cal.half_year if form == HALF_YEAR else cal.yearly
-    first, last = report.schedule.span()
-    days = [d.in_year(2001).toordinal() for d in (report.due, report.commune_due)]
-    return min(days) + first, max(days) + last
 
 
 OPEN_AROUND_DUE = timedelta(days=40)  # a 6-month or yearly report is "in season" this close

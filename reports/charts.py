@@ -33,12 +33,11 @@ import io
 import logging
 import math
 import multiprocessing
-import os
 import threading
 import time
 import unicodedata
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -58,8 +57,10 @@ from PIL import Image
 
 from common.catalogue import t
 from common.numbers import format_count
+from reports import sheets
 from reports.figures import (
     BaselineData,
+    Carried,
     ChildCompleteness,
     ChildReduction,
     CompletenessData,
@@ -68,7 +69,10 @@ from reports.figures import (
     RankingRow,
     ReductionData,
     TrendData,
+    month_label,
+    name_key,
 )
+from reports.worker import init_worker
 
 logger = logging.getLogger(__name__)
 
@@ -80,10 +84,13 @@ KINDS = (TREND, REDUCTION, BASELINE, COMPLETENESS, FUNNEL, RANKING)
 WIDTH_IN, HEIGHT_IN, DPI = 7.2, 9.0, 150
 SIZE_PX = (1080, 1350)
 
-# Chart processes run at this niceness: drawing takes whatever CPU the bot leaves, so a burst
-# of charts on a small machine never slows a village head's dialog (19 is the lowest).
-WORKER_NICENESS = 15
-MAX_ROWS = 25  # child areas drawn on one bar chart; the rest become "… và N nơi khác"
+# Child areas drawn on one bar chart. With more, the best HEAD_ROWS, a row saying how many
+# are left out, and the worst TAIL_ROWS: the leaders and those officers chase always show.
+MAX_ROWS = 25
+HEAD_ROWS = 16
+TAIL_ROWS = MAX_ROWS - HEAD_ROWS - 1
+READING_NAMES = 10  # names a reading lists before "và N nơi khác"
+NOTE_STEP = 0.024  # the height of a note line under the plot, in figure fractions
 MAX_MONTH_TICKS = 13  # a year and the same month of the year before, each labelled
 PX_PER_PT = DPI / 72
 EPSILON = 1e-9
@@ -315,16 +322,54 @@ def _row_font(rows: int) -> float:
     return 11.5 if rows <= 10 else 10.5 if rows <= 18 else 9.5
 
 
-def _rows_note(fig: Figure, hidden: int, note: str | None = None) -> None:
-    """Under the plot: how many rows did not fit (``note``: what they all have in common)."""
-    if hidden > 0:
-        fig.text(0.5, 0.012, note or t("charts.and_more", n=hidden), ha="center",
-                 va="bottom", fontsize=10, color=DARK, style="italic")
+def _notes(fig: Figure, notes: Sequence[str]) -> None:
+    """Under the plot, one line each: rows left out, figures carried from earlier reports."""
+    for line, note in enumerate(reversed(notes)):
+        fig.text(0.5, 0.012 + NOTE_STEP * line, note, ha="center", va="bottom", fontsize=10,
+                 color=DARK, style="italic")
 
 
-def _bar_rows(ax: Axes, names: Sequence[str], font: float, left: float,
-              bold: Sequence[bool] = ()) -> None:
-    """Category rows top to bottom, in the order given, each named left of the axes.
+def _bottom(base: float, notes: Sequence[str]) -> float:
+    """The plot's bottom edge, with room for ``notes``."""
+    return base + (NOTE_STEP * len(notes) + 0.008 if notes else 0.0)
+
+
+def _elide(rows: Sequence[Any]) -> tuple[list[Any], int]:
+    """Rows to draw, best first: all of them, or the first HEAD_ROWS, None (a row that says
+    how many are left out) and the last TAIL_ROWS; and how many are left out."""
+    if len(rows) <= MAX_ROWS:
+        return list(rows), 0
+    hidden = len(rows) - HEAD_ROWS - TAIL_ROWS
+    return [*rows[:HEAD_ROWS], None, *rows[-TAIL_ROWS:]], hidden
+
+
+def _hidden_note(hidden: int) -> list[str]:
+    return [t("charts.and_more", n=hidden)] if hidden else []
+
+
+def _carried_note(carried: Carried | None) -> list[str]:
+    """The footnote of figures marked "*": carried from earlier reports (a village's says
+    which month it has not filed)."""
+    if carried is None:
+        return []
+    if carried.village:
+        return [t("charts.carried_village", month=_month(carried.month), note=carried.text())]
+    return [f"* {carried.text()}"]
+
+
+def _reading_carried(text: str, carried: Carried | None) -> str:
+    if carried is None:
+        return text
+    if carried.village:
+        return text + " " + t("charts.reading.carried_village", note=carried.text(),
+                              month=month_label(carried.month))
+    return text + " " + t("charts.reading.carried", note=carried.text())
+
+
+def _bar_rows(ax: Axes, names: Sequence[str | None], font: float, left: float,
+              bold: Sequence[bool] = (), marked: Sequence[bool] = (), hidden: int = 0) -> None:
+    """Category rows top to bottom, in the order given, each named left of the axes; a name
+    ``marked`` gets " *" (figures carried); None is the row of the ``hidden`` left out.
 
     The names are plain texts (gid ``"row"``) rather than tick labels: a tick is five artists,
     and on a chart of many rows making them took about a third of the render time.
@@ -332,8 +377,15 @@ def _bar_rows(ax: Axes, names: Sequence[str], font: float, left: float,
     ax.set_yticks([])
     ax.set_ylim(len(names) - 0.4, -0.6)
     for row, name in enumerate(names):
+        if name is None:
+            ax.text(-0.012, row, t("charts.gap_row", n=hidden),
+                    transform=ax.get_yaxis_transform(), ha="right", va="center",
+                    fontsize=font, style="italic", color=GREY, gid="row", clip_on=False)
+            continue
         heavy = row < len(bold) and bold[row]
-        ax.text(-0.012, row, _short(name, _fits(left - 0.02, font, heavy)),
+        mark = row < len(marked) and marked[row]
+        text = _short(name, _fits(left - 0.02, font, heavy) - (2 if mark else 0))
+        ax.text(-0.012, row, f"{text} *" if mark else text,
                 transform=ax.get_yaxis_transform(), ha="right", va="center", fontsize=font,
                 fontweight="bold" if heavy else "normal", color="black", gid="row",
                 clip_on=False)
@@ -391,8 +443,9 @@ def _require(ok: bool, kind: str) -> None:
 def build_trend(data: TrendData) -> Figure:
     """The poverty rate by month (line with markers) and the target path (dashed)."""
     _require(_has_trend(data), TREND)
+    notes = _carried_note(data.carried)
     fig, ax = _figure(t("charts.trend.title"), data.area, data.as_of, left=0.11, right=0.97,
-                      top=0.82)
+                      top=0.82, bottom=_bottom(0.09, notes))
     x = list(range(len(data.months)))
     rates = [_nan(r) for r in data.rates]
     ax.plot(x, rates, color=BLUE, linewidth=2.6, marker="o", markersize=6.5,
@@ -401,7 +454,12 @@ def build_trend(data: TrendData) -> Figure:
             label=t("charts.trend.target", points=_points(data.target_points)), zorder=2)
     last = max(i for i, r in enumerate(data.rates) if r is not None)
     at_the_edge = len(x) > 1 and last == len(x) - 1  # keep the label inside the image
-    ax.annotate(_percent(rates[last]), (last, rates[last]), xytext=(6 if at_the_edge else 0, -16),
+    mark = "*" if data.carried is not None and last == len(x) - 1 else ""
+    if mark:  # the last month counts villages that have not filed it: a hollow marker
+        ax.plot([last], [rates[last]], linestyle="none", marker="o", markersize=6.5,
+                markerfacecolor="white", markeredgecolor=BLUE, markeredgewidth=2, zorder=4)
+    ax.annotate(_percent(rates[last]) + mark, (last, rates[last]),
+                xytext=(6 if at_the_edge else 0, -16),
                 textcoords="offset points", ha="right" if at_the_edge else "center", va="top",
                 fontsize=11, fontweight="bold", color=BLUE)
     ax.set_xticks(*_month_ticks(data.months), fontsize=10.5)
@@ -415,6 +473,7 @@ def build_trend(data: TrendData) -> Figure:
     ax.set_ylabel(t("charts.trend.axis"), fontsize=11)
     ax.grid(axis="y", color="#DDDDDD", linewidth=0.8)
     _legend(ax, ncols=1)
+    _notes(fig, notes)
     return fig
 
 
@@ -444,39 +503,42 @@ def reading_trend(data: TrendData) -> str:
         else:
             text += " " + t("charts.trend.reading.behind", month=_month(last_month),
                             points=_points(last - path), path=_percent(path))
-    return text
+    return _reading_carried(text, data.carried)
 
 
 # ---- reduction ----------------------------------------------------------------------------
 
 
 def _reduction_order(children: Sequence[ChildReduction]) -> list[ChildReduction]:
-    """Furthest behind the target first (what officers chase), no data last."""
-    return sorted(children, key=lambda c: (c.reduction is None,
-                                           (c.reduction or 0.0) - c.target))
+    """Best first (the largest fall, as on the ranking), no data last; ties in the one order
+    of areas (``name_key``)."""
+    return sorted(children, key=lambda c: (c.reduction is None, -round(c.reduction or 0.0, 2),
+                                           name_key(c.name)))
 
 
 def build_reduction(data: ReductionData) -> Figure:
     """This year's fall of the poverty rate by child area (bars, green where the target is
-    met) with each child's target (a black tick on its row)."""
+    met) with each child's target (a black tick on its row), best first."""
     _require(_has_reduction(data), REDUCTION)
-    ordered = _reduction_order(data.children)
-    shown, hidden = ordered[:MAX_ROWS], ordered[MAX_ROWS:]
+    shown, hidden = _elide(_reduction_order(data.children))
+    rows = [c for c in shown if c is not None]
+    notes = [*_hidden_note(hidden), *_carried_note(data.carried if any(
+        c.carried is not None for c in rows) else None)]
     left = 0.31
     fig, ax = _figure(t("charts.reduction.title", year=data.year), data.area, data.as_of,
-                      left=left, bottom=0.09 if hidden else 0.07)
+                      left=left, bottom=_bottom(0.07, notes))
     font = _row_font(len(shown))
-    y = list(range(len(shown)))
-    widths = [c.reduction or 0.0 for c in shown]
-    colours = [GREEN if _met(c) else ORANGE if c.reduction is not None else GREY for c in shown]
+    y = [i for i, c in enumerate(shown) if c is not None]
+    widths = [c.reduction or 0.0 for c in rows]
+    colours = [GREEN if _met(c) else ORANGE if c.reduction is not None else GREY for c in rows]
     ax.barh(y, widths, height=0.62, color=colours, zorder=2)
-    ax.plot([c.target for c in shown], y, linestyle="none", marker="|",
+    ax.plot([c.target for c in rows], y, linestyle="none", marker="|",
             markersize=min(22.0, 330.0 / max(len(shown), 1)), markeredgewidth=3, color=DARK,
             zorder=3, label=t("charts.reduction.target"))
-    lo, hi = _span([*widths, *(c.target for c in shown)])
+    lo, hi = _span([*widths, *(c.target for c in rows)])
     ax.set_xlim(lo, hi)
     gap, label_width = (hi - lo) * 0.015, (hi - lo) * 0.11
-    for row, child in zip(y, shown, strict=True):
+    for row, child in zip(y, rows, strict=True):
         if child.reduction is None:
             ax.text(gap, row, t("charts.no_data"), va="center", ha="left", fontsize=font - 1,
                     color=GREY, style="italic", gid="value")
@@ -491,18 +553,20 @@ def build_reduction(data: ReductionData) -> Figure:
         ax.text(end + gap, row, _decimal(child.reduction), va="center", ha="left",
                 fontsize=font, color=DARK, gid="value")
     ax.axvline(0, color=DARK, linewidth=0.9, zorder=1)
-    _bar_rows(ax, [c.name for c in shown], font, left)
+    _bar_rows(ax, [c.name if c else None for c in shown], font, left,
+              marked=[c is not None and c.carried is not None for c in shown], hidden=hidden)
     ax.xaxis.set_major_formatter(FuncFormatter(_tick))
     ax.set_xlabel(t("charts.reduction.axis", year=data.year), fontsize=11)
     ax.grid(axis="x", color="#E5E5E5", linewidth=0.8, zorder=0)
-    _legend(ax, [Patch(color=GREEN, label=t("charts.reduction.met")),
-                 Patch(color=ORANGE, label=t("charts.reduction.not_met")),
-                 Line2D([], [], linestyle="none", marker="|", markersize=14,
-                        markeredgewidth=3, color=DARK, label=t("charts.reduction.target"))],
-            ncols=3)
-    all_met = all(_met(c) for c in hidden)
-    _rows_note(fig, len(hidden),
-               t("charts.reduction.and_more_met", n=len(hidden)) if all_met else None)
+    handles: list[Any] = []  # only what the chart shows
+    if any(_met(c) for c in rows):
+        handles.append(Patch(color=GREEN, label=t("charts.reduction.met")))
+    if any(c.reduction is not None and not _met(c) for c in rows):
+        handles.append(Patch(color=ORANGE, label=t("charts.reduction.not_met")))
+    handles.append(Line2D([], [], linestyle="none", marker="|", markersize=14,
+                          markeredgewidth=3, color=DARK, label=t("charts.reduction.target")))
+    _legend(ax, handles, ncols=3)
+    _notes(fig, notes)
     return fig
 
 
@@ -511,13 +575,13 @@ def reading_reduction(data: ReductionData) -> str:
     known = [c for c in data.children if c.reduction is not None]
     if not known:
         return t("charts.reading.no_data", area=_nfc(data.area))
-    best = max(known, key=lambda c: c.reduction or 0.0)
+    best = _reduction_order(known)[0]
     text = t("charts.reduction.reading", year=data.year, area=_nfc(data.area),
              met=sum(_met(c) for c in known), total=len(data.children), best=_nfc(best.name),
              change=_change(best.reduction or 0.0), target=_points(best.target))
     if len(known) < len(data.children):
         text += " " + t("charts.reduction.reading_missing", n=len(data.children) - len(known))
-    return text
+    return _reading_carried(text, data.carried)
 
 
 # ---- baseline -----------------------------------------------------------------------------
@@ -527,11 +591,14 @@ def build_baseline(data: BaselineData) -> Figure:
     """Poor + near-poor households by month (bars), the baseline (solid line) and half the
     baseline (dashed, "−50 %"), the award criterion of DOMAIN §5."""
     _require(_has_baseline(data), BASELINE)
+    notes = _carried_note(data.carried)
     fig, ax = _figure(t("charts.baseline.title", baseline_label=_nfc(data.baseline_label)),
-                      data.area, data.as_of, left=0.14, right=0.87, top=0.79)
+                      data.area, data.as_of, left=0.14, right=0.87, top=0.79,
+                      bottom=_bottom(0.09, notes))
     x = list(range(len(data.months)))
     heights = [c or 0 for c in data.counts]
-    ax.bar(x, heights, width=0.66, color=SKY, label=t("charts.baseline.series"), zorder=2)
+    bars = ax.bar(x, heights, width=0.66, color=SKY, label=t("charts.baseline.series"),
+                  zorder=2)
     half = data.baseline / 2
     ax.axhline(data.baseline, color=DARK, linewidth=2, zorder=3,
                label=t("charts.baseline.line", baseline_label=_nfc(data.baseline_label),
@@ -542,7 +609,11 @@ def build_baseline(data: BaselineData) -> Figure:
             va="center", ha="left", fontsize=11.5, fontweight="bold", color=VERMILION,
             clip_on=False)
     last = max(i for i, c in enumerate(data.counts) if c is not None)
-    ax.annotate(format_count(heights[last]), (last, heights[last]), xytext=(0, 4),
+    mark = "*" if data.carried is not None and last == len(x) - 1 else ""
+    if mark:  # the last month counts villages that have not filed it: a hatched bar
+        bars[last].set_hatch("//")
+        bars[last].set_edgecolor("white")
+    ax.annotate(format_count(heights[last]) + mark, (last, heights[last]), xytext=(0, 4),
                 textcoords="offset points", ha="center", va="bottom", fontsize=10.5,
                 fontweight="bold", color=BLUE)
     ax.set_xticks(*_month_ticks(data.months), fontsize=10.5)
@@ -556,6 +627,7 @@ def build_baseline(data: BaselineData) -> Figure:
     order = [labels.index(t("charts.baseline.series"))]
     order += [i for i in range(len(labels)) if i not in order]
     _legend(ax, [handles[i] for i in order], ncols=1)
+    _notes(fig, notes)
     return fig
 
 
@@ -571,60 +643,86 @@ def reading_baseline(data: BaselineData) -> str:
               "baseline": format_count(data.baseline),
               "gap": format_count(math.ceil(count - data.baseline / 2))}
     if count <= data.baseline / 2:
-        return t("charts.baseline.reading.reached", **params)
-    if count <= data.baseline:
-        return t("charts.baseline.reading.down", **params)
-    return t("charts.baseline.reading.up", **params)
+        text = t("charts.baseline.reading.reached", **params)
+    elif count <= data.baseline:
+        text = t("charts.baseline.reading.down", **params)
+    else:
+        text = t("charts.baseline.reading.up", **params)
+    return _reading_carried(text, data.carried if month == data.months[-1] else None)
 
 
 # ---- completeness -------------------------------------------------------------------------
 
 
 def _completeness_order(children: Sequence[ChildCompleteness]) -> list[ChildCompleteness]:
-    """The largest share missing first, then the largest share late; no reports due last."""
-    def key(c: ChildCompleteness) -> tuple[bool, float, float]:
+    """Best first: the largest share on time, then the largest share filed; no reports due
+    last; ties in the one order of areas (``name_key``)."""
+    def key(c: ChildCompleteness) -> tuple[bool, float, float, tuple]:
         total = c.on_time + c.late + c.missing
         if not total:
-            return (True, 0.0, 0.0)
-        return (False, -c.missing / total, -c.late / total)
+            return (True, 0.0, 0.0, name_key(c.name))
+        return (False, -c.on_time / total, -(c.on_time + c.late) / total, name_key(c.name))
     return sorted(children, key=key)
 
 
 def build_completeness(data: CompletenessData) -> Figure:
-    """Reports of the period by child area: stacked bars on time, late, missing."""
+    """Reports of the period by child area: stacked bars on time, late, missing, best first.
+    Where every row is one report (the villages of a commune in one month) there is nothing
+    to count: each bar says its state in words and there is no count axis."""
     _require(_has_completeness(data), COMPLETENESS)
-    ordered = _completeness_order(data.children)
-    shown, hidden = ordered[:MAX_ROWS], ordered[MAX_ROWS:]
+    shown, hidden = _elide(_completeness_order(data.children))
+    rows = [c for c in shown if c is not None]
+    notes = _hidden_note(hidden)
     left = 0.31
+    single = all(c.on_time + c.late + c.missing <= 1 for c in data.children)
     fig, ax = _figure(t("charts.completeness.title", period_label=_nfc(data.period_label)),
-                      data.area, data.as_of, left=left, bottom=0.09 if hidden else 0.07)
+                      data.area, data.as_of, left=left,
+                      bottom=_bottom(0.04 if single else 0.07, notes))
     font = _row_font(len(shown))
-    y = list(range(len(shown)))
-    on_time = [c.on_time for c in shown]
-    late = [c.late for c in shown]
-    missing = [c.missing for c in shown]
-    ax.barh(y, on_time, height=0.62, color=GREEN, label=t("charts.completeness.on_time"),
-            zorder=2)
-    ax.barh(y, late, left=on_time, height=0.62, color=ORANGE,
-            label=t("charts.completeness.late"), zorder=2)
+    y = [i for i, c in enumerate(shown) if c is not None]
+    on_time = [c.on_time for c in rows]
+    late = [c.late for c in rows]
+    missing = [c.missing for c in rows]
+    ax.barh(y, on_time, height=0.62, color=GREEN, zorder=2)
+    ax.barh(y, late, left=on_time, height=0.62, color=ORANGE, zorder=2)
     ax.barh(y, missing, left=[a + b for a, b in zip(on_time, late, strict=True)], height=0.62,
-            color=VERMILION, label=t("charts.completeness.missing"), zorder=2)
+            color=VERMILION, zorder=2)
     totals = [a + b + c for a, b, c in zip(on_time, late, missing, strict=True)]
-    _lo, hi = _span([float(n) for n in totals], pad_right=0.18)
+    _lo, hi = _span([float(n) for n in totals], pad_right=0.18 if not single else 0.42)
     ax.set_xlim(0, hi)
-    for row, child, total in zip(y, shown, totals, strict=True):
-        ax.text(total + hi * 0.012, row, f"{child.on_time + child.late}/{total}",
-                va="center", ha="left", fontsize=font, color=DARK, gid="value")
-    _bar_rows(ax, [c.name for c in shown], font, left)
-    ax.xaxis.set_major_locator(MaxNLocator(nbins=8, integer=True))
-    ax.xaxis.set_major_formatter(FuncFormatter(_count_tick))
-    ax.set_xlabel(t("charts.completeness.axis"), fontsize=11)
-    ax.grid(axis="x", color="#E5E5E5", linewidth=0.8, zorder=0)
-    _legend(ax, ncols=3)
-    all_on_time = all(c.late == c.missing == 0 for c in hidden)
-    _rows_note(fig, len(hidden), t("charts.completeness.and_more_on_time", n=len(hidden))
-               if all_on_time else None)
+    states = (t("charts.completeness.on_time"), t("charts.completeness.late"),
+              t("charts.completeness.missing"))
+    for row, child, total in zip(y, rows, totals, strict=True):
+        if single and total:
+            value = states[0] if child.on_time else states[1] if child.late else states[2]
+        else:
+            value = f"{child.on_time + child.late}/{total}"
+        ax.text(total + hi * 0.012, row, value, va="center", ha="left", fontsize=font,
+                color=DARK, gid="value")
+    _bar_rows(ax, [c.name if c else None for c in shown], font, left, hidden=hidden)
+    if single:  # one report a row: a count axis would only say 0 and 1
+        ax.xaxis.set_visible(False)
+        ax.spines["bottom"].set_visible(False)
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=8, integer=True))
+        ax.xaxis.set_major_formatter(FuncFormatter(_count_tick))
+        ax.set_xlabel(t("charts.completeness.axis"), fontsize=11)
+        ax.grid(axis="x", color="#E5E5E5", linewidth=0.8, zorder=0)
+    _legend(ax, [Patch(color=colour, label=label) for colour, label, values in (
+        (GREEN, states[0], on_time), (ORANGE, states[1], late), (VERMILION, states[2], missing))
+        if any(values)], ncols=3)
+    _notes(fig, notes)
     return fig
+
+
+def _names(names: Iterable[str]) -> str:
+    """Area names in the one order of areas (``name_key``), the first READING_NAMES of them
+    and how many more."""
+    ordered = sorted(names, key=name_key)
+    shown = ", ".join(_nfc(name) for name in ordered[:READING_NAMES])
+    if len(ordered) > READING_NAMES:
+        shown = t("charts.reading.and_more", names=shown, n=len(ordered) - READING_NAMES)
+    return shown
 
 
 def reading_completeness(data: CompletenessData) -> str:
@@ -637,10 +735,17 @@ def reading_completeness(data: CompletenessData) -> str:
     text = t("charts.completeness.reading", period_label=_nfc(data.period_label),
              area=_nfc(data.area), filed=on_time + late, total=on_time + late + missing,
              late=late, missing=missing)
-    if missing:
-        worst = max(data.children, key=lambda c: c.missing)
-        text += " " + t("charts.completeness.reading_worst", name=_nfc(worst.name),
-                        n=worst.missing)
+    if missing and all(c.on_time + c.late + c.missing <= 1 for c in data.children):
+        names = _names(c.name for c in data.children if c.missing)
+        text += " " + t("charts.completeness.reading_missing", names=names)
+    elif missing:  # the areas furthest behind: one, or all of those tied
+        most = max(c.missing for c in data.children)
+        worst = [c.name for c in data.children if c.missing == most]
+        if len(worst) == 1:
+            text += " " + t("charts.completeness.reading_worst", name=_nfc(worst[0]), n=most)
+        else:
+            text += " " + t("charts.completeness.reading_worst_tied", names=_names(worst),
+                            n=most)
     else:
         text += " " + t("charts.completeness.reading_complete")
     return text
@@ -690,7 +795,10 @@ def build_funnel(data: FunnelData) -> Figure:
         ax.text(widest / 2, row - 0.31, stage.label, ha="center", va="bottom", fontsize=12.5,
                 color=DARK)
         value = t("charts.funnel.value", count=format_count(stage.count), share=share)
-        if stage.count >= widest * 0.4:  # room inside the bar
+        if stage.count == 0:  # no bar: the value stands where it would be, in the middle
+            ax.text(widest / 2, row + 0.02, value, ha="center", va="center", fontsize=13,
+                    fontweight="bold", color=GREY, zorder=3, gid="value")
+        elif stage.count >= widest * 0.4:  # room inside the bar
             ax.text(widest / 2, row + 0.02, value, ha="center", va="center", fontsize=13,
                     fontweight="bold", color="white", zorder=3, gid="value")
         else:
@@ -723,9 +831,10 @@ def reading_funnel(data: FunnelData) -> str:
 
 def ranked(rows: Sequence[RankingRow]) -> list[tuple[int | None, RankingRow]]:
     """Rows best first with their rank; equal reductions (to the shown two decimals) share a
-    rank ("1, 2, 2, 4"); rows without data come last, unranked. Stable: ties keep the order
-    the statistics gave them."""
-    ordered = sorted(rows, key=lambda r: (r.reduction is None, -(r.reduction or 0.0)))
+    rank ("1, 2, 2, 4") and are in the one order of areas (``name_key``), as are the rows
+    without data, last and unranked."""
+    ordered = sorted(rows, key=lambda r: (r.reduction is None, -round(r.reduction or 0.0, 2),
+                                          name_key(r.name)))
     result: list[tuple[int | None, RankingRow]] = []
     rank, previous = 0, None
     for position, row in enumerate(ordered, start=1):
@@ -744,23 +853,25 @@ def build_ranking(data: RankingData) -> Figure:
     each name, the reduction by each bar and the poverty rate now in a column on the right;
     the top three stand out."""
     _require(_has_ranking(data), RANKING)
-    ordered = ranked(data.rows)
-    shown, hidden = ordered[:MAX_ROWS], ordered[MAX_ROWS:]
+    shown, hidden = _elide(ranked(data.rows))
+    rows = [r for r in shown if r is not None]
+    notes = [*_hidden_note(hidden), *_carried_note(data.carried if any(
+        row.carried is not None for _, row in rows) else None)]
     left = 0.34
     fig, ax = _figure(t("charts.ranking.title", year=data.year), data.area, data.as_of,
-                      left=left, right=0.96, bottom=0.09 if hidden else 0.07, top=0.85)
+                      left=left, right=0.96, bottom=_bottom(0.07, notes), top=0.85)
     font = _row_font(len(shown))
-    y = list(range(len(shown)))
-    top3 = [rank is not None and rank <= 3 for rank, _row in shown]
-    widths = [row.reduction or 0.0 for _, row in shown]
+    y = [i for i, r in enumerate(shown) if r is not None]
+    top3 = [rank is not None and rank <= 3 for rank, _row in rows]
+    widths = [row.reduction or 0.0 for _, row in rows]
     colours = [GREY if row.reduction is None else VERMILION if row.reduction < 0
-               else BLUE if best else SKY for best, (_, row) in zip(top3, shown, strict=True)]
+               else BLUE if best else SKY for best, (_, row) in zip(top3, rows, strict=True)]
     ax.barh(y, widths, height=0.66, color=colours, zorder=2)
     lo, hi = _span(widths, pad_right=0.55)
     ax.set_xlim(lo, hi)
     gap = (hi - lo) * 0.012
     rates = ax.get_yaxis_transform()
-    for position, best, (_rank, row) in zip(y, top3, shown, strict=True):
+    for position, best, (_rank, row) in zip(y, top3, rows, strict=True):
         weight = "bold" if best else "normal"
         if row.reduction is None:
             ax.text(gap, position, t("charts.no_data"), va="center", ha="left",
@@ -775,15 +886,18 @@ def build_ranking(data: RankingData) -> Figure:
                 fontweight=weight, gid="rate")
     ax.text(1.0, 1.01, t("charts.ranking.rate_header"), transform=ax.transAxes, ha="right",
             va="bottom", fontsize=10, color=DARK)
-    names = [t("charts.ranking.label", rank=rank, name=_nfc(row.name)) if rank is not None
-             else row.name for rank, row in shown]
-    _bar_rows(ax, names, font, left, bold=top3)
+    names = [None if entry is None else
+             t("charts.ranking.label", rank=entry[0], name=_nfc(entry[1].name))
+             if entry[0] is not None else entry[1].name for entry in shown]
+    bold = [entry is not None and entry[0] is not None and entry[0] <= 3 for entry in shown]
+    _bar_rows(ax, names, font, left, bold=bold, hidden=hidden,
+              marked=[entry is not None and entry[1].carried is not None for entry in shown])
     ax.axvline(0, color=DARK, linewidth=0.9, zorder=1)
     ax.xaxis.set_major_locator(MaxNLocator(nbins=6))
     ax.xaxis.set_major_formatter(FuncFormatter(_tick))
     ax.set_xlabel(t("charts.ranking.axis", year=data.year), fontsize=11)
     ax.grid(axis="x", color="#E5E5E5", linewidth=0.8, zorder=0)
-    _rows_note(fig, len(hidden))
+    _notes(fig, notes)
     return fig
 
 
@@ -794,7 +908,8 @@ def reading_ranking(data: RankingData) -> str:
         return t("charts.reading.no_data", area=_nfc(data.area))
     names = ", ".join(t("charts.ranking.leader", rank=rank, name=_nfc(row.name),
                         change=_change(row.reduction or 0.0)) for rank, row in leaders)
-    return t("charts.ranking.reading", year=data.year, area=_nfc(data.area), leaders=names)
+    return _reading_carried(t("charts.ranking.reading", year=data.year, area=_nfc(data.area),
+                              leaders=names), data.carried)
 
 
 # ---- dispatch -----------------------------------------------------------------------------
@@ -897,22 +1012,18 @@ def _warm_up_samples() -> list[tuple[str, object]]:
     ]
 
 
-def _init_worker() -> None:
-    """Start a pool worker: yield the CPU to the bot's own process, and draw one chart of
-    each kind, so that the fonts (regular, bold, italic, at every size), their look-ups and
-    the drawing code are loaded before the first officer's chart, not during it (the first
-    chart of a kind in a fresh worker took ~50 ms longer)."""
-    if hasattr(os, "nice"):
-        try:
-            os.nice(WORKER_NICENESS)  # a burst of charts must not starve the event loop
-        except OSError:
-            pass
+def warm_up() -> None:
+    """Draw one chart of each kind, so that the fonts (regular, bold, italic, at every size),
+    their look-ups and the drawing code are loaded before the first officer's chart, not
+    during it (the first chart of a kind in a fresh worker took ~50 ms longer). A pool
+    worker does this once at its start (``reports.worker.init_worker``)."""
     for kind, data in _warm_up_samples():
         render_png(kind, data)
 
 
 class ChartRenderer:
-    """Renders charts in a process pool and keeps the PNG bytes until the data changes.
+    """Renders charts in a process pool and keeps the PNG bytes until the data changes; builds
+    spreadsheets in the same pool (``build_sheet``).
 
     The cache is an LRU keyed by ``(kind, data)``: the data classes are frozen and hashable,
     and equal data is the same picture, so nothing is ever rendered twice and a change in the
@@ -929,6 +1040,7 @@ class ChartRenderer:
         self._cache: OrderedDict[tuple[str, object], bytes] = OrderedDict()
         self._pending: dict[tuple[str, object], asyncio.Future[bytes]] = {}
         self._pool: ProcessPoolExecutor | None = None
+        self._sheets: asyncio.Semaphore | None = None  # sheets built at once
 
     def __len__(self) -> int:
         return len(self._cache)
@@ -969,18 +1081,36 @@ class ChartRenderer:
         if self.workers == 0:
             png = await asyncio.to_thread(_render_in_thread, kind, data)
         else:
-            png = await self._in_pool(kind, data)
+            png = await self._in_pool(render_png, kind, data)
         logger.debug("chart %s of %s drawn in %.0f ms, %d bytes", kind,
                      getattr(data, "area", "?"), 1000 * (time.perf_counter() - started),
                      len(png))
         return png
 
-    async def _in_pool(self, kind: str, data: object) -> bytes:
+    async def build_sheet(self, kind: str, data: object) -> bytes:
+        """Workbook ``kind`` of ``data`` (``reports.sheets.build``), built in the pool (in a
+        thread with ``workers=0``), never on the event loop: a province's household list is
+        seconds of work. Not cached (a workbook can be megabytes); while a sheet is built at
+        least one worker stays free for charts (with two or more workers)."""
+        if self._sheets is None:
+            self._sheets = asyncio.Semaphore(max(1, self.workers - 1))
+        async with self._sheets:
+            started = time.perf_counter()
+            if self.workers == 0:
+                xlsx = await asyncio.to_thread(sheets.build, kind, data)
+            else:
+                xlsx = await self._in_pool(sheets.build, kind, data)
+        logger.debug("sheet %s of %s built in %.0f ms, %d bytes", kind,
+                     getattr(data, "area", "?"), 1000 * (time.perf_counter() - started),
+                     len(xlsx))
+        return xlsx
+
+    async def _in_pool(self, function: Callable[..., bytes], *args: object) -> bytes:
         loop = asyncio.get_running_loop()
         for attempt in (1, 2):
             pool = self._get_pool()
             try:
-                return await loop.run_in_executor(pool, render_png, kind, data)
+                return await loop.run_in_executor(pool, function, *args)
             except BrokenProcessPool:
                 # A worker died (killed, out of memory): start a fresh pool and retry once.
                 logger.warning("chart worker pool broke (attempt %d), starting a new one",
@@ -1006,7 +1136,7 @@ class ChartRenderer:
             # needs the usual ``if __name__ == "__main__":`` guard.
             self._pool = ProcessPoolExecutor(max_workers=self.workers,
                                              mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_init_worker)
+                                             initializer=init_worker)
         return self._pool
 
     async def start(self) -> None:

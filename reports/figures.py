@@ -9,8 +9,35 @@ Months are ``YYYY-MM`` keys; labels shown to people come from the message catalo
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
+
+from common.catalogue import t
+from common.text import fold
+
+_NUMBER = re.compile(r"(\d+)")
+
+
+@lru_cache(maxsize=65536)  # village and commune names repeat row after row
+def name_key(name: str) -> tuple:
+    """The sort key of an area's name, the one order of every list of areas (sheets, and the
+    ties of charts): alphabetical the Vietnamese way — diacritics and case folded for sorting
+    («Bản Đông» with «Bản Dồn», «Bản Ẳng» with «Bản Ang»), shown as written — with numbers in
+    their order («Tổ dân phố 9» before «Tổ dân phố 10»); names equal when folded go
+    unmarked letters first («Bản Ang», then «Bản Ẳng»), so the order never depends on the
+    order the names came in."""
+    parts = _NUMBER.split(fold(name))
+    shown = unicodedata.normalize("NFC", name)
+    return (tuple(int(p) if i % 2 else p for i, p in enumerate(parts)), shown.casefold(),
+            shown)
+
+
+def area_key(commune: str, village: str) -> tuple:
+    """The order of villages listed with their commune: by commune, then by village."""
+    return name_key(commune), name_key(village)
 
 
 def rate(part: int | None, whole: int | None) -> float | None:
@@ -43,6 +70,37 @@ class Figures:
         return self.poor + self.near_poor
 
 
+def month_label(key: str) -> str:
+    """``"2026-09"`` -> ``"9/2026"`` (messages put "tháng" before it)."""
+    year, month = key.split("-")
+    return f"{int(month)}/{year}"
+
+
+@dataclass(frozen=True, slots=True)
+class Carried:
+    """Villages that count for ``month`` with an earlier report: they have not filed
+    ``month`` (yet), and their latest report of at most ``stats.carry_months`` before stands
+    in for it. Everything that shows such a figure says so, in the words of :meth:`text`."""
+
+    month: str  # YYYY-MM
+    villages: int  # villages counted with an earlier report (at least 1)
+    counted: int  # villages counted in all
+    oldest: str  # the earliest report counted in their place (YYYY-MM)
+    latest: str  # the latest one
+    village: bool = False  # the figures are one village's
+
+    def text(self) -> str:
+        """«chưa gửi — dùng số liệu tháng 9/2026» for a village; for an area, how many of its
+        villages and from which months."""
+        if self.village:
+            return t("stats.carried.one", month=month_label(self.oldest))
+        if self.oldest == self.latest:
+            return t("stats.carried.many", n=self.villages, month=month_label(self.month),
+                     source=month_label(self.oldest))
+        return t("stats.carried.many_months", n=self.villages, month=month_label(self.month),
+                 oldest=month_label(self.oldest), latest=month_label(self.latest))
+
+
 # ---- charts -------------------------------------------------------------------------------
 
 
@@ -56,6 +114,7 @@ class TrendData:
     rates: tuple[float | None, ...]  # the area's poverty rate each month
     target: tuple[float | None, ...]  # the target path each month
     target_points: float  # the target, in points per year
+    carried: Carried | None = None  # the last month's villages counted with older reports
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +122,7 @@ class ChildReduction:
     name: str
     reduction: float | None  # points the poverty rate fell this year (negative: it rose)
     target: float  # points it should fall in a year
+    carried: Carried | None = None  # its figures of now include older reports
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +133,7 @@ class ReductionData:
     as_of: date
     year: int
     children: tuple[ChildReduction, ...]
+    carried: Carried | None = None  # the area's figures of now include older reports
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +146,7 @@ class BaselineData:
     baseline: int
     months: tuple[str, ...]
     counts: tuple[int | None, ...]
+    carried: Carried | None = None  # the last month's villages counted with older reports
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +185,7 @@ class RankingRow:
     name: str
     reduction: float | None  # points this year
     rate: float | None  # poverty rate now
+    carried: Carried | None = None  # its figures of now include older reports
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +196,7 @@ class RankingData:
     as_of: date
     year: int
     rows: tuple[RankingRow, ...]
+    carried: Carried | None = None  # the area's figures of now include older reports
 
 
 # ---- spreadsheets -------------------------------------------------------------------------
@@ -140,7 +204,9 @@ class RankingData:
 
 @dataclass(frozen=True, slots=True)
 class VillageMonthRow:
-    """One village's monthly report as filed (``filed_at`` None: not filed)."""
+    """One village's figures of a month as they count: its own report (``filed_at``), or,
+    when it has not filed, its latest earlier report (``carried_from``, the figures only: the
+    month's flows, support and note stay empty), or nothing (every figure None)."""
 
     commune: str
     village: str
@@ -157,6 +223,7 @@ class VillageMonthRow:
     filed_at: str | None  # "05/11/2026 09:12", local time
     filed_by: str | None
     on_time: bool | None
+    carried_from: str | None = None  # YYYY-MM of the earlier report counted instead
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,12 +238,13 @@ class MonthlySheetData:
 
 @dataclass(frozen=True, slots=True)
 class SummaryRow:
-    """One child area (or the total) in the 6-month or yearly summary."""
+    """One child area (or the total) in the 6-month or yearly summary (figures None: no
+    village of it has a report recent enough to count)."""
 
     name: str
-    total: int
-    poor: int
-    near_poor: int
+    total: int | None
+    poor: int | None
+    near_poor: int | None
     poor_rate: float | None
     near_poor_rate: float | None
     start_poor_rate: float | None  # at the start of the year
@@ -187,6 +255,8 @@ class SummaryRow:
     registered: int
     recognised: int
     support_vnd: int
+    carried: Carried | None = None  # villages counted with an earlier report
+    uncounted: int = 0  # villages without any report recent enough to count
 
 
 @dataclass(frozen=True, slots=True)

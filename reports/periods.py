@@ -167,22 +167,40 @@ class Period:
 _QUARTER = re.compile(r"^(?:quy|q)\s*(\d{1,2})(?:\s*[/.\- ]\s*(\d{4}))?$")
 _QUARTER_KEY = re.compile(r"^(\d{4})\s*[/.\- ]\s*q\s*(\d{1,2})$")
 _HALF = re.compile(r"^(?:h|nua nam\s*|6 thang\s*)(\d)(?:\s*[/.\- ]\s*(\d{4}))?$")
-_HALF_WORDS = re.compile(r"^(?:6 thang|sau thang) (dau|cuoi) nam(?:\s+(\d{4}))?$")
-_YEAR = re.compile(r"^(?:nam\s*)?(\d{4})$")
+_HALF_WORDS = re.compile(r"^(?:6 thang|sau thang|nua) (dau|cuoi) nam(?:\s+(\d{4}))?$")
+_YEAR = re.compile(r"^(?:(?:ca )?nam\s*)?(\d{4})$")
+_MONTH_WORDS = re.compile(r"^(?:thang|t)\s*(\d{1,2})\s+(\d{4})$")  # thang 10 (nam) 2026
 _LOOKS_LIKE = re.compile(r"\d|^(?:quy|q|thang|t|nam|h)\b")
+_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5}  # "quý III/2026", as documents write it
+_THIS_YEAR = re.compile(r"\bnam (?:nay)$")
+_LAST_YEAR = re.compile(r"\bnam (?:ngoai|truoc|roi)$")
+_YEAR_TO_DATE = re.compile(r"^(?:luy ke )?(?:tu )?dau nam(?: (?:den|toi) (?:nay|hien nay|gio))?$")
 
 
 class PeriodError(ValueError):
     """Text that tries to be a period and is not one (``quy 5``, ``2019-13``)."""
 
 
+def _words(folded: str, today: date) -> str:
+    """Officers' words for a period in the forms the patterns read: "năm nay" / "năm ngoái"
+    become the year, "năm 2026" after a quarter or month drops its "năm", a Roman quarter
+    its numeral."""
+    folded = _THIS_YEAR.sub(f"nam {today.year}", folded)
+    folded = _LAST_YEAR.sub(f"nam {today.year - 1}", folded)
+    folded = re.sub(r"^(quy|q) (i{1,3}|iv|v)\b", lambda m: f"quy {_ROMAN[m[2]]}", folded)
+    folded = re.sub(r"^((?:quy|q|thang|t)\s*\d{1,2}) nam (\d{4})$", r"\1 \2", folded)
+    return folded
+
+
 def parse_period(text: str, today: date) -> Period | None:
     """The period ``text`` names, None when it is not meant as one; PeriodError when it
     looks like a period but names none.
 
-    Months as :func:`parse_month` takes them; quarters ``quy 3/2026``, ``q3 2026``,
-    ``2026-Q3``, ``quy 3`` (this year); half-years ``6 thang dau nam 2026``, ``h2/2026``;
-    years ``nam 2026``, ``2026``.
+    Months as :func:`parse_month` takes them and ``thang 10 nam 2026``; quarters
+    ``quy 3/2026``, ``quý III năm 2026``, ``q3 2026``, ``2026-Q3``, ``quy 3`` (this year),
+    ``quy nay``, ``quy truoc``; half-years ``6 thang dau nam 2026``, ``nua cuoi nam``,
+    ``h2/2026``; years ``nam 2026``, ``ca nam 2026``, ``2026``, ``nam nay``, ``nam ngoai``,
+    ``tu dau nam (den nay)`` (this year to date).
     """
     folded = fold(text)
     if not folded:
@@ -190,6 +208,21 @@ def parse_period(text: str, today: date) -> Period | None:
     month = parse_month(folded, today)
     if month is not None:
         return Period.of_month(month)
+    current = Month.of(today)
+    quarter = (current.month - 1) // 3 + 1
+    if folded in ("quy nay", "q nay"):
+        return Period(QUARTER, current.year, quarter)
+    if folded in ("quy truoc", "q truoc"):
+        return (Period(QUARTER, current.year, quarter - 1) if quarter > 1
+                else Period(QUARTER, current.year - 1, 4))
+    if _YEAR_TO_DATE.match(folded) or folded in ("nam nay", "ca nam nay"):
+        return Period(YEAR, current.year, 0)
+    if folded in ("nam ngoai", "nam truoc", "nam roi"):
+        return Period(YEAR, current.year - 1, 0)
+    folded = _words(folded, today)
+    found = _MONTH_WORDS.match(folded)
+    if found:
+        return _checked(MONTH, int(found[2]), int(found[1]))
     for pattern, kind in ((_QUARTER, QUARTER), (_HALF, HALF)):
         found = pattern.match(folded)
         if found:
@@ -210,7 +243,7 @@ def parse_period(text: str, today: date) -> Period | None:
 
 
 def _checked(kind: str, year: int, number: int) -> Period:
-    limit = {QUARTER: 4, HALF: 2, YEAR: 0}[kind]
+    limit = {MONTH: 12, QUARTER: 4, HALF: 2, YEAR: 0}[kind]
     if not 1990 <= year <= 2999 or (limit and not 1 <= number <= limit):
         raise PeriodError(f"{kind} {number}/{year}")
     return Period(kind, year, number)

@@ -3,9 +3,10 @@
 Each decree is one ``Standard`` covering a range of years: income lines per person per month
 (rural and urban), the upper bound of the "average living standard" band, the deprivation
 indicators and how many of them make an income-poor household poor. The standards themselves
-live in ``config.toml`` (``[[poverty.standards]]``, parsed and checked by ``bot.config``), so a
-new decree is a configuration change. Only a new *indicator* needs code: its label and question
-in ``common.catalogue`` and one line in ``INDICATORS`` below.
+live in ``config.toml`` (``[[poverty.standards]]``; their models, ``Standard`` and the rules
+it obeys, are in ``common.config``), so a new decree is a configuration change. Only a new
+*indicator* needs code: its label and question in ``common.catalogue`` and one line in
+``common.indicators.INDICATORS``.
 
 Rules (DOMAIN §4), with ``line`` the income line of the household's area::
 
@@ -24,6 +25,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from common.catalogue import t
+from common.config import PovertyConfig, Standard
+from common.indicators import INDICATORS
 from common.numbers import format_money
 
 POOR = "poor"
@@ -31,65 +34,6 @@ NEAR_POOR = "near_poor"
 AVERAGE = "average"
 OTHER = "other"
 STATUSES = (POOR, NEAR_POOR, AVERAGE, OTHER)  # poorest first
-
-# Every indicator a standard may list -> (label key, yes/no question key) in the catalogue.
-# A "yes" to the question means the household is deprived on that indicator.
-INDICATORS: dict[str, tuple[str, str]] = {
-    # dimension viec_lam (employment)
-    "employment": (
-        "poverty.indicator.employment.label",
-        "poverty.indicator.employment.question",
-    ),
-    "dependants": (
-        "poverty.indicator.dependants.label",
-        "poverty.indicator.dependants.question",
-    ),
-    # dimension y_te (health)
-    "nutrition": (
-        "poverty.indicator.nutrition.label",
-        "poverty.indicator.nutrition.question",
-    ),
-    "health_insurance": (
-        "poverty.indicator.health_insurance.label",
-        "poverty.indicator.health_insurance.question",
-    ),
-    # dimension giao_duc (education)
-    "adult_education": (
-        "poverty.indicator.adult_education.label",
-        "poverty.indicator.adult_education.question",
-    ),
-    "child_schooling": (
-        "poverty.indicator.child_schooling.label",
-        "poverty.indicator.child_schooling.question",
-    ),
-    # dimension nha_o (housing)
-    "housing_quality": (
-        "poverty.indicator.housing_quality.label",
-        "poverty.indicator.housing_quality.question",
-    ),
-    "housing_area": (
-        "poverty.indicator.housing_area.label",
-        "poverty.indicator.housing_area.question",
-    ),
-    # dimension nuoc_ve_sinh (water and sanitation)
-    "water": (
-        "poverty.indicator.water.label",
-        "poverty.indicator.water.question",
-    ),
-    "sanitation": (
-        "poverty.indicator.sanitation.label",
-        "poverty.indicator.sanitation.question",
-    ),
-    # dimension thong_tin (information)
-    "telecom": (
-        "poverty.indicator.telecom.label",
-        "poverty.indicator.telecom.question",
-    ),
-    "information_access": (
-        "poverty.indicator.information_access.label",
-        "poverty.indicator.information_access.question",
-    ),
-}
 
 _STATUS_KEYS = {
     POOR: "poverty.status.poor",
@@ -103,58 +47,6 @@ _REASON_KEYS = {
     AVERAGE: "poverty.reason.average",
     OTHER: "poverty.reason.other",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Indicator:
-    """One deprivation indicator: ``key`` of ``INDICATORS`` and the dimension it belongs to."""
-
-    key: str
-    dimension: str
-
-
-@dataclass(frozen=True, slots=True)
-class Standard:
-    """The poverty standard of one decree, valid from ``first_year`` to ``last_year``.
-
-    Amounts are đồng per person per month.
-    """
-
-    name: str
-    first_year: int
-    last_year: int
-    rural_income_line: int
-    urban_income_line: int
-    min_deprivations_poor: int
-    average_rural_max: int
-    average_urban_max: int
-    indicators: tuple[Indicator, ...]
-
-    def covers(self, year: int) -> bool:
-        return self.first_year <= year <= self.last_year
-
-    def income_line(self, *, urban: bool) -> int:
-        return self.urban_income_line if urban else self.rural_income_line
-
-    def average_max(self, *, urban: bool) -> int:
-        return self.average_urban_max if urban else self.average_rural_max
-
-    @property
-    def indicator_keys(self) -> tuple[str, ...]:
-        return tuple(indicator.key for indicator in self.indicators)
-
-    @property
-    def years(self) -> str:
-        """``2022–2026``."""
-        return f"{self.first_year}–{self.last_year}"
-
-
-@dataclass(frozen=True, slots=True)
-class PovertyConfig:
-    """The ``[poverty]`` settings: the standards in year order, and the "recently exited" span."""
-
-    standards: tuple[Standard, ...]
-    recently_exited_months: int = 36
 
 
 class NoStandardError(LookupError):

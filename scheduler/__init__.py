@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.config import Config
+from common.config import Config
 from scheduler.dispatcher import Dispatcher, Sender
 from scheduler.planner import Planner
 from storage.db import Database

@@ -9,9 +9,9 @@ For every message: claim it (``sending``, committed), wait for the channel's nex
 to one chat), send, record the outcome:
 
 * sent → ``sent``;
-* the person blocked the bot → that messenger is marked blocked and the message tries the
-  person's next messenger; with none left it is ``unreachable`` and the commune officers are
-  told;
+* the person blocked the bot, or the messenger knows no such chat → that messenger is marked
+  blocked and the message tries the person's next messenger at once; with none left it is
+  ``unreachable`` and the commune officers are told (below);
 * throttled → the whole channel pauses for ``retry_after`` and the message waits as long
   (throttling never counts as a failed attempt);
 * a passing failure → retried with a doubling back-off, up to ``outbox.max_attempts``;
@@ -19,6 +19,13 @@ to one chat), send, record the outcome:
 * outside the messenger's window (Zalo lets a bot write only for a while after the person
   last wrote) → the person's next messenger is tried at once; with none left the message is
   ``unreachable`` and the commune officers are told (never retried for ever).
+
+Who could not be reached is told to the officers of the nearest area above them (their
+commune) in one alert per officer, listing every such person and why (blocked, chat not
+found, outside the window), none left out: for a campaign once it has nothing more to send,
+or ``UNREACHABLE_GATHER`` after a person was found unreachable if it is still sending. The
+alert goes through the outbox, never at night; the officer who started a campaign is not
+alerted, the campaign's report to them names everyone it missed.
 
 A message pinned to one identity (``Planned.to``: "your Zalo account was linked", for the
 person's other messenger) goes there or, when that messenger is blocked or unlinked, nowhere
@@ -40,9 +47,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from bot.config import Config
 from common.catalogue import t
+from common.config import Config
 from common.delivery import (
+    ChatNotFound,
     DeliveryError,
     Misconfigured,
     OutsideWindow,
@@ -50,19 +58,28 @@ from common.delivery import (
     Throttled,
 )
 from common.messages import Outbound
+from common.text import fold
+from handlers.menu import channel_name
 from handlers.router import is_menu
 from storage import outbox
-from storage.areas import get_area
+from storage.areas import Area, get_area
 from storage.db import Database
 from storage.dialogs import menu_state, remember_menu
 from storage.outbox import Planned, QueuedMessage
-from storage.people import get_person
+from storage.people import Person, get_person
 from storage.progress import filed_areas, role_holders
 
 log = logging.getLogger(__name__)
 
 IDLE_POLL = 1.0  # seconds between looks at the queue when nothing is due
 MAINTAIN_EVERY = 1.0  # seconds between progress checks of running campaigns
+# How long the people a campaign could not reach wait for the others of the same campaign
+# before their officers are told anyway (a campaign held up by retries or by dialogs).
+UNREACHABLE_GATHER = timedelta(minutes=30)
+# Why a messenger did not reach a person (``channel:reason`` in outbox.untold_reasons).
+BLOCKED, CHAT_NOT_FOUND, WINDOW, GONE = "blocked", "chat_not_found", "window", "gone"
+WHY_KEYS = {BLOCKED: "outbox.why.blocked", CHAT_NOT_FOUND: "outbox.why.chat_not_found",
+            WINDOW: "outbox.why.window", GONE: "outbox.why.gone"}
 
 
 class Sender(Protocol):
@@ -217,17 +234,31 @@ class Dispatcher:
                                             error="the messenger it is for is gone")
                 return
         if not usable:
-            await self._unreachable(message, "no messenger left to reach this person")
+            await self._unreachable(message, "no messenger left to reach this person", [])
             return
-        outside: list[str] = []
-        for address in usable:  # the next messenger only when one is outside its window
+        reasons: list[str] = []
+        errors: list[str] = []
+        for address in usable:  # the next messenger when one cannot reach the person
+            if await self._held(message, address, now):
+                return
             await self.pacers[address.channel].wait(address.chat_id)
             try:
                 await self.senders[address.channel].send(address.chat_id, message.message)
             except OutsideWindow as exc:
                 log.info("outbox: person %s cannot be written to on %s now: %s",
                          message.person_id, address.channel, exc.message)
-                outside.append(f"{address.channel}: {exc.message}")
+                reasons.append(f"{address.channel}:{WINDOW}")
+                errors.append(f"{address.channel}: outside the window: {exc.message}")
+                continue
+            except RecipientBlocked as exc:
+                log.info("outbox: person %s blocked the bot on %s (%s)", message.person_id,
+                         address.channel, exc.message)
+                async with self.db.write() as conn:
+                    await outbox.mark_blocked(conn, address.channel, address.external_id,
+                                              self.clock())
+                why = CHAT_NOT_FOUND if isinstance(exc, ChatNotFound) else BLOCKED
+                reasons.append(f"{address.channel}:{why}")
+                errors.append(f"{address.channel}: blocked: {exc.message}")
                 continue
             except DeliveryError as exc:
                 await self._failed(message, address, exc)
@@ -243,22 +274,32 @@ class Dispatcher:
                                         self.clock())
             self.sent += 1
             return
-        await self._unreachable(message, "outside the messenger's window: " + "; ".join(outside),
-                                key="outbox.unreachable_window")
+        await self._unreachable(message, "; ".join(errors), reasons)
+
+    async def _held(self, message: QueuedMessage, address: outbox.Address,
+                    now: datetime) -> bool:
+        """Whether the message waits because its recipient is in the middle of a dialog
+        there: it must not land between two questions (nor its buttons answer "busy"). It
+        goes when the dialog ends (the core releases it), or ``outbox.dialog_hold_minutes``
+        after the last answer, when the dialog counts as left; never in quiet hours."""
+        minutes = self.config.outbox.dialog_hold_minutes
+        if address.dialog_at is None or minutes <= 0:
+            return False
+        until = address.dialog_at + timedelta(minutes=minutes)
+        if until <= now:
+            return False
+        until = self.config.calendar.next_sending_time(until.astimezone(self.config.timezone))
+        log.info("outbox: message %s waits for person %s to finish a dialog on %s",
+                 message.id, message.person_id, address.channel)
+        async with self.db.write() as conn:
+            await outbox.hold(conn, message.id, until=until, at=now)
+        return True
 
     async def _failed(self, message: QueuedMessage, address: outbox.Address,
                       error: DeliveryError) -> None:
         """Record a refused send and decide what follows (see the module's docstring)."""
         now = self.clock()
-        if isinstance(error, RecipientBlocked):
-            log.info("outbox: person %s blocked the bot on %s", message.person_id,
-                     address.channel)
-            async with self.db.write() as conn:
-                await outbox.mark_blocked(conn, address.channel, address.external_id, now)
-                await outbox.retry_later(conn, message.id, not_before=now, at=now,
-                                         error=f"blocked: {error.message}",
-                                         count_attempt=False)
-        elif isinstance(error, Throttled):
+        if isinstance(error, Throttled):
             self.pacers[address.channel].pause(error.retry_after)
             async with self.db.write() as conn:
                 await outbox.retry_later(
@@ -297,29 +338,51 @@ class Dispatcher:
             await outbox.retry_later(conn, message.id, not_before=when, at=now, error=error)
 
     async def _unreachable(self, message: QueuedMessage, error: str,
-                           key: str = "outbox.unreachable") -> None:
-        """No messenger reaches the person: record it and tell their commune officers
-        (``key``: the catalogue message that says why)."""
+                           reasons: list[str]) -> None:
+        """No messenger reaches the person: record it, and why (``channel:reason``), for
+        their officers' alert (:meth:`_tell_officers`); nobody is told about an alert or a
+        progress report that went nowhere."""
         now = self.clock()
         async with self.db.write() as conn:
-            await outbox.mark_final(conn, message.id, "unreachable", at=now, error=error)
-            person = await get_person(conn, message.person_id)
-            if person is None or message.kind in ("alert", "progress"):
+            if message.kind in ("alert", "progress"):
+                await outbox.mark_unreachable(conn, message.id, at=now, error=error,
+                                              reasons=None)
                 return
-            officers = await _nearest_officers(conn, person)
-            if not officers:
-                return
-            areas = ", ".join(r.area.name for r in person.roles) or "?"
-            text = (t("outbox.unreachable_window", name=person.full_name, areas=areas)
-                    if key == "outbox.unreachable_window"
-                    else t("outbox.unreachable", name=person.full_name, areas=areas))
-            day = now.astimezone(self.config.timezone).date().isoformat()
-            await outbox.create_campaign(
-                conn, key=f"alert:unreachable:{person.id}:{day}", kind="alert",
-                messages=[Planned(o, Outbound(text)) for o in officers],
-                not_before=self.config.calendar.next_sending_time(
-                    now.astimezone(self.config.timezone)),
-                at=now, priority=1)
+            said = {r.split(":")[0] for r in reasons}  # blocked before: not tried this time
+            reasons += [f"{c}:{BLOCKED}" for c in
+                        await outbox.blocked_channels(conn, message.person_id) if c not in said]
+            await outbox.mark_unreachable(conn, message.id, at=now, error=error,
+                                          reasons=reasons or [f"-:{GONE}"])
+
+    async def _tell_officers(self, conn, now: datetime) -> int:
+        """One alert per officer for the people not reached (see the module's docstring);
+        how many alerts were planned."""
+        ready = [u for u in await outbox.untold_unreachable(conn)
+                 if not u.campaign_open or now - u.at >= UNREACHABLE_GATHER]
+        if not ready:
+            return 0
+        officers = await _Officers.load(conn)
+        told: dict[int, dict[int, tuple[Person, list[str]]]] = {}  # officer → person → why
+        for entry in ready:
+            person = await get_person(conn, entry.person_id)
+            if person is None:
+                continue
+            for officer in officers.nearest(person):
+                if officer == entry.requested_by:  # the campaign's report names them
+                    continue
+                _, why = told.setdefault(officer, {}).setdefault(person.id, (person, []))
+                why += [r for r in entry.reasons if r not in why]
+        await outbox.mark_told(conn, [u.id for u in ready])
+        if not told:
+            return 0
+        await outbox.create_campaign(
+            conn, key=f"alert:unreachable:{ready[0].id}", kind="alert",
+            messages=[Planned(officer, Outbound(_unreachable_text(list(people.values()))))
+                      for officer, people in told.items()],
+            not_before=self.config.calendar.next_sending_time(
+                now.astimezone(self.config.timezone)),
+            at=now, priority=1)
+        return len(told)
 
     # ---- campaigns ----------------------------------------------------------------------
 
@@ -329,12 +392,14 @@ class Dispatcher:
 
     async def maintain(self) -> int:
         """Close finished campaigns; report progress of running ones to who started them.
-        Returns how many reports were planned."""
+        Tell officers who could not be reached. Returns how many reports and alerts were
+        planned."""
         self._maintained = time.monotonic()
         now = self.clock()
         cfg = self.config.outbox
         reports = 0
         async with self.db.write() as conn:
+            reports += await self._tell_officers(conn, now)
             await outbox.close_finished(conn, now)
             for campaign in await outbox.open_campaigns(conn):
                 if campaign.requested_by is None:
@@ -367,7 +432,8 @@ class Dispatcher:
         if not done:
             return t("outbox.progress", title=campaign.title, area=where, sent=delivered,
                      total=campaign.total)
-        lines = [t("outbox.done", title=campaign.title, area=where, sent=delivered,
+        key = "outbox.reminded_done" if campaign.kind == "remind_again" else "outbox.done"
+        lines = [t(key, title=campaign.title, area=where, sent=delivered,
                    total=campaign.total)]
         if missed:
             names = await outbox.unreachable_names(conn, campaign.id)
@@ -375,22 +441,53 @@ class Dispatcher:
         return "\n".join(lines)
 
 
-async def _nearest_officers(conn, person) -> list[int]:
-    """The officers of the nearest area above each of the person's areas (their commune)."""
-    found: list[int] = []
-    holders = await role_holders(conn, ("officer",))
-    for role in person.roles:
-        best: list[int] = []
-        depth = -1
-        for holder in holders:
-            if holder.person_id == person.id:
-                continue
+class _Officers:
+    """Every officer's area, read once for an alert about many people."""
+
+    def __init__(self, holders: list[tuple[int, Area]]):
+        self.holders = holders  # (person id, area)
+
+    @classmethod
+    async def load(cls, conn) -> _Officers:
+        holders = []
+        for holder in await role_holders(conn, ("officer",)):
             area = await get_area(conn, holder.area_id)
-            if area is None or not area.contains(role.area) or area.id == role.area.id:
-                continue
-            if len(area.path) > depth:
-                best, depth = [holder.person_id], len(area.path)
-            elif len(area.path) == depth:
-                best.append(holder.person_id)
-        found += [p for p in best if p not in found]
-    return found
+            if area is not None:
+                holders.append((holder.person_id, area))
+        return cls(holders)
+
+    def nearest(self, person: Person) -> list[int]:
+        """The officers of the nearest area above each of the person's areas (their
+        commune)."""
+        found: list[int] = []
+        for role in person.roles:
+            best: list[int] = []
+            depth = -1
+            for officer, area in self.holders:
+                if officer == person.id or area.id == role.area.id \
+                        or not area.contains(role.area):
+                    continue
+                if len(area.path) > depth:
+                    best, depth = [officer], len(area.path)
+                elif len(area.path) == depth:
+                    best.append(officer)
+            found += [p for p in best if p not in found]
+        return found
+
+
+def _unreachable_text(people: list[tuple[Person, list[str]]]) -> str:
+    """The alert: every person not reached (by area, then name), each with why."""
+    def areas(person: Person) -> str:
+        return ", ".join(r.area.name for r in person.roles) or "?"
+
+    def why(reason: str) -> str:
+        channel, _, code = reason.partition(":")
+        return t(WHY_KEYS.get(code, WHY_KEYS[GONE]), channel=channel_name(channel))
+
+    lines = [t("outbox.unreachable.title", n=len(people))]
+    for person, reasons in sorted(people, key=lambda p: (fold(areas(p[0])),
+                                                         fold(p[0].full_name))):
+        lines.append(t("outbox.unreachable.line", name=person.full_name, areas=areas(person),
+                       why="; ".join(why(r) for r in reasons)))
+    lines.append(t("outbox.unreachable.advice"))
+    return "\n".join(lines)

@@ -25,31 +25,38 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from bot.config import Config, ConfigError
 from common.catalogue import t
+from common.config import Config
 from common.messages import Option, Outbound
-from handlers.router import menu_option
+from handlers.campaigns import (
+    MAX_LISTED,
+    PRIORITY,
+    by_name,
+    due_phrase,
+    full_list_option,
+    late_name,
+    listed,
+    remind_again_option,
+    report_name,
+    start_option,
+    who_files,
+)
 from reports.calendar import (
     ANNUAL_REVIEW,
     COMMUNE,
-    DIGEST,
     ESCALATE,
-    HALF_YEAR,
-    MONTHLY,
     NOTICE,
     PEAK_MONTH,
     REMIND,
     VILLAGE,
-    YEARLY,
     Calendar,
     Event,
     calendars,
     events_between,
 )
-from reports.periods import Month
+from reports.configured import governing, override_paths
 from storage import areas as area_store
 from storage.areas import Area
-from storage.audit import record
 from storage.db import Database
 from storage.meta import meta_group, set_meta
 from storage.outbox import Planned, create_campaign
@@ -60,90 +67,10 @@ log = logging.getLogger(__name__)
 PLANNED_UNTIL = "calendar.planned_until"
 # How far back the very first tick looks (events older than this have expired anyway).
 FIRST_LOOK_BACK = timedelta(days=45)
-MAX_LISTED = 40  # areas named in one message; the rest are counted
-COMMAND_OF_FORM = {MONTHLY: "report", HALF_YEAR: "half_year", YEARLY: "yearly"}
-PRIORITY = {REMIND: 5, ESCALATE: 4, DIGEST: 4, NOTICE: 6, "announce": 6}
-# Message keys, spelled out so the catalogue test sees every one of them.
-PERIOD_KEYS = {MONTHLY: "calendar.period.monthly", HALF_YEAR: "calendar.period.half_year",
-               YEARLY: "calendar.period.yearly"}
-REPORT_KEYS = {MONTHLY: "calendar.report.monthly_village",
-               HALF_YEAR: "calendar.report.half_year", YEARLY: "calendar.report.yearly"}
 REMIND_KEYS = {VILLAGE: "calendar.remind.village", COMMUNE: "calendar.remind.commune"}
 ESCALATE_KEYS = {VILLAGE: "calendar.escalate.village", COMMUNE: "calendar.escalate.commune"}
 NOTICE_KEYS = {PEAK_MONTH: "calendar.notice.peak_month",
                ANNUAL_REVIEW: "calendar.notice.annual_review"}
-
-
-def period_label(form: str, period: str) -> str:
-    """How people name a period: "tháng 10/2026", "6 tháng đầu năm 2026", "năm 2026"."""
-    if form == MONTHLY:
-        return t(PERIOD_KEYS[form], period=Month.parse_key(period).label)
-    return t(PERIOD_KEYS[form], year=period[:4])
-
-
-def report_name(form: str, period: str) -> str:
-    return t(REPORT_KEYS[form], period=period_label(form, period))
-
-
-def due_phrase(due: date, today: date) -> str:
-    """"hạn 05/12/2026, còn 3 ngày", "hôm nay … là hạn cuối", "… đã quá hạn 2 ngày"."""
-    days = (due - today).days
-    if days > 0:
-        return t("calendar.due.before", due=f"{due:%d/%m/%Y}", days=days)
-    if days == 0:
-        return t("calendar.due.today", due=f"{due:%d/%m/%Y}")
-    return t("calendar.due.late", due=f"{due:%d/%m/%Y}", days=-days)
-
-
-def _names(items: list[str]) -> str:
-    shown = "\n".join(f"• {name}" for name in items[:MAX_LISTED])
-    more = len(items) - MAX_LISTED
-    return shown + ("\n" + t("calendar.and_more", n=more) if more > 0 else "")
-
-
-def start_option(form: str, period: str, area: Area | None = None) -> Option:
-    """The one-tap button that opens the report (as typing the command would)."""
-    args = Month.parse_key(period).label if form == MONTHLY else period[:4]
-    if area is not None and len(f"cmd:{COMMAND_OF_FORM[form]} {args} {area.name}".encode()) <= 60:
-        args = f"{args} {area.name}"
-    return Option(t("calendar.option.start"), menu_option(COMMAND_OF_FORM[form], args))
-
-
-async def configured_area(conn, text: str, setting: str) -> Area:
-    """The area a setting names by official code or exact name; ConfigError naming the
-    setting when it matches none or several."""
-    found = await area_store.areas_by_code(conn, text)
-    if not found:
-        found = [a for a in await area_store.find_areas(conn, text, limit=5)
-                 if a.name.casefold() == text.casefold()]
-    if len(found) != 1:
-        problem = "matches no area" if not found else "matches several areas"
-        raise ConfigError(f"setting {setting}.area: {text!r} {problem}; give the area's "
-                          "official code or exact name")
-    return found[0]
-
-
-async def override_paths(conn, config: Config) -> list[str | None]:
-    """The area path of each calendar (None for the default one, index 0); ConfigError
-    naming the setting when an override's area is unknown or ambiguous."""
-    paths: list[str | None] = [None]
-    for override in config.calendar.overrides:
-        paths.append((await configured_area(conn, override.area, override.setting)).path)
-    return paths
-
-
-def governing(area: Area, paths: list[str | None]) -> int:
-    """The index of the calendar that governs ``area``: the deepest override containing it."""
-    best, depth = 0, -1
-    for index, path in enumerate(paths):
-        if path is not None and area.path.startswith(path) and len(path) > depth:
-            best, depth = index, len(path)
-    return best
-
-
-async def calendar_of_area(conn, config: Config, area: Area) -> Calendar:
-    """The calendar that applies to ``area`` (for ``/lich``)."""
-    return calendars(config.calendar)[governing(area, await override_paths(conn, config))]
 
 
 @dataclass
@@ -267,23 +194,15 @@ class Planner:
 
     async def _escalate(self, conn, tree: Tree, event: Event, mine: list[Area],
                         missing: list[Area], today: date) -> list[Planned]:
-        """Each officer: the areas still missing among those directly under their area."""
+        """Each officer: the areas still missing among those directly under their area, with
+        who heads each, and one tap to remind them again (and to see the whole list, when it
+        is longer than a message shows)."""
         report = report_name(event.form, event.period)
         due = f"{event.due:%d/%m/%Y}"
-        heads: dict[int, list[str]] = {}
-        if event.level == VILLAGE:
-            for holder in await role_holders(conn, ("village_head",)):
-                heads.setdefault(holder.area_id, []).append(holder.full_name)
-
-        def named(area: Area) -> str:
-            if event.level != VILLAGE:
-                return area.name
-            if area.id not in heads:
-                return t("calendar.no_head", area=area.name)
-            return t("calendar.with_head", area=area.name, heads=", ".join(heads[area.id]))
-
+        heads = await who_files(conn, event.level)
         missing_ids = {a.id for a in missing}
         by_person: dict[int, list[str]] = {}
+        buttons: dict[int, list[tuple[Area, int]]] = {}
         for holder in await role_holders(conn, ("officer",)):
             scope = tree.by_id.get(holder.area_id)
             if scope is None:
@@ -294,13 +213,29 @@ class Planner:
                 under = [a for a in mine if scope.contains(a) and a.id != scope.id]
             if not under:
                 continue
-            late = [a for a in under if a.id in missing_ids]
+            late = by_name(a for a in under if a.id in missing_ids)
             key = ESCALATE_KEYS[event.level] if late else "calendar.escalate.none"
             text = t(key, report=report, due=due, area=scope.name, late=len(late),
-                     total=len(under), names=_names([named(a) for a in late]))
+                     total=len(under),
+                     names=listed([late_name(a, heads, event.level) for a in late],
+                                  event.level))
             by_person.setdefault(holder.person_id, []).append(text)
-        return [Planned(person_id, Outbound("\n\n".join(texts)))
-                for person_id, texts in by_person.items()]
+            if late:
+                buttons.setdefault(holder.person_id, []).append((scope, len(late)))
+        out = []
+        for person_id, texts in by_person.items():
+            scopes = buttons.get(person_id, [])
+            options: list[Option] = []
+            for scope, late in scopes:
+                detail = scope.name if len(scopes) > 1 else ""
+                options.append(remind_again_option(event.form, event.period, event.level,
+                                                   scope, late, detail))
+                if late > MAX_LISTED:
+                    options.append(full_list_option(event.form, event.period, event.level,
+                                                    scope, late, detail))
+            out.append(Planned(person_id, Outbound("\n\n".join(texts), tuple(options),
+                                                   free_input=False)))
+        return out
 
     async def _digest(self, conn, tree: Tree, event: Event, mine: list[Area],
                       filed: set[int], today: date) -> list[Planned]:
@@ -349,36 +284,3 @@ class Planner:
             if holder.area_id in concerned and holder.person_id not in people:
                 people[holder.person_id] = Planned(holder.person_id, Outbound(text))
         return list(people.values())
-
-
-# ---- announcements (planned from a dialog, in the dialog's transaction) --------------------
-
-
-async def announcement_recipients(conn, area: Area, sender_id: int) -> list[int]:
-    """Everyone with a role in ``area`` or under it, the sender excepted, once each."""
-    people: list[int] = []
-    for holder in await role_holders(conn, ("village_head", "officer"), area.path):
-        if holder.person_id != sender_id and holder.person_id not in people:
-            people.append(holder.person_id)
-    return people
-
-
-async def plan_announcement(conn, config: Config, *, key: str, sender_id: int,
-                            sender_name: str, area: Area, text: str, now: datetime,
-                            actor) -> tuple[int | None, int, datetime]:
-    """Plan an officer's announcement to everyone in ``area``: (campaign id or None when
-    ``key`` was planned before, recipients, when sending starts). Audited."""
-    recipients = await announcement_recipients(conn, area, sender_id)
-    message = Outbound(t("announce.message", name=sender_name, area=area.name, text=text))
-    starts = config.calendar.next_sending_time(now.astimezone(config.timezone))
-    title = text if len(text) <= 40 else (text[:39].rsplit(" ", 1)[0] or text[:39]) + "…"
-    campaign = await create_campaign(
-        conn, key=key, kind="announce", messages=[Planned(p, message) for p in recipients],
-        not_before=starts, at=now, area_id=area.id, requested_by=sender_id, title=title,
-        priority=PRIORITY["announce"])
-    if campaign is not None:
-        await record(conn, actor=actor, action="announce", entity="campaign",
-                     entity_id=campaign, at=now,
-                     after={"area_id": area.id, "area": area.name, "text": text,
-                            "recipients": len(recipients)})
-    return campaign, len(recipients), starts

@@ -11,7 +11,7 @@ from datetime import datetime
 
 import aiosqlite
 
-from common.text import fold
+from common.text import fold, visible
 from storage.audit import Actor, record
 from storage.clock import iso
 from storage.query import fetch_all, fetch_one, run
@@ -61,7 +61,7 @@ async def add_area(
     at: datetime,
 ) -> Area:
     """Create an area under ``parent`` (``None`` for a root) and record it in the audit log."""
-    name = " ".join(name.split())
+    name = visible(name)  # no invisible marks: a name that looks the same is the same
     (area_id,) = await fetch_one(
         conn,
         "INSERT INTO areas (parent_id, level, name, name_folded, code, urban, path, created_at)"
@@ -137,13 +137,18 @@ async def find_areas(
     level: str | None = None,
     limit: int = 20,
 ) -> list[Area]:
-    """Areas whose name contains ``query`` ignoring diacritics, best (exact) matches first."""
+    """Areas whose name contains ``query`` ignoring diacritics, best (exact) matches first;
+    none for a query with nothing to look for (empty, spaces, invisible marks). ``%`` and
+    ``_`` typed are themselves, not LIKE's wildcards."""
     needle = fold(query)
+    if not needle:
+        return []
+    pattern = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     sql = (
-        f"SELECT {_COLUMNS} FROM areas WHERE retired_at IS NULL AND name_folded LIKE ?"
-        " AND path LIKE ?"
+        f"SELECT {_COLUMNS} FROM areas WHERE retired_at IS NULL"
+        " AND name_folded LIKE ? ESCAPE '\\' AND path LIKE ?"
     )
-    args: list = [f"%{needle}%", (within.path if within else "/") + "%"]
+    args: list = [f"%{pattern}%", (within.path if within else "/") + "%"]
     if level is not None:
         sql += " AND level = ?"
         args.append(level)

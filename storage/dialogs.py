@@ -31,16 +31,21 @@ async def load_dialog(
 
 
 async def save_dialog(
-    conn: aiosqlite.Connection, channel: str, sender_id: str, state: DialogState, at: datetime
+    conn: aiosqlite.Connection, channel: str, sender_id: str, state: DialogState, at: datetime,
+    *, busy: bool | None = None,
 ) -> None:
+    """Save the state; ``busy``: work is under way (a form half filled), so that what the
+    bot sends on its own waits for it to end (default: any dialog but the last menu)."""
+    busy = state.dialog != MENU if busy is None else busy
     await run(
         conn,
-        "INSERT INTO dialogs (channel, sender_id, dialog, step, draft, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)"
+        "INSERT INTO dialogs (channel, sender_id, dialog, step, draft, updated_at, busy)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (channel, sender_id) DO UPDATE SET dialog = excluded.dialog,"
-        " step = excluded.step, draft = excluded.draft, updated_at = excluded.updated_at",
+        " step = excluded.step, draft = excluded.draft, updated_at = excluded.updated_at,"
+        " busy = excluded.busy",
         (channel, sender_id, state.dialog, state.step,
-         json.dumps(state.draft, ensure_ascii=False, separators=(",", ":")), iso(at)),
+         json.dumps(state.draft, ensure_ascii=False, separators=(",", ":")), iso(at), int(busy)),
     )
 
 
@@ -67,11 +72,11 @@ async def remember_menu(conn: aiosqlite.Connection, channel: str, sender_id: str
     person is in the middle of a dialog, which it must not interrupt."""
     await run(
         conn,
-        "INSERT INTO dialogs (channel, sender_id, dialog, step, draft, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)"
+        "INSERT INTO dialogs (channel, sender_id, dialog, step, draft, updated_at, busy)"
+        " VALUES (?, ?, ?, ?, ?, ?, 0)"
         " ON CONFLICT (channel, sender_id) DO UPDATE SET dialog = excluded.dialog,"
-        " step = excluded.step, draft = excluded.draft, updated_at = excluded.updated_at"
-        " WHERE dialogs.dialog = ?",
+        " step = excluded.step, draft = excluded.draft, updated_at = excluded.updated_at,"
+        " busy = 0 WHERE dialogs.dialog = ?",
         (channel, sender_id, state.dialog, state.step,
          json.dumps(state.draft, ensure_ascii=False, separators=(",", ":")), iso(at), MENU),
     )

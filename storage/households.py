@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import calendar
 import json
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 
 import aiosqlite
 
-from common.text import fold
+from common.text import fold, visible
 from storage.areas import Area
 from storage.audit import Actor, record
 from storage.clock import iso, parse_iso
@@ -71,20 +70,16 @@ class HouseholdError(ValueError):
 
 # --- values ------------------------------------------------------------------------------------
 
-def _visible(text: str) -> str:
-    """``text`` in NFC without invisible format characters (zero-width spaces, direction
-    marks), which would make two codes that look the same differ."""
-    text = unicodedata.normalize("NFC", text)
-    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
-
-
 def normalise_code(code: object) -> str:
-    """A household code as stored: NFC, single spaces, upper case (``" hn 01"`` → ``"HN 01"``)."""
-    return " ".join(_visible(str(code)).split()).upper()
+    """A household code as stored: NFC, single spaces, upper case (``" hn 01"`` → ``"HN 01"``),
+    without invisible format characters (zero-width spaces, direction marks), which would make
+    two codes that look the same differ."""
+    return visible(str(code)).upper()
 
 
 def normalise_name(name: str) -> str:
-    return " ".join(_visible(name).split())
+    """A name or a free text (a plan, a source, a reason) as stored: what a person sees."""
+    return visible(name)
 
 
 def add_months(day: date, months: int) -> date:
@@ -724,6 +719,26 @@ async def household_list(conn: aiosqlite.Connection, village_id: int,
                          parse_iso(marked_at) if marked_at else None, figures)
 
 
+async def list_sizes(conn: aiosqlite.Connection, village_ids: Sequence[int]
+                     ) -> dict[int, tuple[int, bool]]:
+    """(households listed, marked complete) of each village of ``village_ids`` that has a
+    household or a mark; the others have neither."""
+    found: dict[int, tuple[int, bool]] = {}
+    ids = list(village_ids)
+    for start in range(0, len(ids), 500):  # a bounded number of parameters per query
+        chunk = ids[start:start + 500]
+        marks = ", ".join("?" * len(chunk))
+        rows = await fetch_all(
+            conn,
+            "SELECT v.id, (SELECT count(*) FROM households h WHERE h.village_id = v.id),"
+            " coalesce(l.complete, 0) FROM areas v"
+            " LEFT JOIN household_lists l ON l.village_id = v.id"
+            f" WHERE v.id IN ({marks})", chunk)
+        found.update((vid, (n, bool(complete))) for vid, n, complete in rows
+                     if n or complete)
+    return found
+
+
 async def mark_household_list(
     conn: aiosqlite.Connection, village_id: int, *, complete: bool, actor: Actor,
     at: datetime, period: str | None = None,
@@ -946,6 +961,7 @@ async def decide_assessment(
     if decision not in ASSESSMENT_DECISIONS:
         raise ValueError(f"decision must be 'recognise' or 'reject', not {decision!r}")
     state = ASSESSMENT_DECISIONS[decision]
+    reason = normalise_name(reason)
     if state == "recognised" and (effective_date is None or exit_window_months is None):
         raise ValueError("recognising an assessment needs effective_date and exit_window_months")
     assessment = await get_assessment(conn, assessment_id)
@@ -1013,6 +1029,7 @@ async def add_support(
     """Record support given to a household (a loan, breeds, training, money, …); audited."""
     if amount_vnd < 0:
         raise ValueError("amount_vnd cannot be negative")
+    source = normalise_name(source)
     (support_id,) = await fetch_one(
         conn,
         "INSERT INTO household_support (household_id, kind, amount_vnd, source, given_on,"
@@ -1162,6 +1179,7 @@ async def register_exit(
         raise HouseholdError("household.not_found", f"no household #{household_id}")
     await check_can_register(conn, household)
     support = tuple(support_asked)
+    plan_text = normalise_name(plan_text)
     (registration_id,) = await fetch_one(
         conn,
         "INSERT INTO exit_registrations (household_id, target_year, plan_kind, plan_text,"
@@ -1221,6 +1239,7 @@ async def set_registration_state(
     """
     if new_state not in REGISTRATION_STATES:
         raise ValueError(f"unknown registration state {new_state!r}")
+    reason = (normalise_name(reason) or None) if reason else None
     registration = await get_registration(conn, registration_id)
     if registration is None:
         raise HouseholdError("registration.not_found", f"no registration #{registration_id}")

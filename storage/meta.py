@@ -43,3 +43,25 @@ def read_meta_group(path: str | Path, key: str) -> dict[str, str] | None:
             conn.close()
     except sqlite3.DatabaseError:
         return None
+
+
+# The tables whose rows are someone's work: a database with none of them holds nothing to lose.
+_WORK_TABLES = ("areas", "people", "reports", "households")
+
+
+def is_empty(path: str | Path) -> bool:
+    """Whether the file at ``path`` is a database of nothing: an SQLite file with no area,
+    person, report or household (only the schema, or not even that). False for a file that
+    is not an SQLite database, or has any such row."""
+    path = Path(path)
+    try:
+        conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
+        try:
+            tables = {row[0] for row in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+            return not any(conn.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone()
+                           for table in _WORK_TABLES if table in tables)
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError:
+        return False

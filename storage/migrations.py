@@ -467,14 +467,29 @@ M010_HOUSEHOLD_LISTS = [
     )""",
 ]
 
-# (number, name, statements). Append only; never edit a migration that has shipped.
+# Whether a dialog row is work under way (a form half filled) or only shows something (the last
+# menu, a list, a card: another command simply ends it): what the bot sends on its own waits
+# only for the first kind (scheduler/dispatcher.py).
+M011_DIALOG_BUSY = [
+    "ALTER TABLE dialogs ADD COLUMN busy INTEGER NOT NULL DEFAULT 1",
+    "UPDATE dialogs SET busy = 0 WHERE dialog = 'menu'",
+]
+
+# A message that reached nobody keeps why (``channel:reason`` words, see
+# scheduler.dispatcher) until the person's officers have been told, in one alert per officer
+# for all the people of a campaign (NULL once told, or when nobody is to be told).
+M012_OUTBOX_UNTOLD = [
+    "ALTER TABLE outbox ADD COLUMN untold_reasons TEXT",
+    "CREATE INDEX outbox_untold ON outbox(id) WHERE untold_reasons IS NOT NULL",
+]
+
 # Dialogs back in an ordinary table. A dialog's draft grew to about 1 KB (a report's figures,
 # last month's, the buttons shown), and SQLite keeps at most about 1,000 bytes of a WITHOUT
 # ROWID row on its 4 KiB page: every rewrite of such a row, on every message, freed and
 # allocated overflow pages — 4 pages to the log instead of 1 (``python -m bench.core``: 6.6
 # pages per message, 3.6 after). An ordinary table keeps rows up to about 4,000 bytes on their
 # page, and rewriting a row leaves its key's index untouched.
-M011_DIALOGS_WITH_ROWID = [
+M013_DIALOGS_WITH_ROWID = [
     """CREATE TABLE dialogs_new (
         channel TEXT NOT NULL,
         sender_id TEXT NOT NULL,
@@ -482,14 +497,16 @@ M011_DIALOGS_WITH_ROWID = [
         step TEXT NOT NULL,
         draft TEXT NOT NULL,
         updated_at TEXT NOT NULL,
+        busy INTEGER NOT NULL DEFAULT 1,
         PRIMARY KEY (channel, sender_id)
     )""",
-    "INSERT INTO dialogs_new SELECT channel, sender_id, dialog, step, draft, updated_at"
+    "INSERT INTO dialogs_new SELECT channel, sender_id, dialog, step, draft, updated_at, busy"
     " FROM dialogs",
     "DROP TABLE dialogs",
     "ALTER TABLE dialogs_new RENAME TO dialogs",
 ]
 
+# (number, name, statements). Append only; never edit a migration that has shipped.
 MIGRATIONS: list[tuple[int, str, list[str]]] = [
     (1, "m001_initial", M001_INITIAL),
     (2, "m002_lean_hot_tables", M002_LEAN_HOT_TABLES),
@@ -501,7 +518,9 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
     (8, "m008_inbox_and_media", M008_INBOX_AND_MEDIA),
     (9, "m009_superseded_assessments", M009_SUPERSEDED_ASSESSMENTS),
     (10, "m010_household_lists", M010_HOUSEHOLD_LISTS),
-    (11, "m011_dialogs_with_rowid", M011_DIALOGS_WITH_ROWID),
+    (11, "m011_dialog_busy", M011_DIALOG_BUSY),
+    (12, "m012_outbox_untold", M012_OUTBOX_UNTOLD),
+    (13, "m013_dialogs_with_rowid", M013_DIALOGS_WITH_ROWID),
 ]
 
 

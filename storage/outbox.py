@@ -222,6 +222,54 @@ async def mark_final(conn: aiosqlite.Connection, message_id: int, state: str, *,
               (state, error, iso(at), channel, chat_id, message_id))
 
 
+async def mark_unreachable(conn: aiosqlite.Connection, message_id: int, *, at: datetime,
+                           error: str, reasons: Sequence[str] | None) -> None:
+    """No messenger reaches the person: ``unreachable``, with why (``reasons``, words like
+    ``telegram:blocked``) kept until their officers are told (None: nobody is to be told)."""
+    await run(conn, "UPDATE outbox SET state = 'unreachable', last_error = ?, updated_at = ?,"
+              " untold_reasons = ? WHERE id = ?",
+              (error, iso(at), " ".join(reasons) if reasons else None, message_id))
+
+
+@dataclass(frozen=True, slots=True)
+class Untold:
+    """A person a campaign did not reach, whose officers have not been told yet."""
+
+    id: int  # the outbox row
+    campaign_id: int
+    person_id: int
+    reasons: tuple[str, ...]
+    at: datetime  # when it was found unreachable
+    requested_by: int | None  # who started the campaign (hears of it in its report)
+    campaign_open: bool  # the campaign still has messages to send
+
+
+async def untold_unreachable(conn: aiosqlite.Connection) -> list[Untold]:
+    """Everyone found unreachable whose officers have not been told, oldest first."""
+    rows = await fetch_all(
+        conn,
+        "SELECT o.id, o.campaign_id, o.person_id, o.untold_reasons, o.updated_at,"
+        " c.requested_by, EXISTS (SELECT 1 FROM outbox x WHERE x.campaign_id = o.campaign_id"
+        " AND x.state IN ('pending', 'sending'))"
+        " FROM outbox o JOIN campaigns c ON c.id = o.campaign_id"
+        " WHERE o.untold_reasons IS NOT NULL ORDER BY o.id")
+    return [Untold(r[0], r[1], r[2], tuple(r[3].split()), parse_iso(r[4]), r[5], bool(r[6]))
+            for r in rows]
+
+
+async def mark_told(conn: aiosqlite.Connection, message_ids: Sequence[int]) -> None:
+    """The officers of these unreachable people have been told (their alert is planned)."""
+    await conn.executemany("UPDATE outbox SET untold_reasons = NULL WHERE id = ?",
+                           [(i,) for i in message_ids])
+
+
+async def blocked_channels(conn: aiosqlite.Connection, person_id: int) -> list[str]:
+    """The messengers on which the person is marked as having blocked the bot."""
+    rows = await fetch_all(conn, "SELECT DISTINCT channel FROM identities WHERE person_id = ?"
+                           " AND blocked_at IS NOT NULL ORDER BY channel", (person_id,))
+    return [r[0] for r in rows]
+
+
 async def retry_later(conn: aiosqlite.Connection, message_id: int, *, not_before: datetime,
                       at: datetime, error: str, count_attempt: bool = True) -> None:
     """Put a message back in the queue until ``not_before``."""
@@ -251,13 +299,13 @@ async def campaign_counts(conn: aiosqlite.Connection, campaign_id: int) -> dict[
     return counts
 
 
-async def unreachable_names(conn: aiosqlite.Connection, campaign_id: int,
-                            limit: int = 10) -> list[str]:
+async def unreachable_names(conn: aiosqlite.Connection, campaign_id: int) -> list[str]:
+    """Everyone a campaign did not reach (all of them: the one who sent it must call them)."""
     rows = await fetch_all(
         conn,
         "SELECT p.full_name FROM outbox o JOIN people p ON p.id = o.person_id"
         " WHERE o.campaign_id = ? AND o.state IN ('unreachable', 'failed')"
-        " ORDER BY p.full_name LIMIT ?", (campaign_id, limit))
+        " ORDER BY p.full_name", (campaign_id,))
     return [r[0] for r in rows]
 
 
@@ -281,6 +329,28 @@ async def close_finished(conn: aiosqlite.Connection, at: datetime) -> int:
         " AND o.state IN ('pending', 'sending'))", (iso(at),))
 
 
+async def recent_reminders(conn: aiosqlite.Connection, form: str, period: str,
+                           person_ids: Iterable[int], since: datetime
+                           ) -> dict[int, tuple[datetime, str | None]]:
+    """Who among ``person_ids`` was reminded of the report ``form``/``period`` at or after
+    ``since`` (by the calendar or by an officer; sent, or waiting to go): person id → (when,
+    the name of the officer who asked, None for the calendar), the latest reminder each."""
+    ids = list(dict.fromkeys(person_ids))
+    if not ids:
+        return {}
+    rows = await fetch_all(
+        conn,
+        "SELECT o.person_id, coalesce(o.sent_at, c.created_at) AS at, p.full_name"
+        " FROM campaigns c JOIN outbox o ON o.campaign_id = c.id"
+        " LEFT JOIN people p ON p.id = c.requested_by"
+        " WHERE c.form = ? AND c.period = ? AND c.kind IN ('remind', 'remind_again')"
+        " AND o.state IN ('pending', 'sending', 'sent')"
+        f" AND o.person_id IN ({','.join('?' * len(ids))})"
+        " AND coalesce(o.sent_at, c.created_at) >= ? ORDER BY at",
+        (form, period, *ids, iso(since)))
+    return {r[0]: (parse_iso(r[1]), r[2]) for r in rows}
+
+
 # ---- recipients ---------------------------------------------------------------------------
 
 
@@ -289,20 +359,47 @@ class Address:
     channel: str
     external_id: str
     chat_id: str
+    dialog_at: datetime | None = None  # the last answer of a dialog under way there
+
+
+# Why a message waits (``last_error``) while its recipient is in the middle of a dialog.
+HELD = "held: the person is in the middle of a dialog"
 
 
 async def reachable_identities(conn: aiosqlite.Connection, person_id: int,
                                prefer: str = "last_used") -> list[Address]:
     """Where the person can get a message, best first: the messengers they have not blocked,
-    the one they used last first unless ``prefer`` names a channel."""
+    the one they used last first unless ``prefer`` names a channel; with when they last
+    answered a dialog with work under way on each (``dialogs.busy``: a form half filled, not
+    a list or a card)."""
     rows = await fetch_all(
         conn,
-        "SELECT i.channel, i.external_id, i.chat_id FROM identities i"
+        "SELECT i.channel, i.external_id, i.chat_id, d.updated_at FROM identities i"
         " JOIN people p ON p.id = i.person_id"
+        " LEFT JOIN dialogs d ON d.channel = i.channel AND d.sender_id = i.external_id"
+        " AND d.busy = 1"
         " WHERE i.person_id = ? AND i.blocked_at IS NULL AND p.active = 1"
         " ORDER BY CASE WHEN i.channel = ? THEN 0 ELSE 1 END, i.last_seen_at DESC",
         (person_id, prefer))
-    return [Address(*r) for r in rows]
+    return [Address(r[0], r[1], r[2], parse_iso(r[3]) if r[3] else None) for r in rows]
+
+
+async def hold(conn: aiosqlite.Connection, message_id: int, *, until: datetime,
+               at: datetime) -> None:
+    """The recipient is in the middle of a dialog: the message waits until it ends (see
+    :func:`release_held`), and at most until ``until``, when the dialog counts as left."""
+    await run(conn, "UPDATE outbox SET state = 'pending', not_before = ?, last_error = ?,"
+              " attempts = attempts - 1, updated_at = ? WHERE id = ?",
+              (iso(until), HELD, iso(at), message_id))
+
+
+async def release_held(conn: aiosqlite.Connection, person_id: int, *, not_before: datetime,
+                       at: datetime) -> int:
+    """The person's dialog ended: what waited for it may go from ``not_before``; how many."""
+    return await run(conn, "UPDATE outbox SET not_before = ?, updated_at = ?"
+                     " WHERE state = 'pending' AND person_id = ? AND last_error = ?"
+                     " AND not_before > ?",
+                     (iso(not_before), iso(at), person_id, HELD, iso(not_before)))
 
 
 async def mark_blocked(conn: aiosqlite.Connection, channel: str, external_id: str,

@@ -157,6 +157,17 @@ async def touch_identity(conn: aiosqlite.Connection, channel: str, external_id: 
               " WHERE channel = ? AND external_id = ?", (iso(at), channel, external_id))
 
 
+_UNBLOCK = ("UPDATE identities SET blocked_at = NULL WHERE channel = ? AND external_id = ?"
+            " AND blocked_at IS NOT NULL")
+
+
+def unblock_statement(channel: str, external_id: str) -> tuple[str, tuple]:
+    """The identity wrote: it has not blocked the bot (any more). A statement for
+    ``Database.write_opening``, so that every message clears the mark without a trip of its
+    own (it changes nothing, and writes nothing, unless the identity was marked)."""
+    return _UNBLOCK, (channel, external_id)
+
+
 async def list_people(conn: aiosqlite.Connection, within: Area | None = None) -> list[dict]:
     """People with a role in ``within`` (or anywhere), with their roles and identities."""
     sql = (

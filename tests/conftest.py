@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import load_config
+from common.config import load_config
 from common.messages import Inbound, Outbound
 from common.text import plain
 from handlers.core import Core
@@ -61,6 +61,17 @@ def demo_file(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("demo") / "demo.sqlite3"
     asyncio.run(demo.build_demo(path, load_config(ROOT / "config.toml", env={}),
                                 date(2026, 11, 5)))
+    return path
+
+
+@pytest.fixture(scope="session")
+def large_file(tmp_path_factory) -> Path:
+    """The large demo (as on 5 Nov 2026), built once per test run; tests copy it."""
+    from bot import demo
+
+    path = tmp_path_factory.mktemp("large") / "demo-large.sqlite3"
+    asyncio.run(demo.build_demo(path, load_config(ROOT / "config.toml", env={}),
+                                date(2026, 11, 5), size="large"))
     return path
 
 

@@ -7,8 +7,8 @@ from datetime import date, datetime, time
 
 import pytest
 
-from bot.config import ConfigError, load_config
-from reports.calendar import Calendar, CalendarConfig, events_between, open_periods
+from common.config import Calendar, CalendarConfig, ConfigError, load_config
+from reports.calendar import events_between, open_periods
 from scheduler.planner import Planner
 
 
@@ -61,8 +61,8 @@ def test_the_shipped_calendar_is_domain_6(config):
      "calendar.monthly.digest_after", "must not come before"),
     ('[[calendar.overrides]]\narea = "12"\nyearly = { due = "13-01" }',
      "calendar.overrides[0].yearly.due", "is not a day of the year"),
-    ('[[calendar.overrides]]\nmonthly = { due_day = 3 }', "calendar.overrides[0].area",
-     "must name an area"),
+    ('[[calendar.overrides]]\nmonthly = { due_day = 4 }', "calendar.overrides[0].area",
+     "is missing (an area's official code or name)"),
     ('[outbox]\nconcurrency = 0', "outbox.concurrency", "from 1 to 256"),
     ('[outbox]\nprefer_channel = "sms"', "outbox.prefer_channel", "last_used"),
 ])
@@ -83,7 +83,7 @@ def test_an_override_inherits_what_it_does_not_set(tmp_path):
 
 async def test_an_override_of_an_unknown_area_stops_the_start_up(db, config, world, tmp_path,
                                                                  clock):
-    from dataclasses import replace
+    from common.config import replace
 
     for area, problem in (("Xã Không Có", "matches no area"), ("Bản", "matches no area")):
         cfg = calendar_of(tmp_path, f'[[calendar.overrides]]\narea = "{area}"\n'

@@ -6,8 +6,8 @@ import ast
 import string
 from pathlib import Path
 
-from bot.config import MonthlyReportConfig
 from common.catalogue import MESSAGES
+from common.config import MonthlyReportConfig
 from handlers.forms.households import HOUSEHOLD, REGISTRATION, SUPPORT, assessment_spec
 from handlers.forms.monthly import monthly_spec
 from handlers.forms.movement import HALF_YEAR, YEARLY

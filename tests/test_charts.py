@@ -46,6 +46,7 @@ from reports.charts import (
 )
 from reports.figures import (
     BaselineData,
+    Carried,
     ChildCompleteness,
     ChildReduction,
     CompletenessData,
@@ -160,21 +161,21 @@ def test_trend_month_axis_keeps_at_most_thirteen_labels_and_marks_each_year():
                       "T1\n2026", "T3", "T5", "T7", "T9", "T11"]
 
 
-def test_reduction_bars_are_this_years_fall_furthest_behind_first_with_each_target():
+def test_reduction_bars_are_this_years_fall_best_first_with_each_target():
     fig = build_reduction(REDUCTION)
     ax = fig.axes[0]
-    # Shortfall to target: E −2.4, B −2.0, A +0.5, D +0.5 (ties keep their order), C no data.
-    assert _rows(ax) == ["Bản E", "Bản B", "Bản A", "Bản D", "Bản C"]
-    assert _widths(ax) == [-0.4, 1.0, 3.5, 5.0, 0.0]
+    # Best first, at the top (as on the ranking): D 5.0, A 3.5, B 1.0, E −0.4, C no data.
+    assert _rows(ax) == ["Bản D", "Bản A", "Bản B", "Bản E", "Bản C"]
+    assert _widths(ax) == [5.0, 3.5, 1.0, -0.4, 0.0]
     assert [round(p.get_y() + p.get_height() / 2, 6) for p in ax.patches] == [0, 1, 2, 3, 4]
     targets = ax.lines[0]
-    assert list(targets.get_xdata()) == [2.0, 3.0, 3.0, 4.5, 3.0]
+    assert list(targets.get_xdata()) == [4.5, 3.0, 3.0, 2.0, 3.0]
     assert list(targets.get_ydata()) == [0, 1, 2, 3, 4]
     green, orange, grey = to_hex(charts.GREEN), to_hex(charts.ORANGE), to_hex(charts.GREY)
-    assert [to_hex(p.get_facecolor()) for p in ax.patches] == [orange, orange, green, green,
+    assert [to_hex(p.get_facecolor()) for p in ax.patches] == [green, green, orange, orange,
                                                                 grey]
     values = [text.get_text() for text in ax.texts if text.get_gid() == "value"]
-    assert values == ["−0,40", "1,00", "3,50", "5,00", "chưa có số liệu"]
+    assert values == ["5,00", "3,50", "1,00", "−0,40", "chưa có số liệu"]
     assert "năm 2026" in _title(fig)
 
 
@@ -199,19 +200,19 @@ def test_baseline_bars_with_the_baseline_and_the_minus_50_percent_line():
     assert "gốc cuối năm 2021" in _title(fig)
 
 
-def test_completeness_stacks_on_time_late_missing_worst_first():
+def test_completeness_stacks_on_time_late_missing_best_first():
     fig = build_completeness(COMPLETENESS)
     ax = fig.axes[0]
-    # Share missing: C 3/4, A 2/12, B 0; D has no reports due and comes last.
-    assert _rows(ax) == ["Thôn C", "Thôn A", "Thôn B", "Thôn D"]
+    # Share on time: B 5/5, A 8/12, C 0/4 (1 late); D has no reports due and comes last.
+    assert _rows(ax) == ["Thôn B", "Thôn A", "Thôn C", "Thôn D"]
     on_time, late, missing = ax.containers
-    assert [p.get_width() for p in on_time] == [0, 8, 5, 0]
-    assert [p.get_width() for p in late] == [1, 2, 0, 0]
-    assert [p.get_x() for p in late] == [0, 8, 5, 0]
-    assert [p.get_width() for p in missing] == [3, 2, 0, 0]
-    assert [p.get_x() for p in missing] == [1, 10, 5, 0]
+    assert [p.get_width() for p in on_time] == [5, 8, 0, 0]
+    assert [p.get_width() for p in late] == [0, 2, 1, 0]
+    assert [p.get_x() for p in late] == [5, 8, 0, 0]
+    assert [p.get_width() for p in missing] == [0, 2, 3, 0]
+    assert [p.get_x() for p in missing] == [5, 10, 1, 0]
     assert [text.get_text() for text in ax.texts if text.get_gid() == "value"] == [
-        "1/4", "10/12", "5/5", "0/0"]
+        "5/5", "10/12", "1/4", "0/0"]
     legend = [text.get_text() for text in ax.get_legend().get_texts()]
     assert legend == ["Đúng hạn", "Gửi muộn", "Chưa gửi"]
     assert "tháng 10/2026" in _title(fig)
@@ -242,27 +243,96 @@ def test_ranking_is_best_first_with_shared_ranks_and_the_rate_now():
     assert to_hex(ax.patches[3].get_facecolor()) == to_hex(charts.VERMILION)  # it rose
 
 
-def test_many_child_areas_show_the_first_rows_and_say_how_many_are_left_out():
+def test_many_child_areas_show_the_best_and_the_worst_and_say_how_many_are_between():
     children = tuple(ChildReduction(f"Thôn số {i:02d} có một cái tên rất là dài", i / 10, 3.0)
                      for i in range(40))
     fig = build_reduction(ReductionData(AREA, AS_OF, 2026, children))
     ax = fig.axes[0]
     rows = _rows(ax)
-    assert len(rows) == len(ax.patches) == MAX_ROWS == 25
-    assert rows[0].startswith("Thôn số 00") and all(row.endswith("…") for row in rows)
-    assert "… và 15 nơi khác không hiện trên biểu đồ" in _texts(fig)
+    # The best first, the worst last (those officers chase are never left out), and a row
+    # between them that says how many are not drawn.
+    assert len(rows) == MAX_ROWS == 25 and len(ax.patches) == 24
+    assert rows[0].startswith("Thôn số 39") and rows[-1].startswith("Thôn số 00")
+    assert rows[15].startswith("Thôn số 24") and rows[17].startswith("Thôn số 07")
+    assert rows[16] == "⋯ 16 nơi khác ⋯"
+    assert all(row.endswith("…") for i, row in enumerate(rows) if i != 16)
+    assert ("… 16 nơi xếp giữa không hiện trên biểu đồ; đủ cả trong «Excel tổng hợp»"
+            in _texts(fig))
+    ranking = build_ranking(RankingData(AREA, AS_OF, 2026, tuple(
+        RankingRow(f"Xã {i:02d}", i / 10, 5.0) for i in range(30))))
+    rows = _rows(ranking.axes[0])
+    assert rows[0] == "1. Xã 29" and rows[-1] == "30. Xã 00" and rows[16] == "⋯ 6 nơi khác ⋯"
 
 
-def test_the_note_says_when_every_row_left_out_is_fine():
-    villages = tuple(ChildCompleteness(f"Thôn {i}", *((0, 0, 1) if i < 5 else (1, 0, 0)))
-                     for i in range(30))
-    fig = build_completeness(CompletenessData(AREA, AS_OF, "tháng 10/2026", villages))
-    assert _rows(fig.axes[0])[:5] == ["Thôn 0", "Thôn 1", "Thôn 2", "Thôn 3", "Thôn 4"]
-    assert "… và 5 nơi khác, đều đã gửi đủ và đúng hạn" in _texts(fig)
-    children = tuple(ChildReduction(f"Bản {i}", 4.0 if i else 1.0, 3.0) for i in range(27))
-    fig = build_reduction(ReductionData(AREA, AS_OF, 2026, children))
-    assert _rows(fig.axes[0])[0] == "Bản 0"
-    assert "… và 2 nơi khác, đều đã đạt mục tiêu" in _texts(fig)
+def test_legends_list_only_what_the_chart_shows():
+    all_met = ReductionData(AREA, AS_OF, 2026, (ChildReduction("Bản A", 3.5, 3.0),
+                                                ChildReduction("Bản B", 3.0, 3.0)))
+    legend = build_reduction(all_met).axes[0].get_legend()
+    assert [text.get_text() for text in legend.get_texts()] == ["Đạt mục tiêu",
+                                                                 "Mục tiêu cả năm"]
+    no_late = CompletenessData(AREA, AS_OF, "tháng 10/2026", (ChildCompleteness("Xã A", 8, 0, 2),
+                                                              ChildCompleteness("Xã B", 5, 0, 0)))
+    legend = build_completeness(no_late).axes[0].get_legend()
+    assert [text.get_text() for text in legend.get_texts()] == ["Đúng hạn", "Chưa gửi"]
+
+
+def test_one_report_per_row_says_each_ones_state_without_a_count_axis():
+    villages = CompletenessData(AREA, AS_OF, "tháng 11/2026", (
+        ChildCompleteness("Bản Nà Khan", 0, 0, 1), ChildCompleteness("Bản Phìn Khò", 1, 0, 0),
+        ChildCompleteness("Bản Huổi Sâu", 0, 1, 0)))
+    fig = build_completeness(villages)
+    ax = fig.axes[0]
+    assert _rows(ax) == ["Bản Phìn Khò", "Bản Huổi Sâu", "Bản Nà Khan"]
+    assert [text.get_text() for text in ax.texts if text.get_gid() == "value"] == [
+        "Đúng hạn", "Gửi muộn", "Chưa gửi"]
+    assert not ax.xaxis.get_visible()  # no 0–1 axis
+    assert [text.get_text() for text in ax.get_legend().get_texts()] == [
+        "Đúng hạn", "Gửi muộn", "Chưa gửi"]
+
+
+def test_a_funnel_stage_with_nobody_is_labelled_in_the_middle():
+    fig = build_funnel(FunnelData(AREA, AS_OF, registered=12, under_review=3, recognised=1,
+                                  not_yet=0, withdrawn=0))
+    ax = fig.axes[0]
+    zeros = [text for text in ax.texts
+             if text.get_gid() == "value" and text.get_text() == "0 hộ · 0 %"]
+    assert len(zeros) == 2
+    assert all(text.get_position()[0] == 6 and text.get_ha() == "center" for text in zeros)
+
+
+def test_carried_figures_are_marked_on_every_chart_that_shows_them():
+    carried = Carried("2026-11", 2, 5, "2026-10", "2026-10")
+    note = "* 2 thôn chưa gửi tháng 11/2026 — dùng số liệu tháng 10/2026"
+    trend = replace(TREND, rates=(12.4, 12.1, None, 11.6, 11.2, 11.0), carried=carried)
+    fig = build_trend(trend)
+    assert note in _texts(fig) and "11,00 %*" in _texts(fig)
+    hollow = fig.axes[0].lines[-1]  # the last month's marker
+    assert list(hollow.get_xdata()) == [5] and hollow.get_markerfacecolor() == "white"
+    assert reading_trend(trend).endswith(
+        " Lưu ý: 2 thôn chưa gửi tháng 11/2026 — dùng số liệu tháng 10/2026.")
+    baseline = replace(BASELINE, carried=carried)
+    fig = build_baseline(baseline)
+    assert note in _texts(fig) and "620*" in _texts(fig)
+    assert fig.axes[0].patches[-1].get_hatch() == "//"
+    one = Carried("2026-11", 1, 1, "2026-09", "2026-09", village=True)
+    commune = Carried("2026-11", 1, 2, "2026-09", "2026-09")
+    note = "* 1 thôn chưa gửi tháng 11/2026 — dùng số liệu tháng 9/2026"
+    reduction = ReductionData(AREA, AS_OF, 2026, (ChildReduction("Bản A", 3.5, 3.0),
+                                                  ChildReduction("Bản B", 1.0, 3.0, one)),
+                              carried=commune)
+    fig = build_reduction(reduction)
+    assert _rows(fig.axes[0]) == ["Bản A", "Bản B *"]
+    assert note in _texts(fig)
+    assert reading_reduction(reduction).endswith(f" Lưu ý: {note[2:]}.")
+    ranking = RankingData(AREA, AS_OF, 2026, (RankingRow("Bản A", 3.5, 9.0, one),
+                                              RankingRow("Bản B", 1.0, 8.0)), carried=commune)
+    fig = build_ranking(ranking)
+    assert _rows(fig.axes[0]) == ["1. Bản A *", "2. Bản B"]
+    assert note in _texts(fig)
+    village = replace(BASELINE, area="Bản B", carried=one)  # a village's own chart
+    assert "* T11/26: chưa gửi — dùng số liệu tháng 9/2026" in _texts(build_baseline(village))
+    assert reading_baseline(village).endswith(
+        " Lưu ý: tháng 11/2026 chưa gửi — dùng số liệu tháng 9/2026.")
 
 
 def test_decomposed_vietnamese_is_composed_before_drawing():
@@ -615,3 +685,98 @@ def test_month_axis_names_the_year_under_the_first_tick_of_each_year():
     labels = _month_ticks(year_ends)[1]
     assert labels == ["T12\n2021", "T12\n2022", "T12\n2023", "T12\n2024", "T12\n2025",
                       "T10\n2026"]  # the baseline chart: every tick of its own year
+
+
+def test_reading_completeness_names_the_villages_that_have_not_filed():
+    villages = CompletenessData(AREA, AS_OF, "tháng 11/2026", tuple(
+        ChildCompleteness(f"Bản {i}", *((0, 0, 1) if i % 2 else (1, 0, 0))) for i in range(24)))
+    assert reading_completeness(villages) == (
+        "Báo cáo tháng 11/2026 của Xã Nậm Khắt: 12/24 đã gửi, trong đó 0 gửi muộn; 12 chưa "
+        "gửi. Chưa gửi: Bản 1, Bản 3, Bản 5, Bản 7, Bản 9, Bản 11, Bản 13, Bản 15, Bản 17, "
+        "Bản 19 và 2 nơi khác.")
+
+
+def test_ctrl_c_on_the_console_stops_the_chart_workers_without_tracebacks(demo_file, tmp_path):
+    """Ctrl-C in a terminal sends SIGINT to the whole process group: the bot and its chart
+    workers. The workers ignore it (the bot shuts them down), so the officer sees no
+    ``KeyboardInterrupt`` traceback from each of them, and none is left running."""
+    import os
+    import shutil
+    import signal
+    import subprocess
+    import sys
+    import textwrap
+    import time
+
+    shutil.copyfile(demo_file, tmp_path / "demo.sqlite3")
+    program = textwrap.dedent(f"""
+        import pathlib, sys
+        from bot.app import run
+        from common.config import load_config, replace
+        tmp = pathlib.Path({str(tmp_path)!r})
+        config = replace(load_config(env={{}}), db_path=tmp / "real.sqlite3",
+                         demo_path=tmp / "demo.sqlite3")
+        sys.exit(run(config, mode="console", demo=True, person="can-bo-tinh", script=True))
+    """)
+    root = Path(__file__).resolve().parent.parent
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIAMNGHEO_")}
+    env.update(PYTHONPATH=str(root), PYTHONIOENCODING="utf-8")
+    bot = subprocess.Popen([sys.executable, "-c", program], stdin=subprocess.PIPE,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           encoding="utf-8", cwd=root, env=env, start_new_session=True)
+    try:
+        bot.stdin.write("/thongke\n1\n")  # a chart: the workers are running
+        bot.stdin.flush()
+        out = ""
+        while "console-out" not in out:
+            line = bot.stdout.readline()
+            assert line, out
+            out += line
+        time.sleep(0.5)  # the workers wait for more charts
+        os.killpg(bot.pid, signal.SIGINT)  # what the terminal does on Ctrl-C
+        _out, err = bot.communicate(timeout=60)
+    finally:
+        if bot.poll() is None:
+            os.killpg(bot.pid, signal.SIGKILL)
+            bot.wait()
+    assert bot.returncode == 130
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    deadline = time.monotonic() + 10
+    while True:  # no worker outlives the bot (the group is empty)
+        try:
+            os.killpg(bot.pid, 0)
+        except ProcessLookupError:
+            break
+        assert time.monotonic() < deadline, "a chart worker is still running"
+        time.sleep(0.1)
+
+
+def test_reading_completeness_names_every_area_tied_for_the_most_missing():
+    """With several areas equally far behind, the reading names them all (never one picked
+    at random), and says how many when there are more than it lists."""
+    tied = CompletenessData(AREA, AS_OF, "tháng 11/2026", (
+        ChildCompleteness("Xã Bum Nưa", 30, 0, 5), ChildCompleteness("Xã Mường Tè", 50, 0, 5),
+        ChildCompleteness("Phường Đoàn Kết", 19, 1, 0), ChildCompleteness("Xã Pa Ủ", 9, 0, 1)))
+    assert reading_completeness(tied) == (
+        "Báo cáo tháng 11/2026 của Xã Nậm Khắt: 109/120 đã gửi, trong đó 1 gửi muộn; 11 chưa "
+        "gửi. Thiếu nhiều nhất (5 chưa gửi mỗi nơi): Xã Bum Nưa, Xã Mường Tè.")
+    many = CompletenessData(AREA, AS_OF, "tháng 11/2026", tuple(
+        ChildCompleteness(f"Xã {i}", 3, 0, 2) for i in range(1, 14)))
+    assert reading_completeness(many).endswith(
+        "Thiếu nhiều nhất (2 chưa gửi mỗi nơi): Xã 1, Xã 2, Xã 3, Xã 4, Xã 5, Xã 6, Xã 7, "
+        "Xã 8, Xã 9, Xã 10 và 3 nơi khác.")
+
+
+def test_areas_tied_on_a_chart_are_in_the_one_order_of_areas():
+    """Best first on every chart; areas equally good are in alphabetical order (diacritics
+    folded, numbers in order), whatever order the statistics gave them in."""
+    names = ["Tổ dân phố 10", "Bản Đông", "Tổ dân phố 9", "Bản Dồn"]
+    expected = ["Bản Dồn", "Bản Đông", "Tổ dân phố 9", "Tổ dân phố 10"]
+    reduction = ReductionData(AREA, AS_OF, 2026, tuple(
+        ChildReduction(n, 1.0, 1.5) for n in names) + (ChildReduction("Bản Zô", 2.0, 1.5),))
+    assert _rows(build_reduction(reduction).axes[0]) == ["Bản Zô", *expected]
+    completeness = CompletenessData(AREA, AS_OF, "tháng 10/2026", tuple(
+        ChildCompleteness(n, 0, 0, 1) for n in names))
+    assert _rows(build_completeness(completeness).axes[0]) == expected
+    ranking = RankingData(AREA, AS_OF, 2026, tuple(RankingRow(n, 1.0, 9.0) for n in names))
+    assert _rows(build_ranking(ranking).axes[0]) == [f"1. {n}" for n in expected]

@@ -151,6 +151,20 @@ def test_a_missing_config_file_is_one_clear_line(tmp_path, capsys):
     assert err == f"error: config file not found: {tmp_path / 'nope.toml'}\n"
 
 
+def test_several_wrong_settings_are_one_error_line_each(tmp_path, capsys):
+    text = (ROOT / "config.toml").read_text(encoding="utf-8")
+    text = text.replace("lock_day = 10", "lock_day = 40", 1)
+    text = text.replace('timezone = "Asia/Ho_Chi_Minh"', 'timezone = "Asia/Hanoi"', 1)
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    code = cli.main(["--config", str(path), "areas"])
+    lines = capsys.readouterr().err.splitlines()
+    assert code == 1 and len(lines) == 2, lines
+    assert all(line.startswith("error: setting ") for line in lines), lines
+    assert any("lock_day" in line for line in lines) and any("Asia/Hanoi" in line
+                                                             for line in lines)
+
+
 # --- run and console hand over to bot.app ------------------------------------------------------
 
 @pytest.fixture
@@ -642,7 +656,37 @@ def test_outbox_shows_campaigns_and_their_messages(run, tree):
 
     run.write(plan)
     listed = run("outbox")
-    assert listed.code == 0 and "remind  Nhắc báo cáo  1      0     1" in listed.out
+    assert listed.code == 0 and "remind  Nhắc báo cáo  -         1      0     1" in listed.out
     one = run("outbox", "--campaign", "remind:test")
     assert "Campaign #1 remind:test (remind)" in one.out and "Lò Văn Páo  pending" in one.out
     assert run("outbox", "--campaign", "99").code == 1
+
+
+def test_outbox_and_audit_say_what_they_leave_out_and_who_asked(run, tree):
+    from common.messages import Outbound
+    from storage.outbox import Planned, create_campaign
+
+    village = next(a for a in tree.values() if a.name == "Bản Nà Khan")
+    at = datetime(2026, 12, 2, 1, 0, tzinfo=UTC)
+
+    async def plan(conn):
+        officer = await people.create_person(conn, "Nguyễn Thị Hoa", actor=SETUP, at=at)
+        heads = [await people.create_person(conn, f"Người {i}", actor=SETUP, at=at)
+                 for i in range(5)]
+        await create_campaign(conn, key="remind_again:x", kind="remind_again", title="Nhắc",
+                              messages=[Planned(p, Outbound("⏰")) for p in heads],
+                              not_before=at, at=at, requested_by=officer, area_id=village.id)
+        await create_campaign(conn, key="remind:y", kind="remind", title="Nhắc lịch",
+                              messages=[Planned(heads[0], Outbound("⏰"))], not_before=at,
+                              at=at)
+
+    run.write(plan)
+    listed = run("outbox", "--limit", "1")
+    assert "Nhắc lịch" in listed.out
+    assert "… 1 more campaign(s): use --limit 2 or more" in listed.out
+    assert "Nguyễn Thị Hoa" in run("outbox").out  # who asked for «Nhắc lại»
+    one = run("outbox", "--campaign", "remind_again:x", "--limit", "3")
+    assert "asked by Nguyễn Thị Hoa" in one.out
+    assert one.out.count("pending") == 3 and "… 2 more message(s): use --limit 5" in one.out
+    audit = run("audit", "--limit", "2")
+    assert "more entries: use --limit" in audit.out

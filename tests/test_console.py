@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import logging
 import os
@@ -17,7 +16,7 @@ import pytest
 
 from bot import app, demo
 from bot.channels import console
-from bot.config import TelegramConfig, load_config
+from common.config import TelegramConfig, load_config, replace
 from common.messages import Option, Outbound
 from handlers.core import Core
 from storage import audit, people
@@ -173,6 +172,8 @@ async def test_stranger_is_told_how_to_enrol_then_enrols_with_the_demo_code(demo
 
         xin chao
         MUNG-TE25
+        lò thị mai
+        1
         /toi
         """, who="khach")
     assert status == 0
@@ -181,7 +182,10 @@ async def test_stranger_is_told_how_to_enrol_then_enrols_with_the_demo_code(demo
     before_code = out.split("> MUNG-TE25")[0]
     assert before_code.count("Bạn chưa được đăng ký") == 2 and "mã mời" in before_code
     assert "Bản Nà Khan" not in before_code
-    assert "Chào mừng Người lạ! Bạn đã được đăng ký:\n• Trưởng thôn — Bản Huổi Lếch" in out
+    assert "Mã mời hợp lệ:\n• Trưởng thôn — Bản Huổi Lếch\nBạn tên là gì?" in out
+    assert "Chào mừng Lò Thị Mai! Bạn đã được đăng ký:\n• Trưởng thôn — Bản Huổi Lếch" in out
+    assert "> 1\n📝 Báo cáo tháng 10/2026 — Bản Huổi Lếch" in out  # the welcome's menu
+    assert "Người lạ" not in out.split("> MUNG-TE25")[1]
 
 
 async def test_switching_persona_mid_script(demo_core):
@@ -289,7 +293,7 @@ async def test_interactive_on_a_real_database_lists_people_and_links_the_chosen(
 
 
 def test_log_never_shows_the_token():
-    config = dataclasses.replace(load_config(ROOT / "config.toml", env={}),
+    config = replace(load_config(ROOT / "config.toml", env={}),
                                  telegram=TelegramConfig(token="123456:SECRET-token"))
     stream = io.StringIO()
     app.setup_logging(config, stream)
@@ -306,7 +310,7 @@ def test_log_never_shows_the_token():
 
 
 def app_config(tmp_path, token=""):
-    return dataclasses.replace(
+    return replace(
         load_config(ROOT / "config.toml", env={}), db_path=tmp_path / "real.sqlite3",
         demo_path=tmp_path / "demo.sqlite3", telegram=TelegramConfig(token=token),
     )
@@ -359,11 +363,12 @@ def test_console_mode_runs_a_script_file_on_a_demo(tmp_path, capsys):
 def test_process_files_a_report_from_stdin(tmp_path):
     """The real thing: a separate Python process, stdin piped, no token → console on the demo."""
     program = textwrap.dedent(f"""
-        import dataclasses, pathlib, sys
+        import pathlib, sys
         from bot.app import run
-        from bot.config import load_config
+        from common.config import load_config
+        from common.config import replace
         tmp = pathlib.Path({str(tmp_path)!r})
-        config = dataclasses.replace(load_config(env={{}}), db_path=tmp / "real.sqlite3",
+        config = replace(load_config(env={{}}), db_path=tmp / "real.sqlite3",
                                      demo_path=tmp / "demo.sqlite3")
         sys.exit(run(config))
     """)

@@ -90,22 +90,50 @@ async def test_images_and_stickers_get_a_polite_answer(core):
 async def test_future_month_and_changing_the_month(core, clock):
     head = Chat(core, "100")
     reply = await head.send("/baocao 12/2026")
-    assert "chưa tới" in reply
+    assert "chưa tới" in reply and "từ ngày 01/01/2027" in reply
     await head.send("/baocao")
     assert "tháng 10/2026" in head.text
     reply = await head.press("Đổi tháng")
     assert "tháng nào" in reply
+    assert "Tháng 11/2026" not in head.options()  # not over yet (5 November)
     reply = await head.send("13/2026")
     assert "tháng/năm" in reply
-    reply = await head.press("Tháng 11/2026")
-    assert "Báo cáo tháng 11/2026" in reply and "(1/10)" in reply
+    reply = await head.press("Tháng 10/2026")
+    assert "Báo cáo tháng 10/2026" in reply and "(1/10)" in reply
+
+
+async def test_a_month_not_yet_over_is_filed_from_the_first_of_the_next(core, clock, world):
+    """A month's report is the village at the end of the month (and what happened in it): a
+    village head files it once the month is over. Officers keep their rights."""
+    clock.set_local("2026-12-03 09:00")
+    head = Chat(core, "100")
+    for typed in ("/baocao 12/2026", "/baocao thang nay", "/baocao 12/2026 120 15 8 2 1 0 3 10"):
+        reply = await head.send(typed)
+        assert reply.startswith("Tháng 12/2026 chưa hết") and "từ ngày 01/01/2027" in reply, \
+            typed
+        assert "(1/10)" not in reply and "Gửi báo cáo này?" not in reply, typed
+    clock.set_local("2026-12-15 09:00")  # past the 10th /baocao proposes December: not yet
+    assert (await head.send("/baocao")).startswith("Tháng 12/2026 chưa hết")
+    clock.set_local("2027-01-01 07:00")
+    assert "Báo cáo tháng 12/2026 — Bản Nà Khan" in await head.send("/baocao 12/2026")
+    await head.send("/huy")
+    clock.set_local("2026-12-03 09:00")
+    officer = Chat(core, "200")
+    reply = await officer.send("/baocao Nà Khan 12/2026")  # a paper report handed in early
+    assert "Báo cáo tháng 12/2026 — Bản Nà Khan" in reply and "(1/10)" in reply
+    await officer.send("/huy")
+    reply = await officer.send("/baocao Nà Khan 9/2026")  # and after the lock day
+    assert "Báo cáo tháng 9/2026 — Bản Nà Khan" in reply
+    await officer.send("/huy")
+    assert "chưa tới" in await officer.send("/baocao Nà Khan 1/2027")
 
 
 async def test_summary_expects_a_choice(core):
     head = Chat(core, "100")
     await head.send("/baocao 120 15 8 2 1 0 3 10 5tr")
     reply = await head.send("có lẽ")
-    assert "Vui lòng chọn một nút bên dưới" in reply and "Gửi báo cáo này?" in reply
+    assert "Vui lòng gõ «gửi» để gửi, «sửa 3» để sửa mục 3, hoặc «hủy»" in reply
+    assert "Gửi báo cáo này?" in reply
     reply = await head.send("3")  # field 3, not the third button (Hủy)
     assert "(3/10) Số hộ cận nghèo" in reply
     await head.press("Giữ nguyên")

@@ -42,7 +42,7 @@ async def test_code_typed_alone_in_lower_case(core, db, world, clock):
 
 async def test_code_used_twice_or_expired_or_wrong(core, db, world, clock):
     await make_invite(db, clock, world.village2)
-    await Chat(core, "557").send("/start ABCD2345")
+    await Chat(core, "557", name="Lò Văn A").send("/start ABCD2345")
     reply = await Chat(core, "558").send("/start ABCD2345")
     assert "đã được dùng" in reply
     await make_invite(db, clock, world.village2, code="EEEE2345", days=1)
@@ -94,3 +94,40 @@ async def test_officer_cannot_reach_a_village_outside_the_area(core, world):
     nonce = officer.last[-1].options[0].data.split(".")[0]
     reply = await officer.press_data(f"{nonce}.area:{world.far_village.id}")  # forged id
     assert "Nút này đã cũ" in reply and "Bản Nậm Củm" not in reply
+
+
+async def test_a_stranger_is_saved_under_the_messengers_display_name(core, db, world, clock):
+    await make_invite(db, clock, world.village2)  # an invite without a name
+    reply = await Chat(core, "z777", channel="zalo", name="Mai Lường").send("ABCD-2345")
+    assert reply.startswith("Chào mừng Mai Lường!")
+    async with db.read() as conn:
+        person = await people.person_by_identity(conn, "zalo", "z777")
+    assert person.full_name == "Mai Lường"
+
+
+async def test_without_any_name_the_bot_asks_for_it_before_enrolling(core, db, world, clock):
+    await make_invite(db, clock, world.village2)
+    newcomer = Chat(core, "k1", channel="console")  # the console has no messenger name
+    reply = await newcomer.send("ABCD-2345")
+    assert "Trưởng thôn — Bản Pa Ủ" in reply and "họ và tên" in reply
+    async with db.read() as conn:  # nothing saved yet: the code is still unused
+        assert (await invites.get_invite(conn, "ABCD2345")).used_at is None
+        assert await people.person_by_identity(conn, "console", "k1") is None
+    assert "họ và tên" in await newcomer.send("/baocao")  # still the question
+    assert "họ và tên" in await newcomer.send("1")  # not a name
+    reply = await newcomer.send("lường thị  mai")
+    assert reply.startswith("Chào mừng Lường Thị Mai!")
+    assert "(1/10)" in await newcomer.send("1")  # the menu of the welcome
+    async with db.read() as conn:
+        person = await people.person_by_identity(conn, "console", "k1")
+    assert person.full_name == "Lường Thị Mai" and person.has_role("village_head")
+
+
+async def test_asked_for_a_name_a_stranger_may_give_up(core, db, world, clock):
+    await make_invite(db, clock, world.village2)
+    newcomer = Chat(core, "k2", channel="console")
+    await newcomer.send("/start ABCD-2345")
+    assert "chưa được đăng ký" in await newcomer.send("/huy")
+    assert "chưa được đăng ký" in await newcomer.send("Lò Văn A")  # a stranger again
+    async with db.read() as conn:
+        assert (await invites.get_invite(conn, "ABCD2345")).used_at is None

@@ -113,7 +113,8 @@ async def test_registration_life_cycle_and_the_monthly_count(core, db, world, cl
     async with db.write() as conn:  # the list is complete: it drives the monthly report
         await hh.mark_household_list(conn, world.village.id, complete=True, actor=SETUP,
                                      at=clock())
-    await head.send("/baocao 11/2026")  # this month: the exit is counted from the list
+    clock.set_local("2026-12-01 09:00")  # November is over: its report counts the exit
+    await head.send("/baocao 11/2026")
     assert "Số liệu gợi ý lấy từ danh sách hộ" in head.text
     assert "Theo danh sách hộ của thôn: 1" in head.text  # one household in the list
     for _ in range(3):
@@ -318,6 +319,59 @@ async def test_the_household_card_is_no_trap_and_cancel_says_what_was_saved(core
     assert "làm dở" not in reply and "Lịch báo cáo" in reply
 
 
+@pytest.mark.parametrize("how", ["press", "huy", "Hủy", "huỷ bỏ", "thoát"])
+async def test_cancel_in_a_household_form_typed_or_pressed_goes_back_to_the_card(
+        core, db, world, clock, how):
+    # One behaviour for the word and the button: the form is dropped, the card comes back
+    # (the dialog goes on); only /huy, with the slash, stops everything (handlers/router.py).
+    await add(db, clock, world.village, "NK-070", "Lò Văn Bảy")
+    head = Chat(core, "100")
+    await head.send("/ho NK-070")
+    for form in ("Ghi nhận hỗ trợ", "Sửa thông tin", "Cập nhật thu nhập", "Đăng ký thoát nghèo"):
+        await head.press(form)
+        assert "❌ Hủy" in head.options()
+        reply = await (head.press("Hủy") if how == "press" else head.send(how))
+        assert "Đã hủy, phần vừa nhập không được lưu" in reply, (form, reply)
+        assert "🏠 Hộ NK-070 — Lò Văn Bảy" in reply and "Xong" in head.options()
+    async with db.read() as conn:
+        household = await hh.household_by_code(conn, world.village.id, "NK-070")
+        assert await hh.support_of(conn, household.id) == []
+        assert await hh.registrations_of(conn, household.id) == []
+    await head.press("Ghi nhận hỗ trợ")
+    reply = await head.send("/huy")
+    assert "Đã hủy" in reply and "🏠" not in reply and "📝 Báo cáo tháng" in head.options()
+    reply = await head.send("NK-070")  # the dialog is over: not read as a search
+    assert "🏠" not in reply
+
+
+@pytest.mark.parametrize("how", ["press", "huy"])
+async def test_cancel_in_the_new_household_form_goes_back_to_the_search(core, how):
+    head = Chat(core, "100")
+    await head.send("/ho")
+    await head.press("Thêm hộ mới")
+    await head.send("NK-071")
+    reply = await (head.press("Hủy") if how == "press" else head.send(how))
+    assert "Đã hủy, phần vừa nhập không được lưu" in reply and "Tìm hộ" in reply
+    assert "➕ Thêm hộ mới" in head.options()
+    reply = await head.send("NK-071")
+    assert "Không tìm thấy hộ nào khớp «NK-071»" in reply  # nothing was saved
+
+
+@pytest.mark.parametrize("how", ["press", "huy"])
+async def test_cancel_at_a_decision_reason_goes_back_to_the_list(core, db, world, clock, how):
+    for code in ("NK-072", "NK-073"):
+        await register(db, clock, await add(db, clock, world.village, code, "Hộ Lý Do"))
+    officer = Chat(core, "200")
+    await officer.send("/duyet")
+    await officer.press("NK-072")
+    await officer.press("Chưa đạt")
+    reply = await (officer.press("Hủy") if how == "press" else officer.send(how))
+    assert "chưa ghi quyết định" in reply and "Có 2 việc chờ duyệt" in reply
+    async with db.read() as conn:
+        assert {r.state for r in await hh.registrations(conn, within=world.commune)} == {
+            "registered"}
+
+
 # --- a newer assessment supersedes older pending ones (issue 11, item 5) ---------------------
 
 async def assess_in_chat(head, code, income, lacking):
@@ -416,6 +470,37 @@ async def test_the_review_queue_is_paged(core, db, world, clock):
     assert "việc 11–12 trong 12" in reply and any("NK-311" in o for o in officer.options())
 
 
+async def suggest(db, clock, household, after="average"):
+    async with db.write() as conn:
+        return await hh.record_assessment(
+            conn, household.id, year=2026, income_per_person=2_500_000, deprived=[],
+            standard_name="2022-2026", suggested_status=after, actor=SETUP, at=clock())
+
+
+async def test_review_items_name_their_village_and_each_kind_is_one_tap_away(core, db, world,
+                                                                             clock):
+    for n in range(11):
+        await register(db, clock, await add(db, clock, world.village, f"NK-6{n:02d}", f"Hộ {n}"))
+    await suggest(db, clock, await add(db, clock, world.village2, "PU-601", "Vàng A Dế"))
+    officer = Chat(core, "200")
+    reply = await officer.send("/duyet")
+    assert "Có 12 việc chờ duyệt: 11 đăng ký thoát nghèo, 1 đề xuất đổi phân loại hộ" in reply
+    assert "✋ NK-600 Hộ 0 (Bản Nà Khan) — thoát nghèo 2027" in officer.options()
+    reply = await officer.press("Chỉ xem đề xuất đổi phân loại hộ (1)")
+    assert "1 đề xuất đổi phân loại hộ (trong 12 việc chờ duyệt)" in reply
+    assert "📊 PU-601 Vàng A Dế (Bản Pa Ủ) → hộ có mức sống trung bình" in officer.options()
+    assert "✋ Chỉ xem đăng ký thoát nghèo (11)" in officer.options()
+    reply = await officer.press("PU-601")
+    assert "Hộ PU-601 — Vàng A Dế (Bản Pa Ủ)" in reply
+    reply = await officer.press("Quay lại danh sách")  # back to the list it came from
+    assert "1 đề xuất đổi phân loại hộ" in reply and "NK-600" not in "".join(officer.options())
+    reply = await officer.press("Xem tất cả")
+    assert "Có 12 việc chờ duyệt" in reply and "việc 1–10 trong 12" in reply
+    province = Chat(core, "300")  # the province's officer: the commune too
+    await province.send("/duyet")
+    assert "✋ NK-600 Hộ 0 (Bản Nà Khan, Xã Mường Tè) — thoát nghèo 2027" in province.options()
+
+
 async def test_registrations_are_listed_in_pages(core, db, world, clock):
     for n in range(35):
         await register(db, clock, await add(db, clock, world.village, f"NK-4{n:02d}", f"Hộ {n}"))
@@ -428,6 +513,39 @@ async def test_registrations_are_listed_in_pages(core, db, world, clock):
     assert not any("Xem tiếp" in o for o in head.options())
     reply = await head.send("NK-434")
     assert "🏠 Hộ NK-434" in reply and "đã đăng ký" in reply  # already registered: the card
+
+
+async def test_an_officer_s_registrations_are_listed_under_their_villages(core, db, world,
+                                                                         clock):
+    for n in range(29):
+        await register(db, clock, await add(db, clock, world.village, f"NK-7{n:02d}", f"Hộ {n}"))
+    for n in range(3):
+        await register(db, clock, await add(db, clock, world.village2, f"NK-7{n:02d}",
+                                            f"Hộ Pa {n}"))  # the same codes, another village
+    officer = Chat(core, "200")
+    reply = await officer.send("/dangky")
+    lines = reply.splitlines()
+    assert lines[2] == "Bản Nà Khan:" and lines[3].startswith("• NK-700 Hộ 0")
+    assert "Bản Pa Ủ:" in lines and lines[lines.index("Bản Pa Ủ:") + 1].startswith(
+        "• NK-700 Hộ Pa 0")
+    reply = await officer.press("Xem tiếp danh sách đăng ký")
+    assert reply.splitlines()[1] == "Bản Pa Ủ:"  # a page starts with its village's name
+    await officer.send("/huy")
+    province = Chat(core, "300")
+    reply = await province.send("/dangky")
+    assert "Bản Nà Khan, Xã Mường Tè:" in reply.splitlines()
+    head = Chat(core, "100")
+    reply = await head.send("/dangky")
+    assert "Bản Nà Khan:" not in reply  # a village head's own village goes without saying
+
+
+async def test_a_province_officer_s_search_names_village_and_commune(core, db, world, clock):
+    await add(db, clock, world.village, "NK-801", "Lò A Dũng")
+    await add(db, clock, world.far_village, "NC-801", "Lò A Dũng")
+    province = Chat(core, "300")
+    await province.send("/ho lo a dung")
+    assert province.options()[:2] == ["NK-801 · Lò A Dũng (Bản Nà Khan, Xã Mường Tè)",
+                                      "NC-801 · Lò A Dũng (Bản Nậm Củm, Xã Bum Nưa)"]
 
 
 async def test_an_officer_picks_or_types_the_village_of_a_new_household(core, db, world,

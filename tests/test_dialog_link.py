@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import re
-from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
-from bot.config import ConfigError, LinkConfig, load_config
+from common.config import ConfigError, LinkConfig, load_config, replace
 from common.messages import Outbound
 from handlers.core import Core
 from handlers.link import new_code

@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.config import MonthlyReportConfig
+from common.config import MonthlyReportConfig
 from handlers.forms.engine import FormEngine
 from handlers.forms.households import (
     HOUSEHOLD,
@@ -197,3 +197,112 @@ def test_a_warning_saved_before_the_upgrade_still_completes():
                                          "message": "…"}}
     step = engine.answer(draft, "", "warn_ok")
     assert draft["values"]["amount"] == 500 and "(3/4)" in step.messages[-1].text
+
+
+# ---- yes and no as people type them, at every question of every form ---------------------
+
+YES_TYPED = ("có", "co", "Có ạ", "ok", "OK", "đúng", "dung", "đúng rồi", "dung roi", "ừ", "u",
+             "vâng", "phải", "yes")
+NO_TYPED = ("không", "khong", "ko", "k", "chưa", "chua", "không có", "sai", "no")
+# At «Bạn có chắc…?»: the value typed is kept (= «Đúng, giữ số này»)…
+SURE_TYPED = YES_TYPED + ("giữ nguyên", "giu nguyen", "giu", "giữ số này", "vẫn giữ")
+# …or typed again (= «Nhập lại»).
+NOT_SURE_TYPED = NO_TYPED + ("nhập lại", "sửa", "sai rồi")
+# A valid answer to each question, in order, and a money answer that asks "are you sure?".
+WALKS = [
+    (monthly_spec(MonthlyReportConfig()),
+     ["120", "15", "8", "2", "1", "0", "3", "10", "5tr", "Họp dân"]),
+    (HOUSEHOLD, ["NK-001", "Lò Văn A", "1", "có", "không", "không", "có"]),
+    (HOUSEHOLD_EDIT, ["NK-001", "Lò Văn A", "có", "không", "không", "có"]),
+    (SUPPORT, ["1", "5tr", "NHCSXH", "hôm nay"]),
+    (REGISTRATION, ["2027", "1", "Nuôi bò", "1 3", "hôm nay"]),
+    (assessment_spec(("water", "telecom")), ["1tr", "có", "không"]),
+    (HALF_YEAR, ["Họp dân", "5tr", "Nuôi bò", "Thiếu vốn", "Thêm vốn vay"]),
+    (YEARLY, ["Họp dân", "5tr", "Nuôi bò", "Thiếu vốn", "Thêm vốn vay"]),
+]
+NOT_UNDERSTOOD = ("không phải là một số", "chọn một nút", "Tôi chưa hiểu")
+
+
+def _copy(draft: dict) -> dict:
+    import copy
+    return copy.deepcopy(draft)
+
+
+def _walk_to(spec, answers, upto: int | None = None):
+    """The form answered up to question ``upto`` (None: to its summary)."""
+    engine = FormEngine(spec)
+    draft = {"today": "2026-11-05", "bounds": {"target_year": [2026, 2030]}}
+    step = engine.start(draft)
+    for i, text in enumerate(answers[:upto]):
+        step = engine.answer(step.draft, text, None)
+        assert step.draft["mode"] == "fill" or i == len(answers) - 1, (spec.key, i, step)
+    return engine, step.draft
+
+
+def test_every_question_of_every_form_understands_yes_and_no():
+    """Each question, probed with the yes and no words people type (diacritics or not):
+    a yes/no question takes them; an optional question is skipped by «không»; a count is 0;
+    the summary sends on «có» and says what to type on «không»."""
+    from handlers.forms.engine import COUNT, MONEY, TEXT, YESNO
+
+    for spec, answers in WALKS:
+        for i, f in enumerate(spec.fields):
+            engine, draft = _walk_to(spec, answers, i)
+            for word in YES_TYPED + NO_TYPED:
+                step = engine.answer(_copy(draft), word, None)
+                said = " ".join(m.text for m in step.messages)
+                yes = word in YES_TYPED
+                where = (spec.key, f.key, word)
+                if f.kind == YESNO:
+                    assert step.draft["values"][f.key] is yes, where
+                elif f.optional and f.kind == TEXT and not yes:
+                    assert step.draft["values"][f.key] is None, where  # skipped
+                elif f.kind in (COUNT, MONEY) and not yes and word not in ("sai", "no"):
+                    assert step.draft["values"].get(f.key) == 0 or "phải từ" in said, where
+                assert not any(x in said for x in NOT_UNDERSTOOD[1:]), where
+        engine, draft = _walk_to(spec, answers)
+        assert draft["mode"] == "summary", spec.key
+        for word in YES_TYPED:
+            assert engine.answer(_copy(draft), word, None).submitted, (spec.key, word)
+        for word in NO_TYPED:
+            step = engine.answer(_copy(draft), word, None)
+            said = " ".join(m.text for m in step.messages)
+            assert not step.submitted and step.draft["mode"] == "summary", (spec.key, word)
+            assert all(w in said for w in ("«gửi»", "«sửa 3»", "«hủy»")), (spec.key, word)
+
+
+def test_at_every_warning_yes_keeps_the_value_and_no_asks_it_again():
+    """Every form that asks "are you sure?" (an implausible amount, at least), at each of
+    its money questions: the yes words keep the amount typed, the no words ask it again."""
+    from handlers.forms.engine import MONEY
+
+    seen = 0
+    for spec, answers in WALKS:
+        for i, f in enumerate(spec.fields):
+            if f.kind != MONEY:
+                continue
+            engine, draft = _walk_to(spec, answers, i)
+            step = engine.answer(draft, "500", None)
+            assert step.draft["mode"] == "warn", (spec.key, f.key)
+            seen += 1
+            for word in SURE_TYPED:
+                step = engine.answer(_copy(draft), word, None)
+                where = (spec.key, f.key, word)
+                assert step.draft["values"][f.key] == 500, where
+                assert step.draft["mode"] != "warn", where
+                assert f"({i + 2}/" in step.messages[-1].text or \
+                    step.draft["mode"] == "summary", where
+            for word in NOT_SURE_TYPED:
+                step = engine.answer(_copy(draft), word, None)
+                where = (spec.key, f.key, word)
+                assert f.key not in step.draft["values"], where
+                assert step.messages[-1].text.startswith(f"({i + 1}/"), where
+    assert seen == 5  # the monthly report, support, assessment, 6-month and yearly reports
+
+
+def test_no_at_the_fix_menu_goes_back_to_the_summary():
+    engine, draft = _walk_to(SUPPORT, ["1", "5tr", "NHCSXH", "hôm nay"])
+    step = engine.answer(draft, "", "fix")
+    assert step.draft["mode"] == "pick_fix"
+    step = engine.answer(step.draft, "không", None)
+    assert step.draft["mode"] == "summary" and "Gửi" in step.messages[-1].text

@@ -233,6 +233,77 @@ def test_skip_bad_with_no_good_row_fails(run):
     assert result.code == 1 and "no good rows" in result.err
 
 
+# --- marking the lists complete ----------------------------------------------------------------
+
+def household_lists(run) -> dict[str, bool]:
+    async def read(conn):
+        return {name: (await hh.household_list(conn, vid, "2026-11")).complete
+                for name, vid in run.ids.items() if name.startswith("Bản")}
+    return run.query(read)
+
+
+def test_complete_marks_the_village_list_complete_audited_and_says_so_first_in_a_dry_run(run):
+    path = write_csv(run.tmp_path / "nk.csv", VILLAGE_LIST)
+    dry = run("import-households", str(path), "--village", "Nà Khan", "--complete", "--dry-run")
+    assert dry.code == 0, dry.err
+    assert "Household lists (--complete):" in dry.out
+    assert "Bản Nà Khan: 5 households — would be marked complete" in dry.out
+    assert household_lists(run)["Bản Nà Khan"] is False and households(run, "Bản Nà Khan") == {}
+    done = run("import-households", str(path), "--village", "Nà Khan", "--complete")
+    assert done.code == 0, done.err
+    assert "Bản Nà Khan: 5 households — marked complete" in done.out
+    assert "pre-fills" in done.out  # what it changes: the monthly report
+    assert household_lists(run) == {"Bản Nà Khan": True, "Bản Pa Ủ": False, "Bản Nậm Củm": False}
+    (mark,) = [e for e in run.audit_log() if e["entity"] == "household_list"]
+    assert (mark["action"], mark["after"]) == ("mark_complete", {"complete": True,
+                                                                 "households": 5})
+    assert mark["actor"] == household_log(run)[0]["actor"]  # the operator
+    again = run("import-households", str(path), "--village", "Nà Khan", "--complete")
+    assert "Bản Nà Khan: 5 households — already marked complete" in again.out
+    assert "Nothing new" in again.out
+    assert len([e for e in run.audit_log() if e["entity"] == "household_list"]) == 1
+
+
+def test_without_complete_no_list_is_marked(run):
+    path = write_csv(run.tmp_path / "nk.csv", VILLAGE_LIST)
+    result = run("import-households", str(path), "--village", "Nà Khan")
+    assert result.code == 0 and "--complete" not in result.out
+    assert household_lists(run)["Bản Nà Khan"] is False
+
+
+def test_complete_leaves_out_villages_the_file_may_not_list_whole(run):
+    old = write_csv(run.tmp_path / "old.csv", "Mã hộ,Chủ hộ,Phân loại\nPU09,Lò Văn Cũ,nghèo\n")
+    assert run("import-households", str(old), "--village", "Pa Ủ").code == 0
+    path = write_csv(run.tmp_path / "xa.csv", (
+        "Thôn,Mã hộ,Họ tên chủ hộ,Phân loại\n"
+        "Nà Khan,NK01,Lò Văn Páo,nghèo\n"
+        "Nà Khan,NK02,Lò Thị Mai,cận nghèo\n"
+        "Nậm Củm,NC01,Pờ Văn Sứ,nghèo\n"       # another commune's village: bad
+        "Pa Ủ,PU01,Vàng A Sử,nghèo\n"
+    ))
+    result = run("import-households", str(path), "--commune", "Mường Tè", "--skip-bad",
+                 "--complete")
+    assert result.code == 0, result.err
+    assert "Bản Pa Ủ: not marked — 1 household on record is not in the file" in result.out
+    assert "Bản Nà Khan: not marked — row 4 names no village of Xã Mường Tè" in result.out
+    assert household_lists(run) == {"Bản Nà Khan": False, "Bản Pa Ủ": False,
+                                    "Bản Nậm Củm": False}
+    fixed = write_csv(run.tmp_path / "xa2.csv", (
+        "Thôn,Mã hộ,Họ tên chủ hộ,Phân loại\n"
+        "Nà Khan,NK01,Lò Văn Páo,nghèo\n"
+        "Nà Khan,NK02,Lò Thị Mai,cận nghèo\n"
+        "Pa Ủ,PU01,Vàng A Sử,nghèo\n"
+        "Pa Ủ,PU09,Lò Văn Cũ,nghèo\n"
+        "Pa Ủ,PU03,,nghèo\n"                    # no name: a bad row of Pa Ủ
+    ))
+    result = run("import-households", str(fixed), "--commune", "Mường Tè", "--skip-bad",
+                 "--complete")
+    assert result.code == 0, result.err
+    assert "Bản Nà Khan: 2 households — marked complete" in result.out
+    assert "Bản Pa Ủ: not marked — row 6 of Bản Pa Ủ was skipped as bad" in result.out
+    assert household_lists(run)["Bản Nà Khan"] is True
+
+
 # --- importing again -----------------------------------------------------------------------------
 
 def test_reimporting_the_same_file_changes_nothing(run):

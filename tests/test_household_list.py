@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from storage import audit
+from storage import areas, audit
 from storage import households as hh
 from storage.audit import Actor
 from tests.conftest import Chat
@@ -136,7 +136,8 @@ async def test_only_the_head_and_officers_above_may_mark_a_list(core, db, world,
     officer = Chat(core, "200")
     await officer.send("/ho")
     await officer.press("Danh sách hộ")
-    assert {"Bản Nà Khan", "Bản Pa Ủ"} <= set(officer.options())
+    assert officer.options()[:2] == ["Bản Nà Khan — 1 hộ, chưa xác nhận",
+                                     "Bản Pa Ủ — chưa có hộ nào"]
     reply = await officer.press("Bản Nà Khan")
     assert "Danh sách hộ của Bản Nà Khan: 1 hộ" in reply
     await officer.press("Danh sách hộ đã đủ")
@@ -151,3 +152,55 @@ async def test_only_the_head_and_officers_above_may_mark_a_list(core, db, world,
     async with db.read() as conn:
         state = await hh.household_list(conn, world.village.id, "2026-11")
     assert not state.complete and state.marked_by == world.officer_id
+
+
+async def test_an_officer_s_villages_are_paged_those_with_a_list_first(core, db, world, clock):
+    async with db.write() as conn:
+        for n in range(1, 12):
+            await areas.add_area(conn, parent=world.commune, level="village",
+                                 name=f"Bản Xóm {n:02d}", actor=SETUP, at=clock())
+    xom = {a.name: a for a in await _villages(db, world.commune)}
+    await add(db, clock, world.village2, "PU-1")
+    await add(db, clock, world.village2, "PU-2")
+    await add(db, clock, xom["Bản Xóm 05"], "X-1")
+    async with db.write() as conn:
+        await hh.mark_household_list(conn, world.village2.id, complete=True, actor=SETUP,
+                                     at=clock())
+    officer = Chat(core, "200")
+    await officer.send("/ho")
+    reply = await officer.press("Danh sách hộ")
+    assert "13 thôn: 2 thôn đã có danh sách hộ (1 thôn đã xác nhận đủ)" in reply
+    assert "thôn 1–10 trong 13" in reply
+    assert officer.options()[:3] == ["Bản Pa Ủ — 2 hộ, đã xác nhận đủ",
+                                     "Bản Xóm 05 — 1 hộ, chưa xác nhận",
+                                     "Bản Nà Khan — chưa có hộ nào"]
+    reply = await officer.press("Xem tiếp (3 thôn nữa)")
+    assert "thôn 11–13 trong 13" in reply and "Bản Xóm 11 — chưa có hộ nào" in officer.options()
+    reply = await officer.send("xom 11")  # typed: any village, on any page
+    assert "Danh sách hộ của Bản Xóm 11: 0 hộ" in reply
+
+
+async def test_a_list_as_large_as_the_report_says_the_report_uses_it(core, db, world, clock):
+    head = Chat(core, "100")
+    clock.set_local("2026-10-04 10:00")
+    await head.send("/baocao 3 2 1 0 0 0 1 1 0")
+    await head.press("Gửi")
+    clock.set_local("2026-11-05 10:00")
+    for n in range(3):
+        await add(db, clock, world.village, f"NK-{n}", status="near_poor" if n else "poor")
+    await head.send("/ho")
+    reply = await head.press("Danh sách hộ")
+    assert "3 hộ, đúng bằng tổng số hộ của báo cáo tháng gần nhất" in reply
+    assert "chưa lấy số" not in reply
+
+
+async def _villages(db, commune):
+    async with db.read() as conn:
+        return await areas.subtree(conn, commune, level="village")
+
+
+def test_villages_are_named_in_counting_order():
+    from handlers.household_list import name_key
+    names = ["Tổ dân phố 12", "Tổ dân phố 2", "1 Bản", "Bản Ả", "tổ dân phố 10b"]
+    assert sorted(names, key=name_key) == ["1 Bản", "Bản Ả", "Tổ dân phố 2", "tổ dân phố 10b",
+                                           "Tổ dân phố 12"]

@@ -159,6 +159,33 @@ async def test_invisible_characters_do_not_make_a_new_code(db, world, clock):
     assert found.head_name == "Lò Văn Páo"
 
 
+async def test_texts_are_stored_without_invisible_characters(db, world, clock):
+    h = await add(db, world, clock, "\u200bNK\u00a002\ufeff", name="\u202eLò\u2060 Văn\u3000Tú")
+    assert (h.code, h.head_name) == ("NK 02", "Lò Văn Tú")
+    async with db.write() as conn:
+        s = await hh.add_support(conn, h.id, kind="loan", amount_vnd=1_000_000,
+                                 source="Quỹ\u200b Vì\u00a0người nghèo\u200e",
+                                 given_on=date(2026, 10, 2), actor=OFFICER, at=clock())
+        r = await hh.register_exit(
+            conn, h.id, target_year=2027, plan_kind="livestock", plan_text="nuôi\u200d 2 bò\u200f",
+            support_asked=[], registered_on=date(2026, 10, 10), actor=OFFICER, at=clock())
+        moved = await hh.set_registration_state(conn, r.id, "not_yet", actor=OFFICER,
+                                                at=clock(), reason="\u200bthu\u00a0nhập thấp")
+    assert s.source == "Quỹ Vì người nghèo"
+    assert (await read(db, hh.get_registration, r.id)).plan_text == "nuôi 2 bò"
+    assert moved.registration.state_reason == "thu nhập thấp"
+
+
+async def test_a_search_of_invisible_characters_finds_nothing(db, world, clock):
+    await add(db, world, clock, "NK-01")
+    await add(db, world, clock, "NK-02", name="Lò Thị Mai")
+    for query in ("\u200b", "\u200e\u200f", "\ufeff ", "\u00ad"):
+        assert await read(db, hh.find_households, query, within=world.province) == []
+        assert await read(db, hh.count_households, query, within=world.province) == 0
+    (found,) = await read(db, hh.find_households, "\u202emai\u200b", within=world.province)
+    assert found.code == "NK-02"
+
+
 async def test_update_is_audited_with_the_changed_fields_only(db, world, clock):
     h = await add(db, world, clock, "HN01")
     clock.advance(days=1)

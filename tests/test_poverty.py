@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import string
 from pathlib import Path
@@ -11,8 +10,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.config import ConfigError, load_config, shipped_poverty
 from common.catalogue import MESSAGES
+from common.config import (
+    ConfigError,
+    Indicator,
+    PovertyConfig,
+    Standard,
+    load_config,
+    replace,
+    shipped_poverty,
+)
 from reports.poverty import (
     AVERAGE,
     INDICATORS,
@@ -21,10 +28,7 @@ from reports.poverty import (
     POOR,
     STATUSES,
     Classification,
-    Indicator,
     NoStandardError,
-    PovertyConfig,
-    Standard,
     classify,
     explain,
     indicator_label,
@@ -95,7 +99,8 @@ def test_a_year_without_standard_is_a_clear_error(year):
 
 def test_no_standard_at_all():
     with pytest.raises(NoStandardError, match="configured years: none"):
-        standard_for(PovertyConfig(standards=()), 2026)
+        # built unchecked: as a setting, an empty list of standards is refused
+        standard_for(PovertyConfig.model_construct(standards=()), 2026)
 
 
 # --- classification at and around every threshold -----------------------------------------
@@ -180,9 +185,10 @@ def test_unknown_indicators_are_refused(deprived):
 
 
 def test_an_indicator_not_in_this_standard_is_refused():
-    only_two = dataclasses.replace(
+    only_two = replace(
         standard_for(CFG, 2026), min_deprivations_poor=1,
-        indicators=(Indicator("employment", "viec_lam"), Indicator("water", "nuoc_ve_sinh")),
+        indicators=(Indicator(key="employment", dimension="viec_lam"),
+                    Indicator(key="water", dimension="nuoc_ve_sinh")),
     )
     with pytest.raises(ValueError, match="telecom"):
         classify(only_two, income_per_person=1, deprived={"telecom"}, urban=False)
@@ -374,7 +380,8 @@ def test_a_valid_poverty_section_is_loaded(tmp_path):
     assert standard_for(cfg, 2027) == Standard(
         name="New", first_year=2027, last_year=2030, rural_income_line=2_200_000,
         urban_income_line=2_800_000, min_deprivations_poor=3, average_rural_max=3_300_000,
-        average_urban_max=4_200_000, indicators=tuple(Indicator(k, "d") for k in KEYS_2022),
+        average_urban_max=4_200_000,
+        indicators=tuple(Indicator(key=k, dimension="d") for k in KEYS_2022),
     )
 
 
@@ -402,7 +409,7 @@ def test_without_a_poverty_section_the_shipped_standards_apply(tmp_path):
 
 
 def test_the_shipped_file_itself_must_list_standards(tmp_path, monkeypatch):
-    import bot.config as config_module
+    import common.config as config_module
 
     path = _write(tmp_path, {"recently_exited_months": 12})
     monkeypatch.setattr(config_module, "DEFAULT_CONFIG", path)

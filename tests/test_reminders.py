@@ -7,19 +7,22 @@ The clock is the test's: a whole year of the calendar runs in seconds.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 from datetime import datetime
 
 import pytest
 from telegram import Bot
 
 from bot.channels.telegram import TelegramSender
+from common.config import replace
+from common.delivery import OutsideWindow
+from common.messages import Outbound
 from handlers.core import Core
 from reports.periods import Month
 from scheduler.dispatcher import Dispatcher
 from scheduler.planner import PLANNED_UNTIL, Planner
-from storage import outbox, people
+from storage import areas, outbox, people
 from storage.meta import set_meta
+from storage.outbox import Planned
 from storage.query import fetch_all
 from storage.reports import MONTHLY_FORM, save_report
 from tests.conftest import SETUP, Chat
@@ -273,7 +276,7 @@ async def test_a_reminder_planned_in_quiet_hours_waits_for_the_morning(
 
 async def test_an_override_gives_a_commune_its_own_dates(
         db, config, cfg, clock, world, on_telegram, api, bot, tmp_path):
-    from bot.config import load_config
+    from common.config import load_config
 
     path = tmp_path / "config.toml"
     path.write_text('[[calendar.overrides]]\narea = "03466"\n'  # Xã Bum Nưa
@@ -383,8 +386,11 @@ async def test_a_person_who_blocked_the_bot_is_marked_and_the_officer_told(
     api.intercept = blocked
     await dispatcher.drain()
     alert = texts(api, 200)
-    assert alert == ["⚠️ Không gửi được tin nhắn tới Lò Văn Páo (Bản Nà Khan): người này đã "
-                     "chặn bot hoặc không còn dùng ứng dụng. Vui lòng liên hệ trực tiếp."]
+    assert alert == ["⚠️ Bot không gửi được tin nhắn tới 1 người trong địa bàn của bạn:\n"
+                     "• Lò Văn Páo (Bản Nà Khan): đã chặn bot trên Telegram.\n"
+                     "Vui lòng liên hệ trực tiếp; nhờ họ bỏ chặn bot (nếu đã chặn) rồi gửi cho "
+                     "bot một tin bất kỳ (ví dụ «menu») trên Zalo hoặc Telegram, để bot lại "
+                     "gửi được cho họ."]
     async with db.read() as conn:
         rows = {r["full_name"]: r for r in await outbox.outbox_rows(conn)}
         blocked_at = await fetch_all(conn, "SELECT blocked_at FROM identities"
@@ -406,6 +412,126 @@ async def test_a_person_who_blocked_the_bot_is_marked_and_the_officer_told(
     await planner.tick()
     await dispatcher.drain()
     assert len(texts(api, 100)) == 1
+
+
+class _ZaloOutsideItsWindow:
+    """A Zalo channel that refuses everyone: they have not written to the bot for a while."""
+
+    channel, rate, per_chat_interval = "zalo", 1000.0, 0.0
+
+    async def send(self, chat_id, message):
+        raise OutsideWindow("User has not interacted with the bot in the last 7 days",
+                            channel="zalo")
+
+
+async def _unreachable_heads(db, clock, world) -> list[int]:
+    """Twelve more heads in Bản Pa Ủ: four blocked the bot on Telegram, four whose Telegram
+    chat is not found, four on Zalo only, whom Zalo no longer lets the bot write to."""
+    chats = await _plan_many(db, clock, world, 12)
+    async with db.write() as conn:
+        for chat in chats[8:]:
+            await conn.execute("UPDATE identities SET channel = 'zalo', external_id = ?,"
+                               " chat_id = ? WHERE channel = 'telegram' AND external_id = ?",
+                               (f"z{chat}", f"z{chat}", str(chat)))
+    return chats
+
+
+def _refuse(api, chats):
+    """The fake Bot API refuses the first four ``chats`` as blocked, the others as unknown."""
+    def refuse(call):
+        if call.method != "sendMessage" or call.chat_id not in chats:
+            return None
+        if call.chat_id in chats[:4]:
+            return api.error(call, 403, "Forbidden: bot was blocked by the user")
+        return api.error(call, 400, "Bad Request: chat not found")
+    return refuse
+
+
+async def test_the_officer_gets_one_alert_listing_everyone_unreachable_and_why(
+        db, cfg, clock, world, on_telegram, api, planner, bot):
+    chats = await _unreachable_heads(db, clock, world)
+    api.intercept = _refuse(api, chats)
+    dispatcher = Dispatcher(db, cfg, {"telegram": TelegramSender(bot, cfg),
+                                      "zalo": _ZaloOutsideItsWindow()}, clock)
+    await running_since(db, clock, "2026-12-01 12:00")
+    clock.set_local("2026-12-02 08:00")
+    await planner.tick()
+    await dispatcher.drain()
+    [alert] = texts(api, 200)  # one message for the twelve, not twelve
+    assert alert.startswith("⚠️ Bot không gửi được tin nhắn tới 12 người trong địa bàn của "
+                            "bạn:\n")
+    lines = alert.splitlines()
+    for i in range(12):
+        [line] = [x for x in lines if f"Người {i:02d} " in x]
+        assert "(Bản Pa Ủ)" in line
+        if i < 4:
+            assert line.endswith(": đã chặn bot trên Telegram."), line
+        elif i < 8:
+            assert line.endswith(": Telegram không tìm thấy cuộc trò chuyện của người này "
+                                 "với bot (tài khoản đã xóa, hoặc chưa từng nhắn cho bot "
+                                 "này)."), line
+        else:
+            assert line.endswith(": Zalo không cho bot nhắn vì người này lâu rồi chưa nhắn "
+                                 "cho bot."), line
+    assert "Vui lòng liên hệ trực tiếp" in alert
+    assert texts(api, 300) == []  # the commune's officers are told, not the province's
+    async with db.read() as conn:
+        states = [r["state"] for r in await outbox.outbox_rows(conn)
+                  if r["full_name"].startswith("Người")]
+    assert states == ["unreachable"] * 12
+    clock.advance(hours=1)
+    await dispatcher.drain()  # told once
+    assert len(texts(api, 200)) == 1
+
+
+async def test_an_alert_due_at_night_waits_for_the_morning(
+        db, cfg, clock, world, on_telegram, api, bot):
+    chats = await _plan_many(db, clock, world, 1)
+    api.intercept = _refuse(api, chats)
+    dispatcher = Dispatcher(db, cfg, {"telegram": TelegramSender(bot, cfg)}, clock)
+    clock.set_local("2026-12-02 20:50")
+    async with db.write() as conn:  # an announcement whose last message waits until 21:30
+        pid = (await fetch_all(conn, "SELECT person_id FROM identities WHERE external_id = ?",
+                               (str(chats[0]),)))[0][0]
+        await outbox.create_campaign(
+            conn, key="t:night", kind="announce", at=clock(), not_before=clock(),
+            messages=[Planned(p, Outbound("Họp dân lúc 20 giờ.")) for p in (pid, world.head_id)])
+        await conn.execute("UPDATE outbox SET not_before = ? WHERE person_id = ?",
+                           ("2026-12-02T14:30:00+00:00", world.head_id))
+    await dispatcher.drain()  # 20:50: Người 00 cannot be reached; the campaign goes on
+    clock.set_local("2026-12-02 21:30")
+    await dispatcher.drain()  # 21:30: done, the alert is planned, but not sent at night
+    assert len(texts(api, 100)) == 1 and texts(api, 200) == []
+    clock.set_local("2026-12-03 07:00")
+    await dispatcher.drain()
+    [alert] = texts(api, 200)
+    assert "Người 00 (Bản Pa Ủ): đã chặn bot trên Telegram." in alert
+
+
+async def test_a_campaign_still_sending_does_not_keep_the_officer_waiting(
+        db, cfg, clock, world, on_telegram, api, bot):
+    chats = await _plan_many(db, clock, world, 1)
+    api.intercept = _refuse(api, chats)
+    dispatcher = Dispatcher(db, cfg, {"telegram": TelegramSender(bot, cfg)}, clock)
+    clock.set_local("2026-12-02 09:00")
+    async with db.write() as conn:  # one message of the campaign waits until the afternoon
+        pid = (await fetch_all(conn, "SELECT person_id FROM identities WHERE external_id = ?",
+                               (str(chats[0]),)))[0][0]
+        await outbox.create_campaign(
+            conn, key="t:long", kind="announce", at=clock(), not_before=clock(),
+            messages=[Planned(p, Outbound("Họp dân.")) for p in (pid, world.head_id)])
+        await conn.execute("UPDATE outbox SET not_before = ? WHERE person_id = ?",
+                           ("2026-12-02T08:00:00+00:00", world.head_id))
+    await dispatcher.drain()
+    clock.set_local("2026-12-02 09:29")
+    await dispatcher.maintain()
+    await dispatcher.drain()
+    assert texts(api, 200) == []  # the others of the campaign may still come
+    clock.set_local("2026-12-02 09:31")
+    await dispatcher.maintain()
+    await dispatcher.drain()
+    [alert] = texts(api, 200)
+    assert "• Người 00 (Bản Pa Ủ): đã chặn bot trên Telegram." in alert
 
 
 async def test_passing_failures_are_retried_with_back_off_then_given_up(
@@ -507,6 +633,40 @@ async def test_an_announcement_outside_ones_area_is_refused_without_a_hint(
     assert "Chỉ cán bộ" in nobody
 
 
+async def test_an_announcement_is_sent_on_a_typed_yes_and_not_on_a_no(
+        db, cfg, clock, world, on_telegram, api, dispatcher, chat):
+    officer = chat("200")
+    await officer.send("/thongbao")
+    await officer.send("Họp dân lúc 8 giờ.")
+    reply = await officer.send("khong")
+    assert "Thông báo chưa được gửi" in reply and "Gửi ngay?" in reply
+    reply = await officer.send("có")
+    assert "Đang gửi thông báo tới 1 người ở Xã Mường Tè" in reply
+    await dispatcher.drain()
+    assert texts(api, 100) == ["📣 Thông báo từ Nguyễn Thị Hoa (Xã Mường Tè):\nHọp dân lúc 8 giờ."]
+
+
+async def test_announcement_areas_are_searched_in_scope_and_paged_never_cut(
+        db, cfg, clock, world, on_telegram, chat):
+    async with db.write() as conn:
+        for i in range(60):  # outside the officer's commune: must not crowd out their own
+            await areas.add_area(conn, parent=world.other_commune, level="village",
+                                 name=f"Thôn Mới {i:02d}", actor=SETUP, at=clock())
+        for i in range(25):
+            await areas.add_area(conn, parent=world.commune, level="village",
+                                 name=f"Thôn Mới Tè {i:02d}", actor=SETUP, at=clock())
+    officer = chat("200")
+    reply = await officer.send("/thongbao thon moi")
+    assert "Có 25 địa bàn khớp «thon moi»; đây là 1–10" in reply
+    assert any("Xem thêm (còn 15)" in o for o in officer.options())
+    await officer.press("Xem thêm")
+    await officer.press("Xem thêm")
+    names = [o for o in officer.options() if o.startswith("Thôn")]
+    assert names[-1] == "Thôn Mới Tè 24" and not any("Xem thêm" in o for o in officer.options())
+    reply = await officer.press("Thôn Mới Tè 24")
+    assert "Nội dung thông báo gửi tới mọi người ở Thôn Mới Tè 24?" in reply
+
+
 async def test_an_announcement_at_night_waits_and_big_ones_report_progress(
         db, cfg, clock, world, on_telegram, api, bot, chat):
     chats = await _plan_many(db, clock, world, 24)
@@ -570,13 +730,30 @@ async def test_lich_shows_officers_who_has_filed(db, cfg, clock, world, chat):
     reply = await chat("200").send("/lich")
     assert "⏳ Báo cáo tổng kết năm 2026 — Xã Mường Tè: chưa gửi (hạn 30/12/2026, còn 29 " \
         "ngày)." in reply
-    assert "📊 Báo cáo tháng 11/2026 (hạn 05/12/2026) — Xã Mường Tè: 1/2 đã gửi.\n" \
+    assert "📊 Báo cáo tháng 11/2026 của các thôn (hạn 05/12/2026) — Xã Mường Tè: 1/2 thôn " \
+        "đã gửi.\n" \
         "Chưa gửi:\n• Bản Pa Ủ" in reply
     reply = await chat("300").send("/lich")
-    assert "📊 Báo cáo tháng 11/2026 (hạn 05/12/2026) — Tỉnh Lai Châu: 1/3 đã gửi." in reply
+    assert "📊 Báo cáo tháng 11/2026 của các thôn (hạn 05/12/2026) — Tỉnh Lai Châu: 1/3 thôn " \
+        "đã gửi." in reply
     assert "• Xã Mường Tè: 1/2" in reply and "• Xã Bum Nưa: 0/1" in reply
-    assert "Báo cáo tổng kết năm 2026 của các xã" not in reply
-    assert "📊 Báo cáo tổng kết năm 2026 (hạn 30/12/2026) — Tỉnh Lai Châu: 0/2 đã gửi." in reply
+    assert "📊 Báo cáo tổng kết năm 2026 của các xã (hạn 30/12/2026) — Tỉnh Lai Châu: 0/2 xã " \
+        "đã gửi." in reply
+    assert "• Xã Bum Nưa (chưa có cán bộ xã dùng bot)\n• Xã Mường Tè (cán bộ: Nguyễn Thị Hoa)" \
+        in reply  # the communes' own report: whom to call
+
+
+async def test_lich_says_whose_report_every_line_is(db, cfg, clock, world, chat):
+    """The province in December: the villages' yearly report (due 20/11) and the communes'
+    (due 30/12) are two reports of the same name; every line says whose it is."""
+    clock.set_local("2026-12-03 09:00")
+    reply = await chat("300").send("/lich")
+    heads = [line.split(" (hạn ")[0] for line in reply.splitlines() if line.startswith("📊")]
+    assert heads == ["📊 Báo cáo tổng kết năm 2026 của các thôn",
+                     "📊 Báo cáo tháng 11/2026 của các thôn",
+                     "📊 Báo cáo tổng kết năm 2026 của các xã"]
+    assert "— Tỉnh Lai Châu: 0/3 thôn đã gửi." in reply  # and what is counted
+    assert "— Tỉnh Lai Châu: 0/2 xã đã gửi." in reply
 
 
 async def test_the_communes_yearly_reminder_opens_the_communes_report(
@@ -603,3 +780,265 @@ async def test_an_announcement_to_an_area_where_nobody_uses_the_bot_is_not_plann
     assert reply.startswith("Ở Bản Pa Ủ chưa có ai khác dùng bot để nhận thông báo.")
     async with db.read() as conn:
         assert await outbox.recent_campaigns(conn) == []
+
+
+# ---- long late lists, and «Nhắc lại» (closing the loop with the village heads) ------------
+
+
+async def _big_commune(db, clock, world, villages: int = 60) -> list[int]:
+    """Xã Mường Tè grows to ``villages`` + 2 villages, every other one with a head on
+    Telegram (chat 7000 + i); returns those chats."""
+    from storage import areas
+
+    chats = []
+    async with db.write() as conn:
+        for i in range(villages):
+            area = await areas.add_area(conn, parent=world.commune, level="village",
+                                        name=f"Thôn {i:02d}", actor=SETUP, at=clock())
+            if i % 2:
+                continue
+            pid = await people.create_person(conn, f"Trưởng thôn {i:02d}", actor=SETUP,
+                                             at=clock())
+            await people.link_identity(conn, pid, channel="telegram", external_id=str(7000 + i),
+                                       chat_id=str(7000 + i), display_name="", actor=SETUP,
+                                       at=clock())
+            await people.grant_role(conn, pid, "village_head", area, actor=SETUP, at=clock())
+            chats.append(7000 + i)
+    return chats
+
+
+async def test_lich_never_cuts_the_late_list_silently(db, cfg, clock, world, chat):
+    await _big_commune(db, clock, world)
+    clock.set_local("2026-12-03 09:00")
+    await file_monthly(db, world.village, "2026-11", clock)
+    officer = chat("200")
+    reply = await officer.send("/lich")
+    assert "Xã Mường Tè: 1/62 thôn đã gửi." in reply
+    block = reply[reply.index("Báo cáo tháng 11/2026 của các thôn (hạn 05/12/2026) — Xã Mường"):]
+    assert block.count("\n• ") == 40 and "… và 21 thôn khác" in block
+    assert "Thôn 00 (trưởng thôn: Trưởng thôn 00)" in block  # who to call
+    assert "Thôn 01 (chưa có trưởng thôn dùng bot)" in block
+    assert officer.options()[-2:] == [
+        "🔁 Nhắc lại 61 thôn chưa gửi — Báo cáo tháng 11/2026",
+        "📋 Xem đủ 61 thôn chưa gửi — Báo cáo tháng 11/2026"]
+    assert not officer.last[-1].free_input  # one numbered list on Zalo and the console
+    whole = await officer.press("Xem đủ 61 thôn chưa gửi — Báo cáo tháng")
+    assert whole.startswith("📋 Báo cáo tháng 11/2026 của các thôn (hạn 05/12/2026) — Xã Mường "
+                            "Tè: 61/62 thôn chưa gửi:")
+    assert whole.count("\n• ") == 61 and "khác" not in whole
+    assert "• Thôn 59 (chưa có trưởng thôn dùng bot)" in whole
+    assert officer.options() == ["🔁 Nhắc lại 61 thôn chưa gửi"]
+    # Nobody sees more than their area: a forged button for the other commune shows nothing.
+    forged = f"cmd:calendar monthly_village 2026-11 village {world.other_commune.id}"
+    assert "Bản Nậm Củm" not in await officer.press_data(forged)
+    assert "Bản Nậm Củm" not in await chat("100").press_data(forged)
+
+
+async def test_the_late_list_at_d_plus_2_names_the_heads_and_offers_the_rest(
+        db, cfg, clock, world, on_telegram, api, planner, dispatcher):
+    await _big_commune(db, clock, world)
+    await running_since(db, clock, "2026-12-06 12:00")
+    clock.set_local("2026-12-07 08:00")
+    await planner.tick()
+    await dispatcher.drain()
+    [late] = api.sent(200)
+    assert "còn 62/62 thôn chưa gửi" in late.text and "… và 22 thôn khác" in late.text
+    assert "Bản Nà Khan (trưởng thôn: Lò Văn Páo)" in late.text
+    assert late.buttons == [
+        {"text": "🔁 Nhắc lại 62 thôn chưa gửi",
+         "callback_data": f"cmd:remind monthly_village 2026-11 village {world.commune.id}"},
+        {"text": "📋 Xem đủ 62 thôn chưa gửi",
+         "callback_data": f"cmd:calendar monthly_village 2026-11 village {world.commune.id}"}]
+
+
+async def test_remind_again_reaches_the_late_heads_once_and_reports_back(
+        db, cfg, clock, world, on_telegram, api, planner, dispatcher, chat):
+    chats = await _big_commune(db, clock, world, villages=4)  # heads on 7000 and 7002
+    await file_monthly(db, world.village, "2026-11", clock)  # Bản Nà Khan (100) has filed
+    await running_since(db, clock, "2026-12-06 12:00")
+    clock.set_local("2026-12-07 08:00")  # D+2: the reminder and the late list
+    await planner.tick()
+    await dispatcher.drain()
+    [late] = api.sent(200)
+    button = late.buttons[0]["callback_data"]
+    mark = len(api.calls)
+
+    officer = chat("200")
+    clock.set_local("2026-12-07 08:30")  # the heads were reminded at 08:00: not again yet
+    reply = await officer.press_data(button)
+    assert reply.startswith("Chưa gửi thêm lời nhắc Báo cáo tháng 11/2026")
+    assert "• Trưởng thôn 00: lúc 08:00 (bot nhắc theo lịch)" in reply
+    assert "Bản Pa Ủ" in reply and "Thôn 01" in reply  # nobody to remind there: call them
+    await dispatcher.drain()
+    assert api.sent(since=mark) == []
+
+    clock.set_local("2026-12-07 10:00")
+    reply = await officer.press_data(button)
+    assert reply.startswith("✅ Đang nhắc lại Báo cáo tháng 11/2026 của các thôn tới 2 người "
+                            "(Thôn 00, Thôn 02). Bot sẽ báo lại khi gửi xong.")
+    again = await officer.press_data(button)  # a second tap: nobody twice
+    assert "• Trưởng thôn 00: lúc 10:00 (Nguyễn Thị Hoa nhắc)" in again
+    await dispatcher.drain()
+    await dispatcher.drain()
+    for head in chats:
+        [reminder] = texts(api, head, since=mark)
+        assert reminder.startswith("⏰ Nguyễn Thị Hoa nhắc: Báo cáo tháng 11/2026 của Thôn 0")
+        assert "đã quá hạn 2 ngày" in reminder
+    assert texts(api, 100, since=mark) == []  # filed: not bothered
+    assert texts(api, 200, since=mark) == [
+        "✅ Đã nhắc lại Báo cáo tháng 11/2026 — Xã Mường Tè: 2/2 người nhận được lời nhắc."]
+    async with db.read() as conn:
+        [campaign] = [c for c in await outbox.recent_campaigns(conn) if c.kind == "remind_again"]
+        log = await fetch_all(conn, "SELECT actor_person_id, action, entity_id FROM audit_log"
+                              " WHERE action = 'remind_again'")
+    assert campaign.requested_by == world.officer_id and campaign.area_id == world.commune.id
+    assert [tuple(r) for r in log] == [(world.officer_id, "remind_again", str(campaign.id))]
+
+
+async def test_remind_again_at_night_waits_for_the_morning_and_stays_in_the_area(
+        db, cfg, clock, world, on_telegram, api, dispatcher, chat):
+    clock.set_local("2026-12-03 22:15")
+    officer = chat("200")
+    reply = await officer.send("/lich")
+    assert "Bản Nà Khan (trưởng thôn: Lò Văn Páo)" in reply
+    reply = await officer.send("/nhaclai")
+    assert "Nhắc lại báo cáo nào?" in reply  # the monthly and the yearly report are late
+    reply = await officer.send("1")
+    assert "giờ nghỉ" in reply and "lúc 07:00 04/12" in reply
+    await dispatcher.drain()
+    assert api.sent() == []
+    clock.set_local("2026-12-04 07:00")
+    await dispatcher.drain()
+    assert len(texts(api, 100)) == 1 and texts(api, 400) == []  # not the other commune
+    # Village heads may not; a forged button for another commune reminds nobody.
+    assert "Chỉ cán bộ" in await chat("100").send("/nhaclai")
+    forged = f"cmd:remind monthly_village 2026-11 village {world.other_commune.id}"
+    assert "Không tìm thấy" in await officer.press_data(forged)
+    await dispatcher.drain()
+    assert texts(api, 400) == []
+
+
+# ---- nothing lands in the middle of a dialog -----------------------------------------------
+
+
+async def test_a_reminder_waits_until_the_form_is_done_then_is_dropped_as_filed(
+        db, cfg, clock, world, on_telegram, api, planner, dispatcher):
+    head = Chat(Core(db, cfg, clock), "100", channel="telegram")
+    await running_since(db, clock, "2026-12-01 12:00")
+    clock.set_local("2026-12-02 07:58")
+    assert "(1/10)" in await head.send("/baocao")
+    assert "(2/10)" in await head.send("120")  # between questions 2 and 3 at 08:00
+    clock.set_local("2026-12-02 08:00")
+    await planner.tick()
+    await dispatcher.drain()
+    assert texts(api, 100) == [] and len(texts(api, 400)) == 1  # held; the others go
+    clock.set_local("2026-12-02 08:20")  # still answering: still held
+    await dispatcher.drain()
+    assert texts(api, 100) == []
+    for answer in ("15", "8", "0", "1", "0", "3", "10", "5tr", "bo qua"):
+        await head.send(answer)
+    assert "Đã lưu" in await head.send("gui")
+    await dispatcher.drain()
+    assert texts(api, 100) == []  # the report it was about came in: never sent
+    async with db.read() as conn:
+        states = {r["full_name"]: r["state"] for r in await outbox.outbox_rows(conn)}
+    assert states["Lò Văn Páo"] == "skipped"
+
+
+async def test_an_announcement_held_by_a_dialog_goes_right_after_it(
+        db, cfg, clock, world, on_telegram, api, dispatcher, chat):
+    head = Chat(Core(db, cfg, clock), "100", channel="telegram")
+    await head.send("/baocao")
+    officer = chat("200")
+    await officer.send("/thongbao")
+    await officer.send("Họp dân lúc 8 giờ.")
+    await officer.press("Gửi")
+    await dispatcher.drain()
+    assert texts(api, 100) == []
+    reply = await head.send("/huy")  # the dialog ends: what waited goes at once
+    assert "Đã hủy" in reply
+    await dispatcher.drain()
+    assert texts(api, 100) == ["📣 Thông báo từ Nguyễn Thị Hoa (Xã Mường Tè):\nHọp dân lúc 8 giờ."]
+
+
+async def test_a_dialog_left_unanswered_holds_nothing_for_ever(
+        db, cfg, clock, world, on_telegram, api, planner, dispatcher):
+    head = Chat(Core(db, cfg, clock), "100", channel="telegram")
+    await running_since(db, clock, "2026-12-01 12:00")
+    clock.set_local("2026-12-02 07:50")
+    await head.send("/baocao")
+    clock.set_local("2026-12-02 08:00")
+    await planner.tick()
+    await dispatcher.drain()
+    assert texts(api, 100) == []
+    clock.set_local("2026-12-02 08:19")
+    await dispatcher.drain()
+    assert texts(api, 100) == []
+    clock.set_local("2026-12-02 08:20")  # dialog_hold_minutes (30) after the last answer
+    await dispatcher.drain()
+    [reminder] = texts(api, 100)
+    assert reminder.startswith("⏰ Nhắc việc: Báo cáo tháng 11/2026 của Bản Nà Khan")
+
+
+async def test_the_late_lists_buttons_are_answered_by_number_where_there_are_none(
+        db, cfg, clock, world, planner):
+    """On the console (and Zalo) the late list's buttons are a numbered list; «1» reminds."""
+    from bot.channels.console import ConsoleSender
+    from bot.channels.plain import options_text
+
+    await _big_commune(db, clock, world)
+    async with db.write() as conn:
+        await conn.execute("DELETE FROM identities WHERE person_id = ?", (world.officer_id,))
+        await people.link_identity(conn, world.officer_id, channel="console",
+                                   external_id="hoa", chat_id="hoa", display_name="Hoa",
+                                   actor=SETUP, at=clock())
+    sender = ConsoleSender()
+    dispatcher = Dispatcher(db, cfg, {"console": sender, "telegram": ConsoleSender()}, clock)
+    await running_since(db, clock, "2026-12-06 12:00")
+    clock.set_local("2026-12-07 08:00")
+    await planner.tick()
+    await dispatcher.drain()
+    [late] = [m for c, m in sender.delivered if c == "hoa" and m.text.startswith("📋")]
+    assert options_text(late) == "1. 🔁 Nhắc lại 62 thôn chưa gửi\n2. 📋 Xem đủ 62 thôn chưa gửi"
+    officer = Chat(Core(db, cfg, clock), "hoa", channel="console")
+    assert (await officer.send("2")).count("\n• ") == 62  # the whole list, and its button
+    clock.set_local("2026-12-07 10:00")
+    reply = await officer.send("1")
+    assert reply.startswith("✅ Đang nhắc lại Báo cáo tháng 11/2026 của các thôn tới")
+
+
+async def test_the_report_of_a_broadcast_names_everyone_it_missed(
+        db, cfg, clock, world, on_telegram, api, dispatcher, chat):
+    chats = await _plan_many(db, clock, world, 14)
+    refused = set(chats[:12])
+    api.intercept = lambda call: (api.error(call, 400, "Bad Request: chat not found")
+                                  if call.method == "sendMessage" and call.chat_id in refused
+                                  else None)
+    officer = chat("200")
+    await officer.send("/thongbao")
+    await officer.send("Họp dân.")
+    await officer.press("Gửi")
+    await dispatcher.drain()
+    await dispatcher.drain()
+    [report] = [text for text in texts(api, 200) if text.startswith("✅ Đã gửi xong")]
+    assert "⚠️ 12 người không nhận được" in report
+    assert all(f"Người {i:02d}" in report for i in range(12))  # not cut at ten
+
+
+async def test_a_list_or_a_card_holds_nothing_back_only_work_under_way_does(
+        db, cfg, clock, world, on_telegram, api, dispatcher, chat):
+    head = Chat(Core(db, cfg, clock), "100", channel="telegram")
+    officer = chat("200")
+
+    async def announce(text: str) -> list[str]:
+        mark = len(api.calls)
+        await officer.send("/thongbao")
+        await officer.send(text)
+        await officer.press("Gửi")
+        await dispatcher.drain()
+        return texts(api, 100, since=mark)
+
+    assert "Tìm hộ" in await head.send("/ho")  # a search: another command simply ends it
+    assert len(await announce("Họp dân lúc 8 giờ.")) == 1
+    await head.send("/baocao")  # a form under way: held
+    assert await announce("Họp dân lúc 9 giờ.") == []

@@ -88,7 +88,7 @@ def test_monthly_title_block(monthly):
     assert [ws.cell(row=r, column=1).value for r in range(1, 7)] == [
         "Số liệu giảm nghèo hằng tháng",
         "Địa bàn: Tỉnh Lai Châu",
-        "Kỳ báo cáo: tháng 10/2026 (thuộc tháng 9–10/2026)",
+        "Kỳ báo cáo: tháng 10/2026 — thuộc tháng 9–10/2026",
         "Số liệu tính đến 08/11/2026",
         "Đã gửi báo cáo: 2/3 thôn, trong đó 1 thôn gửi đúng hạn.",
         None,
@@ -171,7 +171,7 @@ def test_monthly_grand_total(monthly):
 
 def test_monthly_single_commune_has_no_subtotal(monthly):
     ws = monthly["tháng 9-2026"]
-    assert ws["A3"].value == "Kỳ báo cáo: tháng 9/2026 (thuộc tháng 9–10/2026)"
+    assert ws["A3"].value == "Kỳ báo cáo: tháng 9/2026 — thuộc tháng 9–10/2026"
     assert ws["A8"].value == "Xã Mường Tè"
     assert ws["A9"].value == "Tổng cộng"
     assert ws["C9"].value == 120 and ws["E9"].value == 25.0
@@ -267,7 +267,7 @@ def test_summary_title_and_headers(summary):
         "Tỷ lệ cận nghèo (%)", "Tỷ lệ nghèo đầu năm (%)", "Thay đổi từ đầu năm (điểm %)",
         "Hộ nghèo + cận nghèo gốc (cuối năm 2021)", "Thay đổi so với gốc (%)", "Số thôn",
         "Báo cáo đã gửi", "Đúng hạn", "Đăng ký thoát nghèo", "Đã công nhận",
-        "Vận động (đồng)",
+        "Vận động (đồng)", "Ghi chú",
     ]
     assert all(cell.font.bold and cell.alignment.wrap_text for cell in ws[7])
 
@@ -277,7 +277,7 @@ def test_summary_child_row(summary):
     # (300 + 150 − 500) ÷ 500 = −10 %
     assert _row(summary, 8) == [
         "Xã Mường Tè", 2000, 300, 15.0, 150, 7.5, 17.25, -2.25, 500, -10.0, 10, 9, 7, 12, 4,
-        12_000_000,
+        12_000_000, None,
     ]
     assert summary["D8"].number_format == "0.00"
     assert summary["H8"].number_format == "+0.00;-0.00;0.00"
@@ -286,7 +286,7 @@ def test_summary_child_row(summary):
 
 def test_summary_none_is_an_empty_cell_not_zero(summary):
     assert _row(summary, 9) == [
-        "Xã Tà Tổng", 0, 0, None, 0, None, None, None, None, None, 3, 0, 0, 0, 0, 0,
+        "Xã Tà Tổng", 0, 0, None, 0, None, None, None, None, None, 3, 0, 0, 0, 0, 0, None,
     ]
 
 
@@ -295,7 +295,7 @@ def test_summary_total_row(summary):
     # 11.2393 − 12.5 = −1.2607 → −1.26; (29,411 − 32,000) ÷ 32,000 = −8.0906 % → −8.09
     assert _row(summary, 10) == [
         "Tổng cộng", 181_603, 20_411, 11.24, 9_000, 4.96, 12.5, -1.26, 32_000, -8.09, 120,
-        100, 90, 300, 45, 1_250_000_000,
+        100, 90, 300, 45, 1_250_000_000, None,
     ]
     assert summary["D10"].number_format == "0.00"
     assert summary["P10"].number_format == "#,##0"

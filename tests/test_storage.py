@@ -82,6 +82,25 @@ async def test_area_tree_paths_and_matching_without_diacritics(db, world):
             world.commune.id
 
 
+async def test_a_search_with_nothing_to_look_for_finds_nothing(db, world):
+    async with db.read() as conn:
+        for query in ("", "   ", "\u200b", "\u202e\u200e", "%", "_"):
+            assert await areas.find_areas(conn, query) == [], repr(query)
+        assert [a.name for a in await areas.find_areas(conn, "\u200bna\u200d khan")] == [
+            "Bản Nà Khan"]
+
+
+async def test_area_names_are_stored_without_invisible_marks(db, world):
+    async with db.write() as conn:
+        area = await areas.add_area(conn, parent=world.commune, level="village",
+                                    name="Bản\u200b Hua\u00a0Sang\u200e", actor=CLI, at=AT)
+    assert area.name == "Bản Hua Sang"
+    with pytest.raises(aiosqlite.IntegrityError):  # looks the same, so it is the same
+        async with db.write() as conn:
+            await areas.add_area(conn, parent=world.commune, level="village",
+                                 name="Bản Hua Sang\u2060", actor=CLI, at=AT)
+
+
 async def test_same_name_twice_under_one_parent_is_refused(db, world):
     with pytest.raises(aiosqlite.IntegrityError):
         async with db.write() as conn:
@@ -152,14 +171,16 @@ async def test_every_setup_change_is_audited(db, world):
 
 
 async def test_lean_tables_migration_keeps_dialogs_and_inbound_ids(tmp_path, monkeypatch):
-    from storage.dialogs import DialogState, load_dialog, save_dialog
+    from storage.dialogs import load_dialog
     from storage.inbound import first_delivery
 
     path = tmp_path / "old.sqlite3"
     monkeypatch.setattr("storage.migrations.MIGRATIONS", MIGRATIONS[:1])
     db = await Database.open(path)
     async with db.write() as conn:
-        await save_dialog(conn, "telegram", "7", DialogState("report", "form", {"idx": 3}), AT)
+        await conn.execute(  # as the code of that time wrote it
+            "INSERT INTO dialogs (channel, sender_id, dialog, step, draft, updated_at)"
+            " VALUES ('telegram', '7', 'report', 'form', '{\"idx\": 3}', ?)", (AT.isoformat(),))
         assert await first_delivery(conn, "telegram", "u1", AT)
     await db.close()
     monkeypatch.setattr("storage.migrations.MIGRATIONS", MIGRATIONS)
@@ -168,6 +189,8 @@ async def test_lean_tables_migration_keeps_dialogs_and_inbound_ids(tmp_path, mon
         state = await load_dialog(conn, "telegram", "7")
         assert (state.step, state.draft) == ("form", {"idx": 3})
         assert not await first_delivery(conn, "telegram", "u1", AT)  # still remembered
+        async with conn.execute("SELECT busy FROM dialogs WHERE sender_id = '7'") as cur:
+            assert (await cur.fetchone())[0] == 1  # a form under way (migration 11)
         async with conn.execute(
                 "SELECT sql FROM sqlite_master WHERE name = 'inbound_seen'") as cur:
             assert "WITHOUT ROWID" in (await cur.fetchone())[0]

@@ -7,10 +7,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import replace
+import os
+import socket
+import sys
+import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from aiohttp import web
 from telegram import Update
 from telegram.error import (
     BadRequest,
@@ -25,6 +30,7 @@ from telegram.error import (
 
 from bot.channels import telegram as tg
 from common.catalogue import MESSAGES
+from common.config import replace
 from common.delivery import (
     DeliveryError,
     Misconfigured,
@@ -38,10 +44,16 @@ from storage import invites, people
 from storage.reports import MONTHLY_FORM, current_report
 from tests.conftest import SETUP
 from tests.fake_bot_api import BOT_USER, FakeBotApi
+from tests.fake_zalo_api import DEFAULT_TOKEN as ZALO_TOKEN
+from tests.fake_zalo_api import FakeZaloApi
 
 TOKEN = "123456:FAKE-token-never-logged"
+ROOT = Path(__file__).resolve().parent.parent
 # PTB 22 itself warns, when it builds a RetryAfter, that retry_after will become a timedelta.
-pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*:DeprecationWarning")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:.*retry_after.*:DeprecationWarning"),
+    pytest.mark.filterwarnings("ignore:.*message_auto_delete_time.*:DeprecationWarning"),
+]
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
@@ -259,6 +271,187 @@ async def test_throttled_reply_waits_and_is_sent(bot, api, db, world, clock):
     assert [c.error for c in api.calls_to("sendMessage")] == [429, None]
 
 
+async def test_a_429_is_one_line_in_the_log_not_a_traceback(bot, api, db, world, clock, caplog):
+    await link_head(db, clock, world.village, 7017)
+    api.fail("sendMessage", 429, "Too Many Requests: retry after 0.1", retry_after=0.1)
+    with caplog.at_level(logging.INFO):
+        assert "Trưởng thôn 7017" in await Person(bot, 7017).send("/toi")
+    assert not [r.getMessage() for r in caplog.records if r.exc_info]
+    told = [r for r in caplog.records if r.name == tg.__name__ and "429" in r.getMessage()]
+    assert len(told) == 1 and "retry after 0.1 s" in told[0].getMessage()
+
+
+@pytest.mark.parametrize("status, description, level", [
+    (502, "Bad Gateway", logging.WARNING),
+    (409, "Conflict: terminated by other getUpdates request; make sure that only one bot "
+          "instance is running", logging.ERROR),
+])
+async def test_a_failing_poll_is_one_line_and_polling_goes_on(
+        bot, api, db, world, clock, caplog, status, description, level):
+    await link_head(db, clock, world.village, 7018)
+    with caplog.at_level(logging.INFO):
+        api.fail("getUpdates", status, description)
+        for _ in range(300):  # the poll under way ends (poll_timeout 1 s), the next one fails
+            if any(c.error for c in api.calls_to("getUpdates")):
+                break
+            await asyncio.sleep(0.01)
+        assert "Trưởng thôn 7018" in await Person(bot, 7018).send("/toi")  # polling goes on
+    assert not [r.getMessage() for r in caplog.records if r.exc_info]
+    told = [r for r in caplog.records if r.name == tg.__name__ and (
+        "getUpdates" in r.getMessage() or "polls" in r.getMessage())]
+    assert len(told) == 1 and told[0].levelno == level
+
+
+# ---- who is answered: private chats only ------------------------------------------------------
+
+
+async def dialog_of(db, user_id: int):
+    from storage.dialogs import load_dialog
+
+    async with db.read() as conn:
+        return await load_dialog(conn, "telegram", str(user_id))
+
+
+async def test_a_group_gets_no_answer_only_a_note_when_the_bot_is_called(
+        bot, api, db, world, clock, caplog):
+    await link_head(db, clock, world.village, 7010)
+    group = -1001234
+    with caplog.at_level(logging.INFO, logger=tg.__name__):
+        await api.send_text(7010, "Chào cả nhà, tháng này thôn có 120 hộ", chat_id=group,
+                            chat_type="supergroup")
+        await api.send_text(7010, "/start@some_other_bot", chat_id=group)
+        await bot.settle()
+        assert api.sent() == []  # plain talk in a group: nothing
+        await api.send_text(7010, "/thongke", chat_id=group, chat_type="supergroup")
+        await bot.settle()
+    note, = api.sent()
+    assert note.chat_id == group and "tin nhắn riêng" in note.text
+    assert "https://t.me/giamngheo_test_bot" in note.text and not note.buttons
+    assert await dialog_of(db, 7010) is None  # nothing was started
+    assert "supergroup" in caplog.text
+
+    await api.send_text(7010, "/baocao", chat_id=group, chat_type="supergroup")
+    await api.send_text(7010, "@giamngheo_test_bot cho xem số liệu", chat_id=group,
+                        chat_type="supergroup")
+    await bot.settle()
+    assert len(api.sent()) == 1  # one note per group for a while, not one per command
+    await api.send_text(7011, "@giamngheo_test_bot báo cáo", chat_id=-1005, chat_type="group")
+    await bot.settle()
+    assert [c.chat_id for c in api.sent()] == [group, -1005]
+    assert await dialog_of(db, 7010) is None and api.sent(7010) == []
+
+
+async def test_the_bot_added_to_a_group_says_why_and_leaves_it(bot, api):
+    await api.add_to_group(7012, -1007)
+    await api.add_to_group(7012, -1008, chat_type="channel")
+    await bot.settle()
+    note, = api.sent()  # nothing is posted in a channel
+    assert note.chat_id == -1007 and "tin nhắn riêng" in note.text and "rời nhóm" in note.text
+    assert api.left == [-1007, -1008]
+
+
+async def test_a_channel_post_gets_no_answer(bot, api):
+    await api.post_in_channel(-1009, "/baocao")
+    await bot.settle()
+    assert api.sent() == []
+
+
+async def blocked_at(db, user_id: int):
+    async with db.read() as conn:
+        async with conn.execute("SELECT blocked_at FROM identities WHERE channel = 'telegram'"
+                                " AND external_id = ?", (str(user_id),)) as cursor:
+            return (await cursor.fetchone())[0]
+
+
+async def test_a_person_who_blocks_the_bot_is_marked_blocked_until_they_come_back(
+        bot, api, db, world, clock):
+    from storage.outbox import reachable_identities
+
+    pid = await link_head(db, clock, world.village, 7013)
+    await api.block(7013)
+    await bot.settle()
+    assert await blocked_at(db, 7013) is not None and api.sent() == []
+    async with db.read() as conn:
+        assert await reachable_identities(conn, pid) == []  # reminders go elsewhere
+    await api.unblock(7013)
+    await bot.settle()
+    assert await blocked_at(db, 7013) is None
+    await api.block(7013)
+    await bot.settle()
+    assert await blocked_at(db, 7013) is not None
+    assert "Trưởng thôn 7013" in await Person(bot, 7013).send("/toi")  # writing again
+    assert await blocked_at(db, 7013) is None
+
+
+# ---- edits, service messages, buttons ---------------------------------------------------------
+
+
+async def test_an_edited_answer_is_not_taken_and_the_person_is_told_once(
+        bot, api, db, world, clock):
+    await link_head(db, clock, world.village, 7014)
+    person = Person(bot, 7014)
+    await person.send("/baocao")
+    mark = len(api.calls)
+    answer = await api.send_text(7014, "120")
+    await bot.settle()
+    assert "(2/10)" in api.sent(7014, since=mark)[-1].text
+    before = await dialog_of(db, 7014)
+
+    reply = await person._after(api.edit_text(answer, "125"))
+    assert "không đọc tin nhắn đã sửa" in reply and "(3/10)" not in reply
+    assert await dialog_of(db, 7014) == before  # neither a new answer nor a change
+    assert await person._after(api.edit_text(answer, "126")) == ""  # told once a message
+    assert "(3/10)" in await person.send("15")
+
+
+async def test_an_edit_without_text_gets_no_note(bot, api, db, world, clock):
+    update_id = await api.queue({"message": api.message(7015, location={
+        "latitude": 22.3, "longitude": 102.8, "live_period": 900})})
+    await bot.settle()
+    mark = len(api.calls)
+    live = {**api._update(update_id)["message"], "edit_date": 1,
+            "location": {"latitude": 22.31, "longitude": 102.8, "live_period": 900}}
+    await api.queue({"edited_message": live})  # a live location moves
+    await bot.settle()
+    assert api.sent(7015, since=mark) == []
+
+
+async def test_a_service_message_in_the_private_chat_gets_no_answer(bot, api, db, world, clock):
+    await link_head(db, clock, world.village, 7016)
+    await api.queue({"message": api.message(7016, pinned_message={
+        **api.message(7016, text="120"), "from": BOT_USER})})
+    await bot.settle()
+    assert api.sent(7016) == []
+
+
+async def test_every_button_press_is_answered_even_when_ignored(bot, api):
+    game = {"callback_query": {"id": "g1", "from": api.user(7019), "chat_instance": "c",
+                               "game_short_name": "g",
+                               "message": {**api.message(7019, text="?"), "from": BOT_USER}}}
+    await api.queue(game)
+    group_message = {**api.message(7019, text="?", chat_id=-1003), "from": BOT_USER}
+    await api.press(7019, "ab12cd.keep", message=group_message)
+    await bot.settle()
+    assert sorted(c.params["callback_query_id"] for c in api.calls_to("answerCallbackQuery")
+                  ) == ["1", "g1"]
+    assert api.sent() == []
+
+
+async def test_a_button_is_answered_when_the_core_fails(tg_config, api, world, monkeypatch):
+    class Broken:
+        async def handle(self, inbound):
+            raise RuntimeError("boom")
+
+    running, stop, task = await start_polling(tg_config, Broken(), api, monkeypatch)
+    try:
+        await api.press(7020, "ab12cd.keep")
+        await running.settle()
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 5)
+    assert api.calls_to("answerCallbackQuery")
+
+
 async def test_errors_in_the_handler_are_logged_with_traceback(
     tg_config, api, world, monkeypatch, caplog
 ):
@@ -346,7 +539,30 @@ TO_INBOUND = [
      inbound(option="ab12cd.keep", kind="option", received_at=None)),
     ("group message",
      {"message": {**message(text="bc"), "chat": {"id": -100, "type": "group", "title": "T"}}},
-     inbound(text="bc", chat_id="-100")),
+     None),
+    ("supergroup message",
+     {"message": {**message(text="/thongke"),
+                  "chat": {"id": -1001, "type": "supergroup", "title": "T"}}},
+     None),
+    ("button under a group message",
+     {"callback_query": {"id": "q3", "from": USER, "chat_instance": "c", "data": "ab12cd.keep",
+                         "message": {**message(text="?"), "from": BOT_USER,
+                                     "chat": {"id": -100, "type": "group", "title": "T"}}}},
+     None),
+    ("button of an inline message",
+     {"callback_query": {"id": "q4", "from": USER, "chat_instance": "c", "data": "ab12cd.keep",
+                         "inline_message_id": "im1"}},
+     None),
+    ("a pinned message (a service message)",
+     {"message": message(pinned_message={**message(text="120"), "from": BOT_USER})},
+     None),
+    ("auto-delete timer set (a service message)",
+     {"message": message(message_auto_delete_timer_changed={"message_auto_delete_time": 86400})},
+     None),
+    ("video with a caption",
+     {"message": message(video={"file_id": "v", "file_unique_id": "u", "width": 1, "height": 1,
+                                "duration": 3}, caption="/baocao 120")},
+     inbound(text="/baocao 120", kind="unsupported")),
     ("edited message", {"edited_message": {**message(text="x"), "edit_date": DATE}}, None),
     ("channel post",
      {"channel_post": {"message_id": 1, "date": DATE,
@@ -463,11 +679,23 @@ async def test_long_caption_goes_as_text_after_the_photo(app_bot, api):
     assert text.buttons and text.text.startswith("chú thích")
 
 
+@pytest.mark.parametrize("caption, as_caption", [
+    ("🙂" * 512, True),  # 512 characters, 1,024 UTF-16 units: fits
+    ("🙂" * 513, False),  # 513 characters but 1,026 units: Telegram would refuse it
+])
+async def test_a_caption_is_measured_as_telegram_counts(app_bot, api, caption, as_caption):
+    await tg.send(app_bot, 42, Outbound(caption, image=PNG))
+    photo, = api.calls_to("sendPhoto")
+    assert photo.error is None and ("caption" in photo.params) == as_caption
+    assert [c.text for c in api.calls_to("sendMessage")] == ([] if as_caption else [caption])
+
+
 ERRORS = [
     ("blocked", 403, "Forbidden: bot was blocked by the user", None, RecipientBlocked),
     ("deactivated", 403, "Forbidden: user is deactivated", None, RecipientBlocked),
     ("flood", 429, "Too Many Requests: retry after 7", 7, Throttled),
-    ("bad request", 400, "Bad Request: chat not found", None, Misconfigured),
+    ("chat not found", 400, "Bad Request: chat not found", None, RecipientBlocked),
+    ("bad request", 400, "Bad Request: message is too long", None, Misconfigured),
     ("bad token", 401, "Unauthorized", None, Misconfigured),
     ("server error", 500, "Internal Server Error", None, Transient),
     ("bad gateway", 502, "Bad Gateway", None, Transient),
@@ -548,3 +776,202 @@ async def test_processor_orders_each_chat_and_overlaps_chats():
         assert mine == expected, chat
     assert events.index(("start", 2, 1)) < events.index(("end", 1, 1))  # chats overlap
     assert most <= 2 and processor.busy_chats == 0
+
+
+# ---- start-up: the token first, one clear line when it fails ----------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_config(tg_config, tmp_path, **telegram):
+    return replace(tg_config, db_path=tmp_path / "real.sqlite3",
+                   telegram=replace(tg_config.telegram, **telegram),
+                   stats=replace(tg_config.stats, chart_workers=0))
+
+
+async def run_main(cfg, channels=("telegram",)) -> int:
+    from bot import app
+
+    return await app._main(cfg, "messengers", list(channels), None, None, False, None)
+
+
+def one_error_line(caplog) -> str:
+    """The one error the start logged; no record anywhere carries a traceback."""
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1, [r.getMessage() for r in errors]
+    assert not [r.getMessage() for r in caplog.records if r.exc_info]  # no traceback
+    assert TOKEN not in caplog.text and TOKEN.split(":")[1] not in caplog.text
+    return errors[0].getMessage()
+
+
+async def test_a_wrong_token_at_start_up_is_one_line_naming_the_variable(
+        tg_config, tmp_path, caplog):
+    from bot import app
+
+    async with FakeBotApi(token="654321:the-right-token") as api:
+        cfg = start_config(tg_config, tmp_path, base_url=api.base_url)
+        with caplog.at_level(logging.INFO):
+            status = await run_main(cfg)
+        assert api.calls_to("getMe") and not api.calls_to("getUpdates")
+    assert status == app.EXIT_USAGE
+    line = one_error_line(caplog)
+    assert "GIAMNGHEO_TELEGRAM_TOKEN" in line and "refused" in line
+
+
+async def test_an_unreachable_bot_api_is_tried_a_few_times_then_one_line(
+        tg_config, tmp_path, caplog, monkeypatch):
+    monkeypatch.setattr(tg, "START_BACKOFF", 0.01)
+    cfg = start_config(tg_config, tmp_path, base_url=f"http://127.0.0.1:{free_port()}/bot")
+    with caplog.at_level(logging.INFO):
+        status = await run_main(cfg)
+    assert status != 0
+    line = one_error_line(caplog)
+    assert "cannot be reached" in line and "telegram.base_url" in line
+    tries = [r for r in caplog.records if "getMe failed" in r.getMessage()]
+    assert len(tries) == tg.START_TRIES - 1  # a warning for each try before the last
+
+
+async def test_a_bot_api_that_fails_for_a_while_is_tried_again(
+        tg_config, tmp_path, api, monkeypatch):
+    monkeypatch.setattr(tg, "START_BACKOFF", 0.01)
+    api.fail("getMe", 502, "Bad Gateway", times=tg.START_TRIES - 1)
+    running, stop, task = await start_polling(start_config(tg_config, tmp_path), None, api,
+                                              monkeypatch)
+    stop.set()
+    await asyncio.wait_for(task, 5)
+    assert [c.error for c in api.calls_to("getMe")] == [502] * (tg.START_TRIES - 1) + [None]
+
+
+GARBAGE = [
+    ("an HTML page", lambda call: web.Response(text="<html><body>Welcome to nginx!</body>"
+                                                    "</html>", content_type="text/html")),
+    ("JSON that is not the Bot API's", lambda call: web.json_response({"hello": "world"})),
+    ("a Bot API answer without a bot", lambda call: web.json_response({"ok": True,
+                                                                        "result": 42})),
+    ("a web server's 404 page", lambda call: web.Response(
+        text="<html><h1>404 Not Found</h1></html>", status=404, content_type="text/html")),
+    ("an HTML error page", lambda call: web.Response(
+        text="<html>502 Bad Gateway</html>" * 200, status=502, content_type="text/html")),
+]
+
+
+@pytest.mark.parametrize("answer", [g[1] for g in GARBAGE], ids=[g[0] for g in GARBAGE])
+async def test_a_base_url_that_answers_garbage_is_one_line(
+        tg_config, tmp_path, api, caplog, monkeypatch, answer):
+    monkeypatch.setattr(tg, "START_BACKOFF", 0.01)
+    api.intercept = answer
+    with caplog.at_level(logging.INFO):
+        status = await run_main(start_config(tg_config, tmp_path))
+    assert status != 0
+    line = one_error_line(caplog)
+    assert "telegram.base_url" in line and len(line) < 400
+    assert "GIAMNGHEO_TELEGRAM_TOKEN" not in line  # the token is not what is wrong
+
+
+async def test_the_real_process_with_a_wrong_token_ends_in_one_line(tmp_path):
+    """``python -m bot`` as an operator runs it: exit status 2, one line, no traceback."""
+    async with FakeBotApi(token="654321:the-right-token") as api:
+        config = tmp_path / "config.toml"
+        config.write_text(f'[telegram]\nbase_url = "{api.base_url}"\n'
+                          f'base_file_url = "{api.base_file_url}"\n', encoding="utf-8")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GIAMNGHEO_")}
+        env.update(GIAMNGHEO_CONFIG=str(config), GIAMNGHEO_DB=str(tmp_path / "bot.sqlite3"),
+                   GIAMNGHEO_TELEGRAM_TOKEN=TOKEN)
+        started = time.monotonic()
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", cwd=ROOT, env=env,
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE)
+        out, err = await asyncio.wait_for(process.communicate(), 60)
+        took = time.monotonic() - started
+    stderr = err.decode()
+    assert process.returncode == 2, stderr
+    assert "Traceback" not in stderr and TOKEN not in stderr and out == b""
+    errors = [line for line in stderr.splitlines() if " ERROR " in line]
+    assert len(errors) == 1 and "GIAMNGHEO_TELEGRAM_TOKEN" in errors[0], stderr
+    assert took < 30
+
+
+class ChartStart:
+    """Records when the chart workers would start (and starts none)."""
+
+    def __init__(self, monkeypatch):
+        self.at: list[float] = []
+        from reports import charts
+
+        async def start(renderer) -> None:
+            self.at.append(time.monotonic())
+
+        monkeypatch.setattr(charts.ChartRenderer, "start", start)
+
+
+def both_config(tg_config, tmp_path, api, zalo_api):
+    port = free_port()
+    zalo = replace(tg_config.zalo, token=ZALO_TOKEN, webhook_secret="secret-for-tests",
+                   base_url=zalo_api.base_url, mode="webhook", listen_host="127.0.0.1",
+                   listen_port=port, public_base_url=f"http://127.0.0.1:{port}")
+    return replace(start_config(tg_config, tmp_path, base_url=api.base_url), zalo=zalo)
+
+
+@pytest.mark.parametrize("wrong", ["telegram", "zalo"])
+async def test_a_wrong_token_is_told_before_the_heavy_parts_start(
+        tg_config, tmp_path, caplog, monkeypatch, wrong):
+    charts = ChartStart(monkeypatch)
+    async with (FakeBotApi(token=None if wrong == "zalo" else "654321:right") as api,
+                FakeZaloApi(token="right" if wrong == "zalo" else ZALO_TOKEN) as zalo_api):
+        cfg = both_config(tg_config, tmp_path, api, zalo_api)
+        with caplog.at_level(logging.INFO):
+            status = await run_main(cfg, ("telegram", "zalo"))
+        assert not api.calls_to("getUpdates")  # Telegram never started polling
+        if wrong == "telegram":
+            assert not zalo_api.calls  # nothing was asked of Zalo
+    assert status != 0 and charts.at == []  # no chart worker was started
+    line = one_error_line(caplog)
+    assert f"GIAMNGHEO_{wrong.upper()}_TOKEN" in line
+
+
+async def test_both_tokens_are_checked_before_the_chart_workers_start(
+        tg_config, tmp_path, monkeypatch):
+    from bot import app
+
+    charts = ChartStart(monkeypatch)
+    async with FakeBotApi() as api, FakeZaloApi() as zalo_api:
+        cfg = both_config(tg_config, tmp_path, api, zalo_api)
+        async with app.open_services(cfg) as services:
+            stop = asyncio.Event()
+            task = asyncio.create_task(app._run_messengers(services, ["telegram", "zalo"],
+                                                           stop))
+            for _ in range(300):
+                if api.calls_to("getUpdates") or task.done():
+                    break
+                await asyncio.sleep(0.01)
+            stop.set()
+            assert await asyncio.wait_for(task, 10) == app.EXIT_OK
+        checks = [api.calls_to("getMe")[0].at, zalo_api.calls_to("getMe")[0].at]
+        assert len(charts.at) == 1 and max(checks) < charts.at[0]
+        assert charts.at[0] < api.calls_to("getUpdates")[0].at
+
+
+async def test_a_token_revoked_while_running_stops_the_bot_in_one_line(
+        tg_config, tmp_path, caplog):
+    """PTB's polling gives up on a refused token (its networkloop logs «Invalid token.
+    Aborting retry loop.» with a traceback) and the process would go on, deaf."""
+    from bot import app
+
+    async with FakeBotApi(token=TOKEN) as api:
+        cfg = start_config(tg_config, tmp_path, base_url=api.base_url)
+        with caplog.at_level(logging.INFO):
+            task = asyncio.create_task(run_main(cfg))
+            for _ in range(300):
+                if api.calls_to("getUpdates") or task.done():
+                    break
+                await asyncio.sleep(0.01)
+            api.token = "654321:a-new-token"  # revoked in @BotFather
+            status = await asyncio.wait_for(task, 10)
+    assert status == app.EXIT_USAGE
+    line = one_error_line(caplog)
+    assert "GIAMNGHEO_TELEGRAM_TOKEN" in line and "while" in line

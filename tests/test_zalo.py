@@ -12,7 +12,6 @@ import io
 import json
 import logging
 import socket
-from dataclasses import replace
 
 import httpx
 import pytest
@@ -20,7 +19,7 @@ from openpyxl import load_workbook
 
 from bot.channels import zalo as zl
 from bot.channels.zalo import ZaloChannel
-from bot.config import ConfigError
+from common.config import ConfigError, replace
 from common.delivery import OutsideWindow, Throttled, Transient
 from common.messages import Outbound
 from handlers.core import Core
@@ -267,6 +266,16 @@ async def test_images_and_stickers_get_a_polite_answer_and_the_question_again(
     await head.post(event(user_id="z100", date_ms=ms(clock)))
     reply = head.since(mark)
     assert "chỉ đọc được tin nhắn chữ" in reply and "(1/10) Tổng số hộ" in reply
+
+
+async def test_a_photo_with_a_caption_is_read_as_its_caption(channel, api, db, world, clock):
+    await on_zalo(db, clock, world.head_id, "z100")
+    head = ZaloUser(channel, api, clock, "z100")
+    mark = len(api.calls)
+    await head.post(image_event(caption="/baocao 120 15 8 2 1 0 3 10 5tr", user_id="z100",
+                                date_ms=ms(clock)))
+    reply = head.since(mark)
+    assert "không lưu ảnh" in reply and "Gửi báo cáo này?" in reply
 
 
 async def test_a_redelivered_event_is_processed_once(channel, api, db, world, clock):
@@ -516,7 +525,7 @@ def test_zalo_mode_needs_a_token(tmp_path, config):
     ("[zalo]\ntransient_retries = 9\n", {}, "zalo.transient_retries"),
 ])
 def test_a_wrong_zalo_setting_stops_the_start_naming_it(tmp_path, toml, env, named):
-    from bot.config import ConfigError, load_config
+    from common.config import ConfigError, load_config
 
     path = tmp_path / "config.toml"
     path.write_text(toml, encoding="utf-8")

@@ -284,7 +284,9 @@ class ConsoleSession:
         """Send ``text`` to the core as this persona, print the replies and return them."""
         inbound = Inbound(
             channel=CHANNEL, sender_id=self.persona.sender_id, chat_id=self.persona.sender_id,
-            message_id=uuid.uuid4().hex, text=text, display_name=self.persona.name,
+            message_id=uuid.uuid4().hex, text=text,
+            # a stranger has no name on the console («Người lạ» is a label, not a name)
+            display_name=self.persona.name if self.persona.person_id is not None else "",
         )
         replies = await self.core.handle(inbound)
         if replies:

@@ -7,12 +7,18 @@ become the channel-neutral vocabulary of :mod:`common.delivery`.
 
 One ``TypeHandler(Update, …)`` receives every update; :class:`PerChatUpdateProcessor` runs
 updates of different chats concurrently and those of one chat in arrival order.
+
+At start-up ``getMe`` checks the token before anything else starts (:func:`check_bot`): a token
+Telegram refuses, a Bot API that cannot be reached (after a few tries) or a ``base_url`` that
+does not answer as the Bot API ends the start with one line saying what to check.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import time
 import warnings
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
@@ -21,12 +27,14 @@ from typing import TYPE_CHECKING, Any
 from telegram import (
     BotCommand,
     CallbackQuery,
+    ChatMemberUpdated,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
+    MessageEntity,
     Update,
 )
-from telegram.constants import InlineKeyboardButtonLimit, MessageLimit
+from telegram.constants import ChatMemberStatus, ChatType, InlineKeyboardButtonLimit, MessageLimit
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -46,16 +54,19 @@ from telegram.ext import (
     BaseUpdateProcessor,
     ContextTypes,
     TypeHandler,
+    filters,
 )
+from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.channels.redact import guard_secret
+from bot.channels.redact import guard_secret, redact
 from bot.channels.signals import stop_on_signals
 from bot.channels.split import split_text as split_lines
 from bot.channels.split import utf16_units
-from bot.config import Config
 from common.catalogue import t
+from common.config import Config, ConfigError
 from common.delivery import (
+    ChatNotFound,
     DeliveryError,
     Misconfigured,
     RecipientBlocked,
@@ -63,6 +74,7 @@ from common.delivery import (
     Transient,
 )
 from common.messages import Inbound, Outbound
+from storage import outbox
 
 if TYPE_CHECKING:
     from handlers.core import Core
@@ -74,9 +86,64 @@ TEXT_LIMIT = MessageLimit.MAX_TEXT_LENGTH  # 4096, counted in UTF-16 code units
 CAPTION_LIMIT = MessageLimit.CAPTION_LENGTH  # 1024
 CALLBACK_DATA_LIMIT = InlineKeyboardButtonLimit.MAX_CALLBACK_DATA  # 64 bytes
 SHORT_LABEL = 18  # labels up to this many characters sit two to a row
-ALLOWED_UPDATES = ("message", "callback_query")
+# What the bot asks getUpdates for. edited_message: to tell a person that an edit is not read;
+# my_chat_member: "For private chats, this update is received only when the bot is blocked or
+# unblocked by the user" (Bot API: Update), and in groups when the bot is added or removed.
+ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "my_chat_member")
+GROUP_NOTE_INTERVAL = 600.0  # seconds: a group hears «private chats only» at most this often
+_REMEMBERED = 10_000  # edits noted and groups told, remembered in memory at most
 MAX_THROTTLE_WAIT = 60.0  # seconds a reply waits for a 429 before it is given up
+START_TRIES = 3  # getMe at start-up: tries when the Bot API cannot be reached
+START_BACKOFF = 0.5  # seconds before the second try; doubles for each further one
 _UNBOUNDED = 1_000_000
+
+
+def _short(text: str, limit: int = 160) -> str:
+    """``text`` on one line and at most ``limit`` characters (an HTML page in an error)."""
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[:limit - 1] + "…"
+
+
+# ---- reading the Bot API's answers -----------------------------------------------------------
+
+
+class NotBotApi(TelegramError):
+    """An answer that is not the Bot API's JSON: a web page, a proxy's error, another server."""
+
+
+class BotApiRequest(HTTPXRequest):
+    """python-telegram-bot's HTTPXRequest, reading answers more carefully.
+
+    PTB's ``BaseRequest.parse_json_payload`` logs an answer that is not JSON with a traceback
+    («Can not load invalid JSON data») before it raises, and takes any JSON object for an
+    answer (``post`` then fails with a ``KeyError`` when ``result`` is missing). Its
+    documentation invites overriding it ("You can override it to customize either of these
+    behaviors"): here an answer that is not the Bot API's — not a JSON object with a boolean
+    ``ok`` and, when ok, a ``result`` ("The response contains a JSON object, which always has
+    a Boolean field 'ok'", Bot API: Making requests) — raises :class:`NotBotApi` with the
+    start of what came, and nothing is logged: the caller decides.
+    """
+
+    @staticmethod
+    def parse_json_payload(payload: bytes) -> dict[str, Any]:
+        text = payload.decode("utf-8", "replace")
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = None
+        if (not isinstance(data, dict) or not isinstance(data.get("ok"), bool)
+                or (data["ok"] and "result" not in data)):
+            raise NotBotApi(f"an answer that is not the Bot API's: «{_short(text, 80)}»")
+        return data
+
+
+class _HandledRetryAfter(logging.Filter):
+    """Drops AIORateLimiter's «Rate limit hit after maximum of 0 retries» record, which carries
+    a traceback for every 429: each RetryAfter is handled here (a reply waits and is sent
+    again, the dispatcher pauses the channel) and logged once, in one line, by :func:`_call`."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], RetryAfter))
 
 
 # ---- Update -> Inbound ----------------------------------------------------------------------
@@ -85,18 +152,25 @@ _UNBOUNDED = 1_000_000
 def to_inbound(update: Update) -> Inbound | None:
     """The neutral message in ``update``, or None for updates the bot ignores.
 
-    Only new messages and button presses of people count; edits, channel posts, messages of
-    other bots and everything else are ignored. ``message_id`` is the update id, so the core
-    recognises an update that Telegram delivers twice.
+    Only new messages and button presses of people in their private chat with the bot count.
+    Ignored: groups, supergroups and channels (the bot's answers show an area's figures, which
+    a group's other members must not see; :func:`make_handler` may post a note there), edits
+    (:func:`make_handler` says so), service messages (a pinned message, an auto-delete timer:
+    ``filters.StatusUpdate.ALL``), messages of bots, buttons of inline messages. A caption is
+    read as the message's text, with its kind (``image``, else ``unsupported``).
+    ``message_id`` is the update id, so the core recognises an update that Telegram delivers
+    twice.
     """
     user = update.effective_user
     if user is None or user.is_bot:
         return None
     chat = update.effective_chat
+    if chat is None or chat.type != ChatType.PRIVATE:
+        return None
     common = {
         "channel": CHANNEL,
         "sender_id": str(user.id),
-        "chat_id": str(chat.id if chat is not None else user.id),
+        "chat_id": str(chat.id),
         "message_id": str(update.update_id),
         "display_name": user.full_name,
     }
@@ -106,7 +180,7 @@ def to_inbound(update: Update) -> Inbound | None:
             return None
         return Inbound(**common, option=query.data, kind="option")
     message = update.message
-    if message is None:
+    if message is None or filters.StatusUpdate.ALL.check_update(update):
         return None
     received_at = message.date
     if message.text is not None:
@@ -178,9 +252,16 @@ def _retry_after(exc: RetryAfter) -> float:
 def delivery_error(exc: TelegramError) -> DeliveryError:
     """The channel-neutral error for a Telegram error (order matters: BadRequest and TimedOut
     are NetworkErrors)."""
-    message = exc.message
-    if isinstance(exc, Forbidden):
+    message = _short(exc.message, 300)  # a proxy's HTML error page is not a log line
+    if isinstance(exc, Forbidden):  # "bot was blocked by the user", "user is deactivated"
         return RecipientBlocked(message, channel=CHANNEL)
+    if isinstance(exc, BadRequest) and "chat not found" in message.lower():
+        # The bot cannot reach this chat: a person who never wrote to this bot (the token now
+        # belongs to another bot) or an id that is no longer valid. Like a block, the person's
+        # other messenger is tried, else the commune officer is told, and writing to the bot
+        # again undoes it; as Misconfigured the reminder would simply fail. (RapidPro
+        # courier's Telegram handler fails it with its reason; it has no other channel.)
+        return ChatNotFound(message, channel=CHANNEL)
     if isinstance(exc, RetryAfter):
         return Throttled(_retry_after(exc), message, channel=CHANNEL)
     if isinstance(exc, BadRequest | InvalidToken | ChatMigrated | EndPointNotFound | Conflict):
@@ -197,7 +278,10 @@ async def _call(request: Callable[[], Awaitable[Any]], wait_throttled: float) ->
             return await request()
         except RetryAfter as exc:
             error = delivery_error(exc)
-            if attempt or error.retry_after > wait_throttled:
+            waits = not attempt and error.retry_after <= wait_throttled
+            log.warning("Telegram: too many requests (429), retry after %g s%s",
+                        error.retry_after, "; waiting" if waits else "")
+            if not waits:
                 raise error from exc
             await asyncio.sleep(error.retry_after)
         except TelegramError as exc:
@@ -284,10 +368,12 @@ async def deliver_replies(bot, chat_id: str, replies: Sequence[Outbound]) -> Non
 # ---- the handler ----------------------------------------------------------------------------
 
 
-async def _settle_button(query: CallbackQuery) -> None:
-    """Stop the button's spinner and take the keyboard off the message that carried it."""
+async def _settle_button(query: CallbackQuery, *, keyboard: bool = True) -> None:
+    """Stop the button's spinner and (``keyboard``) take the keyboard off the message that
+    carried it. Every press is answered, also one the bot ignores: "the clients will display a
+    progress bar until you call answerCallbackQuery" (Bot API: CallbackQuery)."""
     tasks = [query.answer()]
-    if isinstance(query.message, Message) and query.message.reply_markup is not None:
+    if keyboard and isinstance(query.message, Message) and query.message.reply_markup is not None:
         tasks.append(query.edit_message_reply_markup(reply_markup=None))
     for result in await asyncio.gather(*tasks, return_exceptions=True):
         if isinstance(result, TelegramError):  # e.g. "query is too old", "not modified"
@@ -296,17 +382,138 @@ async def _settle_button(query: CallbackQuery) -> None:
             raise result
 
 
+async def _tell(bot, chat_id: int, text: str) -> None:
+    """One message that needs no answer; a refusal is logged, not raised."""
+    try:
+        await send(bot, chat_id, Outbound(text))
+    except DeliveryError as exc:
+        log.info("Telegram: could not tell chat %s: %s", chat_id, exc.message)
+
+
+def _calls_the_bot(message: Message, bot) -> bool:
+    """A group message meant for the bot: a command at its start for no other bot, a mention
+    of the bot's @username, or a reply to one of its messages (what a bot in privacy mode
+    hears in a group, Bot API: Privacy mode)."""
+    username = (bot.username or "").lower()
+    replied = message.reply_to_message
+    if replied is not None and replied.from_user is not None and replied.from_user.id == bot.id:
+        return True
+    found = {**message.parse_entities([MessageEntity.BOT_COMMAND, MessageEntity.MENTION]),
+             **message.parse_caption_entities([MessageEntity.BOT_COMMAND,
+                                               MessageEntity.MENTION])}
+    for entity, text in found.items():
+        if entity.type == MessageEntity.BOT_COMMAND and entity.offset == 0:
+            target = text.partition("@")[2].lower()
+            if not target or target == username:
+                return True
+        elif entity.type == MessageEntity.MENTION and text[1:].lower() == username:
+            return True
+    return False
+
+
+def _remember(memory: dict, key: Any, value: Any) -> None:
+    memory[key] = value
+    if len(memory) > _REMEMBERED:
+        del memory[next(iter(memory))]  # the oldest
+
+
+class _Gate:
+    """What the handler does with the updates the core does not see (:func:`to_inbound` gives
+    None): groups, the bot's membership, edits. Remembers, in memory, the edits it answered
+    and when it last told each group."""
+
+    def __init__(self, core: Core):
+        self.core = core
+        self.noted_edits: dict[tuple[int, int], None] = {}
+        self.groups_told: dict[int, float] = {}
+
+    async def on_member(self, change: ChatMemberUpdated, bot) -> None:
+        """The bot blocked or unblocked by a person, or added to a group or a channel."""
+        status = change.new_chat_member.status
+        chat, user = change.chat, change.from_user
+        if chat.type == ChatType.PRIVATE:
+            async with self.core.db.write() as conn:
+                if status == ChatMemberStatus.BANNED:  # "kicked": the person blocked the bot
+                    await outbox.mark_blocked(conn, CHANNEL, str(user.id), self.core.clock())
+                    log.info("Telegram: user %s blocked the bot", user.id)
+                elif status == ChatMemberStatus.MEMBER:  # unblocked (or pressed Start again)
+                    if await outbox.clear_blocked(conn, CHANNEL, str(user.id)):
+                        log.info("Telegram: user %s unblocked the bot", user.id)
+            return
+        if status not in (ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR):
+            log.info("Telegram: the bot is no longer in the %s %s", chat.type, chat.id)
+            return
+        # The bot answers private chats only; in a group it would hear commands it must not
+        # answer there. It says why (not in a channel: that would be a post to every
+        # subscriber) and leaves. BotFather's /setjoingroups can forbid adding it at all.
+        log.info("Telegram: added to the %s %s by user %s; leaving it (private chats only)",
+                 chat.type, chat.id, user.id)
+        if chat.type != ChatType.CHANNEL:
+            await _tell(bot, chat.id, t("telegram.leaving_group", username=bot.username))
+            _remember(self.groups_told, chat.id, time.monotonic())
+        try:
+            await bot.leave_chat(chat.id)
+        except TelegramError as exc:
+            log.info("Telegram: could not leave the %s %s: %s", chat.type, chat.id,
+                     exc.message)
+
+    async def on_edit(self, message: Message, bot) -> None:
+        """An edited message is not read as a new answer: the core has taken the message as
+        first sent, and Telegram says an edit may even come for "changes to message fields
+        that are either unavailable or not actively used by your bot" (Bot API: Update,
+        edited_message). A person who edits a text (or a caption) in the private chat is told
+        once per message that the edit is not read, so nobody believes a figure was
+        corrected; other edits (a live location moving) get no answer."""
+        user = message.from_user
+        if (message.chat.type != ChatType.PRIVATE or user is None or user.is_bot
+                or (message.text is None and message.caption is None)):
+            log.debug("Telegram: ignored an edit in chat %s", message.chat.id)
+            return
+        key = (message.chat.id, message.message_id)
+        if key in self.noted_edits:
+            return
+        _remember(self.noted_edits, key, None)
+        log.info("Telegram: user %s edited message %s; the edit is not read", user.id,
+                 message.message_id)
+        await _tell(bot, message.chat.id, t("telegram.edit_not_read"))
+
+    async def on_ignored(self, update: Update, bot) -> None:
+        """An update :func:`to_inbound` ignores: logged; a group that calls the bot is told,
+        at most every ``GROUP_NOTE_INTERVAL`` seconds, that it answers in private only."""
+        chat, message = update.effective_chat, update.message
+        if chat is None or chat.type == ChatType.PRIVATE:
+            log.debug("Telegram: ignored update %s", update.update_id)
+            return
+        log.info("Telegram: ignored update %s in the %s %s (private chats only)",
+                 update.update_id, chat.type, chat.id)
+        if (message is None or chat.type == ChatType.CHANNEL or message.from_user is None
+                or message.from_user.is_bot or not _calls_the_bot(message, bot)):
+            return
+        now = time.monotonic()
+        if now - self.groups_told.get(chat.id, -GROUP_NOTE_INTERVAL) < GROUP_NOTE_INTERVAL:
+            return
+        _remember(self.groups_told, chat.id, now)
+        await _tell(bot, chat.id, t("telegram.private_only", username=bot.username))
+
+
 def make_handler(core: Core) -> TypeHandler:
-    """The one handler: every update goes through the core."""
+    """The one handler: every update of a person in a private chat goes through the core."""
+    gate = _Gate(core)
 
     async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Turns the update into an Inbound, lets the core answer, and sends the replies."""
         inbound = to_inbound(update)
-        if inbound is None:
-            log.debug("ignored update %s", update.update_id)
-            return
         if update.callback_query is not None:
-            await _settle_button(update.callback_query)
+            await _settle_button(update.callback_query, keyboard=inbound is not None)
+        if update.my_chat_member is not None:
+            await gate.on_member(update.my_chat_member, context.bot)
+            return
+        if update.edited_message is not None:
+            await gate.on_edit(update.edited_message, context.bot)
+            return
+        if inbound is None:
+            await gate.on_ignored(update, context.bot)
+            return
         replies = await core.handle(inbound)
         await deliver_replies(context.bot, inbound.chat_id, replies)
 
@@ -438,11 +645,18 @@ def build_application(config: Config, core: Core) -> Application:
     if not tg.token:
         raise Misconfigured("no Telegram token: set GIAMNGHEO_TELEGRAM_TOKEN", channel=CHANNEL)
     _guard_token(tg.token)
+    rate_log = logging.getLogger("telegram.ext.AIORateLimiter")
+    if not any(isinstance(f, _HandledRetryAfter) for f in rate_log.filters):
+        rate_log.addFilter(_HandledRetryAfter())
     application = (
         ApplicationBuilder()
         .token(tg.token)
         .base_url(tg.base_url)
         .base_file_url(tg.base_file_url)
+        # ApplicationBuilder's own defaults (256 connections for calls, 1 for getUpdates),
+        # reading answers with BotApiRequest
+        .request(BotApiRequest(connection_pool_size=256))
+        .get_updates_request(BotApiRequest(connection_pool_size=1))
         .rate_limiter(AIORateLimiter(
             overall_max_rate=tg.overall_max_rate, group_max_rate=tg.group_max_rate,
         ))
@@ -456,6 +670,92 @@ def build_application(config: Config, core: Core) -> Application:
     return application
 
 
+async def check_bot(application: Application, config: Config,
+                    stop: asyncio.Event | None = None) -> bool:
+    """Initialise ``application``: ``getMe`` checks the token, tried ``START_TRIES`` times when
+    the Bot API cannot be reached. False when ``stop`` was set meanwhile.
+
+    What only a person can fix raises :class:`ConfigError` with one sentence naming what to
+    check, so that the bot ends with that line and exit status 2, not a traceback. What PTB
+    raises (``Bot.initialize`` calls ``get_me``; ``BaseRequest._request_wrapper``): 401
+    «Unauthorized» and 404 «Not Found» (a malformed token) are ``InvalidToken``; a connection
+    that fails is ``NetworkError``, a time-out ``TimedOut`` (a NetworkError), 5xx
+    ``NetworkError``; an answer that is not the Bot API's is :class:`NotBotApi`
+    (:class:`BotApiRequest`), or an error reading ``getMe``'s result.
+    """
+    tg = config.telegram
+    custom = tg.base_url != type(tg).model_fields["base_url"].default
+    reason, unreachable = "", True
+    for attempt in range(START_TRIES):
+        try:
+            await application.initialize()
+            return True
+        except InvalidToken as exc:
+            await application.bot.shutdown()
+            # PTB's own message names the token: never shown. Its cause is the server's answer.
+            cause = exc.__cause__
+            said = _short(redact(cause.message if isinstance(cause, TelegramError) else "",
+                                 tg.token), 80) or "Unauthorized"
+            if isinstance(cause, NotBotApi) or isinstance(cause.__cause__ if cause else None,
+                                                          NotBotApi):  # a 401/404 web page
+                raise ConfigError(f"Telegram: {tg.base_url} does not answer as the Bot API "
+                                  f"(getMe: {said}): check telegram.base_url") from None
+            raise ConfigError(
+                f"Telegram refused the bot token (getMe: {said}): check "
+                "GIAMNGHEO_TELEGRAM_TOKEN (@BotFather › /mybots › API Token shows it)"
+                + (" and telegram.base_url" if custom else "")) from None
+        except NetworkError as exc:  # TimedOut, 5xx, no connection (BadRequest: not here)
+            reason, unreachable = _short(redact(exc.message, tg.token), 100), True
+        except NotBotApi as exc:
+            reason, unreachable = exc.message, False
+        except Exception as exc:  # getMe's result is not a bot: not the Bot API either
+            log.debug("Telegram: getMe's answer could not be read", exc_info=True)
+            reason, unreachable = f"getMe's result is not a bot: {type(exc).__name__}", False
+        if attempt + 1 < START_TRIES:
+            log.warning("Telegram: getMe failed (%s); trying again", reason)
+            await asyncio.sleep(START_BACKOFF * 2 ** attempt)
+            if stop is not None and stop.is_set():
+                await application.bot.shutdown()
+                return False
+    await application.bot.shutdown()
+    if unreachable:
+        raise ConfigError(f"Telegram: the Bot API at {tg.base_url} cannot be reached "
+                          f"({reason}): check telegram.base_url and the network")
+    raise ConfigError(f"Telegram: {tg.base_url} does not answer as the Bot API ({reason}): "
+                      "check telegram.base_url")
+
+
+class _TokenRefusedWhilePolling(logging.Filter):
+    """Notices that PTB's polling gave up because Telegram refused the token (revoked in
+    @BotFather while the bot runs). PTB offers no callback for it: its polling loop logs
+    «Invalid token. Aborting retry loop.» with the InvalidToken and ends
+    (``telegram/ext/_utils/networkloop.py``; ``error_callback`` is not called for it), and the
+    process would go on without hearing anyone. This filter, on PTB's ``telegram.ext``
+    logger, drops that record and calls ``on_refused``, which stops the bot with one line."""
+
+    def __init__(self, on_refused: Callable[[], None]):
+        super().__init__()
+        self.on_refused = on_refused
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], InvalidToken):
+            self.on_refused()
+            return False
+        return True
+
+
+def _on_polling_error(exc: TelegramError) -> None:
+    """A failed ``getUpdates`` while polling, in one line: PTB's default logs each with its
+    traceback ("Defaults to None, in which case errors will be logged", Updater.start_polling's
+    ``error_callback``). PTB tries again itself, waiting up to 30 s."""
+    if isinstance(exc, Conflict):  # "terminated by other getUpdates request", or a webhook
+        log.error("Telegram: %s: another process polls with this bot's token, or a webhook is "
+                  "set; stop the other one", _short(exc.message))
+    else:
+        log.warning("Telegram: getUpdates failed: %s: %s (trying again)", type(exc).__name__,
+                    _short(exc.message))
+
+
 async def run_polling(
     config: Config,
     core: Core,
@@ -464,34 +764,55 @@ async def run_polling(
 ) -> None:
     """Poll Telegram for updates until ``stop`` is set or the process gets SIGINT/SIGTERM.
 
-    ``on_started(bot)``, once the bot is up, starts what else runs with it (the reminders'
-    delivery) and returns the coroutine function that stops it, called before the bot stops.
+    The token is checked first (:func:`check_bot`); then ``on_started(bot)`` starts what else
+    runs with the bot (Zalo, the chart workers, the reminders' delivery) and returns the
+    coroutine function that stops it, called before the bot stops; then polling begins.
     """
     if stop is None:
         stop = asyncio.Event()
     application = build_application(config, core)
+    loop = asyncio.get_running_loop()
+    refused = asyncio.Event()
+
+    def on_refused() -> None:
+        loop.call_soon_threadsafe(refused.set)
+        loop.call_soon_threadsafe(stop.set)
+
+    watch = _TokenRefusedWhilePolling(on_refused)
+    ptb_log = logging.getLogger("telegram.ext")
     with stop_on_signals(stop):
-        async with application:
-            if application.post_init is not None:
-                await application.post_init(application)
-            await application.start()
+        if not await check_bot(application, config, stop):
+            return
+        ptb_log.addFilter(watch)
+        try:
+            stop_background = await on_started(application.bot) if on_started else None
             try:
+                if application.post_init is not None:
+                    await application.post_init(application)
+                await application.start()
                 await application.updater.start_polling(
                     poll_interval=0,
                     timeout=config.telegram.poll_timeout,
                     drop_pending_updates=False,
                     allowed_updates=list(ALLOWED_UPDATES),
+                    error_callback=_on_polling_error,
                 )
                 log.info("Telegram: polling as @%s", application.bot.username)
-                stop_background = await on_started(application.bot) if on_started else None
-                try:
-                    await stop.wait()
-                    log.info("Telegram: stopping")
-                finally:
-                    if stop_background is not None:
-                        await stop_background()
+                await stop.wait()
+                log.info("Telegram: stopping")
             finally:
+                if stop_background is not None:
+                    await stop_background()
                 if application.updater.running:
-                    await application.updater.stop()
+                    try:
+                        await application.updater.stop()
+                    except TelegramError as exc:  # the polling's own end (a refused token)
+                        log.debug("Telegram: polling had ended: %s", exc)
                 if application.running:
                     await application.stop()
+        finally:
+            ptb_log.removeFilter(watch)
+            await application.shutdown()
+    if refused.is_set():
+        raise ConfigError("Telegram refused the bot token while the bot was running (was it "
+                          "revoked in @BotFather?): check GIAMNGHEO_TELEGRAM_TOKEN")

@@ -48,9 +48,10 @@ from aiohttp import web
 from bot.channels.plain import message_text
 from bot.channels.redact import guard_secret, redact
 from bot.channels.split import split_text, utf16_units
-from bot.config import Config, ConfigError, ZaloConfig
 from common.catalogue import t
+from common.config import Config, ConfigError, ZaloConfig
 from common.delivery import (
+    ChatNotFound,
     DeliveryError,
     Misconfigured,
     OutsideWindow,
@@ -96,6 +97,10 @@ EVENTS = {
 PRIVATE = "PRIVATE"
 _OK = b'{"ok": true}'
 _RETRY_AFTER = re.compile(r"retry after (\d+(?:\.\d+)?)", re.IGNORECASE)
+# A refusal that names the recipient's chat id («chat_id is invalid», "chat not found"), see
+# delivery_error.
+_UNKNOWN_CHAT = re.compile(r"chat[_ ]?id\b.*\b(invalid|not found|không hợp lệ)|chat not found",
+                           re.IGNORECASE)
 
 
 # ---- events -> Inbound ----------------------------------------------------------------------
@@ -333,7 +338,7 @@ def delivery_error(exc: ZaloApiError, config: ZaloConfig,
     Zalo's error-code page (docs: error codes) lists six codes:
 
     ====  ============================================================  ===================
-    400   Bad request - sai đường dẫn hoặc API Name không hợp lệ         misconfigured
+    400   Bad request - sai đường dẫn hoặc API Name không hợp lệ         misconfigured¹
     401   Unauthorized - Token đã hết hạn hoặc không hợp lệ              misconfigured (token)
     403   Internal server error                                          transient
     404   Not found - Yêu cầu truy cập không lệ                          misconfigured
@@ -349,6 +354,8 @@ def delivery_error(exc: ZaloApiError, config: ZaloConfig,
     "blocked" or "outside the interaction window": those are recognised by words of the
     description (``zalo.blocked_patterns``, ``zalo.window_patterns``). 5xx are transient;
     other 4xx are our request's fault; anything else is retried a bounded number of times.
+    ¹ Except a refusal of the recipient's chat id («chat_id is invalid»): ``ChatNotFound``,
+    as Telegram's «chat not found» (see the comment below).
     """
     codes = exc.codes
     text = str(exc)
@@ -364,6 +371,18 @@ def delivery_error(exc: ZaloApiError, config: ZaloConfig,
         return RecipientBlocked(text, channel=CHANNEL)
     if any(word in description for word in config.window_patterns):
         return OutsideWindow(text, channel=CHANNEL)
+    if _UNKNOWN_CHAT.search(exc.description):
+        # A 400 is documented as "sai đường dẫn hoặc API Name không hợp lệ", i.e. a request
+        # that can never work — but the same page says to read the description for details,
+        # and «chat_id is invalid» is about one recipient, not the request: the chat id the
+        # bot got from that person's event (docs: Webhook, "Sử dụng chat.id để gửi tin nhắn
+        # phản hồi"; lamdt1/ckvn-bot docs/zalo-bot-doc.md, «Bảng mã lỗi») is no longer, or
+        # never was, one this bot can write to (a deleted account, a token of another bot).
+        # That is Telegram's «Bad Request: chat not found», which is ChatNotFound there too
+        # (bot/channels/telegram.py): the person's other messenger is tried, the commune
+        # officer told, and writing to the bot again undoes it. As Misconfigured the reminder
+        # would simply fail and nobody would hear of it.
+        return ChatNotFound(text, channel=CHANNEL)
     if codes & {403, 408} or any(c >= 500 for c in codes):
         return Transient(text, channel=CHANNEL)
     if any(400 <= c < 500 for c in codes):

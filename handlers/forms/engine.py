@@ -35,15 +35,17 @@ from datetime import date
 from common.catalogue import t
 from common.messages import Option, Outbound
 from common.numbers import NumberError, format_count, format_money, parse_count, parse_money
-from common.text import fold, plain
+from common.text import NO_WORDS, NONE_WORDS, YES_WORDS, fold, plain
 from reports.periods import parse_day
 
 COUNT, MONEY, TEXT = "count", "money", "text"
 YESNO, CHOICE, MULTI, YEAR, DATE = "yesno", "choice", "multi", "year", "date"
-_YES = {"co", "c", "yes", "y", "dung", "phai", "co a", "u", "uh"}
-_NO = {"khong", "k", "ko", "kg", "khg", "no", "n", "sai", "chua", "khong co"}
-_SURE = _YES | {"ok", "chac chan", "dung roi", "dung vay"}
-_NOT_SURE = {"khong", "k", "ko", "no", "n", "sai", "chua", "nhap lai", "sai roi"}
+# At a warning: keep the value just typed (the button «Đúng, giữ số này»)…
+_SURE = YES_WORDS | {"giu nguyen", "giu", "gn", "giu so nay", "giu nguyen so nay", "van giu"}
+# …or type it again («Nhập lại»).
+_NOT_SURE = NO_WORDS | {"nhap lai", "go lai", "sai roi", "sua", "sua lai"}
+# Typed at a question whose value one tap keeps («Giữ nguyên (118)»): that tap.
+KEEP_ALIASES = ("gn", "giu", "van giu", "nhu cu", "khong doi", "van the", "nhu thang truoc")
 _DIGITS = re.compile(r"[0-9]+")  # ASCII only: int() also reads "²" and "١٢" (or fails on them)
 KEEP_LABEL_MAX = 32  # characters of a default shown on its "keep" button
 # An amount of money below this (and above 0) asks "are you sure?": "2" for "2 triệu".
@@ -295,7 +297,7 @@ class FormEngine:
                 lines.append(t(hint, value=shown))
                 if not (value == 0 and f.default == "zero"):  # then "0 (không có)" keeps it
                     options.append(Option(t("form.option.keep", value=_short(shown)), "keep",
-                                          (t("form.option.keep_alias"), "gn", "nhu cu")))
+                                          (t("form.option.keep_alias"), *KEEP_ALIASES)))
             else:
                 lines.append(t("form.default_refused", value=shown, reason=refusal))
         if f.default == "zero" and self._refusal(draft, f, 0) is None:
@@ -500,7 +502,7 @@ class FormEngine:
             return self._correct(draft, action[4:], pending.pop("typed", ""))
         pending.pop("typed", None)
         draft["mode"] = "warn"
-        if action == "back":
+        if action == "back" or (action is None and plain(text) in NO_WORDS):
             return Step(draft, [self.ask(draft)])
         return self._on_warning(draft, text, action)  # something else: an answer to the warning
 
@@ -547,7 +549,11 @@ class FormEngine:
         number = self._fix_number(text)
         if number is not None:
             return self._start_fix(draft, number)
-        return Step(draft, [Outbound(t("form.summary_expected")), self.summary(draft)])
+        typed = plain(text)
+        if action is None and typed in YES_WORDS:  # «Gửi …?» — «có»
+            return self._on_summary(draft, "", "send")
+        key = "form.summary_not_sent" if typed in NO_WORDS else "form.summary_expected"
+        return Step(draft, [Outbound(t(key)), self.summary(draft)])
 
     def _on_pick_fix(self, draft: dict, text: str, action: str | None) -> Step:
         if action and action.startswith("fix:") and _DIGITS.fullmatch(action[4:]):
@@ -555,7 +561,8 @@ class FormEngine:
         else:
             number = self._fix_number(text) or self._field_named(text)
         back = len(self.spec.fields) + 1  # the option after the fields: "sửa 11" is it too
-        if (action == "back" or number == back) and self._can_go_back(draft):
+        no = action is None and plain(text) in NO_WORDS  # «Sửa mục nào?» — «không»
+        if (action == "back" or number == back or no) and self._can_go_back(draft):
             return self._proceed(draft, 0)
         if number is None:
             return self._fix_expected(draft)
@@ -652,11 +659,13 @@ class FormEngine:
         label = self.spec.label(f)
         typed = plain(text)
         if f.kind == YESNO:
-            if typed in _YES:
+            if typed in YES_WORDS:
                 return True, None
-            if typed in _NO:
+            if typed in NO_WORDS:
                 return False, None
             return None, t("form.yesno_expected")
+        if f.optional and f.kind == TEXT and typed in NO_WORDS:  # «Ghi chú?» — «không»
+            return None, None
         if f.kind == CHOICE:
             if _DIGITS.fullmatch(typed) and 1 <= int(typed) <= len(f.choices):
                 return f.choices[int(typed) - 1][0], None
@@ -665,7 +674,7 @@ class FormEngine:
                     return value, None
             return None, t("form.choice_expected", n=len(f.choices))
         if f.kind == MULTI:
-            if typed in _NO:
+            if typed in NO_WORDS:
                 return [], None
             numbers = typed.replace(",", " ").split()
             if numbers and all(_DIGITS.fullmatch(x) and 1 <= int(x) <= len(f.choices)
@@ -687,7 +696,10 @@ class FormEngine:
                 return None, t("form.text_too_long", label=label, max=f.max_length)
             return value, None
         try:
-            value = parse_money(text) if f.kind == MONEY else parse_count(text)
+            if f.kind in (COUNT, MONEY) and typed in NONE_WORDS:  # «chưa có»: none
+                value = 0
+            else:
+                value = parse_money(text) if f.kind == MONEY else parse_count(text)
         except NumberError as exc:
             return None, t(exc.key, **exc.params)
         low, high = self._bounds(draft or {}, f)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.config import MonthlyReportConfig
 from common.catalogue import t
+from common.config import MonthlyReportConfig
 from handlers.forms.engine import COUNT, MONEY, TEXT, Check, Field, FormSpec
 from storage.reports import MONTHLY_FORM
 
