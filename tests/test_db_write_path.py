@@ -151,3 +151,28 @@ async def test_with_synchronous_full_only_the_commit_goes_to_a_thread(tmp_path, 
         assert [r[0] for r in rows] == ["v"]
     finally:
         await db.close()
+
+
+async def test_dialogs_under_way_survive_the_move_to_an_ordinary_table(tmp_path, monkeypatch):
+    """Migration 13 rebuilds the dialogs table: a dialog under way before the upgrade goes on
+    after it, still marked as work under way."""
+    from storage import migrations
+
+    before = [m for m in migrations.MIGRATIONS if m[0] < 13]
+    monkeypatch.setattr(migrations, "MIGRATIONS", before)
+    at = datetime(2026, 11, 5, 2, 0, tzinfo=UTC)
+    db = await Database.open(tmp_path / "u.sqlite3")
+    async with db.write() as conn:
+        await save_dialog(conn, "zalo", "42", DialogState("report", "form", {"idx": 3}), at)
+    await db.close()
+    monkeypatch.undo()
+    db = await Database.open(tmp_path / "u.sqlite3")
+    try:
+        async with db.read() as conn:
+            state = await load_dialog(conn, "zalo", "42")
+            rows = await conn.execute_fetchall(
+                "SELECT busy, sql FROM dialogs, sqlite_master WHERE name = 'dialogs'")
+        assert (state.dialog, state.step, state.draft) == ("report", "form", {"idx": 3})
+        assert rows[0][0] == 1 and "WITHOUT ROWID" not in rows[0][1]
+    finally:
+        await db.close()
