@@ -285,6 +285,21 @@ def _local(day: date, hour: int, minute: int, config: Config) -> datetime:
     return datetime.combine(day, time(hour, minute), config.timezone).astimezone(UTC)
 
 
+async def _province(conn, config: Config, at: datetime
+                    ) -> tuple[areas.Area, dict[str, int], str, str]:
+    """The demo province with its officer and admin: (province, personas, the communes' level,
+    the villages' level)."""
+    levels = config.level_keys()
+    village_level = config.report_level
+    commune_level = levels[max(levels.index(village_level) - 1, 0)]
+    province = await areas.add_area(conn, parent=None, level=levels[0], name=PROVINCE[1],
+                                    code=PROVINCE[0], actor=SETUP, at=at)
+    personas = {"province_officer": await _person(conn, PROVINCE_OFFICER, "officer", province,
+                                                  at),
+                "admin": await _person(conn, ADMIN, "admin", province, at)}
+    return province, personas, commune_level, village_level
+
+
 async def _person(conn, name: str, role: str, area: areas.Area, at: datetime) -> int:
     person_id = await people.create_person(conn, name, actor=SETUP, at=at)
     ident = identity_of(name)
@@ -313,15 +328,7 @@ async def _build(conn: aiosqlite.Connection, config: Config, today: date) -> Non
     # village head may still file it (else the head files the current month, over a full history).
     latest_open = default_month(today, config.monthly.previous_month_until_day) == last
 
-    levels = config.level_keys()
-    province_level, village_level = levels[0], config.report_level
-    commune_level = levels[max(levels.index(village_level) - 1, 0)]
-    province = await areas.add_area(conn, parent=None, level=province_level, name=PROVINCE[1],
-                                    code=PROVINCE[0], actor=SETUP, at=setup_at)
-    personas: dict[str, int] = {}
-    personas["province_officer"] = await _person(conn, PROVINCE_OFFICER, "officer", province,
-                                                 setup_at)
-    personas["admin"] = await _person(conn, ADMIN, "admin", province, setup_at)
+    province, personas, commune_level, village_level = await _province(conn, config, setup_at)
     invite_village: areas.Area | None = None
     listed: list[tuple[_LargeVillage, tuple[str, ...], int]] = []
     for commune in COMMUNES:
@@ -576,15 +583,7 @@ async def _build_large(conn: aiosqlite.Connection, config: Config, today: date) 
     names = _Names(rng, taken)
     village_names = _Names(rng, {v.name for c in COMMUNES for v in c.villages})
 
-    levels = config.level_keys()
-    province_level, village_level = levels[0], config.report_level
-    commune_level = levels[max(levels.index(village_level) - 1, 0)]
-    province = await areas.add_area(conn, parent=None, level=province_level, name=PROVINCE[1],
-                                    code=PROVINCE[0], actor=SETUP, at=setup_at)
-    personas: dict[str, int] = {}
-    personas["province_officer"] = await _person(conn, PROVINCE_OFFICER, "officer", province,
-                                                 setup_at)
-    personas["admin"] = await _person(conn, ADMIN, "admin", province, setup_at)
+    province, personas, commune_level, village_level = await _province(conn, config, setup_at)
     villages: list[_LargeVillage] = []
     invite_areas: list[areas.Area] = []
     for commune in COMMUNES:
