@@ -26,6 +26,11 @@ MESSAGES: dict[str, str] = {
         "Xin lỗi, hệ thống gặp sự cố nên chưa xử lý được tin nhắn này. Số liệu đã nhập trước đó "
         "vẫn được giữ. Vui lòng gửi lại sau ít phút."
     ),
+    # A passing database fault (issue 12): said once; the message is processed when it passes.
+    "core.busy_retry": (
+        "⏳ Hệ thống đang bận, tin nhắn của bạn sẽ được xử lý ngay khi có thể. "
+        "Bạn không cần gửi lại."
+    ),
     "core.text_only": "Tôi chỉ đọc được tin nhắn chữ. Vui lòng gõ câu trả lời bằng chữ hoặc số.",
     "core.caption_read": "(Bot không lưu ảnh; tôi đọc phần chữ gửi kèm ảnh.)",
     "core.cancelled": "Đã hủy. Không có gì được lưu.",

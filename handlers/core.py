@@ -29,7 +29,7 @@ import asyncio
 import logging
 import secrets
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -49,7 +49,7 @@ from handlers.router import (
     match,
 )
 from reports.stats import StatsService
-from storage.db import Database
+from storage.db import Database, is_transient
 from storage.dialogs import (
     MENU,
     DialogState,
@@ -84,6 +84,14 @@ READ_ONLY = ("whoami", "calendar", "help")
 # has had since (see the module's docstring).
 OPENED_BY, ANSWERED = "_opened_by", "_answered"
 
+class _Passing(Exception):
+    """A message's transaction met a passing database fault (``storage.db.is_transient``)."""
+
+    def __init__(self, error: Exception):
+        super().__init__(str(error))
+        self.error = error
+
+
 # Dialog name -> module with ``ask(ctx, state)`` and ``answer(ctx, state, answer)``.
 DIALOGS = {"report": report, "household": households, "review": households.REVIEW,
            "movement": movement, "announce": announce, "stats": stats, "link": link}
@@ -101,12 +109,21 @@ class Core:
         # person id -> the identity last noted as the one they use (see _person).
         self._last_used: dict[int, tuple[str, str]] = {}
         self.stats = StatsService(db, config, clock=self.clock)
+        self._stopping = asyncio.Event()  # stop_retrying
+        self._told_busy: set[tuple[str, str]] = set()  # told «đang bận», not answered since
 
     def close(self) -> None:
         """Stop the chart processes."""
         self.stats.close()
 
-    async def handle(self, inbound: Inbound, *, settle: Settle | None = None) -> list[Outbound]:
+    def stop_retrying(self) -> None:
+        """The bot is stopping: messages waiting for the database give up (a stored one is
+        processed at the next start)."""
+        self._stopping.set()
+
+    async def handle(self, inbound: Inbound, *, settle: Settle | None = None,
+                     on_busy: Callable[[list[Outbound]], Awaitable[object]] | None = None
+                     ) -> list[Outbound]:
         """Process one message and return the replies to send to its chat.
 
         ``settle``, statements run in the message's own transaction (also for a
@@ -115,17 +132,58 @@ class Core:
         processed once and never lost. A message whose processing fails is settled on its
         own afterwards (its sender got an apology and may write again), so that it cannot
         fail again at every start-up.
+
+        A passing database fault (a lock held longer than ``busy_timeout``, a disk I/O
+        error, a full disk) is no failure: nothing was saved, nothing is settled, and the
+        message is tried again with a growing pause until it goes through (the sender's
+        later messages wait behind it, in order). The sender hears once, through
+        ``on_busy``, that the system is busy and the message will be processed, then the real
+        answer. After :meth:`stop_retrying` it gives up and returns nothing (a stored message
+        stays stored).
         """
         key = (inbound.channel, inbound.sender_id)
         entry = self._locks.setdefault(key, [asyncio.Lock(), 0])
         entry[1] += 1
         try:
             async with entry[0]:
-                return await self._handle(inbound, settle)
+                return await self._patiently(inbound, settle, on_busy)
         finally:
             entry[1] -= 1
             if entry[1] == 0:
                 del self._locks[key]
+
+    async def _patiently(self, inbound: Inbound, settle: Settle | None,
+                         on_busy: Callable[[list[Outbound]], Awaitable[object]] | None
+                         ) -> list[Outbound]:
+        """:meth:`_handle`, tried again while the database has a passing fault."""
+        key = (inbound.channel, inbound.sender_id)
+        health = self.db.health.loop(f"{inbound.channel} messages",
+                                     f"processing {inbound.channel} messages", logger=log)
+        while True:
+            try:
+                replies = await self._handle(inbound, settle)
+            except _Passing as passing:
+                wait = health.failed(passing.error)
+                if self._stopping.is_set():
+                    log.warning("%s message %s not processed before the stop (%s)%s",
+                                inbound.channel, inbound.message_id, passing,
+                                "; kept for the next start" if settle is not None else "")
+                    return []
+                if on_busy is not None and key not in self._told_busy:
+                    self._told_busy.add(key)
+                    try:
+                        await on_busy([Outbound(t("core.busy_retry"))])
+                    except Exception:
+                        log.warning("could not tell %s sender %s to wait", *key,
+                                    exc_info=True)
+                try:
+                    await asyncio.wait_for(self._stopping.wait(), wait)
+                except TimeoutError:
+                    pass
+                continue
+            health.ok()
+            self._told_busy.discard(key)
+            return replies
 
     async def _handle(self, inbound: Inbound, settle: Settle | None) -> list[Outbound]:
         now = inbound.received_at or self.clock()
@@ -143,8 +201,10 @@ class Core:
                 ctx = Context(conn, self.config, inbound, await self._person(conn, key, now), now,
                               now.astimezone(self.config.timezone).date(), self.stats)
                 replies = await self._dispatch(ctx)
-        except Exception:
+        except Exception as error:
             self._people.pop(key, None)
+            if is_transient(error):  # nothing saved, nothing settled: tried again
+                raise _Passing(error) from error
             log.exception("failed to handle %s message %s", inbound.channel, inbound.message_id)
             if settle is not None:
                 try:

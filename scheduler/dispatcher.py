@@ -33,7 +33,14 @@ person's other messenger) goes there or, when that messenger is blocked or unlin
 
 At most ``outbox.concurrency`` messages are claimed at once. A normal stop lets them finish;
 after a hard crash they are found ``sending`` at start-up and sent again (at-least-once for
-those few, exactly once for all others). A reminder whose report arrived in the meantime is
+those few, exactly once for all others).
+
+A passing database fault (another process's transaction holding the lock longer than
+``busy_timeout``, a disk I/O error, a full disk) never stops the dispatcher: the round is tried
+again with a growing pause (logged at once, shown by ``python -m bot health``). A message whose
+send went through is recorded as sent however long the database takes to accept it (sending it
+again would send it twice); one that had not reached its send yet goes back to the queue
+without counting as a failed attempt. A reminder whose report arrived in the meantime is
 dropped (``skipped``) instead of sent. Campaigns started by a person report their progress to
 that person while they run and when they are done.
 """
@@ -63,7 +70,7 @@ from handlers.menu import channel_name
 from handlers.router import is_menu
 from storage import outbox
 from storage.areas import Area, get_area
-from storage.db import Database
+from storage.db import Database, is_transient
 from storage.dialogs import menu_state, remember_menu
 from storage.outbox import Planned, QueuedMessage
 from storage.people import Person, get_person
@@ -73,6 +80,15 @@ log = logging.getLogger(__name__)
 
 IDLE_POLL = 1.0  # seconds between looks at the queue when nothing is due
 MAINTAIN_EVERY = 1.0  # seconds between progress checks of running campaigns
+# After a stop, how long a delivery still tries to record its outcome in a database that
+# refuses it; then the message stays ``sending`` and is sent again at the next start.
+RECORD_GRACE_AFTER_STOP = 15.0
+# The pauses between two tries to record a delivery (the database's own busy timeout waits
+# for a lock before each try fails).
+RECORD_BACKOFF_FIRST, RECORD_BACKOFF_MAX = 0.1, 2.0
+# A message put back in the queue because of a passing database fault waits this long.
+REQUEUE_AFTER = timedelta(seconds=2)
+HEALTH_NAME = "dispatcher"
 # How long the people a campaign could not reach wait for the others of the same campaign
 # before their officers are told anyway (a campaign held up by retries or by dialogs).
 UNREACHABLE_GATHER = timedelta(minutes=30)
@@ -120,10 +136,17 @@ class Pacer:
         self._next = max(self._next, self.monotonic() + seconds)
 
 
+class _Unrecorded(Exception):
+    """A delivery's outcome could not be written before the dispatcher stopped."""
+
+
 class Dispatcher:
     def __init__(self, db: Database, config: Config, senders: dict[str, Sender],
                  clock: Callable[[], datetime] | None = None):
         self.db = db
+        self.health = db.health.loop(HEALTH_NAME, "the outbox's delivery (reminders, "
+                                     "announcements, alerts)", every=IDLE_POLL, logger=log)
+        self._stop: asyncio.Event | None = None
         self.config = config
         self.senders = senders
         self.clock = clock or (lambda: datetime.now(UTC))
@@ -144,14 +167,22 @@ class Dispatcher:
         return count
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Deliver until ``stop`` is set; then let the messages in flight finish."""
-        await self.recover()
+        """Deliver until ``stop`` is set; then let the messages in flight finish. A round
+        that fails (a passing database fault, or a bug) is logged and tried again after a
+        growing pause: the dispatcher only ends when it is stopped."""
+        self._stop = stop
+        while not await self._round(stop, self.recover):
+            pass
         tasks = self.in_flight
         limit = self.config.outbox.concurrency
         try:
             while not stop.is_set():
-                await self._maintain_now_and_then()
-                claimed = await self._claim(limit - len(tasks)) if len(tasks) < limit else []
+                try:
+                    await self._maintain_now_and_then()
+                    claimed = await self._claim(limit - len(tasks)) if len(tasks) < limit else []
+                except Exception as error:
+                    await self._pause(stop, self.health.failed(error))
+                    continue
                 for message in claimed:
                     task = asyncio.create_task(self._deliver(message))
                     tasks.add(task)
@@ -159,13 +190,40 @@ class Dispatcher:
                 if claimed:
                     continue
                 waiters = [asyncio.ensure_future(stop.wait())]
-                await asyncio.wait(waiters + list(tasks), timeout=await self._idle_time(),
+                try:
+                    idle = await self._idle_time()
+                except Exception as error:
+                    idle = self.health.failed(error)
+                await asyncio.wait(waiters + list(tasks), timeout=idle,
                                    return_when=asyncio.FIRST_COMPLETED)
                 waiters[0].cancel()
         finally:
             if tasks:
                 await asyncio.gather(*tasks, return_exceptions=True)
-        await self.maintain()
+            self.health.stopped()
+        await self._round(stop, self.maintain)
+
+    async def _round(self, stop: asyncio.Event, work: Callable) -> bool:
+        """``work()``; False (after the back-off pause) when it failed and should be tried
+        again, True when it went well or the dispatcher is stopping."""
+        try:
+            await work()
+        except Exception as error:
+            if stop.is_set():
+                log.warning("outbox: %s at the stop failed: %s", work.__name__, error)
+                return True
+            await self._pause(stop, self.health.failed(error))
+            return False
+        self.health.ok()
+        return True
+
+    @staticmethod
+    async def _pause(stop: asyncio.Event, seconds: float) -> None:
+        """Sleep ``seconds``, or less when ``stop`` is set meanwhile."""
+        try:
+            await asyncio.wait_for(stop.wait(), seconds)
+        except TimeoutError:
+            pass
 
     async def drain(self) -> int:
         """Deliver everything due now, then return how many messages were handled (tests,
@@ -190,7 +248,9 @@ class Dispatcher:
         if limit <= 0:
             return []
         async with self.db.write() as conn:
-            return await outbox.claim_due(conn, self.clock(), limit)
+            claimed = await outbox.claim_due(conn, self.clock(), limit)
+        self.health.ok()  # the database takes the dispatcher's writes
+        return claimed
 
     async def _idle_time(self) -> float:
         async with self.db.read() as conn:
@@ -204,12 +264,57 @@ class Dispatcher:
     async def _deliver(self, message: QueuedMessage) -> None:
         try:
             await self._try(message)
-        except Exception:  # a bug or a database error: keep the message, try later
+        except _Unrecorded as exc:  # stopping: sent again at the next start
+            log.warning("outbox: message %s left in flight at the stop: %s", message.id, exc)
+        except Exception as error:
+            if is_transient(error):  # before its send: back to the queue, no attempt lost
+                log.info("outbox: message %s waits for the database: %s", message.id, error)
+                self.health.failed(error)
+                reason = f"database: {error}"
+                try:
+                    await self._record(self._requeue, message, reason)
+                except Exception:
+                    log.exception("outbox: could not put message %s back in the queue",
+                                  message.id)
+                return
+            # a bug: keep the message, try later
             log.exception("outbox: message %s failed unexpectedly", message.id)
             try:
-                await self._retry(message, "internal error")
+                await self._record(self._retry, message, "internal error")
             except Exception:
                 log.exception("outbox: could not reschedule message %s", message.id)
+
+    async def _record(self, write: Callable, *args) -> None:
+        """``await write(*args)`` (a write of the outbox), tried again after a passing
+        database fault until it is written: what a messenger has done must not be lost. When
+        the dispatcher has been stopped, for at most ``RECORD_GRACE_AFTER_STOP`` seconds
+        more (then :class:`_Unrecorded`)."""
+        given_up_at: float | None = None
+        tries = 0
+        while True:
+            try:
+                await write(*args)
+            except Exception as error:
+                if not is_transient(error):
+                    raise
+                self.health.failed(error)
+                wait = min(RECORD_BACKOFF_MAX, RECORD_BACKOFF_FIRST * 2 ** tries)
+                tries += 1
+                if self._stop is not None and self._stop.is_set():
+                    given_up_at = given_up_at or time.monotonic() + RECORD_GRACE_AFTER_STOP
+                    if time.monotonic() >= given_up_at:
+                        raise _Unrecorded(str(error)) from error
+                await asyncio.sleep(wait)
+                continue
+            if given_up_at is not None or self.health.failing:
+                self.health.ok()
+            return
+
+    async def _requeue(self, message: QueuedMessage, error: str) -> None:
+        now = self.clock()
+        async with self.db.write() as conn:
+            await outbox.retry_later(conn, message.id, at=now, error=error,
+                                     not_before=now + REQUEUE_AFTER, count_attempt=False)
 
     async def _try(self, message: QueuedMessage) -> None:
         now = self.clock()
@@ -253,28 +358,33 @@ class Dispatcher:
             except RecipientBlocked as exc:
                 log.info("outbox: person %s blocked the bot on %s (%s)", message.person_id,
                          address.channel, exc.message)
-                async with self.db.write() as conn:
-                    await outbox.mark_blocked(conn, address.channel, address.external_id,
-                                              self.clock())
+                await self._record(self._mark_blocked, address)
                 why = CHAT_NOT_FOUND if isinstance(exc, ChatNotFound) else BLOCKED
                 reasons.append(f"{address.channel}:{why}")
                 errors.append(f"{address.channel}: blocked: {exc.message}")
                 continue
             except DeliveryError as exc:
-                await self._failed(message, address, exc)
+                await self._record(self._failed, message, address, exc)
                 return
-            async with self.db.write() as conn:
-                await outbox.mark_sent(conn, message.id, channel=address.channel,
-                                       chat_id=address.chat_id, at=self.clock())
-                options = message.message.options
-                if is_menu(options):
-                    # «Báo cáo ngay» typed (or its number) works where there are no buttons
-                    await remember_menu(conn, address.channel, address.external_id,
-                                        menu_state(options, message.message.free_input),
-                                        self.clock())
+            await self._record(self._mark_sent, message, address)
             self.sent += 1
             return
-        await self._unreachable(message, "; ".join(errors), reasons)
+        await self._record(self._unreachable, message, "; ".join(errors), reasons)
+
+    async def _mark_sent(self, message: QueuedMessage, address: outbox.Address) -> None:
+        async with self.db.write() as conn:
+            await outbox.mark_sent(conn, message.id, channel=address.channel,
+                                   chat_id=address.chat_id, at=self.clock())
+            options = message.message.options
+            if is_menu(options):
+                # «Báo cáo ngay» typed (or its number) works where there are no buttons
+                await remember_menu(conn, address.channel, address.external_id,
+                                    menu_state(options, message.message.free_input),
+                                    self.clock())
+
+    async def _mark_blocked(self, address: outbox.Address) -> None:
+        async with self.db.write() as conn:
+            await outbox.mark_blocked(conn, address.channel, address.external_id, self.clock())
 
     async def _held(self, message: QueuedMessage, address: outbox.Address,
                     now: datetime) -> bool:
@@ -349,8 +459,8 @@ class Dispatcher:
                                               reasons=None)
                 return
             said = {r.split(":")[0] for r in reasons}  # blocked before: not tried this time
-            reasons += [f"{c}:{BLOCKED}" for c in
-                        await outbox.blocked_channels(conn, message.person_id) if c not in said]
+            reasons = reasons + [f"{c}:{BLOCKED}" for c in await outbox.blocked_channels(
+                conn, message.person_id) if c not in said]
             await outbox.mark_unreachable(conn, message.id, at=now, error=error,
                                           reasons=reasons or [f"-:{GONE}"])
 

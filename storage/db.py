@@ -21,15 +21,20 @@ ever in PASSIVE mode, which never takes SQLite's write lock (see ``checkpoint_lo
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import sqlite3
+import threading
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiosqlite
 
+from storage.health import Health, is_transient
 from storage.migrations import apply_migrations
+
+__all__ = ["Database", "WriteConnection", "is_transient"]
 
 log = logging.getLogger(__name__)
 
@@ -127,10 +132,13 @@ class WriteConnection:
     Inside a transaction begun with BEGIN IMMEDIATE, WAL mode never waits for a lock.
     """
 
-    def __init__(self, conn: sqlite3.Connection, busy_timeout_ms: int, sync_commits: bool):
+    def __init__(self, conn: sqlite3.Connection, busy_timeout_ms: int, sync_commits: bool,
+                 synchronous: str = "NORMAL"):
         self._conn = conn
         self._busy_timeout_ms = int(busy_timeout_ms)
         self._sync_commits = sync_commits  # a commit syncs to disk: made in a thread
+        self._synchronous = synchronous  # the configured level, restored after a durable one
+        self._durable = False  # the transaction under way syncs at its commit (begin)
         conn.execute("PRAGMA busy_timeout=0")
 
     @classmethod
@@ -143,7 +151,8 @@ class WriteConnection:
             return conn
 
         conn = await asyncio.to_thread(connect)  # may wait for a lock (journal_mode)
-        return cls(conn, busy_timeout_ms, synchronous.upper() in ("FULL", "EXTRA", "2", "3"))
+        return cls(conn, busy_timeout_ms, synchronous.upper() in ("FULL", "EXTRA", "2", "3"),
+                   synchronous)
 
     @property
     def row_factory(self):
@@ -168,7 +177,7 @@ class WriteConnection:
             busy = (getattr(error, "sqlite_errorcode", 0) & 0xFF) == SQLITE_BUSY
             if not busy or self._conn.in_transaction:
                 raise
-        return await asyncio.to_thread(self._waiting, fn, *args)
+        return await _in_thread(self._waiting, fn, *args)
 
     def _waiting(self, fn, *args):
         """In a thread: ``fn`` with SQLite's busy handler waiting for the lock."""
@@ -193,26 +202,69 @@ class WriteConnection:
     async def execute_fetchall(self, sql: str, parameters=()) -> list:
         return await self._run(_fetchall, self._conn, sql, parameters)
 
-    async def begin(self, statements: Sequence[tuple[str, Sequence[object]]] = ()) -> list[int]:
-        """BEGIN IMMEDIATE, then ``statements``; their row counts."""
-        await self._run(self._conn.execute, "BEGIN IMMEDIATE")
+    async def begin(self, statements: Sequence[tuple[str, Sequence[object]]] = (),
+                    durable: bool = False) -> list[int]:
+        """BEGIN IMMEDIATE, then ``statements``; their row counts. ``durable``: the commit
+        reaches the disk before it returns, whatever ``synchronous`` is configured (in WAL
+        mode, ``synchronous = FULL`` syncs the log at the commit; NORMAL only at checkpoints,
+        so a power cut may lose the last commits, never a process crash)."""
+        if durable and not self._sync_commits:
+            self._conn.execute("PRAGMA synchronous=FULL")
+            self._durable = True
         try:
+            await self._run(self._conn.execute, "BEGIN IMMEDIATE")
             return [self._conn.execute(sql, args).rowcount for sql, args in statements]
         except BaseException:
             self._conn.rollback()
+            self._ordinary()
             raise
 
+    def _ordinary(self) -> None:
+        """Back to the configured ``synchronous`` after a durable transaction."""
+        if self._durable:
+            self._durable = False
+            self._conn.execute(f"PRAGMA synchronous={self._synchronous}")
+
     async def commit(self) -> None:
-        if self._sync_commits and self._conn.in_transaction:
-            await asyncio.to_thread(self._conn.commit)
-        else:
-            self._conn.commit()
+        try:
+            if (self._sync_commits or self._durable) and self._conn.in_transaction:
+                await _in_thread(self._conn.commit)
+            else:
+                self._conn.commit()
+        finally:
+            self._ordinary()
 
     async def rollback(self) -> None:
         self._conn.rollback()
+        self._ordinary()
 
     async def close(self) -> None:
-        await asyncio.to_thread(self._conn.close)  # the last to close checkpoints the log
+        await _in_thread(self._conn.close)  # the last to close checkpoints the log
+
+
+async def _in_thread(fn, *args):
+    """``fn(*args)`` in a thread. Cancelled meanwhile, it still waits for the thread to end
+    before it lets go: the connection must never be used by two threads at once (the next
+    transaction, or closing it, while a BEGIN still waits for a lock in the thread crashes
+    the process)."""
+    ended = threading.Event()
+
+    @functools.wraps(fn)
+    def running():
+        try:
+            return fn(*args)
+        finally:
+            ended.set()
+
+    try:
+        return await asyncio.to_thread(running)
+    except asyncio.CancelledError:
+        while not ended.is_set():
+            try:
+                await asyncio.to_thread(ended.wait, 1.0)
+            except asyncio.CancelledError:
+                continue
+        raise
 
 
 def _fetchall(conn: sqlite3.Connection, sql: str, parameters) -> list:
@@ -239,6 +291,7 @@ class Database:
         reader: aiosqlite.Connection,
         path: str,
         checkpointer: aiosqlite.Connection | None = None,
+        health: Health | None = None,
     ):
         self._writer = writer
         self._reader = reader
@@ -249,6 +302,8 @@ class Database:
         self._no_writers = asyncio.Event()
         self._no_writers.set()
         self.path = path
+        # The process's loops report here (``python -m bot health``); the checkpoints too.
+        self.health = health or Health()
         self._checkpoints: asyncio.Task | None = None
         if checkpointer is not None:
             self._checkpoints = asyncio.create_task(self._checkpoint_forever())
@@ -261,6 +316,7 @@ class Database:
         synchronous: str = "NORMAL",
         busy_timeout_ms: int = 5000,
         migrate: bool = True,
+        health: Health | None = None,
     ) -> Database:
         """Open (creating the file and its folder) and bring the schema up to date."""
         path = str(path)
@@ -288,7 +344,7 @@ class Database:
             checkpointer = await _connect(path, synchronous, busy_timeout_ms)
             # Never wait: a checkpoint that cannot run now simply runs next time.
             await checkpointer.execute("PRAGMA busy_timeout=0")
-        return cls(writer, reader, path, checkpointer)
+        return cls(writer, reader, path, checkpointer, health)
 
     async def checkpoint(self) -> tuple[int, int, int]:
         """A passive checkpoint now: (busy, pages in the log, pages checkpointed)."""
@@ -331,14 +387,22 @@ class Database:
         return pages == done
 
     async def _checkpoint_forever(self) -> None:
+        health = self.health.loop("checkpoints", "background checkpoints (copying the "
+                                  "write-ahead log into the database file)",
+                                  every=CHECKPOINT_INTERVAL, logger=log)
+        wait = CHECKPOINT_INTERVAL
         while True:
-            await asyncio.sleep(CHECKPOINT_INTERVAL)
+            await asyncio.sleep(wait)
             try:
                 await self.checkpoint_log()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # a busy database or a full disk: try again next time
-                log.warning("background checkpoint failed", exc_info=True)
+            except Exception as error:  # a busy database or a full disk: try again later
+                wait = max(CHECKPOINT_INTERVAL,
+                           health.failed(error, first=CHECKPOINT_INTERVAL, longest=5.0))
+            else:
+                health.ok()
+                wait = CHECKPOINT_INTERVAL
 
     async def close(self) -> None:
         """Close the connections, checkpointing what is left (safe to call twice)."""
@@ -353,18 +417,21 @@ class Database:
         await self._reader.close()
         if self._checkpointer is not None:
             await self._checkpointer.close()
-        await self._writer.close()  # the last connection to close checkpoints the log
+        async with self._lock:  # after the write under way (its thread may still wait)
+            await self._writer.close()  # the last connection to close checkpoints the log
         self._reader = self._writer = self._checkpointer = None
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[WriteConnection]:
-        """One write transaction: committed when the block ends, rolled back if it raises."""
-        async with self.write_opening() as (conn, _):
+    async def write(self, *, durable: bool = False) -> AsyncIterator[WriteConnection]:
+        """One write transaction: committed when the block ends, rolled back if it raises.
+        ``durable``: on the disk when the block ends, even with ``synchronous = NORMAL`` (what
+        a messenger was told is received: the Zalo inbox)."""
+        async with self.write_opening(durable=durable) as (conn, _):
             yield conn
 
     @asynccontextmanager
     async def write_opening(
-        self, *opening: tuple[str, Sequence[object]]
+        self, *opening: tuple[str, Sequence[object]], durable: bool = False
     ) -> AsyncIterator[tuple[WriteConnection, list[int]]]:
         """A write transaction whose first statements (``(sql, args)``, no rows returned) run
         right after its BEGIN; yields the connection and their row counts.
@@ -379,7 +446,7 @@ class Database:
             await asyncio.sleep(0)
             async with self._lock:
                 self._began += 1
-                counts = await self._writer.begin(opening)
+                counts = await self._writer.begin(opening, durable)
                 try:
                     yield self._writer, counts
                 except BaseException:

@@ -439,7 +439,7 @@ async def test_every_button_press_is_answered_even_when_ignored(bot, api):
 
 async def test_a_button_is_answered_when_the_core_fails(tg_config, api, world, monkeypatch):
     class Broken:
-        async def handle(self, inbound):
+        async def handle(self, inbound, **kwargs):
             raise RuntimeError("boom")
 
     running, stop, task = await start_polling(tg_config, Broken(), api, monkeypatch)
@@ -456,7 +456,7 @@ async def test_errors_in_the_handler_are_logged_with_traceback(
     tg_config, api, world, monkeypatch, caplog
 ):
     class Broken:
-        async def handle(self, inbound):
+        async def handle(self, inbound, **kwargs):
             raise RuntimeError("boom")
 
     running, stop, task = await start_polling(tg_config, Broken(), api, monkeypatch)

@@ -514,7 +514,8 @@ def make_handler(core: Core) -> TypeHandler:
         if inbound is None:
             await gate.on_ignored(update, context.bot)
             return
-        replies = await core.handle(inbound)
+        replies = await core.handle(inbound, on_busy=lambda notice: deliver_replies(
+            context.bot, inbound.chat_id, notice))
         await deliver_replies(context.bot, inbound.chat_id, replies)
 
     return TypeHandler(Update, on_update)

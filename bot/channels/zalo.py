@@ -722,19 +722,24 @@ class ZaloChannel:
         return await future
 
     async def _flush(self) -> None:
+        health = self.db.health.loop("zalo webhook", "storing Zalo's webhook events",
+                                     logger=log)
         try:
             while self._pending:
                 batch, self._pending = self._pending, []
                 try:
-                    async with self.db.write() as conn:
+                    # On the disk before Zalo hears 200 (a power cut must not lose it)
+                    async with self.db.write(durable=True) as conn:
                         new = await inbox.store(
                             conn, CHANNEL, [row for rows, _ in batch for row in rows],
                             self.core.clock())
                 except Exception as exc:
+                    health.failed(exc)  # answered 503: Zalo sends it again
                     for _, future in batch:
                         if not future.done():
                             future.set_exception(exc)
                     continue
+                health.ok()
                 fresh = set(new)
                 for rows, future in batch:
                     if not future.done():
@@ -765,7 +770,8 @@ class ZaloChannel:
 
     async def _process(self, inbound: Inbound) -> None:
         replies = await self.core.handle(
-            inbound, settle=[inbox.settle_statement(CHANNEL, inbound.message_id)])
+            inbound, settle=[inbox.settle_statement(CHANNEL, inbound.message_id)],
+            on_busy=lambda notice: self.deliver_replies(inbound.chat_id, notice))
         self.processed += 1
         await self.deliver_replies(inbound.chat_id, replies)
 
@@ -858,11 +864,14 @@ class ZaloChannel:
 
     async def _purge_media_forever(self) -> None:
         while not self._stopping.is_set():
+            purging = self.db.health.loop("media cleanup", "removing expired chart and "
+                                          "spreadsheet links", logger=log)
             try:
                 async with self.db.write() as conn:
                     await media.purge(conn, self.core.clock())
-            except Exception:
-                log.exception("Zalo: could not purge expired media")
+                purging.ok()
+            except Exception as exc:
+                purging.failed(exc)
             await asyncio.sleep(600)
 
     # ---- sending ------------------------------------------------------------------------
