@@ -3,6 +3,13 @@
 ``run(config, …)`` is what the command line calls: it sets up logging, opens the database
 (migrations run at start-up), builds the ``Core``, runs the chosen channel until it stops, and
 closes everything, also on Ctrl-C.
+
+The messengers' bot is one process per database: it takes the database's lock first
+(:mod:`storage.instance`) and a second bot is refused with one line naming the process that
+holds it (the command line's admin commands and the console take no lock). SIGINT, SIGTERM and
+SIGHUP stop it the same way: no new messages, those under way finish, the outbox's sends in
+flight are recorded. While it runs, it writes its loops' health next to the database every
+``HEARTBEAT_EVERY`` seconds for ``python -m bot health``.
 """
 
 from __future__ import annotations
@@ -23,6 +30,8 @@ from bot.channels.signals import stop_on_signals
 from common.config import Config, ConfigError
 from handlers.core import Core
 from scheduler import Clockwork
+from storage import health as health_report
+from storage import instance
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -30,6 +39,7 @@ log = logging.getLogger(__name__)
 MODES = ("auto", "console", "telegram", "zalo")
 MESSENGERS = ("telegram", "zalo")
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+HEARTBEAT_EVERY = 2.0  # seconds between two health reports of the running bot
 _HANDLER_NAME = "giamngheo"
 SWITCH_INTERVAL_S = 0.001  # the GIL switch interval (tune_runtime)
 # Libraries that log every request URL at INFO; Telegram's URLs contain the bot token.
@@ -220,17 +230,26 @@ async def _main(config: Config, mode: str, channels: list[str], person: str | No
             log.error("cannot use the demo database: %s", exc)
             return EXIT_USAGE
         db_path = demo
+    lock = None
     try:
+        if mode == "messengers":
+            lock = instance.acquire(db_path)  # before anything touches the database
         async with open_services(config, db_path) as services:
             if mode == "messengers":
                 return await _run_messengers(services, channels)
             return await _run_console(services, person, script)
+    except instance.AlreadyRunning as exc:
+        log.error("%s", exc)
+        return EXIT_USAGE
     except ConfigError as exc:
         log.error("configuration error: %s", exc)
         return EXIT_USAGE
     except Exception:
         log.exception("the bot stopped on an error")
         return EXIT_FAILED
+    finally:
+        if lock is not None:
+            lock.release()
 
 
 async def _run_console(services: Services, person: str | None,
@@ -246,11 +265,57 @@ async def _run_console(services: Services, person: str | None,
 
 async def _run_messengers(services: Services, channels: list[str],
                           stop: asyncio.Event | None = None) -> int:
-    """Run the messengers in ``channels`` until SIGINT or SIGTERM (or ``stop``): Telegram by
-    polling, Zalo by its webhook (or polling); one calendar and one outbox deliver on both."""
+    """Run the messengers in ``channels`` until SIGINT, SIGTERM or SIGHUP (or ``stop``):
+    Telegram by polling, Zalo by its webhook (or polling); one calendar and one outbox
+    deliver on both."""
     stop = stop or asyncio.Event()
-    config, core = services.config, services.core
     senders: dict = {}
+    heartbeat = asyncio.create_task(_heartbeat(services, channels), name="heartbeat")
+    try:
+        return await _serve(services, channels, stop, senders)
+    finally:
+        heartbeat.cancel()
+        try:
+            await heartbeat
+        except asyncio.CancelledError:
+            pass
+        _write_last_health(services, channels)
+
+
+async def _heartbeat(services: Services, channels: list[str]) -> None:
+    """The health report, every ``HEARTBEAT_EVERY`` seconds (``python -m bot health``): made
+    on the event loop (the loops' states change there), written in a thread."""
+    health = services.db.health.loop("heartbeat", "the health report", every=HEARTBEAT_EVERY,
+                                     logger=log)
+    while True:
+        report = _health_report(services, channels, stopped=False)
+        try:
+            await asyncio.to_thread(health_report.write_report, services.db.path, report)
+        except OSError as error:  # a full disk: the report grows old, which says so
+            health.failed(error)
+        else:
+            health.ok()
+        await asyncio.sleep(HEARTBEAT_EVERY)
+
+
+def _health_report(services: Services, channels: list[str], *, stopped: bool) -> dict:
+    return services.db.health.report(channels=channels, heartbeat_every=HEARTBEAT_EVERY,
+                                     stopped=stopped)
+
+
+def _write_last_health(services: Services, channels: list[str]) -> None:
+    """The report of a bot that stopped normally."""
+    try:
+        health_report.write_report(services.db.path,
+                                   _health_report(services, channels, stopped=True))
+    except OSError as error:
+        log.warning("could not write the health report next to %s: %s", services.db.path,
+                    error)
+
+
+async def _serve(services: Services, channels: list[str], stop: asyncio.Event,
+                 senders: dict) -> int:
+    config, core = services.config, services.core
 
     async def start_background(bot=None):
         """Zalo, the chart processes, and the reminders' planning and delivery; returns the
@@ -280,6 +345,7 @@ async def _run_messengers(services: Services, channels: list[str],
             raise
 
         async def stop_background() -> None:
+            core.stop_retrying()  # messages waiting for the database wait for the next start
             await clockwork.stop()  # no more reminders, then no more Zalo
             if zalo is not None:
                 await zalo.stop()

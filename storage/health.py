@@ -154,12 +154,12 @@ def report_path(db_path: str | Path) -> Path:
     return Path(f"{db_path}{REPORT_SUFFIX}")
 
 
-def write_report(db_path: str | Path, health: Health, **extra) -> None:
-    """Write the health report next to the database (whole or not at all)."""
+def write_report(db_path: str | Path, report: dict) -> None:
+    """Write a health report (:meth:`Health.report`) next to the database (whole or not at
+    all)."""
     path = report_path(db_path)
     temporary = path.with_name(path.name + f".{os.getpid()}.tmp")
-    temporary.write_text(json.dumps(health.report(**extra), ensure_ascii=False, indent=1),
-                         encoding="utf-8")
+    temporary.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
     os.replace(temporary, path)
 
 
@@ -169,3 +169,14 @@ def read_report(db_path: str | Path) -> dict | None:
         return json.loads(report_path(db_path).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+
+
+def backlog(conn: sqlite3.Connection, now_iso: str) -> dict:
+    """What waits, read from the database: messages stored and not processed, by channel
+    (with the oldest one's time), and outbox messages due now, held or in flight."""
+    inbox = {row[0]: {"waiting": row[1], "oldest": row[2]} for row in conn.execute(
+        "SELECT channel, count(*), min(received_at) FROM inbox GROUP BY channel")}
+    due, sending = conn.execute(
+        "SELECT sum(state = 'pending' AND not_before <= ?), sum(state = 'sending')"
+        " FROM outbox WHERE state IN ('pending', 'sending')", (now_iso,)).fetchone()
+    return {"inbox": inbox, "outbox_due": int(due or 0), "outbox_sending": int(sending or 0)}
