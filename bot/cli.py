@@ -18,17 +18,32 @@ import json
 import os
 import re
 import secrets
+import sqlite3
 import sys
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from bot import household_import, importer
 from bot.importer import ADMIN_UNITS, AdminUnits, Levels, RosterError, base_name, pick
 from common.config import Config, ConfigError, load_config
 from common.text import fold
 from handlers.router import INVITE_ALPHABET
-from storage import areas, audit, households, invites, migrations, outbox, people, reports
+from storage import (
+    areas,
+    audit,
+    backup,
+    health,
+    households,
+    instance,
+    invites,
+    migrations,
+    outbox,
+    people,
+    reports,
+)
 from storage.areas import Area
 from storage.db import Database
 
@@ -748,6 +763,138 @@ async def cmd_outbox(config: Config, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --- health, backup, restore -------------------------------------------------------------------
+
+def _ago(seconds: float) -> str:
+    """``4 s``, ``3 min``, ``2 h 5 min``, ``3 days``."""
+    seconds = max(0, int(seconds))
+    if seconds < 90:
+        return f"{seconds} s"
+    if seconds < 5400:
+        return f"{round(seconds / 60)} min"
+    if seconds < 172800:
+        return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+    return f"{seconds // 86400} days"
+
+
+def _tries(n: int) -> str:
+    return f"{n} try" if n == 1 else f"{n} tries"
+
+
+def _loop_line(loop: dict, now: float) -> tuple[bool, str]:
+    """Whether the loop is well, and one line saying how it is."""
+    label = loop.get("label") or loop.get("name")
+    last_ok = loop.get("last_ok")
+    done = f"last succeeded {_ago(now - last_ok)} ago" if last_ok else "no success yet"
+    if loop.get("stopped_at"):
+        return True, f"  stopped   {label}: {done}"
+    if loop.get("failing_since"):
+        return False, (f"  FAILING   {label}: for {_ago(now - loop['failing_since'])} "
+                       f"({_tries(loop.get('failures', 0))}): {loop.get('last_error')}; {done}")
+    every = loop.get("every")
+    if every and last_ok and now - last_ok > max(10 * every, 60):
+        return False, f"  STUCK     {label}: no round for {_ago(now - last_ok)}"
+    told = ""
+    if loop.get("last_error"):
+        told = (f"; last error {_ago(now - loop['last_error_at'])} ago: "
+                f"{loop['last_error']}")
+    return True, f"  ok        {label}: {done}{told}"
+
+
+def cmd_health(config: Config, args: argparse.Namespace) -> int:
+    """Tell whether the bot runs on the database and how its loops are doing."""
+    now = time.time()
+    holder = instance.holder(config.db_path)
+    report = health.read_report(config.db_path)
+    if holder is None:
+        print(f"Bot: not running on {config.db_path}.")
+        if report and report.get("written_at"):
+            print(f"Its last health report is from {_ago(now - report['written_at'])} ago"
+                  + (" (it stopped normally)." if report.get("stopped") else
+                     " (it did not stop normally)."))
+        return EXIT_FAILED
+    channels = " and ".join(c.capitalize() for c in (report or {}).get("channels", []))
+    print(f"Bot: running ({holder.describe()}, {_ago(now - holder.since)})"
+          + (f" on {channels}" if channels else "") + ".")
+    well = True
+    if report is None or report.get("pid") != holder.pid:
+        print("No health report from it yet.")
+        well = False
+    else:
+        age = now - report["written_at"]
+        every = report.get("heartbeat_every", 2.0)
+        if age > 3 * every + 5:
+            well = False
+            print(f"Its health report is {_ago(age)} old: the bot is not answering (its "
+                  "event loop may be stuck, or the disk full).")
+        else:
+            print(f"Health, {_ago(age)} ago:")
+        for loop in sorted(report.get("loops", []), key=lambda x: x.get("name", "")):
+            ok, line = _loop_line(loop, now)
+            well = well and ok
+            print(line)
+    waiting = _backlog(config)
+    if waiting is not None:
+        inbox = waiting["inbox"] or {}
+        parts = [f"{v['waiting']} in the {c.capitalize()} inbox (oldest "
+                 f"{local(config, v['oldest'])})" for c, v in sorted(inbox.items())]
+        print("Waiting: " + ("; ".join(parts) if parts else "no message in the inbox")
+              + f"; {waiting['outbox_due']} outbox message(s) due,"
+              f" {waiting['outbox_sending']} being sent.")
+    failing = sum(1 for loop in (report or {}).get("loops", []) if loop.get("failing_since"))
+    print("All is well." if well else
+          f"Not well: {failing} loop(s) failing." if failing else "Not well.")
+    return EXIT_OK if well else EXIT_FAILED
+
+
+def _backlog(config: Config) -> dict | None:
+    try:
+        conn = sqlite3.connect(f"{Path(config.db_path).resolve().as_uri()}?mode=ro", uri=True,
+                               timeout=5)
+    except sqlite3.Error:
+        return None
+    try:
+        return health.backlog(conn, now().isoformat(timespec="seconds"))
+    except sqlite3.Error as exc:
+        print(f"(the database could not be read: {exc})")
+        return None
+    finally:
+        conn.close()
+
+
+def _newest_migration() -> int:
+    return max(number for number, _, _ in migrations.MIGRATIONS)
+
+
+def cmd_backup(config: Config, args: argparse.Namespace) -> int:
+    """Copy the database, consistently, while the bot runs."""
+    try:
+        made = backup.backup(config.db_path, args.file, overwrite=args.force)
+    except backup.BackupError as exc:
+        raise CliError(str(exc)) from None
+    print(f"Backed up {config.db_path} to {made.path}: {len(made.counts)} tables, "
+          f"{made.rows} rows, {made.size / 1e6:.1f} MB, schema version {made.schema_version}, "
+          f"checked, in {made.seconds:.1f} s.")
+    return EXIT_OK
+
+
+def cmd_restore(config: Config, args: argparse.Namespace) -> int:
+    """Replace the database by a backup (the bot must be stopped)."""
+    try:
+        made, kept = backup.restore(args.file, config.db_path,
+                                    newest_known=_newest_migration())
+    except backup.BackupError as exc:
+        raise CliError(str(exc)) from None
+    print(f"Restored {args.file} into {config.db_path}: {len(made.counts)} tables, "
+          f"{made.rows} rows, schema version {made.schema_version}, checked.")
+    if kept is not None:
+        print(f"The database as it was before is kept in {kept}.")
+    if made.schema_version < _newest_migration():
+        print("The bot brings its schema up to date at its next start "
+              f"(or run '{PROG} migrate').")
+    return EXIT_OK
+
+
 # --- the parser --------------------------------------------------------------------------------
 
 def _date(text: str) -> date:
@@ -954,6 +1101,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--campaign", metavar="ID_OR_KEY", help="one campaign: its # or its key")
     p.add_argument("--limit", type=_positive, default=30, metavar="N",
                    help="show at most N rows (default: %(default)s)")
+
+    add("health", cmd_health, "tell whether the bot runs and how its loops are doing",
+        "Tell whether a bot runs on the database (its pid and since when) and, from the "
+        "health report it writes every few seconds, how each of its loops is doing: the "
+        "outbox's delivery, the calendar's planning, the background checkpoints, the "
+        "processing of messages; when each last succeeded and its last error; and what "
+        "waits in the inbox and the outbox. Exit status 0 when all is well, 1 otherwise "
+        "(not running, a loop failing or stuck).")
+
+    p = add("backup", cmd_backup, "copy the database to FILE, also while the bot runs",
+            "Copy the database to FILE with SQLite's online backup: the copy is the database "
+            "as it was at one moment, also while the bot writes; it is checked (integrity "
+            "check) and put in place only when complete. FILE is one self-contained SQLite "
+            "file.")
+    p.add_argument("file", metavar="FILE", help="the backup file to write")
+    p.add_argument("--force", action="store_true", help="replace FILE if it exists")
+
+    p = add("restore", cmd_restore, "replace the database by a backup (bot stopped)",
+            "Replace the database by the backup FILE, after checking it (a sound SQLite file "
+            "of this bot, not newer than this version knows). The database as it was is kept "
+            "beside it (<database>.before-restore-<time>). Refused while a bot runs on the "
+            "database.")
+    p.add_argument("file", metavar="FILE", help="the backup to restore")
 
     p = add("audit", cmd_audit, "show the audit log",
             "Show the audit log, newest first: who changed what, when, before and after.")

@@ -106,6 +106,7 @@ def test_the_command_list_is_complete():
     assert set(COMMANDS) == {
         "run", "console", "migrate", "import-areas", "invite", "areas", "people", "invites",
         "reports", "audit", "import-households", "households", "calendar", "outbox",
+        "health", "backup", "restore",
     }
 
 

@@ -21,6 +21,8 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 _COMMAND = re.compile(r"(?:printf '(?P<stdin>[^']*)' \| )?(?:\S*/)?python3? -m bot"
                       r"(?P<args>(?: [^`\n#]*)?)")
 MESSENGER_FLAGS = {"--telegram": "GIAMNGHEO_TELEGRAM_TOKEN", "--zalo": "GIAMNGHEO_ZALO_TOKEN"}
+# No bot runs in the workspace: `health` says so, with exit status 1 (as a monitor reads it).
+NOT_ZERO = {("health",): (1, "Bot: not running")}
 
 
 def readme_commands() -> list[tuple[list[str], str]]:
@@ -97,6 +99,9 @@ def test_every_command_of_the_readme_works_as_written(workspace, capsys, monkeyp
         flag = next((f for f in MESSENGER_FLAGS if f in argv), None)
         if flag is not None:  # no token here: one sentence that names it
             assert code == 2 and MESSENGER_FLAGS[flag] in err, (shown, err)
+        elif tuple(argv) in NOT_ZERO:
+            status, words = NOT_ZERO[tuple(argv)]
+            assert code == status and words in out, (shown, out, err)
         else:
             assert code == 0, (shown, out, err)
             assert "Traceback" not in out + err, (shown, err)
