@@ -5,7 +5,7 @@ how the loops' health is told.
 
 The lock here is a real one: another connection holds SQLite's write lock (BEGIN IMMEDIATE),
 as another process does; ``busy_timeout`` is short so that the tests run in a second or two
-(``tests/test_process.py`` does the same with the real bot process for 12 s).
+(``tests/test_process.py`` does the same with the real bot process).
 """
 
 from __future__ import annotations
