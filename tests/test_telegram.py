@@ -281,6 +281,90 @@ async def test_a_429_is_one_line_in_the_log_not_a_traceback(bot, api, db, world,
     assert len(told) == 1 and "retry after 0.1 s" in told[0].getMessage()
 
 
+# ---- a reply that fails (issue 12, item 3) ------------------------------------------------------
+
+UNDELIVERED = "Xin lỗi, câu hỏi trước chưa tới được bạn:"
+
+
+@pytest.fixture
+def quick_retries(monkeypatch):
+    monkeypatch.setattr(tg, "REPLY_BACKOFF", 0.01)
+
+
+async def test_a_reply_refused_with_502_is_sent_again(bot, api, db, world, clock, quick_retries):
+    await link_head(db, clock, world.village, 7030)
+    person = Person(bot, 7030)
+    await person.send("/baocao")
+    api.fail("sendMessage", 502, "Bad Gateway")
+    assert "(2/10) Số hộ nghèo" in await person.send("261")
+    assert [c.error for c in api.calls_to("sendMessage")][-2:] == [502, None]
+
+
+async def test_a_reply_is_tried_a_bounded_number_of_times(bot, api, db, world, clock,
+                                                          tg_config, quick_retries):
+    await link_head(db, clock, world.village, 7031)
+    person = Person(bot, 7031)
+    await person.send("/toi")
+    mark = len(api.calls)
+    api.fail("sendMessage", 500, "Internal Server Error", times=10)
+    assert await person.send("/toi") == ""
+    tries = [c for c in api.calls[mark:] if c.method == "sendMessage"]
+    assert tg_config.telegram.transient_retries == 2  # the default
+    assert len(tries) == 1 + 2
+
+
+async def test_an_answer_retyped_after_a_lost_question_is_not_taken_for_the_next_field(
+        bot, api, db, world, clock, quick_retries):
+    """The issue's case: «261» answered, its reply («(2/10) Số hộ nghèo») lost; the person
+    types «261» again, which must not become the number of poor households."""
+    await link_head(db, clock, world.village, 7032)
+    person = Person(bot, 7032)
+    await person.send("/baocao")
+    api.fail("sendMessage", 502, "Bad Gateway", times=3)  # the first try and both retries
+    assert await person.send("261") == ""
+    reply = await person.send("261")
+    assert reply.startswith(UNDELIVERED) and "(2/10) Số hộ nghèo" in reply
+    assert "(3/10)" in await person.send("15")
+    draft = (await dialog_of(db, 7032)).draft
+    assert draft["values"]["total"] == 261 and draft["values"]["poor"] == 15
+
+
+@pytest.fixture
+async def impatient_bot(tg_config, core, api, world, monkeypatch, quick_retries):
+    """The bot waiting 0.3 s for an answer to each call."""
+    from functools import partial
+
+    monkeypatch.setattr(tg, "BotApiRequest", partial(tg.BotApiRequest, read_timeout=0.3))
+    running, stop, task = await start_polling(tg_config, core, api, monkeypatch)
+    yield running
+    stop.set()
+    await asyncio.wait_for(task, 5)
+
+
+async def test_a_reply_that_timed_out_is_not_sent_twice_but_its_question_is_asked_again(
+        impatient_bot, api, db, world, clock):
+    """After a time-out the message may have arrived: it is not sent again (it would come
+    twice), and the next typed answer gets the question again."""
+    await link_head(db, clock, world.village, 7033)
+    person = Person(impatient_bot, 7033)
+    await person.send("/baocao")
+    mark = len(api.calls)
+
+    async def hang(call):
+        if call.method == "sendMessage":
+            api.intercept = None
+            await asyncio.sleep(2)  # longer than the bot waits for the answer
+        return None
+
+    api.intercept = hang
+    await api.send_text(7033, "261")
+    await api.wait_fetched()
+    await asyncio.wait_for(impatient_bot.app.update_queue.join(), 5)
+    assert len([c for c in api.calls[mark:] if c.method == "sendMessage"]) == 1
+    reply = await person.send("261")
+    assert reply.startswith(UNDELIVERED) and "(2/10)" in reply
+
+
 @pytest.mark.parametrize("status, description, level", [
     (502, "Bad Gateway", logging.WARNING),
     (409, "Conflict: terminated by other getUpdates request; make sure that only one bot "

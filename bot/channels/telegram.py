@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+import httpx
 from telegram import (
     BotCommand,
     CallbackQuery,
@@ -93,6 +94,7 @@ ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "my_chat_membe
 GROUP_NOTE_INTERVAL = 600.0  # seconds: a group hears «private chats only» at most this often
 _REMEMBERED = 10_000  # edits noted and groups told, remembered in memory at most
 MAX_THROTTLE_WAIT = 60.0  # seconds a reply waits for a 429 before it is given up
+REPLY_BACKOFF = 0.5  # seconds before a failed reply's second try; doubles for each further one
 START_TRIES = 3  # getMe at start-up: tries when the Bot API cannot be reached
 START_BACKOFF = 0.5  # seconds before the second try; doubles for each further one
 _UNBOUNDED = 1_000_000
@@ -271,20 +273,43 @@ def delivery_error(exc: TelegramError) -> DeliveryError:
     return Transient(message, channel=CHANNEL)
 
 
-async def _call(request: Callable[[], Awaitable[Any]], wait_throttled: float) -> Any:
-    """Make one API call; wait once for a 429 of at most ``wait_throttled`` seconds."""
-    for attempt in range(2):
+def not_delivered(exc: TelegramError) -> bool:
+    """Whether the call certainly delivered nothing, so that making it again cannot send a
+    message twice: the Bot API answered with a server error (PTB raises a ``NetworkError``
+    for a 5xx answer, without a cause or from the failure to read the answer), or the
+    connection could not be made (``httpx.ConnectError``). After a time-out, or a connection
+    lost once the request was on its way, the message may have arrived."""
+    if not isinstance(exc, NetworkError) or isinstance(exc, TimedOut | BadRequest):
+        return False
+    cause = exc.__cause__
+    return cause is None or isinstance(cause, TelegramError | httpx.ConnectError)
+
+
+async def _call(request: Callable[[], Awaitable[Any]], wait_throttled: float,
+                retries: int = 0) -> Any:
+    """Make one API call; wait once for a 429 of at most ``wait_throttled`` seconds; make it
+    up to ``retries`` more times, with a growing pause, while it fails having delivered
+    nothing (:func:`not_delivered`)."""
+    throttled = tried = 0
+    while True:
         try:
             return await request()
         except RetryAfter as exc:
             error = delivery_error(exc)
-            waits = not attempt and error.retry_after <= wait_throttled
+            waits = not throttled and error.retry_after <= wait_throttled
             log.warning("Telegram: too many requests (429), retry after %g s%s",
                         error.retry_after, "; waiting" if waits else "")
             if not waits:
                 raise error from exc
+            throttled += 1
             await asyncio.sleep(error.retry_after)
         except TelegramError as exc:
+            if tried < retries and not_delivered(exc):
+                tried += 1
+                log.info("Telegram: %s; trying again (%d of %d)", _short(exc.message),
+                         tried, retries)
+                await asyncio.sleep(REPLY_BACKOFF * 2 ** (tried - 1))
+                continue
             raise delivery_error(exc) from exc
 
 
@@ -295,13 +320,15 @@ def _chat(chat_id: str | int) -> str | int:
         return chat_id  # "@channelname"
 
 
-async def send(bot, chat_id: str | int, outbound: Outbound, *, wait_throttled: float = 0) -> None:
+async def send(bot, chat_id: str | int, outbound: Outbound, *, wait_throttled: float = 0,
+               retries: int = 0) -> None:
     """Send ``outbound`` to ``chat_id``: a photo, a document or text, with its keyboard.
 
     Texts longer than a message are split at line ends; the keyboard goes with the last piece.
     Raises a :class:`DeliveryError` subclass when Telegram refuses; a call throttled for at most
     ``wait_throttled`` seconds is first tried once more (the dispatcher passes 0 and schedules
-    the retry itself).
+    the retry itself), a call that failed having delivered nothing up to ``retries`` more
+    times (a reply; the outbox retries on its own schedule).
     """
     chat = _chat(chat_id)
     markup = to_markup(outbound)
@@ -313,18 +340,18 @@ async def send(bot, chat_id: str | int, outbound: Outbound, *, wait_throttled: f
         await _call(lambda: bot.send_photo(
             chat, photo=outbound.image, caption=caption or None, filename="chart.png",
             reply_markup=None if pieces else markup,
-        ), wait_throttled)
+        ), wait_throttled, retries)
     if outbound.document is not None:
         await _call(lambda: bot.send_document(
             chat, document=outbound.document, caption=caption or None,
             filename=outbound.filename or "document",
             reply_markup=None if pieces or outbound.image is not None else markup,
-        ), wait_throttled)
+        ), wait_throttled, retries)
     for n, piece in enumerate(pieces):
         keyboard = markup if n == len(pieces) - 1 else None
         await _call(lambda piece=piece, keyboard=keyboard: bot.send_message(
             chat, piece, reply_markup=keyboard,
-        ), wait_throttled)
+        ), wait_throttled, retries)
 
 
 class TelegramSender:
@@ -346,23 +373,32 @@ class TelegramSender:
         await send(self.bot, chat_id, message, wait_throttled=0)
 
 
-async def deliver_replies(bot, chat_id: str, replies: Sequence[Outbound]) -> None:
+async def deliver_replies(bot, chat_id: str, replies: Sequence[Outbound], *,
+                          retries: int = 0) -> list[Outbound]:
     """Send the core's replies in order; a chat that fails gets none of its later replies.
+    Returns the replies not delivered (for :meth:`Core.undelivered`).
 
-    Only a short 429 is waited for. Other errors are not retried here: after a time-out the
-    message may well have arrived, and a person who got no answer simply writes again.
+    A short 429 is waited for; a call that failed having delivered nothing is made up to
+    ``retries`` more times at once, with a growing pause (0.5 s, 1 s, …: the person is
+    waiting for the answer, and the chat's next message waits behind it, so the order
+    stays). Other failures are not retried: after a time-out the message may well have
+    arrived, and twice would be worse; the core asks the question again at the next answer.
     """
     failed: set[str] = set()
+    undelivered: list[Outbound] = []
     for reply in replies:
         target = reply.chat_id or chat_id
         if target in failed:
+            undelivered.append(reply)
             continue
         try:
-            await send(bot, target, reply, wait_throttled=MAX_THROTTLE_WAIT)
+            await send(bot, target, reply, wait_throttled=MAX_THROTTLE_WAIT, retries=retries)
         except DeliveryError as exc:
             failed.add(target)
+            undelivered.append(reply)
             log.warning("reply to Telegram chat %s not delivered: %s: %s",
                         target, type(exc).__name__, exc)
+    return undelivered
 
 
 # ---- the handler ----------------------------------------------------------------------------
@@ -515,7 +551,10 @@ def make_handler(core: Core) -> TypeHandler:
             await gate.on_ignored(update, context.bot)
             return
         replies = await core.handle(inbound)
-        await deliver_replies(context.bot, inbound.chat_id, replies)
+        undelivered = await deliver_replies(context.bot, inbound.chat_id, replies,
+                                            retries=core.config.telegram.transient_retries)
+        if undelivered:
+            await core.undelivered(inbound, undelivered)
 
     return TypeHandler(Update, on_update)
 
