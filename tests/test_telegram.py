@@ -6,9 +6,11 @@ Nothing here touches the internet: ``tests/fake_bot_api.py`` listens on 127.0.0.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import socket
+import sqlite3
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -89,8 +91,8 @@ async def start_polling(config, core, api, monkeypatch):
     running = Running(api)
     build = tg.build_application
 
-    def capture(cfg, c):
-        running.app = build(cfg, c)
+    def capture(cfg, c, *args):
+        running.app = build(cfg, c, *args)
         return running.app
 
     monkeypatch.setattr(tg, "build_application", capture)
@@ -365,6 +367,120 @@ async def test_a_reply_that_timed_out_is_not_sent_twice_but_its_question_is_aske
     assert reply.startswith(UNDELIVERED) and "(2/10)" in reply
 
 
+# ---- store first: the inbox (issue 12, item 5) ------------------------------------------------
+
+
+async def in_inbox(db) -> list[str]:
+    from storage.inbox import waiting
+
+    async with db.read() as conn:
+        return [row[0] for row in await waiting(conn, "telegram")]
+
+
+async def seen(db, update_id: int) -> bool:
+    async with db.read() as conn:
+        async with conn.execute("SELECT 1 FROM inbound_seen WHERE channel = 'telegram' AND"
+                                " message_id = ?", (str(update_id),)) as cursor:
+            return await cursor.fetchone() is not None
+
+
+async def test_no_update_is_confirmed_before_it_is_stored(bot, core, api, db, world, clock,
+                                                          monkeypatch):
+    """PTB confirms an update with its next getUpdates, while the update is still being
+    processed: by then it must be on disk."""
+    await link_head(db, clock, world.village, 7040)
+    await Person(bot, 7040).send("/baocao")
+    checked, confirmed = [], asyncio.Event()
+    handle = core.handle
+
+    async def processing(inbound, settle=None):
+        await confirmed.wait()  # still being processed when the confirmation goes out
+        return await handle(inbound, settle=settle)
+
+    async def check(call):
+        if call.method == "getUpdates" and int(call.params.get("offset") or 0) > update_id:
+            if not checked:
+                checked.append(str(update_id) in await in_inbox(db))
+            confirmed.set()
+        return None
+
+    monkeypatch.setattr(core, "handle", processing)
+    update_id = await api.send_text(7040, "261")
+    api.intercept = check
+    await bot.settle()
+    assert checked == [True]
+    assert await in_inbox(db) == [] and await seen(db, update_id)  # processed: removed
+    assert "(2/10)" in api.sent(7040)[-1].text
+
+
+async def store_as_before_a_crash(db, clock, api, update_id: int) -> None:
+    from storage import inbox
+
+    async with db.write() as conn:
+        await inbox.store(conn, "telegram", [(str(update_id), "7041",
+                                              json.dumps(api._update(update_id)))], clock())
+
+
+@pytest.mark.parametrize("telegram_sends_it_again", [True, False])
+async def test_updates_stored_before_a_crash_are_processed_once_at_start_up(
+        tg_config, core, api, db, world, clock, monkeypatch, telegram_sends_it_again):
+    """Stored, then the process died: before its next getUpdates (Telegram sends the update
+    again) or after it (Telegram has forgotten it)."""
+    await link_head(db, clock, world.village, 7041)
+    running, stop, task = await start_polling(tg_config, core, api, monkeypatch)
+    try:
+        await Person(running, 7041).send("/baocao")
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 5)
+    update_id = await api.send_text(7041, "261")
+    await store_as_before_a_crash(db, clock, api, update_id)
+    if not telegram_sends_it_again:
+        await api.confirm(update_id)
+    mark = len(api.calls)
+    running, stop, task = await start_polling(tg_config, core, api, monkeypatch)
+    try:
+        await running.settle()
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 5)
+    replies = [c.text for c in api.sent(7041, since=mark)]
+    assert len(replies) == 1 and "(2/10) Số hộ nghèo" in replies[0]
+    assert (await dialog_of(db, 7041)).draft["values"] == {"total": 261}
+    assert await in_inbox(db) == []
+
+
+async def test_updates_that_cannot_be_stored_are_fetched_again(
+        bot, api, db, world, clock, monkeypatch, caplog):
+    """The database locked longer than its busy timeout: the updates stay with Telegram (not
+    confirmed) and are fetched again once they can be stored."""
+    from storage import inbox
+
+    await link_head(db, clock, world.village, 7042)
+    await Person(bot, 7042).send("/toi")
+    real, failures = inbox.store, []
+
+    async def locked(*args, **kwargs):
+        if not failures:
+            failures.append(1)
+            raise sqlite3.OperationalError("database is locked")
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(inbox, "store", locked)
+    mark = len(api.calls)
+    with caplog.at_level(logging.WARNING):
+        update_id = await api.send_text(7042, "/toi")
+        for _ in range(300):
+            if await seen(db, update_id) and api.sent(7042, since=mark):
+                break
+            await asyncio.sleep(0.01)
+    fetched = [c for c in api.calls_to("getUpdates")
+               if any(u["update_id"] == update_id for u in c.result or [])]
+    assert len(fetched) == 2  # once refused, once stored
+    assert len(api.sent(7042, since=mark)) == 1
+    assert "could not be stored" in caplog.text and "database is locked" in caplog.text
+
+
 @pytest.mark.parametrize("status, description, level", [
     (502, "Bad Gateway", logging.WARNING),
     (409, "Conflict: terminated by other getUpdates request; make sure that only one bot "
@@ -521,12 +637,14 @@ async def test_every_button_press_is_answered_even_when_ignored(bot, api):
     assert api.sent() == []
 
 
-async def test_a_button_is_answered_when_the_core_fails(tg_config, api, world, monkeypatch):
-    class Broken:
-        async def handle(self, inbound):
-            raise RuntimeError("boom")
+async def broken(inbound, settle=None):
+    raise RuntimeError("boom")
 
-    running, stop, task = await start_polling(tg_config, Broken(), api, monkeypatch)
+
+async def test_a_button_is_answered_when_the_core_fails(tg_config, core, api, world,
+                                                       monkeypatch):
+    monkeypatch.setattr(core, "handle", broken)
+    running, stop, task = await start_polling(tg_config, core, api, monkeypatch)
     try:
         await api.press(7020, "ab12cd.keep")
         await running.settle()
@@ -537,13 +655,10 @@ async def test_a_button_is_answered_when_the_core_fails(tg_config, api, world, m
 
 
 async def test_errors_in_the_handler_are_logged_with_traceback(
-    tg_config, api, world, monkeypatch, caplog
+    tg_config, core, api, world, monkeypatch, caplog
 ):
-    class Broken:
-        async def handle(self, inbound):
-            raise RuntimeError("boom")
-
-    running, stop, task = await start_polling(tg_config, Broken(), api, monkeypatch)
+    monkeypatch.setattr(core, "handle", broken)
+    running, stop, task = await start_polling(tg_config, core, api, monkeypatch)
     try:
         with caplog.at_level(logging.ERROR):
             await api.send_text(7008, "xin chào")
@@ -920,10 +1035,10 @@ async def test_an_unreachable_bot_api_is_tried_a_few_times_then_one_line(
 
 
 async def test_a_bot_api_that_fails_for_a_while_is_tried_again(
-        tg_config, tmp_path, api, monkeypatch):
+        tg_config, tmp_path, core, api, monkeypatch):
     monkeypatch.setattr(tg, "START_BACKOFF", 0.01)
     api.fail("getMe", 502, "Bad Gateway", times=tg.START_TRIES - 1)
-    running, stop, task = await start_polling(start_config(tg_config, tmp_path), None, api,
+    running, stop, task = await start_polling(start_config(tg_config, tmp_path), core, api,
                                               monkeypatch)
     stop.set()
     await asyncio.wait_for(task, 5)
