@@ -52,6 +52,7 @@ MESSAGES: dict[str, str] = {
     "core.deferred_error": "Xin lỗi, chưa lập được thống kê này do sự cố hệ thống. Vui lòng thử lại sau ít phút.",
     "core.option.stop": "⏹ Dừng việc đang làm",
     "core.which_option": "Bạn muốn chọn mục nào? Gõ số thứ tự hoặc bấm nút:",
+    "core.undelivered": "Xin lỗi, câu hỏi trước chưa tới được bạn:",
     "core.too_long": "Tin nhắn quá dài. Vui lòng trả lời ngắn gọn câu hỏi dưới đây.",
     # --- menu, help, roles ---
     "menu.choose": "Bạn cần làm gì?",

@@ -196,6 +196,7 @@ class TelegramConfig(Settings):
     group_max_rate: Float = Field(20.0, gt=0)
     per_chat_interval: Float = Field(1.0, ge=0)
     concurrent_updates: Int = Field(64, ge=1)
+    transient_retries: Int = Field(2, ge=0, le=5)  # a reply refused with a 5xx: tried again
 
 
 def _path_part(value: object) -> object:

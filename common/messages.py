@@ -56,6 +56,10 @@ class Outbound:
     # Work the core runs after the message's transaction is committed (statistics, charts):
     # it returns the replies that take this one's place. Channels never see it.
     deferred: Callable[[], Awaitable[list[Outbound]]] | None = None
+    # Set by the core on the reply that asks the question its dialog now waits on: a channel
+    # that could not deliver that reply gives it back (``Core.undelivered``), so that the
+    # person's next answer is not taken for a question they never saw.
+    asks: str | None = None
 
     def with_options(self, *options: Option, free_input: bool | None = None) -> Outbound:
         return Outbound(
@@ -67,4 +71,5 @@ class Outbound:
             filename=self.filename,
             chat_id=self.chat_id,
             deferred=self.deferred,
+            asks=self.asks,
         )

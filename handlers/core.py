@@ -18,6 +18,13 @@ A command typed (or a menu button pressed) while a dialog waits for an answer:
   busy answer: the question again, with its buttons and a way out (``STOP``) when it has no
   «Hủy» of its own.
 
+A question whose reply did not reach the person (the channel gives the reply back,
+:meth:`Core.undelivered`) is not answered by what they type next: they are likely to retype
+their previous answer, which would be stored as the next field. They get «Xin lỗi, câu hỏi
+trước chưa tới được bạn:» and the question again, and nothing is stored; a button of that
+question (it did arrive, after all) and commands work as always. A menu that did not arrive
+chooses nothing for a typed number. Only a failed reply costs a database write.
+
 A caption is the message's text (as in RapidPro's courier): a photo sent with «/baocao 120 …»
 is read as that text, with a note that the photo itself is not kept; a photo, a sticker or a
 voice message without text gets the polite answer and the question again.
@@ -52,9 +59,11 @@ from reports.stats import StatsService
 from storage.db import Database, is_transient
 from storage.dialogs import (
     MENU,
+    UNDELIVERED,
     DialogState,
     clear_dialog,
     load_dialog,
+    mark_undelivered,
     menu_state,
     save_dialog,
 )
@@ -227,6 +236,33 @@ class Core:
             replies = await self._run_deferred(inbound, replies)
         return replies
 
+    async def undelivered(self, inbound: Inbound, replies: Sequence[Outbound]) -> None:
+        """The channel could not deliver ``replies`` (answers to ``inbound``; those skipped
+        after a failure included). When one of them asked the question the sender's dialog
+        waits on, the dialog notes it (module docstring), in one write; a reply to an older
+        question, or none, changes nothing and costs nothing."""
+        nonce = next((r.asks for r in replies if r.asks and r.chat_id is None), None)
+        if nonce is None:
+            return
+        key = (inbound.channel, inbound.sender_id)
+        entry = self._locks.setdefault(key, [asyncio.Lock(), 0])
+        entry[1] += 1
+        try:
+            async with entry[0]:
+                async with self.db.write() as conn:
+                    marked = await mark_undelivered(conn, *key, nonce)
+        except Exception:
+            log.exception("could not note that the question to %s %s was not delivered",
+                          *key)
+            return
+        finally:
+            entry[1] -= 1
+            if entry[1] == 0:
+                del self._locks[key]
+        if marked:
+            log.info("the question to %s %s was not delivered; it is asked again at the "
+                     "next answer", *key)
+
     async def _run_deferred(self, inbound: Inbound, replies: list[Outbound]) -> list[Outbound]:
         """Run the work handlers left for after the commit (statistics: reads and charts
         that must not hold the write lock); a failure is one sentence, not a lost reply."""
@@ -294,7 +330,8 @@ class Core:
             # messengers without buttons), before the text is read as a command.
             chosen: list[str] = []
             ask = state.draft.get("_ask") or {}
-            if inbound.option is None and not (command and command.slash):
+            if inbound.option is None and not (command and command.slash) and not ask.get(
+                    UNDELIVERED):  # a menu never seen chooses nothing
                 chosen = _typed_options(inbound.text, ask)
             if len(chosen) > 1:  # «báo cáo ngay» under two «Báo cáo ngay: …» buttons
                 which = tuple(Option(label, data, tuple(aliases))
@@ -411,6 +448,8 @@ class Core:
             if nonce != ask["nonce"] or action not in valid:
                 return [Outbound(t("core.stale_button"))] + await self._ask(ctx, state)
             answer = Answer("", action)
+        elif ask.get(UNDELIVERED):  # a typed answer, to a question that never arrived
+            return _prefixed(t("core.undelivered"), await self._ask(ctx, state))
         else:
             answer = Answer(inbound.text, _typed_option(inbound.text, ask))
             if len(inbound.text) > 4000:
@@ -451,33 +490,42 @@ class Core:
         """Save the dialog state; stamp the last question's options with a fresh nonce.
 
         The nonce makes a button from an earlier question stale, even when its data would be
-        valid now (every field offers "giữ nguyên").
+        valid now (every field offers "giữ nguyên"). It also marks the reply that asks the
+        question (``Outbound.asks``: the one with its options, else the last to the sender),
+        which a channel gives back when it could not deliver it (:meth:`undelivered`).
         """
         inbound = ctx.inbound
         ctx.settled = True
         asked = next((i for i in range(len(messages) - 1, -1, -1) if messages[i].options), None)
+        nonce = secrets.token_hex(3)
         if state is None:
             question = messages[asked] if asked is not None else None
             if question is not None and is_menu(question.options):
+                messages[asked] = replace(question, asks=nonce)
                 await save_dialog(ctx.conn, inbound.channel, inbound.sender_id,
-                                  menu_state(question.options, question.free_input), ctx.now)
+                                  menu_state(question.options, question.free_input, nonce),
+                                  ctx.now)
             else:
                 await clear_dialog(ctx.conn, inbound.channel, inbound.sender_id)
             await self._release(ctx)
             return messages
         if asked is not None:
-            nonce = secrets.token_hex(3)
             question = messages[asked]
             state.draft["_ask"] = {
                 "nonce": nonce,
                 "free": question.free_input,
                 "options": [[o.label, o.data, list(o.aliases)] for o in question.options],
             }
-            messages[asked] = question.with_options(
+            messages[asked] = replace(question.with_options(
                 *(Option(o.label, f"{nonce}.{o.data}", o.aliases) for o in question.options)
-            )
+            ), asks=nonce)
         else:
-            state.draft["_ask"] = {"nonce": "", "free": True, "options": []}
+            # A question without options (a name, a note): a pressed button is stale.
+            state.draft["_ask"] = {"nonce": nonce, "free": True, "options": []}
+            last = next((i for i in range(len(messages) - 1, -1, -1)
+                         if messages[i].chat_id is None), None)
+            if last is not None:
+                messages[last] = replace(messages[last], asks=nonce)
         busy = not _passive(state)
         await save_dialog(ctx.conn, inbound.channel, inbound.sender_id, state, ctx.now,
                           busy=busy)

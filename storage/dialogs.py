@@ -57,13 +57,35 @@ async def clear_dialog(conn: aiosqlite.Connection, channel: str, sender_id: str)
 
 
 MENU = "menu"  # the pseudo-dialog that remembers the last menu shown (no dialog running)
+# Set in a state's ``_ask`` when the reply that asked its question was not delivered.
+UNDELIVERED = "undelivered"
 
 
-def menu_state(options, free_input: bool) -> DialogState:
-    """The state that lets a typed number or label choose from ``options`` (a menu)."""
+def menu_state(options, free_input: bool, nonce: str = "") -> DialogState:
+    """The state that lets a typed number or label choose from ``options`` (a menu);
+    ``nonce`` names the reply that showed it (see :func:`mark_undelivered`)."""
     return DialogState(MENU, MENU, {"_ask": {
-        "nonce": "", "free": free_input,
+        "nonce": nonce, "free": free_input,
         "options": [[o.label, o.data, list(o.aliases)] for o in options]}})
+
+
+async def mark_undelivered(conn: aiosqlite.Connection, channel: str, sender_id: str,
+                           nonce: str) -> bool:
+    """The reply that asked the question ``nonce`` (its state's ``_ask``) did not reach the
+    person: their next typed answer is not taken for it. False, and nothing changes, when the
+    dialog has moved on since (another question is waiting) or has ended."""
+    row = await fetch_one(
+        conn, "SELECT draft FROM dialogs WHERE channel = ? AND sender_id = ?",
+        (channel, sender_id))
+    draft = json.loads(row[0]) if row else {}
+    ask = draft.get("_ask")
+    if not nonce or not isinstance(ask, dict) or ask.get("nonce") != nonce:
+        return False
+    ask[UNDELIVERED] = True
+    await run(
+        conn, "UPDATE dialogs SET draft = ? WHERE channel = ? AND sender_id = ?",
+        (json.dumps(draft, ensure_ascii=False, separators=(",", ":")), channel, sender_id))
+    return True
 
 
 async def remember_menu(conn: aiosqlite.Connection, channel: str, sender_id: str,

@@ -340,6 +340,18 @@ class FakeBotApi:
             self._again.append(self._delivered[update_id])
             self._changed.notify_all()
 
+    @property
+    def unconfirmed(self) -> list[dict]:
+        """The updates Telegram still holds: not yet confirmed by a getUpdates offset."""
+        return list(self._pending)
+
+    async def confirm(self, update_id: int) -> None:
+        """Forget the updates up to ``update_id``, as a getUpdates with a higher offset makes
+        Telegram do (a bot that confirmed them and then died)."""
+        async with self._changed:
+            self._pending = [u for u in self._pending if u["update_id"] > update_id]
+            self._changed.notify_all()
+
     @staticmethod
     def error(call: Call, status: int, description: str, retry_after: float | None = None
               ) -> web.Response:

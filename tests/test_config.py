@@ -98,6 +98,8 @@ def test_each_wrong_setting_is_one_line_naming_it(tmp_path):
     ('[telegram]\nbase_url = "api.telegram.org"',
      "setting telegram.base_url must start with http:// or https://, not 'api.telegram.org'"),
     ("[invites]\nttl_days = 0", "setting invites.ttl_days must be 1 or more, not 0"),
+    ("[telegram]\ntransient_retries = 6",
+     "setting telegram.transient_retries must be from 0 to 5, not 6"),
     ('[areas]\nreport_level = "hamlet"',
      "setting areas.report_level: 'hamlet' is not in areas.levels"),
     ('[awards]\nrules = { town = ["points"] }',

@@ -289,6 +289,35 @@ async def test_interactive_on_a_real_database_lists_people_and_links_the_chosen(
         ["test"], ["console", "test"], ["test"]]
 
 
+class _FailingOnce(io.StringIO):
+    """Console output that fails at its next write (a pipe that broke, a full disk)."""
+
+    fail = False
+
+    def write(self, text: str) -> int:
+        if self.fail:
+            self.fail = False
+            raise BrokenPipeError("the reader went away")
+        return super().write(text)
+
+
+async def test_a_question_the_console_could_not_show_is_asked_again(core, db, world):
+    """The same rule as on the messengers: a reply not shown is given back to the core, and
+    the answer typed next is not taken for the question it asked."""
+    persona = await console.resolve_persona(core, str(world.head_id))
+    out = _FailingOnce()
+    session = console.ConsoleSession(core, persona, out, None)
+    await session.send("/baocao")
+    out.fail = True
+    with pytest.raises(BrokenPipeError):
+        await session.send("261")  # «(2/10)» never shown
+    replies = await session.send("261")
+    assert replies[0].text.startswith("Xin lỗi, câu hỏi trước chưa tới được bạn:")
+    assert "(2/10) Số hộ nghèo" in replies[0].text
+    replies = await session.send("15")
+    assert replies[-1].text.startswith("(3/10)")
+
+
 # ---- the app -------------------------------------------------------------------------------
 
 

@@ -219,3 +219,132 @@ async def test_a_photo_with_a_caption_is_read_as_its_text(core, world):
     assert "không lưu ảnh" in reply  # so nobody thinks the photo went with the report
     reply = await head._deliver(Inbound("test", "100", "100", "p2", kind="image"))
     assert "chỉ đọc được tin nhắn chữ" in reply and "Gửi báo cáo này?" in reply
+
+
+# ---- a question that never reached the person (issue 12, item 3) ----------------------------
+
+UNDELIVERED = "Xin lỗi, câu hỏi trước chưa tới được bạn:"
+
+
+class LossyChat(Chat):
+    """A chat whose channel cannot deliver the next reply: it gives it back to the core, as
+    the adapters do (``Core.undelivered``), and the person sees nothing of it."""
+
+    lose_next = False
+
+    async def _deliver(self, inbound: Inbound) -> str:
+        replies = await self.core.handle(inbound)
+        if self.lose_next:
+            self.lose_next = False
+            await self.core.undelivered(inbound, replies)
+            self.last = []
+        else:
+            self.last = replies
+        return self.text
+
+
+async def saved_report(db, area):
+    from storage.reports import MONTHLY_FORM, current_report
+
+    async with db.read() as conn:
+        return await current_report(conn, area.id, MONTHLY_FORM, "2026-10")
+
+
+async def test_an_answer_retyped_after_a_lost_question_is_not_taken_for_the_next_one(
+        core, db, world):
+    head = LossyChat(core, "100")
+    await head.send("/baocao")
+    head.lose_next = True
+    assert await head.send("261") == ""  # stored; «(2/10) Số hộ nghèo» never arrived
+    reply = await head.send("261")  # nothing came: the same answer again
+    assert reply.startswith(UNDELIVERED) and "(2/10) Số hộ nghèo" in reply
+    assert "(3/10)" in await head.send("15")  # the form did not shift
+    for answer in ("8", "0", "0", "0", "3", "10", "0"):
+        await head.send(answer)
+    await head.press("Bỏ qua")
+    await head.press("Gửi")
+    report = await saved_report(db, world.village)
+    assert report.data["total"] == 261 and report.data["poor"] == 15
+    assert report.data["near_poor"] == 8
+
+
+async def test_a_question_that_arrived_late_is_asked_again_only_once(core, db, world):
+    head = LossyChat(core, "100")
+    await head.send("/baocao")
+    head.lose_next = True
+    await head.send("120")
+    await head.send("15")  # not taken: the question again
+    assert "(3/10)" in await head.send("15")  # this time it is the answer it was meant for
+
+
+async def test_a_button_of_the_lost_question_proves_it_arrived(core, db, world):
+    """A reply given up after a time-out may have arrived after all: pressing its button is
+    an answer to a question the person saw."""
+    head = LossyChat(core, "100")
+    for answer in ("/baocao", "120", "15", "8"):
+        await head.send(answer)
+    asked = head.last  # «(4/10)», with its buttons, then given back as not delivered
+    await core.undelivered(Inbound("test", "100", "100", "x"), asked)
+    none = next(o.data for m in asked for o in m.options if "không có" in o.label)
+    assert "(5/10)" in await head.press_data(none)
+
+
+async def test_a_lost_reply_to_an_older_question_changes_nothing(core, db, world):
+    head = LossyChat(core, "100")
+    await head.send("/baocao")
+    first = head.last
+    await head.send("120")
+    await core.undelivered(Inbound("test", "100", "100", "x"), first)  # a late report
+    assert "(3/10)" in await head.send("15")
+
+
+async def test_commands_and_cancel_still_work_while_the_question_is_lost(core, db, world):
+    head = LossyChat(core, "100")
+    await head.send("/baocao")
+    head.lose_next = True
+    await head.send("120")
+    reply = await head.send("/toi")  # answered, and the question asked again
+    assert "Lò Văn Páo" in reply and head.last[-1].text.startswith("(2/10)")
+    assert "(3/10)" in await head.send("15")
+    head.lose_next = True
+    await head.send("8")
+    assert "Đã hủy" in await head.send("/huy")
+
+
+async def test_a_lost_menu_does_not_choose_for_a_typed_number(core, db, world):
+    head = LossyChat(core, "100")
+    head.lose_next = True
+    await head.send("/toi")  # its menu never arrived
+    reply = await head.send("1")
+    assert "(1/10)" not in reply and "chưa hiểu" in reply  # the menu is shown now
+    assert "(1/10)" in await head.send("1")
+
+
+async def test_a_free_text_question_is_marked_too(core, db, world, clock, monkeypatch):
+    monkeypatch.setitem(DIALOGS, "note", _FreeQuestion)
+    async with db.write() as conn:
+        await save_dialog(conn, "test", "100", DialogState("note", "text", {}), clock())
+    head = LossyChat(core, "100")
+    head.lose_next = True
+    await head.send("/toi")  # «Ghi chú của bạn?» again, lost
+    reply = await head.send("Mưa to")
+    assert reply.startswith(UNDELIVERED) and "Ghi chú của bạn?" in reply
+    assert "Đã ghi: Mưa to" in await head.send("Mưa to")
+
+
+async def test_the_normal_case_costs_no_extra_database_trip(core, db, world, monkeypatch):
+    """Only a reply that failed costs a write; a delivered one costs nothing after the
+    message's own transaction."""
+    head = Chat(core, "100")
+    await head.send("/baocao")
+    writes = []
+    opened = db.write
+
+    def counting(*args, **kwargs):
+        writes.append(1)
+        return opened(*args, **kwargs)
+
+    monkeypatch.setattr(db, "write", counting)
+    await head.send("120")
+    await core.undelivered(Inbound("test", "100", "100", "x"), [])  # nothing failed
+    assert writes == []

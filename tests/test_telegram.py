@@ -6,9 +6,11 @@ Nothing here touches the internet: ``tests/fake_bot_api.py`` listens on 127.0.0.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import socket
+import sqlite3
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -89,8 +91,8 @@ async def start_polling(config, core, api, monkeypatch):
     running = Running(api)
     build = tg.build_application
 
-    def capture(cfg, c):
-        running.app = build(cfg, c)
+    def capture(cfg, c, *args):
+        running.app = build(cfg, c, *args)
         return running.app
 
     monkeypatch.setattr(tg, "build_application", capture)
@@ -281,6 +283,204 @@ async def test_a_429_is_one_line_in_the_log_not_a_traceback(bot, api, db, world,
     assert len(told) == 1 and "retry after 0.1 s" in told[0].getMessage()
 
 
+# ---- a reply that fails (issue 12, item 3) ------------------------------------------------------
+
+UNDELIVERED = "Xin lỗi, câu hỏi trước chưa tới được bạn:"
+
+
+@pytest.fixture
+def quick_retries(monkeypatch):
+    monkeypatch.setattr(tg, "REPLY_BACKOFF", 0.01)
+
+
+async def test_a_reply_refused_with_502_is_sent_again(bot, api, db, world, clock, quick_retries):
+    await link_head(db, clock, world.village, 7030)
+    person = Person(bot, 7030)
+    await person.send("/baocao")
+    api.fail("sendMessage", 502, "Bad Gateway")
+    assert "(2/10) Số hộ nghèo" in await person.send("261")
+    assert [c.error for c in api.calls_to("sendMessage")][-2:] == [502, None]
+
+
+async def test_a_reply_is_tried_a_bounded_number_of_times(bot, api, db, world, clock,
+                                                          tg_config, quick_retries):
+    await link_head(db, clock, world.village, 7031)
+    person = Person(bot, 7031)
+    await person.send("/toi")
+    mark = len(api.calls)
+    api.fail("sendMessage", 500, "Internal Server Error", times=10)
+    assert await person.send("/toi") == ""
+    tries = [c for c in api.calls[mark:] if c.method == "sendMessage"]
+    assert tg_config.telegram.transient_retries == 2  # the default
+    assert len(tries) == 1 + 2
+
+
+async def test_an_answer_retyped_after_a_lost_question_is_not_taken_for_the_next_field(
+        bot, api, db, world, clock, quick_retries):
+    """The issue's case: «261» answered, its reply («(2/10) Số hộ nghèo») lost; the person
+    types «261» again, which must not become the number of poor households."""
+    await link_head(db, clock, world.village, 7032)
+    person = Person(bot, 7032)
+    await person.send("/baocao")
+    api.fail("sendMessage", 502, "Bad Gateway", times=3)  # the first try and both retries
+    assert await person.send("261") == ""
+    reply = await person.send("261")
+    assert reply.startswith(UNDELIVERED) and "(2/10) Số hộ nghèo" in reply
+    assert "(3/10)" in await person.send("15")
+    draft = (await dialog_of(db, 7032)).draft
+    assert draft["values"]["total"] == 261 and draft["values"]["poor"] == 15
+
+
+@pytest.fixture
+async def impatient_bot(tg_config, core, api, world, monkeypatch, quick_retries):
+    """The bot waiting 0.3 s for an answer to each call."""
+    from functools import partial
+
+    monkeypatch.setattr(tg, "BotApiRequest", partial(tg.BotApiRequest, read_timeout=0.3))
+    running, stop, task = await start_polling(tg_config, core, api, monkeypatch)
+    yield running
+    stop.set()
+    await asyncio.wait_for(task, 5)
+
+
+async def test_a_reply_that_timed_out_is_not_sent_twice_but_its_question_is_asked_again(
+        impatient_bot, api, db, world, clock):
+    """After a time-out the message may have arrived: it is not sent again (it would come
+    twice), and the next typed answer gets the question again."""
+    await link_head(db, clock, world.village, 7033)
+    person = Person(impatient_bot, 7033)
+    await person.send("/baocao")
+    mark = len(api.calls)
+
+    async def hang(call):
+        if call.method == "sendMessage":
+            api.intercept = None
+            await asyncio.sleep(2)  # longer than the bot waits for the answer
+        return None
+
+    api.intercept = hang
+    await api.send_text(7033, "261")
+    await api.wait_fetched()
+    await asyncio.wait_for(impatient_bot.app.update_queue.join(), 5)
+    assert len([c for c in api.calls[mark:] if c.method == "sendMessage"]) == 1
+    reply = await person.send("261")
+    assert reply.startswith(UNDELIVERED) and "(2/10)" in reply
+
+
+# ---- store first: the inbox (issue 12, item 5) ------------------------------------------------
+
+
+async def in_inbox(db) -> list[str]:
+    from storage.inbox import waiting
+
+    async with db.read() as conn:
+        return [row[0] for row in await waiting(conn, "telegram")]
+
+
+async def seen(db, update_id: int) -> bool:
+    async with db.read() as conn:
+        async with conn.execute("SELECT 1 FROM inbound_seen WHERE channel = 'telegram' AND"
+                                " message_id = ?", (str(update_id),)) as cursor:
+            return await cursor.fetchone() is not None
+
+
+async def test_no_update_is_confirmed_before_it_is_stored(bot, core, api, db, world, clock,
+                                                          monkeypatch):
+    """PTB confirms an update with its next getUpdates, while the update is still being
+    processed: by then it must be on disk."""
+    await link_head(db, clock, world.village, 7040)
+    await Person(bot, 7040).send("/baocao")
+    checked, confirmed = [], asyncio.Event()
+    handle = core.handle
+
+    async def processing(inbound, settle=None):
+        await confirmed.wait()  # still being processed when the confirmation goes out
+        return await handle(inbound, settle=settle)
+
+    async def check(call):
+        if call.method == "getUpdates" and int(call.params.get("offset") or 0) > update_id:
+            if not checked:
+                checked.append(str(update_id) in await in_inbox(db))
+            confirmed.set()
+        return None
+
+    monkeypatch.setattr(core, "handle", processing)
+    update_id = await api.send_text(7040, "261")
+    api.intercept = check
+    await bot.settle()
+    assert checked == [True]
+    assert await in_inbox(db) == [] and await seen(db, update_id)  # processed: removed
+    assert "(2/10)" in api.sent(7040)[-1].text
+
+
+async def store_as_before_a_crash(db, clock, api, update_id: int) -> None:
+    from storage import inbox
+
+    async with db.write() as conn:
+        await inbox.store(conn, "telegram", [(str(update_id), "7041",
+                                              json.dumps(api._update(update_id)))], clock())
+
+
+@pytest.mark.parametrize("telegram_sends_it_again", [True, False])
+async def test_updates_stored_before_a_crash_are_processed_once_at_start_up(
+        tg_config, core, api, db, world, clock, monkeypatch, telegram_sends_it_again):
+    """Stored, then the process died: before its next getUpdates (Telegram sends the update
+    again) or after it (Telegram has forgotten it)."""
+    await link_head(db, clock, world.village, 7041)
+    running, stop, task = await start_polling(tg_config, core, api, monkeypatch)
+    try:
+        await Person(running, 7041).send("/baocao")
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 5)
+    update_id = await api.send_text(7041, "261")
+    await store_as_before_a_crash(db, clock, api, update_id)
+    if not telegram_sends_it_again:
+        await api.confirm(update_id)
+    mark = len(api.calls)
+    running, stop, task = await start_polling(tg_config, core, api, monkeypatch)
+    try:
+        await running.settle()
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 5)
+    replies = [c.text for c in api.sent(7041, since=mark)]
+    assert len(replies) == 1 and "(2/10) Số hộ nghèo" in replies[0]
+    assert (await dialog_of(db, 7041)).draft["values"] == {"total": 261}
+    assert await in_inbox(db) == []
+
+
+async def test_updates_that_cannot_be_stored_are_fetched_again(
+        bot, api, db, world, clock, monkeypatch, caplog):
+    """The database locked longer than its busy timeout: the updates stay with Telegram (not
+    confirmed) and are fetched again once they can be stored."""
+    from storage import inbox
+
+    await link_head(db, clock, world.village, 7042)
+    await Person(bot, 7042).send("/toi")
+    real, failures = inbox.store, []
+
+    async def locked(*args, **kwargs):
+        if not failures:
+            failures.append(1)
+            raise sqlite3.OperationalError("database is locked")
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(inbox, "store", locked)
+    mark = len(api.calls)
+    with caplog.at_level(logging.WARNING):
+        update_id = await api.send_text(7042, "/toi")
+        for _ in range(300):
+            if await seen(db, update_id) and api.sent(7042, since=mark):
+                break
+            await asyncio.sleep(0.01)
+    fetched = [c for c in api.calls_to("getUpdates")
+               if any(u["update_id"] == update_id for u in c.result or [])]
+    assert len(fetched) == 2  # once refused, once stored
+    assert len(api.sent(7042, since=mark)) == 1
+    assert "could not be stored" in caplog.text and "database is locked" in caplog.text
+
+
 @pytest.mark.parametrize("status, description, level", [
     (502, "Bad Gateway", logging.WARNING),
     (409, "Conflict: terminated by other getUpdates request; make sure that only one bot "
@@ -437,12 +637,14 @@ async def test_every_button_press_is_answered_even_when_ignored(bot, api):
     assert api.sent() == []
 
 
-async def test_a_button_is_answered_when_the_core_fails(tg_config, api, world, monkeypatch):
-    class Broken:
-        async def handle(self, inbound, **kwargs):
-            raise RuntimeError("boom")
+async def broken(inbound, **kwargs):
+    raise RuntimeError("boom")
 
-    running, stop, task = await start_polling(tg_config, Broken(), api, monkeypatch)
+
+async def test_a_button_is_answered_when_the_core_fails(tg_config, core, api, world,
+                                                       monkeypatch):
+    monkeypatch.setattr(core, "handle", broken)
+    running, stop, task = await start_polling(tg_config, core, api, monkeypatch)
     try:
         await api.press(7020, "ab12cd.keep")
         await running.settle()
@@ -453,13 +655,10 @@ async def test_a_button_is_answered_when_the_core_fails(tg_config, api, world, m
 
 
 async def test_errors_in_the_handler_are_logged_with_traceback(
-    tg_config, api, world, monkeypatch, caplog
+    tg_config, core, api, world, monkeypatch, caplog
 ):
-    class Broken:
-        async def handle(self, inbound, **kwargs):
-            raise RuntimeError("boom")
-
-    running, stop, task = await start_polling(tg_config, Broken(), api, monkeypatch)
+    monkeypatch.setattr(core, "handle", broken)
+    running, stop, task = await start_polling(tg_config, core, api, monkeypatch)
     try:
         with caplog.at_level(logging.ERROR):
             await api.send_text(7008, "xin chào")
@@ -836,10 +1035,10 @@ async def test_an_unreachable_bot_api_is_tried_a_few_times_then_one_line(
 
 
 async def test_a_bot_api_that_fails_for_a_while_is_tried_again(
-        tg_config, tmp_path, api, monkeypatch):
+        tg_config, tmp_path, core, api, monkeypatch):
     monkeypatch.setattr(tg, "START_BACKOFF", 0.01)
     api.fail("getMe", 502, "Bad Gateway", times=tg.START_TRIES - 1)
-    running, stop, task = await start_polling(start_config(tg_config, tmp_path), None, api,
+    running, stop, task = await start_polling(start_config(tg_config, tmp_path), core, api,
                                               monkeypatch)
     stop.set()
     await asyncio.wait_for(task, 5)

@@ -622,6 +622,69 @@ async def test_an_internal_server_error_is_retried_a_few_times_for_a_reply(
     assert "Transient" in caplog.text
 
 
+# ---- a reply that fails (issue 12, item 3) ------------------------------------------------------
+
+UNDELIVERED = "Xin lỗi, câu hỏi trước chưa tới được bạn:"
+
+
+@pytest.fixture
+async def head_on_zalo(channel, api, db, world, clock, monkeypatch):
+    monkeypatch.setattr(zl, "REPLY_BACKOFF", 0.01)
+    await on_zalo(db, clock, world.head_id, "z100")
+    person = ZaloUser(channel, api, clock, "z100")
+    assert "(1/10) Tổng số hộ" in await person.send("/baocao")
+    return person
+
+
+async def zalo_draft(db) -> dict:
+    from storage.dialogs import load_dialog
+
+    async with db.read() as conn:
+        return (await load_dialog(conn, "zalo", "z100")).draft
+
+
+async def test_a_reply_refused_with_502_once_is_sent_again(head_on_zalo, api):
+    api.fail("sendMessage", error_code=502, description="Bad Gateway")
+    assert "(2/10) Số hộ nghèo" in await head_on_zalo.send("261")
+
+
+@pytest.mark.parametrize("fault", ["502", "connection lost"])
+async def test_an_answer_retyped_after_a_lost_question_is_not_taken_for_the_next_field(
+        head_on_zalo, api, db, fault):
+    """The issue's case: «261» answered, its reply lost; «261» typed again is not the number
+    of poor households: the question comes again, and the form goes on where it was."""
+    if fault == "502":
+        api.fail("sendMessage", error_code=502, description="Bad Gateway", times=3)
+    else:
+        api.drop_connection("sendMessage")  # may have gone through: not sent again
+    assert await head_on_zalo.send("261") == ""
+    reply = await head_on_zalo.send("261")
+    assert reply.startswith(UNDELIVERED) and "(2/10) Số hộ nghèo" in reply
+    assert "(3/10)" in await head_on_zalo.send("15")
+    values = (await zalo_draft(db))["values"]
+    assert values["total"] == 261 and values["poor"] == 15
+
+
+async def test_a_reply_whose_answer_was_lost_is_not_sent_twice(head_on_zalo, api, db):
+    """Zalo took the message and the connection broke on the way back: the person has the
+    question; it is not sent again, and at worst asked once more."""
+    api.drop_connection("sendMessage", after=True)
+    mark = len(api.calls)
+    await head_on_zalo.send("261")
+    assert len([c for c in api.calls[mark:] if c.method == "sendMessage"]) == 1
+    reply = await head_on_zalo.send("15")
+    assert reply.startswith(UNDELIVERED) and "(2/10)" in reply
+    assert "(3/10)" in await head_on_zalo.send("15")
+
+
+async def test_replies_joined_into_one_message_keep_their_question(channel):
+    from common.messages import Option
+
+    question = Outbound("(2/10) Số hộ nghèo?", (Option("❌ Hủy", "x.cancel"),), asks="x")
+    joined = zl.coalesce([Outbound("Đã ghi 261."), question])
+    assert len(joined) == 1 and joined[0].asks == "x"
+
+
 async def test_a_reminder_hit_by_an_internal_server_error_is_retried_later(
         zalo_config, channel, api, db, world, clock):
     await on_zalo(db, clock, world.head_id, "z100")

@@ -290,7 +290,14 @@ class ConsoleSession:
         )
         replies = await self.core.handle(inbound)
         if replies:
-            self.print(render_all(replies, self.files))
+            try:
+                self.print(render_all(replies, self.files))
+            except OSError:
+                # Not shown (the terminal or the pipe is gone, an attachment could not be
+                # written): as on the messengers, the question is asked again at the next
+                # answer rather than that answer taken for it.
+                await self.core.undelivered(inbound, replies)
+                raise
         return replies
 
     def print(self, text: str = "") -> None:

@@ -6,7 +6,9 @@ It only translates, like RapidPro courier's Telegram handler: an ``Update`` beco
 become the channel-neutral vocabulary of :mod:`common.delivery`.
 
 One ``TypeHandler(Update, …)`` receives every update; :class:`PerChatUpdateProcessor` runs
-updates of different chats concurrently and those of one chat in arrival order.
+updates of different chats concurrently and those of one chat in arrival order. Updates are
+stored before Telegram forgets them (:class:`TelegramInbox`, the inbox Zalo's events use), so
+an update being processed when the process is killed is processed at the next start, once.
 
 At start-up ``getMe`` checks the token before anything else starts (:func:`check_bot`): a token
 Telegram refuses, a Bot API that cannot be reached (after a few tries) or a ``base_url`` that
@@ -24,6 +26,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+import httpx
 from telegram import (
     BotCommand,
     CallbackQuery,
@@ -74,7 +77,8 @@ from common.delivery import (
     Transient,
 )
 from common.messages import Inbound, Outbound
-from storage import outbox
+from storage import inbox, outbox
+from storage.inbound import first_delivery_statement
 
 if TYPE_CHECKING:
     from handlers.core import Core
@@ -93,6 +97,7 @@ ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "my_chat_membe
 GROUP_NOTE_INTERVAL = 600.0  # seconds: a group hears «private chats only» at most this often
 _REMEMBERED = 10_000  # edits noted and groups told, remembered in memory at most
 MAX_THROTTLE_WAIT = 60.0  # seconds a reply waits for a 429 before it is given up
+REPLY_BACKOFF = 0.5  # seconds before a failed reply's second try; doubles for each further one
 START_TRIES = 3  # getMe at start-up: tries when the Bot API cannot be reached
 START_BACKOFF = 0.5  # seconds before the second try; doubles for each further one
 _UNBOUNDED = 1_000_000
@@ -271,20 +276,43 @@ def delivery_error(exc: TelegramError) -> DeliveryError:
     return Transient(message, channel=CHANNEL)
 
 
-async def _call(request: Callable[[], Awaitable[Any]], wait_throttled: float) -> Any:
-    """Make one API call; wait once for a 429 of at most ``wait_throttled`` seconds."""
-    for attempt in range(2):
+def not_delivered(exc: TelegramError) -> bool:
+    """Whether the call certainly delivered nothing, so that making it again cannot send a
+    message twice: the Bot API answered with a server error (PTB raises a ``NetworkError``
+    for a 5xx answer, without a cause or from the failure to read the answer), or the
+    connection could not be made (``httpx.ConnectError``). After a time-out, or a connection
+    lost once the request was on its way, the message may have arrived."""
+    if not isinstance(exc, NetworkError) or isinstance(exc, TimedOut | BadRequest):
+        return False
+    cause = exc.__cause__
+    return cause is None or isinstance(cause, TelegramError | httpx.ConnectError)
+
+
+async def _call(request: Callable[[], Awaitable[Any]], wait_throttled: float,
+                retries: int = 0) -> Any:
+    """Make one API call; wait once for a 429 of at most ``wait_throttled`` seconds; make it
+    up to ``retries`` more times, with a growing pause, while it fails having delivered
+    nothing (:func:`not_delivered`)."""
+    throttled = tried = 0
+    while True:
         try:
             return await request()
         except RetryAfter as exc:
             error = delivery_error(exc)
-            waits = not attempt and error.retry_after <= wait_throttled
+            waits = not throttled and error.retry_after <= wait_throttled
             log.warning("Telegram: too many requests (429), retry after %g s%s",
                         error.retry_after, "; waiting" if waits else "")
             if not waits:
                 raise error from exc
+            throttled += 1
             await asyncio.sleep(error.retry_after)
         except TelegramError as exc:
+            if tried < retries and not_delivered(exc):
+                tried += 1
+                log.info("Telegram: %s; trying again (%d of %d)", _short(exc.message),
+                         tried, retries)
+                await asyncio.sleep(REPLY_BACKOFF * 2 ** (tried - 1))
+                continue
             raise delivery_error(exc) from exc
 
 
@@ -295,13 +323,15 @@ def _chat(chat_id: str | int) -> str | int:
         return chat_id  # "@channelname"
 
 
-async def send(bot, chat_id: str | int, outbound: Outbound, *, wait_throttled: float = 0) -> None:
+async def send(bot, chat_id: str | int, outbound: Outbound, *, wait_throttled: float = 0,
+               retries: int = 0) -> None:
     """Send ``outbound`` to ``chat_id``: a photo, a document or text, with its keyboard.
 
     Texts longer than a message are split at line ends; the keyboard goes with the last piece.
     Raises a :class:`DeliveryError` subclass when Telegram refuses; a call throttled for at most
     ``wait_throttled`` seconds is first tried once more (the dispatcher passes 0 and schedules
-    the retry itself).
+    the retry itself), a call that failed having delivered nothing up to ``retries`` more
+    times (a reply; the outbox retries on its own schedule).
     """
     chat = _chat(chat_id)
     markup = to_markup(outbound)
@@ -313,18 +343,18 @@ async def send(bot, chat_id: str | int, outbound: Outbound, *, wait_throttled: f
         await _call(lambda: bot.send_photo(
             chat, photo=outbound.image, caption=caption or None, filename="chart.png",
             reply_markup=None if pieces else markup,
-        ), wait_throttled)
+        ), wait_throttled, retries)
     if outbound.document is not None:
         await _call(lambda: bot.send_document(
             chat, document=outbound.document, caption=caption or None,
             filename=outbound.filename or "document",
             reply_markup=None if pieces or outbound.image is not None else markup,
-        ), wait_throttled)
+        ), wait_throttled, retries)
     for n, piece in enumerate(pieces):
         keyboard = markup if n == len(pieces) - 1 else None
         await _call(lambda piece=piece, keyboard=keyboard: bot.send_message(
             chat, piece, reply_markup=keyboard,
-        ), wait_throttled)
+        ), wait_throttled, retries)
 
 
 class TelegramSender:
@@ -346,23 +376,155 @@ class TelegramSender:
         await send(self.bot, chat_id, message, wait_throttled=0)
 
 
-async def deliver_replies(bot, chat_id: str, replies: Sequence[Outbound]) -> None:
+async def deliver_replies(bot, chat_id: str, replies: Sequence[Outbound], *,
+                          retries: int = 0) -> list[Outbound]:
     """Send the core's replies in order; a chat that fails gets none of its later replies.
+    Returns the replies not delivered (for :meth:`Core.undelivered`).
 
-    Only a short 429 is waited for. Other errors are not retried here: after a time-out the
-    message may well have arrived, and a person who got no answer simply writes again.
+    A short 429 is waited for; a call that failed having delivered nothing is made up to
+    ``retries`` more times at once, with a growing pause (0.5 s, 1 s, …: the person is
+    waiting for the answer, and the chat's next message waits behind it, so the order
+    stays). Other failures are not retried: after a time-out the message may well have
+    arrived, and twice would be worse; the core asks the question again at the next answer.
     """
     failed: set[str] = set()
+    undelivered: list[Outbound] = []
     for reply in replies:
         target = reply.chat_id or chat_id
         if target in failed:
+            undelivered.append(reply)
             continue
         try:
-            await send(bot, target, reply, wait_throttled=MAX_THROTTLE_WAIT)
+            await send(bot, target, reply, wait_throttled=MAX_THROTTLE_WAIT, retries=retries)
         except DeliveryError as exc:
             failed.add(target)
+            undelivered.append(reply)
             log.warning("reply to Telegram chat %s not delivered: %s: %s",
                         target, type(exc).__name__, exc)
+    return undelivered
+
+
+# ---- the inbox: store first ------------------------------------------------------------------
+
+
+def _chat_of(update: dict) -> str:
+    """The chat an update's message, button or membership change is in (for the inbox row)."""
+    for kind in ("message", "edited_message", "callback_query", "my_chat_member"):
+        part = update.get(kind)
+        if isinstance(part, dict):
+            chat = part.get("chat") or (part.get("message") or {}).get("chat") or \
+                part.get("from")
+            if isinstance(chat, dict) and chat.get("id") is not None:
+                return str(chat["id"])
+    return ""
+
+
+class TelegramInbox:
+    """Updates stored before python-telegram-bot's polling confirms them to Telegram.
+
+    PTB confirms updates before they are processed: ``Updater._start_polling`` puts the
+    updates of one ``getUpdates`` answer into ``Application.update_queue`` and at once (our
+    ``poll_interval`` is 0) calls ``getUpdates`` again with ``offset`` = the last update id + 1
+    — and "an update is considered confirmed as soon as getUpdates is called with an offset
+    higher than its update_id" (Bot API: getUpdates); ``Application`` processes the updates
+    meanwhile, in tasks of their own (``concurrent_updates``). Only a clean stop waits for
+    them (``Application.stop``). An update being processed at a hard kill, or a power cut,
+    has been confirmed, and Telegram never sends it again.
+
+    So every ``getUpdates`` answer is stored in the inbox (:mod:`storage.inbox`, as Zalo's
+    events are) before PTB sees it (:class:`InboxRequest`): its next ``getUpdates``, the
+    confirmation, starts only once the updates are on disk. The transaction that processes an
+    update also removes it (the core's, or one of its own for the updates the core does not
+    see); those still there at start-up are processed first (:meth:`recover`). An update that
+    Telegram sends again (it was stored, the kill came before the confirmation) is recognised
+    by its id, stored or processed, and is not processed twice (:meth:`take`).
+    """
+
+    def __init__(self, core: Core):
+        self.core = core
+        self._fresh: set[str] = set()  # stored now, not yet taken for processing
+
+    async def store(self, updates: Sequence[object]) -> None:
+        """Store a ``getUpdates`` answer (the Bot API's update objects, as received)."""
+        rows = [(str(u["update_id"]), _chat_of(u), json.dumps(u, ensure_ascii=False))
+                for u in updates if isinstance(u, dict) and isinstance(u.get("update_id"), int)]
+        if not rows:
+            return
+        async with self.core.db.write(durable=True) as conn:
+            new = await inbox.store(conn, CHANNEL, rows, self.core.clock())
+        self._fresh.update(new)
+
+    def take(self, update: Update) -> bool:
+        """Whether ``update`` is to be processed now: stored by this process (or recovered)
+        and not taken yet. False for one received again (already stored, or processed)."""
+        key = str(update.update_id)
+        if key in self._fresh:
+            self._fresh.discard(key)
+            return True
+        return False
+
+    @staticmethod
+    def settling(update: Update) -> list[tuple[str, tuple]]:
+        """The statements that mark ``update`` processed, for its own transaction."""
+        return [inbox.settle_statement(CHANNEL, str(update.update_id))]
+
+    async def settle(self, update: Update, now) -> None:
+        """Mark processed an update the core did not see (an edit, a membership change, a
+        group's message): removed from the inbox and remembered as processed."""
+        key = str(update.update_id)
+        async with self.core.db.write_opening(inbox.settle_statement(CHANNEL, key),
+                                              first_delivery_statement(CHANNEL, key, now)):
+            pass
+
+    async def recover(self, application: Application) -> int:
+        """Queue the updates stored before a stop or a crash but not processed then, ahead of
+        any new one; return how many."""
+        async with self.core.db.read() as conn:
+            rows = await inbox.waiting(conn, CHANNEL)
+        unreadable = []
+        for message_id, _, payload in rows:
+            try:
+                update = Update.de_json(json.loads(payload), application.bot)
+            except Exception:  # noqa: BLE001  (stored by a version that read it otherwise)
+                log.warning("Telegram: a stored update %s cannot be read; dropped", message_id)
+                unreadable.append(message_id)
+                continue
+            self._fresh.add(message_id)
+            await application.update_queue.put(update)
+        if unreadable:
+            async with self.core.db.write() as conn:
+                for message_id in unreadable:
+                    await inbox.settle(conn, CHANNEL, message_id)
+        if rows:
+            log.info("Telegram: processing %d update(s) received before the restart", len(rows))
+        return len(rows) - len(unreadable)
+
+
+class InboxRequest(BotApiRequest):
+    """The request ``getUpdates`` goes through (``ApplicationBuilder.get_updates_request``):
+    the updates of each answer are stored (:class:`TelegramInbox`) before PTB reads them.
+
+    ``BaseRequest.post`` is the public method every call goes through. When the updates cannot
+    be stored (the database is locked), the answer counts as a failed ``getUpdates``: PTB's
+    polling loop logs it (our ``error_callback``) and tries again after a growing pause (1 s,
+    up to 30 s), with the same ``offset``, so that Telegram keeps the updates meanwhile.
+    """
+
+    def __init__(self, store: Callable[[Sequence[object]], Awaitable[None]], **kwargs: Any):
+        super().__init__(**kwargs)
+        self._store = store
+
+    async def post(self, url: str, request_data=None, *args: Any, **kwargs: Any):
+        result = await super().post(url, request_data, *args, **kwargs)
+        if isinstance(result, list) and result:
+            try:
+                await self._store(result)
+            except Exception as exc:
+                log.debug("Telegram: storing updates failed", exc_info=True)
+                raise NetworkError(f"the updates received could not be stored "
+                                   f"({type(exc).__name__}: {exc}); they are fetched "
+                                   "again") from exc
+        return result
 
 
 # ---- the handler ----------------------------------------------------------------------------
@@ -496,27 +658,37 @@ class _Gate:
         await _tell(bot, chat.id, t("telegram.private_only", username=bot.username))
 
 
-def make_handler(core: Core) -> TypeHandler:
-    """The one handler: every update of a person in a private chat goes through the core."""
+def make_handler(core: Core, stored: TelegramInbox | None = None) -> TypeHandler:
+    """The one handler: every update of a person in a private chat goes through the core.
+    With ``stored`` (the inbox the updates were stored in), an update is processed once and
+    removed from the inbox by the transaction that processes it."""
     gate = _Gate(core)
 
     async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Turns the update into an Inbound, lets the core answer, and sends the replies."""
+        if stored is not None and not stored.take(update):
+            log.info("Telegram: update %s received again; ignored", update.update_id)
+            return
         inbound = to_inbound(update)
         if update.callback_query is not None:
             await _settle_button(update.callback_query, keyboard=inbound is not None)
-        if update.my_chat_member is not None:
-            await gate.on_member(update.my_chat_member, context.bot)
-            return
-        if update.edited_message is not None:
-            await gate.on_edit(update.edited_message, context.bot)
-            return
         if inbound is None:
-            await gate.on_ignored(update, context.bot)
+            if update.my_chat_member is not None:
+                await gate.on_member(update.my_chat_member, context.bot)
+            elif update.edited_message is not None:
+                await gate.on_edit(update.edited_message, context.bot)
+            else:
+                await gate.on_ignored(update, context.bot)
+            if stored is not None:
+                await stored.settle(update, core.clock())
             return
-        replies = await core.handle(inbound, on_busy=lambda notice: deliver_replies(
-            context.bot, inbound.chat_id, notice))
-        await deliver_replies(context.bot, inbound.chat_id, replies)
+        replies = await core.handle(
+            inbound, settle=stored.settling(update) if stored else None,
+            on_busy=lambda notice: deliver_replies(context.bot, inbound.chat_id, notice))
+        undelivered = await deliver_replies(context.bot, inbound.chat_id, replies,
+                                            retries=core.config.telegram.transient_retries)
+        if undelivered:
+            await core.undelivered(inbound, undelivered)
 
     return TypeHandler(Update, on_update)
 
@@ -640,8 +812,10 @@ def _guard_token(token: str) -> None:
     guard_secret(token, ("httpx", "telegram.Bot", "telegram.ext.ExtBot"))
 
 
-def build_application(config: Config, core: Core) -> Application:
-    """The python-telegram-bot Application, wired to ``core``; not started."""
+def build_application(config: Config, core: Core,
+                      stored: TelegramInbox | None = None) -> Application:
+    """The python-telegram-bot Application, wired to ``core``; not started. With ``stored``,
+    updates are stored there as they are fetched (store-first, :class:`TelegramInbox`)."""
     tg = config.telegram
     if not tg.token:
         raise Misconfigured("no Telegram token: set GIAMNGHEO_TELEGRAM_TOKEN", channel=CHANNEL)
@@ -657,7 +831,8 @@ def build_application(config: Config, core: Core) -> Application:
         # ApplicationBuilder's own defaults (256 connections for calls, 1 for getUpdates),
         # reading answers with BotApiRequest
         .request(BotApiRequest(connection_pool_size=256))
-        .get_updates_request(BotApiRequest(connection_pool_size=1))
+        .get_updates_request(InboxRequest(stored.store, connection_pool_size=1)
+                             if stored is not None else BotApiRequest(connection_pool_size=1))
         .rate_limiter(AIORateLimiter(
             overall_max_rate=tg.overall_max_rate, group_max_rate=tg.group_max_rate,
         ))
@@ -666,7 +841,7 @@ def build_application(config: Config, core: Core) -> Application:
         .post_init(_post_init)
         .build()
     )
-    application.add_handler(make_handler(core))
+    application.add_handler(make_handler(core, stored))
     application.add_error_handler(on_error)
     return application
 
@@ -771,7 +946,8 @@ async def run_polling(
     """
     if stop is None:
         stop = asyncio.Event()
-    application = build_application(config, core)
+    stored = TelegramInbox(core)
+    application = build_application(config, core, stored)
     loop = asyncio.get_running_loop()
     refused = asyncio.Event()
 
@@ -791,6 +967,7 @@ async def run_polling(
                 if application.post_init is not None:
                     await application.post_init(application)
                 await application.start()
+                await stored.recover(application)  # before anything new
                 await application.updater.start_polling(
                     poll_interval=0,
                     timeout=config.telegram.poll_timeout,

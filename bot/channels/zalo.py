@@ -79,6 +79,7 @@ CAPTION_LIMIT = 2000
 SECRET_HEADER = "X-Bot-Api-Secret-Token"
 MAX_BODY = 1 << 20  # a webhook body larger than 1 MiB is refused (events are a few hundred bytes)
 MAX_THROTTLE_WAIT = 60.0  # seconds a reply waits for a "too many requests" before it is given up
+REPLY_BACKOFF = 0.5  # seconds before a refused reply's second try; doubles for each further one
 MEDIA_PATH = "/media"
 START_TRIES = 3  # getMe at start-up: tries when the API cannot be reached
 # Event name -> Inbound.kind: the five events of the webhook documentation (docs: Webhook).
@@ -773,7 +774,9 @@ class ZaloChannel:
             inbound, settle=[inbox.settle_statement(CHANNEL, inbound.message_id)],
             on_busy=lambda notice: self.deliver_replies(inbound.chat_id, notice))
         self.processed += 1
-        await self.deliver_replies(inbound.chat_id, replies)
+        undelivered = await self.deliver_replies(inbound.chat_id, replies)
+        if undelivered:  # before the chat's next message: its worker waits for this
+            await self.core.undelivered(inbound, undelivered)
 
     async def _on_webhook(self, request: web.Request) -> web.Response:
         """Zalo's POST: 403 without the right secret, 400 for what is not an event, 200 once
@@ -926,7 +929,7 @@ class ZaloChannel:
                     # cannot send twice (a lost connection is not retried here: the message
                     # may have gone through).
                     tried += 1
-                    await asyncio.sleep(0.5 * 2 ** (tried - 1))
+                    await asyncio.sleep(REPLY_BACKOFF * 2 ** (tried - 1))
                     continue
                 raise error from None
             if self.quota.passed() and self._quota_told:
@@ -971,21 +974,33 @@ class ZaloChannel:
         except Exception:
             log.exception("Zalo: could not tell the admins that the quota is used up")
 
-    async def deliver_replies(self, chat_id: str, replies: Sequence[Outbound]) -> None:
-        """Send the core's replies in order; a chat that fails gets none of its later replies
-        (as on Telegram: a person who got no answer writes again)."""
+    async def deliver_replies(self, chat_id: str, replies: Sequence[Outbound]
+                              ) -> list[Outbound]:
+        """Send the core's replies in order; a chat that fails gets none of its later replies.
+        Returns the replies not delivered (for :meth:`Core.undelivered`: the question they
+        asked is asked again at the person's next answer).
+
+        A reply Zalo refused as passing (403 «Internal server error», 408, 5xx) is tried again
+        ``transient_retries`` times at once, after 0.5 s, 1 s, …: the person is waiting, and
+        the chat's next message waits behind it, so the order stays (the outbox would send it
+        after replies to later messages). A lost connection or a time-out is not tried again:
+        the message may have arrived, and twice would be worse than asking again."""
         failed: set[str] = set()
+        undelivered: list[Outbound] = []
         for reply in coalesce(replies):
             target = reply.chat_id or chat_id
             if target in failed:
+                undelivered.append(reply)
                 continue
             try:
                 await self.send(target, reply, wait_throttled=MAX_THROTTLE_WAIT,
                                 retries=self.zalo.transient_retries)
             except DeliveryError as exc:
                 failed.add(target)
+                undelivered.append(reply)
                 log.warning("Zalo: reply to chat %s not delivered: %s: %s", target,
                             type(exc).__name__, exc.message)
+        return undelivered
 
 
 def coalesce(replies: Sequence[Outbound]) -> list[Outbound]:
@@ -999,7 +1014,7 @@ def coalesce(replies: Sequence[Outbound]) -> list[Outbound]:
                 and reply.image is None and reply.document is None):
             joined = message_text(last) + "\n\n" + message_text(reply)
             if utf16_units(joined) <= TEXT_LIMIT:
-                out[-1] = Outbound(joined, chat_id=reply.chat_id)
+                out[-1] = Outbound(joined, chat_id=reply.chat_id, asks=reply.asks or last.asks)
                 continue
         out.append(reply)
     return out
