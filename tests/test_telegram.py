@@ -393,9 +393,9 @@ async def test_no_update_is_confirmed_before_it_is_stored(bot, core, api, db, wo
     checked, confirmed = [], asyncio.Event()
     handle = core.handle
 
-    async def processing(inbound, settle=None):
+    async def processing(inbound, **kwargs):
         await confirmed.wait()  # still being processed when the confirmation goes out
-        return await handle(inbound, settle=settle)
+        return await handle(inbound, **kwargs)
 
     async def check(call):
         if call.method == "getUpdates" and int(call.params.get("offset") or 0) > update_id:
