@@ -12,6 +12,7 @@ import io
 import json
 import logging
 import socket
+import time
 
 import httpx
 import pytest
@@ -317,6 +318,40 @@ async def test_refusals_of_zalo_become_delivery_errors(channel, api):
     api.fail("sendMessage", error_code=429, description="Too many requests, retry after 0.1")
     await channel.send("z1", Outbound("nhắc việc"), wait_throttled=1)
     assert api.sent_texts("z1") == ["nhắc việc"]
+
+
+@pytest.fixture
+async def impatient(zalo_config, db, clock, world):
+    """The Zalo channel with a short ``request_timeout`` (0.5 s)."""
+    cfg = replace(zalo_config, zalo=replace(zalo_config.zalo, request_timeout=0.5))
+    core = Core(db, cfg, clock)
+    zalo = ZaloChannel(cfg, core, db)
+    await zalo.start()
+    yield zalo
+    await zalo.stop()
+    core.close()
+
+
+async def test_a_send_zalo_never_answers_is_given_up_after_the_request_timeout(
+        impatient, api):
+    api.hang("sendMessage")
+    started = time.monotonic()
+    with pytest.raises(Transient, match="sendMessage"):
+        await impatient.send("z1", Outbound("nhắc việc"))
+    assert time.monotonic() - started < 2  # request_timeout 0.5 s, not for ever
+    await impatient.send("z1", Outbound("nhắc việc"))  # the next call is not held up
+    assert api.sent_texts("z1") == ["nhắc việc"]
+
+
+async def test_a_hung_reply_holds_up_its_chat_only_until_the_request_timeout(
+        impatient, api, db, world, clock):
+    await on_zalo(db, clock, world.head_id, "z100")
+    head = ZaloUser(impatient, api, clock, "z100")
+    api.hang("sendMessage", chat_id="z100")
+    started = time.monotonic()
+    assert await head.send("/toi") == ""  # that reply never came
+    assert "Bạn là Lò Văn Páo" in await head.send("/toi")  # the chat goes on
+    assert time.monotonic() - started < 3
 
 
 async def remind(zalo_config, channel, db, world, clock, key: str) -> None:

@@ -448,8 +448,7 @@ class ZaloClient:
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:  # made in the running loop
             self._session = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=None, sock_connect=self.config.request_timeout,
-                                              sock_read=self.config.request_timeout),
+                timeout=self._timeout(),
                 connector=aiohttp.TCPConnector(
                     limit=max(16, self.config.concurrent_updates), ttl_dns_cache=300),
                 raise_for_status=False, trust_env=False)
@@ -460,13 +459,24 @@ class ZaloClient:
             await self._session.close()
             self._session = None
 
+    def _timeout(self, read_timeout: float | None = None) -> aiohttp.ClientTimeout:
+        """Every call ends within ``request_timeout`` seconds, from waiting for a connection
+        to the last byte of the answer; a long poll (``read_timeout``) may wait that long for
+        its answer instead. (aiohttp reads ``timeout=None`` as no limit at all.)"""
+        limit = self.config.request_timeout
+        if read_timeout:
+            return aiohttp.ClientTimeout(total=None, connect=limit, sock_connect=limit,
+                                         sock_read=read_timeout)
+        return aiohttp.ClientTimeout(total=limit, sock_connect=limit)
+
     async def call(self, method: str, body: dict[str, Any] | None = None, *,
                    read_timeout: float | None = None) -> Any:
         """Call ``method``; its ``result``, or :class:`ZaloApiError`, or :class:`Transient`
-        for a network failure or an answer that is not the Bot API's JSON."""
-        timeout = (aiohttp.ClientTimeout(total=None, sock_connect=self.config.request_timeout,
-                                         sock_read=read_timeout)
-                   if read_timeout else None)
+        for a network failure, an answer that is not the Bot API's JSON, or no answer within
+        ``request_timeout`` (``read_timeout`` for a long poll). After a time-out the message
+        may still have been delivered: a reply is not sent again, the outbox tries a reminder
+        again (a reminder twice is better than none)."""
+        timeout = self._timeout(read_timeout)
         try:
             async with self._http().post(self._prefix + method, json=body or {},
                                          timeout=timeout) as response:
