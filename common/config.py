@@ -192,6 +192,8 @@ class TelegramConfig(Settings):
     base_url: Url = "https://api.telegram.org/bot"
     base_file_url: Url = "https://api.telegram.org/file/bot"
     poll_timeout: Int = Field(30, ge=0)
+    request_timeout: Float = Field(5.0, gt=0, le=300,
+                                   description="seconds, more than 0 and at most 300")
     overall_max_rate: Float = Field(30.0, gt=0)
     group_max_rate: Float = Field(20.0, gt=0)
     per_chat_interval: Float = Field(1.0, ge=0)

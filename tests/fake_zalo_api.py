@@ -9,11 +9,11 @@ fetches the photo URL, as Zalo does) and ``sendChatAction``. Every request is re
 to the bot's webhook (:meth:`FakeZaloApi.post_webhook`), and makes methods fail
 (:meth:`FakeZaloApi.fail`), slow down (:meth:`FakeZaloApi.delay`), hang without ever answering
 (:meth:`FakeZaloApi.hang`) or lose the connection (:meth:`FakeZaloApi.drop_connection`);
-:attr:`FakeZaloApi.intercept` sees every call first and may answer it itself. The module-level :func:`text_event`,
-:func:`image_event`, :func:`sticker_event`, :func:`voice_event` and :func:`unsupported_event`
-build events the way the webhook documentation shapes them, :func:`docs_update` the shape of the
-``getUpdates`` documentation's sample, :func:`own_message_event` a message whose sender is the
-bot itself.
+:attr:`FakeZaloApi.intercept` sees every call first and may answer it itself. The module-level
+:func:`text_event`, :func:`image_event`, :func:`sticker_event`, :func:`voice_event` and
+:func:`unsupported_event` build events the way the webhook documentation shapes them,
+:func:`docs_update` the shape of the ``getUpdates`` documentation's sample,
+:func:`own_message_event` a message whose sender is the bot itself.
 
     async with FakeZaloApi() as api:
         client = ZaloClient(base_url=api.base_url, token=api.token)
