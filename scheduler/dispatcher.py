@@ -94,7 +94,12 @@ class Sender(Protocol):
 
 
 class Pacer:
-    """Evenly spaced sending slots: ``rate`` a second overall, one per chat per interval."""
+    """Evenly spaced sending slots: ``rate`` a second overall, one per chat per interval.
+
+    A pause ("retry after") holds every slot until it ends, also the slots of messages
+    already waiting for theirs: with ``outbox.concurrency`` messages claimed at once, several
+    wait for a slot when one of them is refused, and none of them may go inside the pause.
+    """
 
     def __init__(self, rate: float, per_chat_interval: float,
                  monotonic: Callable[[], float] = time.monotonic):
@@ -102,22 +107,28 @@ class Pacer:
         self.per_chat = per_chat_interval
         self.monotonic = monotonic
         self._next = 0.0
+        self._paused_until = 0.0
         self._chat_next: dict[str, float] = {}
 
     async def wait(self, chat_id: str) -> None:
-        """Wait for this chat's next slot and take it."""
-        now = self.monotonic()
-        slot = max(now, self._next, self._chat_next.get(chat_id, 0.0))
-        self._next = slot + self.interval
-        self._chat_next[chat_id] = slot + self.per_chat
-        if len(self._chat_next) > 50_000:  # forget chats whose slot has long passed
-            self._chat_next = {c: s for c, s in self._chat_next.items() if s > now}
-        if slot > now:
-            await asyncio.sleep(slot - now)
+        """Wait for this chat's next slot and take it; a pause that begins meanwhile puts
+        the slot after its end (in the order the slots were taken)."""
+        while True:
+            now = self.monotonic()
+            slot = max(now, self._next, self._paused_until, self._chat_next.get(chat_id, 0.0))
+            self._next = slot + self.interval
+            self._chat_next[chat_id] = slot + self.per_chat
+            if len(self._chat_next) > 50_000:  # forget chats whose slot has long passed
+                self._chat_next = {c: s for c, s in self._chat_next.items() if s > now}
+            if slot > now:
+                await asyncio.sleep(slot - now)
+            if self._paused_until <= self.monotonic():
+                return
 
     def pause(self, seconds: float) -> None:
         """No slot before ``seconds`` from now (the messenger said "retry after")."""
-        self._next = max(self._next, self.monotonic() + seconds)
+        self._paused_until = max(self._paused_until, self.monotonic() + seconds)
+        self._next = max(self._next, self._paused_until)
 
 
 class Dispatcher:

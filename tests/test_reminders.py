@@ -372,6 +372,31 @@ async def test_throttling_pauses_the_channel_for_retry_after(
     assert len({c.chat_id for c in api.sent()}) == 7
 
 
+async def test_after_a_429_no_send_starts_until_retry_after_has_passed(
+        db, cfg, clock, world, on_telegram, api, planner, bot):
+    """Eight messages in flight at once, each waiting for its sending slot: when one is
+    refused with «retry after», those already waiting for their slot wait for the pause too
+    (none starts inside it), then go on at the channel's rate."""
+    await _plan_many(db, clock, world, 12)
+    await running_since(db, clock, "2026-12-01 12:00")
+    clock.set_local("2026-12-02 08:00")
+    await planner.tick()
+    paced = replace(cfg, telegram=replace(cfg.telegram, overall_max_rate=20),
+                    outbox=replace(cfg.outbox, concurrency=8))
+    dispatcher = Dispatcher(db, paced, {"telegram": TelegramSender(bot, paced)}, clock)
+    api.fail("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1, skip=1)
+    await dispatcher.drain()
+    calls = api.calls_to("sendMessage")
+    [refused] = [c for c in calls if c.error == 429]
+    after = [c.at - refused.at for c in calls if c.at > refused.at]
+    assert len(after) == 12  # all but the first and the refused one, none inside the pause
+    assert min(after) >= 0.99, after
+    assert all(b - a >= 0.04 for a, b in zip(after, after[1:], strict=False))  # paced again
+    clock.advance(seconds=2)
+    await dispatcher.drain()
+    assert len({c.chat_id for c in api.sent()}) == 14
+
+
 async def test_a_person_who_blocked_the_bot_is_marked_and_the_officer_told(
         db, cfg, clock, world, on_telegram, api, planner, dispatcher):
     await running_since(db, clock, "2026-12-01 12:00")

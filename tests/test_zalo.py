@@ -115,8 +115,12 @@ class ZaloUser:
 
 async def on_zalo(db, clock, person_id: int, user_id: str) -> None:
     async with db.write() as conn:
-        await people.link_identity(conn, person_id, channel="zalo", external_id=user_id,
-                                   chat_id=user_id, display_name="", actor=SETUP, at=clock())
+        await on_zalo_conn(conn, person_id, user_id, clock)
+
+
+async def on_zalo_conn(conn, person_id: int, user_id: str, clock) -> None:
+    await people.link_identity(conn, person_id, channel="zalo", external_id=user_id,
+                               chat_id=user_id, display_name="", actor=SETUP, at=clock())
 
 
 # ---- dialogs ----------------------------------------------------------------------------------
@@ -717,6 +721,63 @@ async def test_a_quota_refusal_pauses_the_channel_and_tells_an_operator(
     assert [(r[2], r[4]) for r in alerts] == [(admin, "pending")]  # one a day
     text = outbox.decode_message(alerts[0][11]).text
     assert "Zalo" in text and "hạn mức" in text
+
+
+@pytest.fixture
+async def paused_1s(zalo_config, db, clock, world):
+    """The Zalo channel whose first quota pause is 1 s."""
+    cfg = replace(zalo_config, zalo=replace(zalo_config.zalo, throttle_retry_seconds=1))
+    core = Core(db, cfg, clock)
+    zalo = ZaloChannel(cfg, core, db)
+    await zalo.start()
+    yield zalo
+    await zalo.stop()
+    core.close()
+
+
+async def test_a_send_in_flight_that_goes_through_does_not_end_the_pause(paused_1s, api):
+    """Two sends under way when Zalo refuses one with 429: the other one's success was
+    decided before the refusal, so the pause holds, and a reply waits for its end."""
+    api.delay("sendMessage", 0.2)
+    api.fail("sendMessage", error_code=429, description="Quota exceeded", chat_id="z1")
+    refused, passed = await asyncio.gather(
+        paused_1s.send("z1", Outbound("nhắc việc")), paused_1s.send("z2", Outbound("nhắc")),
+        return_exceptions=True)
+    assert isinstance(refused, Throttled) and passed is None
+    answered = time.monotonic()
+    api.delay("sendMessage", 0)
+    await paused_1s.send("z3", Outbound("trả lời"), wait_throttled=60)
+    [reply] = [c for c in api.calls_to("sendMessage") if c.chat_id == "z3"]
+    assert reply.at - answered >= 0.75  # the pause (1 s) began 0.2 s before the answers
+
+
+async def test_refusals_of_sends_in_flight_together_are_one_refusal(
+        paused_1s, api, db, world, clock):
+    """Three of eight reminders under way at once are refused with 429: that is one
+    refusal of the quota, so the pause is the first one (1 s), not doubled twice (4 s)."""
+    chats = [f"z{n}" for n in range(10)]
+    async with db.write() as conn:
+        await conn.execute("DELETE FROM identities WHERE channel = 'test'")
+        ids = []
+        for chat in chats:
+            pid = await people.create_person(conn, f"Người {chat}", actor=SETUP, at=clock())
+            await on_zalo_conn(conn, pid, chat, clock)
+            await people.grant_role(conn, pid, "village_head", world.village2, actor=SETUP,
+                                    at=clock())
+            ids.append(pid)
+        await outbox.create_campaign(conn, key="t:in-flight", kind="announce", at=clock(),
+                                     not_before=clock(),
+                                     messages=[Planned(p, Outbound("Họp dân.")) for p in ids])
+    api.delay("sendMessage", 0.2)
+    api.fail("sendMessage", error_code=429, description="Quota exceeded", times=3)
+    cfg = replace(paused_1s.config, outbox=replace(paused_1s.config.outbox, concurrency=8))
+    await Dispatcher(db, cfg, {"zalo": paused_1s.sender}, clock).drain()
+    calls = api.calls_to("sendMessage")
+    refusals = [c for c in calls if c.error_code == 429]
+    assert len(refusals) == 3
+    later = [c.at - refusals[0].at for c in calls[8:]]
+    assert {"z8", "z9"} <= {c.chat_id for c in calls[8:]}
+    assert all(1.1 <= gap < 2.2 for gap in later), later  # 1 s after the refusals' answers
 
 
 def test_a_long_pause_never_exceeds_its_limit(config):

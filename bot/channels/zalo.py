@@ -398,6 +398,12 @@ class QuotaPause:
     doubles the pause, up to ``longest``, so a short limit clears quickly and a long one costs
     a try an hour rather than one every 30 seconds for days. A call that goes through ends the
     run.
+
+    Calls overlap (the outbox sends several at once, replies go meanwhile), so each outcome
+    is read with the time its call started (``started``, from :attr:`monotonic`): a call that
+    was already under way when the pause began tells nothing new. Its refusal is the same
+    refusal (the pause does not double again), its success was decided before the refusal
+    (the pause holds).
     """
 
     def __init__(self, first: float, longest: float,
@@ -406,22 +412,33 @@ class QuotaPause:
         self.longest = longest
         self.monotonic = monotonic
         self.until = 0.0
+        self.began = float("-inf")  # when the latest pause began
         self.streak = 0  # refusals in a row
 
     def remaining(self) -> float:
         """Seconds the channel still waits (0 when it may call Zalo)."""
         return max(0.0, self.until - self.monotonic())
 
-    def refused(self, hinted: float | None = None) -> float:
-        """Zalo refused for quota: pause, and return for how long."""
+    def refused(self, hinted: float | None = None, started: float | None = None) -> float:
+        """Zalo refused for quota a call that started at ``started``: pause, and return for
+        how long."""
+        now = self.monotonic()
+        if started is not None and started < self.began and self.until > now:
+            if hinted is not None:  # the refusal names a longer wait: it is kept
+                self.until = max(self.until, now + hinted)
+            return self.until - now
         wait = hinted if hinted is not None else min(self.longest,
                                                      self.first * 2 ** self.streak)
         self.streak += 1
-        self.until = max(self.until, self.monotonic() + wait)
+        self.began = now
+        self.until = max(self.until, now + wait)
         return wait
 
-    def passed(self) -> bool:
-        """A call went through; True when that ends a run of refusals."""
+    def passed(self, started: float | None = None) -> bool:
+        """A call that started at ``started`` went through; True when that ends a run of
+        refusals."""
+        if started is not None and started < self.began:
+            return False  # under way before the latest refusal: the pause holds
         ended = self.streak > 0
         self.streak = 0
         self.until = 0.0
@@ -901,18 +918,25 @@ class ZaloChannel:
             raise Throttled(remaining, "Zalo's quota is exceeded; the channel is paused",
                             channel=CHANNEL)
 
+    async def _wait_quota(self, wait_throttled: float) -> None:
+        """Until the channel's pause is over, when it ends within ``wait_throttled`` seconds
+        (a further refusal meanwhile lengthens it); else :class:`Throttled` at once."""
+        self._check_quota(wait_throttled)
+        while (remaining := self.quota.remaining()) > 0:
+            await asyncio.sleep(remaining)
+            self._check_quota(wait_throttled)
+
     async def _call(self, request: Request, wait_throttled: float, retries: int = 0) -> Any:
         throttled = tried = 0
         while True:
-            self._check_quota(wait_throttled)
-            if self.quota.remaining() > 0:  # paused, for no longer than this call may wait
-                await asyncio.sleep(self.quota.remaining())
+            await self._wait_quota(wait_throttled)
+            started = self.quota.monotonic()
             try:
                 result = await self.client.call(request.method, request.body)
             except ZaloApiError as exc:
                 if exc.quota_exceeded:
                     hint = exc.hinted_wait()
-                    wait = self.quota.refused(hint)
+                    wait = self.quota.refused(hint, started)
                     if self.quota.streak == 1 and (hint is None or hint > self.quota.first):
                         self._on_quota_exceeded(exc, wait)
                     error = delivery_error(exc, self.zalo, throttle_wait=wait)
@@ -930,7 +954,7 @@ class ZaloChannel:
                     await asyncio.sleep(0.5 * 2 ** (tried - 1))
                     continue
                 raise error from None
-            if self.quota.passed() and self._quota_told:
+            if self.quota.passed(started) and self._quota_told:
                 self._quota_told = False
                 log.warning("Zalo: the quota allows messages again; the channel goes on")
             return result
