@@ -73,6 +73,10 @@ log = logging.getLogger(__name__)
 
 IDLE_POLL = 1.0  # seconds between looks at the queue when nothing is due
 MAINTAIN_EVERY = 1.0  # seconds between progress checks of running campaigns
+# Seconds after which a send the messenger has not answered stops holding its place among
+# the ``outbox.concurrency`` (a messenger answers in well under a second; a hung send ends at
+# the channel's request timeout). At most as many such slow sends run besides the others.
+SLOW_SEND = 3.0
 # How long the people a campaign could not reach wait for the others of the same campaign
 # before their officers are told anyway (a campaign held up by retries or by dialogs).
 UNREACHABLE_GATHER = timedelta(minutes=30)
@@ -141,6 +145,7 @@ class Dispatcher:
         self.pacers = {name: Pacer(s.rate, s.per_chat_interval) for name, s in senders.items()}
         self._maintained = 0.0
         self.in_flight: set[asyncio.Task] = set()  # deliveries under way
+        self._sending: dict[int, float] = {}  # message id → when its send to a messenger began
         self.sent = 0  # messages delivered by this dispatcher (for logs and benchmarks)
 
     # ---- running ------------------------------------------------------------------------
@@ -162,7 +167,8 @@ class Dispatcher:
         try:
             while not stop.is_set():
                 await self._maintain_now_and_then()
-                claimed = await self._claim(limit - len(tasks)) if len(tasks) < limit else []
+                room, turns_slow = self._room(len(tasks), limit)
+                claimed = await self._claim(room) if room > 0 else []
                 for message in claimed:
                     task = asyncio.create_task(self._deliver(message))
                     tasks.add(task)
@@ -170,13 +176,31 @@ class Dispatcher:
                 if claimed:
                     continue
                 waiters = [asyncio.ensure_future(stop.wait())]
-                await asyncio.wait(waiters + list(tasks), timeout=await self._idle_time(),
+                timeout = await self._idle_time() if room > 0 else IDLE_POLL
+                await asyncio.wait(waiters + list(tasks), timeout=min(timeout, turns_slow),
                                    return_when=asyncio.FIRST_COMPLETED)
                 waiters[0].cancel()
         finally:
             if tasks:
                 await asyncio.gather(*tasks, return_exceptions=True)
         await self.maintain()
+
+    def _room(self, in_flight: int, limit: int) -> tuple[int, float]:
+        """How many more messages may be claimed, and the seconds until a send under way
+        turns slow. A send unanswered for ``SLOW_SEND`` (a hung connection) no longer holds
+        its place, up to ``limit`` such sends: a few hung sends never stop the outbox, and
+        at most twice ``outbox.concurrency`` messages are ever in flight."""
+        now = time.monotonic()
+        slow = 0
+        # a delivery that has not reached its send yet (its sending slot) turns slow later
+        turns_slow = min(IDLE_POLL, SLOW_SEND) if in_flight > len(self._sending) else IDLE_POLL
+        for began in self._sending.values():
+            left = began + SLOW_SEND - now
+            if left <= 0:
+                slow += 1
+            else:
+                turns_slow = min(turns_slow, left)
+        return limit - in_flight + min(slow, limit), turns_slow
 
     async def drain(self) -> int:
         """Deliver everything due now, then return how many messages were handled (tests,
@@ -254,7 +278,7 @@ class Dispatcher:
                 return
             await self.pacers[address.channel].wait(address.chat_id)
             try:
-                await self.senders[address.channel].send(address.chat_id, message.message)
+                await self._send(message, address)
             except OutsideWindow as exc:
                 log.info("outbox: person %s cannot be written to on %s now: %s",
                          message.person_id, address.channel, exc.message)
@@ -286,6 +310,14 @@ class Dispatcher:
             self.sent += 1
             return
         await self._unreachable(message, "; ".join(errors), reasons)
+
+    async def _send(self, message: QueuedMessage, address: outbox.Address) -> None:
+        """The messenger's send, timed for :meth:`_room`."""
+        self._sending[message.id] = time.monotonic()
+        try:
+            await self.senders[address.channel].send(address.chat_id, message.message)
+        finally:
+            del self._sending[message.id]
 
     async def _held(self, message: QueuedMessage, address: outbox.Address,
                     now: datetime) -> bool:

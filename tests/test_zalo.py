@@ -358,6 +358,58 @@ async def test_a_hung_reply_holds_up_its_chat_only_until_the_request_timeout(
     assert time.monotonic() - started < 3
 
 
+async def zalo_heads(db, clock, world, chats: list[str], key: str) -> None:
+    """Village heads on Zalo only, one per chat, and an announcement to them all."""
+    async with db.write() as conn:
+        await conn.execute("DELETE FROM identities WHERE channel = 'test'")
+        ids = []
+        for chat in chats:
+            pid = await people.create_person(conn, f"Người {chat}", actor=SETUP, at=clock())
+            await on_zalo_conn(conn, pid, chat, clock)
+            await people.grant_role(conn, pid, "village_head", world.village2, actor=SETUP,
+                                    at=clock())
+            ids.append(pid)
+        await outbox.create_campaign(conn, key=key, kind="announce", at=clock(),
+                                     not_before=clock(),
+                                     messages=[Planned(p, Outbound("Họp dân.")) for p in ids])
+
+
+async def test_hung_sends_do_not_hold_up_the_outbox_and_are_sent_again_later(
+        impatient, api, db, world, clock, monkeypatch):
+    """Zalo never answers two sends, which take both places of the outbox (concurrency 2):
+    once a send has gone unanswered for ``dispatcher.SLOW_SEND`` it no longer holds its
+    place, so the others go on; after ``request_timeout`` the two are given up and sent
+    again under the outbox's rules (a back-off), each reaching its person once."""
+    from scheduler import dispatcher as dispatching
+
+    monkeypatch.setattr(dispatching, "SLOW_SEND", 0.1)
+    chats = [f"z{n}" for n in range(6)]
+    await zalo_heads(db, clock, world, chats, "t:hung")
+    api.hang("sendMessage", chat_id="z0")
+    api.hang("sendMessage", chat_id="z1")
+    cfg = replace(impatient.config, outbox=replace(impatient.config.outbox, concurrency=2))
+    dispatcher = Dispatcher(db, cfg, {"zalo": impatient.sender}, clock)
+    stop = asyncio.Event()
+    task = asyncio.create_task(dispatcher.run(stop))
+    started = time.monotonic()
+    try:
+        await api.wait_for("sendMessage", 4, timeout=0.45)  # answered: all but the two
+        assert sorted(c.chat_id for c in api.calls_to("sendMessage") if c.ok) == chats[2:]
+        while time.monotonic() - started < 3:  # request_timeout is 0.5 s
+            async with db.read() as conn:
+                rows = {r["full_name"]: r for r in await outbox.outbox_rows(conn)}
+            if rows["Người z0"]["state"] == rows["Người z1"]["state"] == "pending":
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 5)
+    assert "Transient" in rows["Người z0"]["last_error"] and rows["Người z0"]["attempts"] == 1
+    clock.advance(seconds=cfg.outbox.retry_base_seconds)
+    await dispatcher.drain()
+    assert sorted(c.chat_id for c in api.calls_to("sendMessage") if c.ok) == sorted(chats)
+
+
 async def remind(zalo_config, channel, db, world, clock, key: str) -> None:
     """The village head, on Zalo only, is reminded of October's report (as the planner
     words it), delivered by the dispatcher."""
@@ -755,19 +807,7 @@ async def test_refusals_of_sends_in_flight_together_are_one_refusal(
         paused_1s, api, db, world, clock):
     """Three of eight reminders under way at once are refused with 429: that is one
     refusal of the quota, so the pause is the first one (1 s), not doubled twice (4 s)."""
-    chats = [f"z{n}" for n in range(10)]
-    async with db.write() as conn:
-        await conn.execute("DELETE FROM identities WHERE channel = 'test'")
-        ids = []
-        for chat in chats:
-            pid = await people.create_person(conn, f"Người {chat}", actor=SETUP, at=clock())
-            await on_zalo_conn(conn, pid, chat, clock)
-            await people.grant_role(conn, pid, "village_head", world.village2, actor=SETUP,
-                                    at=clock())
-            ids.append(pid)
-        await outbox.create_campaign(conn, key="t:in-flight", kind="announce", at=clock(),
-                                     not_before=clock(),
-                                     messages=[Planned(p, Outbound("Họp dân.")) for p in ids])
+    await zalo_heads(db, clock, world, [f"z{n}" for n in range(10)], "t:in-flight")
     api.delay("sendMessage", 0.2)
     api.fail("sendMessage", error_code=429, description="Quota exceeded", times=3)
     cfg = replace(paused_1s.config, outbox=replace(paused_1s.config.outbox, concurrency=8))
