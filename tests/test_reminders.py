@@ -14,7 +14,7 @@ from telegram import Bot
 
 from bot.channels.telegram import TelegramSender
 from common.config import replace
-from common.delivery import OutsideWindow
+from common.delivery import OutsideWindow, RecipientBlocked
 from common.messages import Outbound
 from handlers.core import Core
 from reports.periods import Month
@@ -507,6 +507,74 @@ async def test_the_officer_gets_one_alert_listing_everyone_unreachable_and_why(
     clock.advance(hours=1)
     await dispatcher.drain()  # told once
     assert len(texts(api, 200)) == 1
+
+
+class _ZaloBlockedBy:
+    """A Zalo channel on which the people of ``chats`` blocked the bot."""
+
+    channel, rate, per_chat_interval = "zalo", 1000.0, 0.0
+
+    def __init__(self, chats: set[str]):
+        self.chats, self.sent = chats, []
+
+    async def send(self, chat_id, message):
+        if chat_id in self.chats:
+            raise RecipientBlocked("User has blocked the bot", channel="zalo")
+        self.sent.append(chat_id)
+
+
+async def test_forty_people_who_blocked_the_bot_make_one_alert_for_their_officer(
+        db, cfg, clock, world, on_telegram, api, bot):
+    """The issue's case: an announcement to 60 heads of one commune, 40 of whom blocked the
+    bot (20 on Telegram, 20 on Zalo), while one message is retried (the campaign stays open
+    over several rounds of the dispatcher): the commune's officer gets one alert naming all
+    40, not 40 alerts."""
+    chats = await _plan_many(db, clock, world, 60)
+    zalo_blocked = {f"z{c}" for c in chats[20:40]}
+    async with db.write() as conn:
+        for chat in chats[20:40]:
+            await conn.execute("UPDATE identities SET channel = 'zalo', external_id = ?,"
+                               " chat_id = ? WHERE channel = 'telegram' AND external_id = ?",
+                               (f"z{chat}", f"z{chat}", str(chat)))
+        heads = [r[0] for r in await fetch_all(
+            conn, "SELECT person_id FROM identities WHERE external_id LIKE '5%'"
+            " OR external_id LIKE 'z5%'")]
+        await outbox.create_campaign(
+            conn, key="t:forty", kind="announce", at=clock(), not_before=clock(),
+            messages=[Planned(p, Outbound("Họp dân lúc 8 giờ.")) for p in heads])
+    failed_once = []
+
+    def refuse(call):
+        if call.method != "sendMessage":
+            return None
+        if call.chat_id in chats[:20]:
+            return api.error(call, 403, "Forbidden: bot was blocked by the user")
+        if call.chat_id == chats[50] and not failed_once:
+            failed_once.append(call)
+            return api.error(call, 502, "Bad Gateway")
+        return None
+
+    api.intercept = refuse
+    dispatcher = Dispatcher(db, replace(cfg, outbox=replace(cfg.outbox, concurrency=8)),
+                            {"telegram": TelegramSender(bot, cfg),
+                             "zalo": _ZaloBlockedBy(zalo_blocked)}, clock)
+    for _ in range(3):  # rounds of the dispatcher while the retried message waits (5 s)
+        await dispatcher.drain()
+        await dispatcher.maintain()
+        assert texts(api, 200) == [] and failed_once
+        clock.advance(seconds=2)
+    await dispatcher.drain()
+    await dispatcher.maintain()
+    await dispatcher.drain()
+    [alert] = texts(api, 200)
+    assert alert.startswith("⚠️ Bot không gửi được tin nhắn tới 40 người trong địa bàn")
+    assert alert.count("đã chặn bot trên Telegram") == 20
+    assert alert.count("đã chặn bot trên Zalo") == 20
+    assert len([c for c in api.sent() if c.chat_id in chats[40:]]) == 20  # the others, once
+    clock.advance(hours=2)
+    await dispatcher.maintain()
+    await dispatcher.drain()
+    assert len(texts(api, 200)) == 1  # and never again
 
 
 async def test_an_alert_due_at_night_waits_for_the_morning(
