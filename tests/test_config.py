@@ -98,6 +98,9 @@ def test_each_wrong_setting_is_one_line_naming_it(tmp_path):
     ('[telegram]\nbase_url = "api.telegram.org"',
      "setting telegram.base_url must start with http:// or https://, not 'api.telegram.org'"),
     ("[invites]\nttl_days = 0", "setting invites.ttl_days must be 1 or more, not 0"),
+    ("[zalo]\nmedia_ttl_minutes = 10\npersonal_media_ttl_minutes = 30",
+     "setting zalo.personal_media_ttl_minutes (30) must be at most zalo.media_ttl_minutes (10):"
+     " a list that names people lives shorter"),
     ("[telegram]\nrequest_timeout = 0",
      "setting telegram.request_timeout must be seconds, more than 0 and at most 300, not 0"),
     ('[areas]\nreport_level = "hamlet"',

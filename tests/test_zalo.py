@@ -220,6 +220,74 @@ async def test_an_officer_gets_a_chart_and_a_spreadsheet_by_link(
         assert (await client.get(link)).status_code == 404
 
 
+async def test_a_link_opens_its_own_file_only(channel, api, db, world, clock):
+    """A link is its token and its file name: the right token with another name answers
+    exactly as an unknown token does."""
+    await channel.send("z1", Outbound("Biểu đồ", image=b"\x89PNG\r\n\x1a\n" + b"\x00" * 64))
+    link = api.photos("z1")[0].params["photo"]
+    base, token, name = link.rsplit("/", 2)
+    async with httpx.AsyncClient() as client:
+        assert (await client.get(link)).status_code == 200
+        other_name = await client.get(f"{base}/{token}/danh-sach-ho.xlsx")
+        unknown = await client.get(f"{base}/{'A' * len(token)}/{name}")
+    assert other_name.status_code == unknown.status_code == 404
+    assert other_name.content == unknown.content
+    assert other_name.headers.get("content-type") == unknown.headers.get("content-type")
+
+
+async def household_list_link(channel, api, db, world, clock) -> str:
+    """The commune officer asks for the household list on Zalo; the link in the answer."""
+    await add(db, clock, world.village, "NK-001", "Lò Văn Sơn")
+    await on_zalo(db, clock, world.officer_id, "z200")
+    officer = ZaloUser(channel, api, clock, "z200", "Nguyễn Thị Hoa")
+    await officer.send("/thongke")
+    reply = await officer.send("Danh sách hộ")
+    minutes = channel.zalo.personal_media_ttl_minutes
+    assert f"chỉ mở được một lần, trong {minutes} phút" in reply
+    assert "thông tin cá nhân" in reply
+    return next(word for word in reply.split() if word.startswith("http"))
+
+
+async def test_a_household_list_link_shows_a_page_then_downloads_for_a_minute(
+        channel, api, db, world, clock):
+    """Personal data (Decree 13/2023): a household list's link lives
+    ``personal_media_ttl_minutes``, opens a page that says so (a link preview fetching the
+    address takes nothing), and the file itself is gone a minute after it is downloaded (a
+    phone's download may fetch it twice)."""
+    link = await household_list_link(channel, api, db, world, clock)
+    async with httpx.AsyncClient() as client:
+        page = await client.get(link)
+        assert page.status_code == 200 and page.headers["content-type"].startswith(
+            "text/html")
+        assert "no-store" in page.headers["cache-control"]
+        assert "thông tin cá nhân" in page.text and "Tải tệp" in page.text
+        assert (await client.get(link)).status_code == 200  # a page view is not a download
+        download = link + "?tai=1"
+        assert (await client.head(download)).status_code == 200  # HEAD takes nothing
+        first = await client.get(download)
+        assert first.status_code == 200 and "no-store" in first.headers["cache-control"]
+        cells = [c.value for row in load_workbook(io.BytesIO(first.content)).active.iter_rows()
+                 for c in row]
+        assert "Lò Văn Sơn" in cells
+        assert (await client.get(download)).status_code == 200  # the phone's second fetch
+        clock.advance(seconds=61)
+        assert (await client.get(download)).status_code == 404
+        assert (await client.get(link)).status_code == 404
+    async with db.read() as conn:
+        left = await conn.execute_fetchall("SELECT count(*) FROM media WHERE expires_at > ?",
+                                           (clock().isoformat(),))
+    assert left[0][0] == 0
+
+
+async def test_a_household_list_link_never_opened_expires_sooner(
+        channel, api, db, world, clock):
+    link = await household_list_link(channel, api, db, world, clock)
+    clock.advance(minutes=channel.zalo.personal_media_ttl_minutes, seconds=1)
+    async with httpx.AsyncClient() as client:
+        assert (await client.get(link)).status_code == 404
+        assert (await client.get(link + "?tai=1")).status_code == 404
+
+
 # ---- bad input ----------------------------------------------------------------------------------
 
 

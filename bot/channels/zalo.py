@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import html
 import json
 import logging
 import re
@@ -80,6 +81,8 @@ SECRET_HEADER = "X-Bot-Api-Secret-Token"
 MAX_BODY = 1 << 20  # a webhook body larger than 1 MiB is refused (events are a few hundred bytes)
 MAX_THROTTLE_WAIT = 60.0  # seconds a reply waits for a "too many requests" before it is given up
 MEDIA_PATH = "/media"
+DOWNLOAD = "tai"  # the query parameter of a personal file's download link (its page's button)
+PURGE_EVERY = 60.0  # seconds between removals of expired media
 START_TRIES = 3  # getMe at start-up: tries when the API cannot be reached
 # Event name -> Inbound.kind: the five events of the webhook documentation (docs: Webhook).
 # A voice message is read as "unsupported": the bot reads text only and says so. Other events
@@ -264,8 +267,9 @@ class Request:
 def requests_for(chat_id: str, outbound: Outbound, *, photo_url: str | None = None,
                  document_url: str | None = None, ttl_minutes: int = 60) -> list[Request]:
     """The calls that deliver ``outbound``: a photo by its URL (its caption the text when it
-    fits), a document as a link, then the text in pieces of at most 2,000 characters, cut at
-    paragraph or line ends where possible, with the options at the end."""
+    fits), a document as a link (valid ``ttl_minutes``; a personal one says it opens once),
+    then the text in pieces of at most 2,000 characters, cut at paragraph or line ends where
+    possible, with the options at the end."""
     calls: list[Request] = []
     text = message_text(outbound)
     if outbound.image is not None:
@@ -279,7 +283,8 @@ def requests_for(chat_id: str, outbound: Outbound, *, photo_url: str | None = No
             calls.append(Request("sendPhoto", {"chat_id": chat_id, "photo": photo_url}))
     if outbound.document is not None:
         name = outbound.filename or "tep"
-        line = (t("zalo.document_link", name=name, url=document_url, minutes=ttl_minutes)
+        key = "zalo.document_link_personal" if outbound.personal else "zalo.document_link"
+        line = (t(key, name=name, url=document_url, minutes=ttl_minutes)
                 if document_url else t("zalo.no_media"))
         text = "\n\n".join(p for p in (text, line) if p)
     for piece in split_text(text, TEXT_LIMIT) if text.strip() else []:
@@ -862,26 +867,43 @@ class ZaloChannel:
     # ---- media --------------------------------------------------------------------------
 
     async def _on_media(self, request: web.Request) -> web.StreamResponse:
-        token = request.match_info["token"]
+        """``GET /media/<token>/<name>``: the file of that link (404 for an unknown or
+        expired token, and for a right token with another name). A personal file (a household
+        list) answers with a page that says what it holds and links to the download
+        (``?tai=1``): a link preview that fetches the address takes nothing, and the file is
+        gone a minute after its download (``storage.media``)."""
+        token, name = request.match_info["token"], request.match_info["name"]
+        now = self.core.clock()
         async with self.db.read() as conn:
-            found = await media.get(conn, token, self.core.clock())
+            found = await media.get(conn, token, name, now)
         if found is None:
             raise web.HTTPNotFound()
-        content_type, filename, body = found
-        headers = {"Cache-Control": "private, max-age=300", "X-Robots-Tag": "noindex"}
-        if not content_type.startswith("image/"):
-            headers["Content-Disposition"] = f"attachment; filename=\"{filename}\""
-        return web.Response(body=body, content_type=content_type, headers=headers)
+        headers = {"X-Robots-Tag": "noindex", "X-Content-Type-Options": "nosniff",
+                   "Referrer-Policy": "no-referrer",
+                   "Cache-Control": "no-store" if found.personal else "private, max-age=300"}
+        if found.personal and DOWNLOAD not in request.query:
+            return web.Response(text=_media_page(found.filename), content_type="text/html",
+                                charset="utf-8", headers=headers)
+        if found.personal and request.method == "GET":
+            async with self.db.write() as conn:
+                await media.downloaded(conn, token, now)
+        if not found.content_type.startswith("image/"):
+            headers["Content-Disposition"] = f"attachment; filename=\"{found.filename}\""
+        return web.Response(body=found.body, content_type=found.content_type, headers=headers)
 
-    async def _publish(self, body: bytes, content_type: str, filename: str) -> str | None:
+    async def _publish(self, body: bytes, content_type: str, filename: str,
+                       personal: bool = False) -> str | None:
         """A short-lived public link to ``body``, or None without ``zalo.public_base_url``."""
         if not self.zalo.public_base_url:
             return None
         async with self.db.write() as conn:
             token = await media.put(conn, body, content_type=content_type, filename=filename,
-                                    at=self.core.clock(),
-                                    ttl=timedelta(minutes=self.zalo.media_ttl_minutes))
+                                    at=self.core.clock(), personal=personal,
+                                    ttl=timedelta(minutes=self._ttl_minutes(personal)))
         return f"{self.zalo.public_base_url}{MEDIA_PATH}/{token}/{filename}"
+
+    def _ttl_minutes(self, personal: bool) -> int:
+        return self.zalo.personal_media_ttl_minutes if personal else self.zalo.media_ttl_minutes
 
     async def _purge_media_forever(self) -> None:
         while not self._stopping.is_set():
@@ -890,7 +912,7 @@ class ZaloChannel:
                     await media.purge(conn, self.core.clock())
             except Exception:
                 log.exception("Zalo: could not purge expired media")
-            await asyncio.sleep(600)
+            await asyncio.sleep(PURGE_EVERY)
 
     # ---- sending ------------------------------------------------------------------------
 
@@ -906,10 +928,11 @@ class ZaloChannel:
             photo_url = await self._publish(outbound.image, "image/png", "bieu-do.png")
         if outbound.document is not None:
             name = _safe_filename(outbound.filename or "tep")
-            document_url = await self._publish(outbound.document, _content_type(name), name)
+            document_url = await self._publish(outbound.document, _content_type(name), name,
+                                               personal=outbound.personal)
         for request in requests_for(chat_id, outbound, photo_url=photo_url,
                                     document_url=document_url,
-                                    ttl_minutes=self.zalo.media_ttl_minutes):
+                                    ttl_minutes=self._ttl_minutes(outbound.personal)):
             await self._call(request, wait_throttled, retries)
 
     def _check_quota(self, wait_throttled: float) -> None:
@@ -1043,6 +1066,23 @@ def _safe_filename(name: str) -> str:
     """A file name fit for a URL path: letters, digits, dot, dash, underscore."""
     cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.") or "tep"
     return cleaned[:80]
+
+
+def _media_page(filename: str) -> str:
+    """The page a personal file's link opens: what it holds, and its download button."""
+    grace = round(media.DOWNLOAD_GRACE.total_seconds() / 60)
+    return (
+        '<!doctype html><html lang="vi"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<meta name="robots" content="noindex">'
+        f"<title>{html.escape(t('zalo.media_page.title', name=filename))}</title></head>"
+        '<body style="font-family: sans-serif; max-width: 36em; margin: 2em auto; '
+        'padding: 0 1em">'
+        f"<p>{html.escape(t('zalo.media_page.text', grace=grace))}</p>"
+        f'<p><a href="?{DOWNLOAD}=1" style="display: inline-block; padding: .8em 1.2em; '
+        'background: #0068ff; color: #fff; text-decoration: none; border-radius: .4em">'
+        f"{html.escape(t('zalo.media_page.download', name=filename))}</a></p></body></html>"
+    )
 
 
 def _content_type(name: str) -> str:
