@@ -933,8 +933,8 @@ MESSAGES: dict[str, str] = {
     ),
     "zalo.document_link": "📎 Tải tệp {name}: {url}\n(Liên kết dùng được trong {minutes} phút.)",
     "zalo.document_link_personal": (
-        "📎 Tải tệp {name}: {url}\n(Tệp có thông tin cá nhân của các hộ: liên kết chỉ mở được "
-        "một lần, trong {minutes} phút. Xin đừng chuyển tiếp liên kết; cần tải lại thì chọn lại "
+        "📎 Tải tệp {name}: {url}\n(Tệp có thông tin cá nhân của các hộ: chỉ tải được một lần, "
+        "trong vòng {minutes} phút. Xin đừng chuyển tiếp liên kết; cần tải lại thì chọn lại "
         "trong /thongke.)"
     ),
     "zalo.media_page.title": "Tải tệp {name}",

@@ -243,7 +243,7 @@ async def household_list_link(channel, api, db, world, clock) -> str:
     await officer.send("/thongke")
     reply = await officer.send("Danh sách hộ")
     minutes = channel.zalo.personal_media_ttl_minutes
-    assert f"chỉ mở được một lần, trong {minutes} phút" in reply
+    assert f"chỉ tải được một lần, trong vòng {minutes} phút" in reply
     assert "thông tin cá nhân" in reply
     return next(word for word in reply.split() if word.startswith("http"))
 
