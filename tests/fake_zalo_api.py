@@ -91,6 +91,7 @@ class _Unset:
 
 
 UNSET: Any = _Unset()  # "not given": post_webhook then uses what setWebhook stored
+DROP: Any = object()  # an intercept's answer: close the connection, deliver nothing
 
 
 def now_ms() -> int:
@@ -313,8 +314,9 @@ class FakeZaloApi:
         self._drops: dict[str, list[Drop]] = {}
         self._hangs: dict[str, list[Hang]] = {}
         # Called with each call of a known method before it is answered: None lets the fake
-        # answer, ``(http status, body)`` is the answer; either may be awaitable (a test
-        # holds a request that way, or fails one chat, or counts what arrives when).
+        # answer, ``(http status, body)`` is the answer, ``DROP`` closes the connection
+        # unanswered (nothing delivered); either may be awaitable (a test holds a request
+        # that way, or fails one chat, or counts what arrives when).
         self.intercept: Callable[[Call], Any] | None = None
         self._changed = asyncio.Event()
         self._closing = False
@@ -562,6 +564,8 @@ class FakeZaloApi:
             answer = self.intercept(call)
             if inspect.isawaitable(answer):
                 answer = await answer
+            if answer is DROP:
+                return self._drop(request, call)
             if answer is not None:
                 return self._reply(call, *answer)
         if self._take(self._hangs.get(call.method),
