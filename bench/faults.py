@@ -115,6 +115,7 @@ class Plan:
     patience: float = 30.0
     zalo_timeout: float = 15.0  # the shipped zalo.request_timeout
     hung_delivered: int = 0
+    log: str | None = None  # where to keep the bot's log
     idle: float = 45.0
     max_seconds: float = 480.0
 
@@ -509,6 +510,14 @@ def stall(times: list[float], goal: int, end: float, lock: tuple[float, float] |
     return longest
 
 
+def read_log(path: Path, keep: str | None) -> list[str]:
+    """The bot's log lines (and a copy at ``keep``)."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    if keep:
+        Path(keep).write_text(text, encoding="utf-8")
+    return text.splitlines()
+
+
 def misfiled(db_path: Path, world: World) -> tuple[int, int, list[str]]:
     """(figures saved other than meant, reports saved, examples)."""
     with sqlite3.connect(db_path) as conn:
@@ -568,11 +577,12 @@ async def run(plan: Plan) -> int:
                         except TimeoutError:
                             bot.kill()
                             await bot.wait()
-            lines = log_path.read_text(encoding="utf-8", errors="replace").splitlines()
+            lines = read_log(log_path, plan.log)
         wrong, saved, examples = misfiled(db_path, world) if db_path.exists() else (0, 0, [])
     errors = [x for x in lines if " ERROR " in x or " CRITICAL " in x]
+    kinds = Counter(re.sub(r"\d+", "N", x.split(" ", 3)[-1])[:110] for x in errors)
     print(f"bot log: {len(lines)} lines, {len(errors)} errors"
-          + (f"; last: {errors[-1][:220]}" if errors else ""))
+          + "".join(f"\n  {n} × {kind}" for kind, n in kinds.most_common(6)))
     figures.update(misfiled_fields=wrong, heads_saved=saved)
     print(f"heads: {saved} of {plan.heads} saved a report; {wrong} figures saved other than "
           f"meant" + (f" (e.g. {'; '.join(examples)})" if examples else ""))
@@ -653,6 +663,9 @@ async def drive(plan: Plan, world: World, faults: Faults, tg, zalo, db_path: Pat
     alerts = {chat: sum(ALERT in x for x in texts_to(tg, int(chat))) for chat in world.officers}
     told = [(chat, n) for chat, n in alerts.items() if n]
     lost = faults.replies_lost
+    twice = [f"{c}:{chat}" for (c, chat), n in per.items() if n > 1]
+    if twice:
+        print(f"  sent more than once: {', '.join(twice[:6])}")
     print(f"announcement: {once} people once, {duplicates} duplicates, {missing} missing "
           f"(of {len(not_blocked)} not blocked); 429s {faults.refusals} injected, "
           f"{faults.leaked} sends leaked into their windows; {len(faults.hang_at)} sends hung")
@@ -686,10 +699,11 @@ def parse_args(argv: list[str] | None = None) -> Plan:
                         help="of the hung sends, how many Zalo delivered (default 0)")
     parser.add_argument("--heads", type=int, help="village heads filing (200)")
     parser.add_argument("--max-seconds", type=float, help="the run's limit (480)")
+    parser.add_argument("--log", metavar="FILE", help="keep the bot's log there")
     args = parser.parse_args(argv)
     plan = Plan(**(QUICK if args.quick else {}))
     for name in ("retry_after", "patience", "reply_fault", "hung_delivered", "heads",
-                 "max_seconds"):
+                 "max_seconds", "log"):
         value = getattr(args, name)
         if value is not None:
             setattr(plan, name, value)

@@ -8,13 +8,16 @@ For every message: claim it (``sending``, committed), wait for the channel's nex
 (``rate`` messages a second over all chats, ``per_chat_interval`` seconds between two messages
 to one chat), send, record the outcome:
 
-* sent → ``sent``;
+* sent → ``sent`` (a database locked by another process meanwhile delays the record, never
+  sends the message again);
 * the person blocked the bot, or the messenger knows no such chat → that messenger is marked
   blocked and the message tries the person's next messenger at once; with none left it is
   ``unreachable`` and the commune officers are told (below);
 * throttled → the whole channel pauses for ``retry_after`` and the message waits as long
   (throttling never counts as a failed attempt);
-* a passing failure → retried with a doubling back-off, up to ``outbox.max_attempts``;
+* a passing failure, or no answer within the channel's request timeout (the message may
+  have arrived: at least once, never lost) → retried with a doubling back-off, up to
+  ``outbox.max_attempts``;
 * misconfigured (our fault) → ``failed`` at once, logged as an error;
 * outside the messenger's window (Zalo lets a bot write only for a while after the person
   last wrote) → the person's next messenger is tried at once; with none left the message is
@@ -31,17 +34,20 @@ A message pinned to one identity (``Planned.to``: "your Zalo account was linked"
 person's other messenger) goes there or, when that messenger is blocked or unlinked, nowhere
 (``unreachable``, nobody told).
 
-At most ``outbox.concurrency`` messages are claimed at once. A normal stop lets them finish;
-after a hard crash they are found ``sending`` at start-up and sent again (at-least-once for
-those few, exactly once for all others). A reminder whose report arrived in the meantime is
-dropped (``skipped``) instead of sent. Campaigns started by a person report their progress to
-that person while they run and when they are done.
+At most ``outbox.concurrency`` messages are claimed at once, not counting up to as many sends
+a messenger has left unanswered for ``SLOW_SEND`` (hung connections never stop the outbox). No
+send of a channel starts inside a "retry after" pause (:class:`Pacer`). A normal stop lets them
+finish; after a hard crash they are found ``sending`` at start-up and sent again
+(at-least-once for those few, exactly once for all others). A reminder whose report arrived
+in the meantime is dropped (``skipped``) instead of sent. Campaigns started by a person report
+their progress to that person while they run and when they are done.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -77,6 +83,9 @@ MAINTAIN_EVERY = 1.0  # seconds between progress checks of running campaigns
 # the ``outbox.concurrency`` (a messenger answers in well under a second; a hung send ends at
 # the channel's request timeout). At most as many such slow sends run besides the others.
 SLOW_SEND = 3.0
+# How long a send the messenger took keeps trying to be recorded while the database is
+# locked by another process (a large import): it must not go back into the queue and out again.
+RECORD_FOR = 600.0
 # How long the people a campaign could not reach wait for the others of the same campaign
 # before their officers are told anyway (a campaign held up by retries or by dialogs).
 UNREACHABLE_GATHER = timedelta(minutes=30)
@@ -84,6 +93,10 @@ UNREACHABLE_GATHER = timedelta(minutes=30)
 BLOCKED, CHAT_NOT_FOUND, WINDOW, GONE = "blocked", "chat_not_found", "window", "gone"
 WHY_KEYS = {BLOCKED: "outbox.why.blocked", CHAT_NOT_FOUND: "outbox.why.chat_not_found",
             WINDOW: "outbox.why.window", GONE: "outbox.why.gone"}
+
+
+class SentNotRecorded(Exception):
+    """The messenger took a message, and the database would not record it for too long."""
 
 
 class Sender(Protocol):
@@ -239,6 +252,10 @@ class Dispatcher:
     async def _deliver(self, message: QueuedMessage) -> None:
         try:
             await self._try(message)
+        except SentNotRecorded as exc:
+            log.error("outbox: message %s was sent but could not be recorded for %.0f s (%s); "
+                      "it stays in flight and goes again only after a restart", message.id,
+                      RECORD_FOR, exc)
         except Exception:  # a bug or a database error: keep the message, try later
             log.exception("outbox: message %s failed unexpectedly", message.id)
             try:
@@ -298,18 +315,36 @@ class Dispatcher:
             except DeliveryError as exc:
                 await self._failed(message, address, exc)
                 return
-            async with self.db.write() as conn:
-                await outbox.mark_sent(conn, message.id, channel=address.channel,
-                                       chat_id=address.chat_id, at=self.clock())
-                options = message.message.options
-                if is_menu(options):
-                    # «Báo cáo ngay» typed (or its number) works where there are no buttons
-                    await remember_menu(conn, address.channel, address.external_id,
-                                        menu_state(options, message.message.free_input),
-                                        self.clock())
+            await self._record_sent(message, address)
             self.sent += 1
             return
         await self._unreachable(message, "; ".join(errors), reasons)
+
+    async def _record_sent(self, message: QueuedMessage, address: outbox.Address) -> None:
+        """Record a message the messenger took. It is out, so a database that cannot be
+        written just now (another process holds it longer than ``busy_timeout``) never
+        sends it again: the record is tried again with a back-off for up to ``RECORD_FOR``,
+        then :class:`SentNotRecorded` (the row stays in flight)."""
+        wait, deadline = 0.1, time.monotonic() + RECORD_FOR
+        while True:
+            try:
+                async with self.db.write() as conn:
+                    await outbox.mark_sent(conn, message.id, channel=address.channel,
+                                           chat_id=address.chat_id, at=self.clock())
+                    options = message.message.options
+                    if is_menu(options):
+                        # «Báo cáo ngay» typed (or its number) works where there are no buttons
+                        await remember_menu(conn, address.channel, address.external_id,
+                                            menu_state(options, message.message.free_input),
+                                            self.clock())
+                return
+            except sqlite3.OperationalError as exc:
+                if time.monotonic() + wait > deadline:
+                    raise SentNotRecorded(str(exc)) from exc
+                log.warning("outbox: message %s is sent but cannot be recorded yet (%s); "
+                            "trying again in %.1f s", message.id, exc, wait)
+                await asyncio.sleep(wait)
+                wait = min(2 * wait, 5.0)
 
     async def _send(self, message: QueuedMessage, address: outbox.Address) -> None:
         """The messenger's send, timed for :meth:`_room`."""

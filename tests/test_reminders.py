@@ -7,6 +7,7 @@ The clock is the test's: a whole year of the calendar runs in seconds.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from datetime import datetime
 
 import pytest
@@ -21,6 +22,7 @@ from reports.periods import Month
 from scheduler.dispatcher import Dispatcher
 from scheduler.planner import PLANNED_UNTIL, Planner
 from storage import areas, outbox, people
+from storage.db import Database
 from storage.meta import set_meta
 from storage.outbox import Planned
 from storage.query import fetch_all
@@ -395,6 +397,41 @@ async def test_after_a_429_no_send_starts_until_retry_after_has_passed(
     clock.advance(seconds=2)
     await dispatcher.drain()
     assert len({c.chat_id for c in api.sent()}) == 14
+
+
+async def test_a_send_the_database_cannot_record_at_once_is_not_sent_again(
+        db, cfg, clock, world, on_telegram, api, planner, bot, tmp_path):
+    """Another process holds the database longer than ``busy_timeout`` just as Telegram
+    takes a reminder: the bot cannot write «sent» yet. The reminder is out, so the record is
+    tried again until it holds; the reminder is never put back in the queue and sent again."""
+    await running_since(db, clock, "2026-12-01 12:00")
+    clock.set_local("2026-12-02 08:00")
+    await planner.tick()
+    await db.close()
+    short = await Database.open(tmp_path / "test.sqlite3", busy_timeout_ms=100)
+    locker = sqlite3.connect(tmp_path / "test.sqlite3", timeout=5, isolation_level=None)
+    held = []
+
+    def lock_then_answer(call):
+        if call.method == "sendMessage" and not held:
+            locker.execute("BEGIN IMMEDIATE")  # taken: from now on nobody else writes
+            held.append(asyncio.get_running_loop().call_later(1.0, locker.execute,
+                                                              "ROLLBACK"))
+        return None
+
+    api.intercept = lock_then_answer
+    try:
+        dispatcher = Dispatcher(short, cfg, {"telegram": TelegramSender(bot, cfg)}, clock)
+        await dispatcher.drain()
+        clock.advance(minutes=10)
+        await dispatcher.drain()
+        async with short.read() as conn:
+            states = [r["state"] for r in await outbox.outbox_rows(conn)]
+    finally:
+        await short.close()
+        locker.close()
+    assert sorted(c.chat_id for c in api.sent()) == [100, 400]  # each once
+    assert states == ["sent", "sent"]
 
 
 async def test_a_person_who_blocked_the_bot_is_marked_and_the_officer_told(
