@@ -267,7 +267,7 @@ class Request:
 def requests_for(chat_id: str, outbound: Outbound, *, photo_url: str | None = None,
                  document_url: str | None = None, ttl_minutes: int = 60) -> list[Request]:
     """The calls that deliver ``outbound``: a photo by its URL (its caption the text when it
-    fits), a document as a link (valid ``ttl_minutes``; a personal one says it opens once),
+    fits), a document as a link (valid ``ttl_minutes``; a personal one says it downloads once),
     then the text in pieces of at most 2,000 characters, cut at paragraph or line ends where
     possible, with the options at the end."""
     calls: list[Request] = []
