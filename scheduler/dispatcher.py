@@ -14,7 +14,8 @@ to one chat), send, record the outcome:
   blocked and the message tries the person's next messenger at once; with none left it is
   ``unreachable`` and the commune officers are told (below);
 * throttled → the whole channel pauses for ``retry_after`` and the message waits as long
-  (throttling never counts as a failed attempt);
+  (throttling never counts as a failed attempt); a message of that channel claimed during
+  the pause goes back to the queue until its end, leaving its place to other channels;
 * a passing failure, or no answer within the channel's request timeout (the message may
   have arrived: at least once, never lost) → retried with a doubling back-off, up to
   ``outbox.max_attempts``;
@@ -141,6 +142,10 @@ class Pacer:
                 await asyncio.sleep(slot - now)
             if self._paused_until <= self.monotonic():
                 return
+
+    def paused_for(self) -> float:
+        """Seconds the channel's pause still lasts (0 when there is none)."""
+        return max(0.0, self._paused_until - self.monotonic())
 
     def pause(self, seconds: float) -> None:
         """No slot before ``seconds`` from now (the messenger said "retry after")."""
@@ -293,7 +298,13 @@ class Dispatcher:
         for address in usable:  # the next messenger when one cannot reach the person
             if await self._held(message, address, now):
                 return
-            await self.pacers[address.channel].wait(address.chat_id)
+            pacer = self.pacers[address.channel]
+            if paused := pacer.paused_for():
+                # Not waiting for the pause in an outbox place, which another channel's
+                # messages need meanwhile: back to the queue until the pause is over.
+                await self._put_back(message, paused)
+                return
+            await pacer.wait(address.chat_id)
             try:
                 await self._send(message, address)
             except OutsideWindow as exc:
@@ -372,6 +383,14 @@ class Dispatcher:
         async with self.db.write() as conn:
             await outbox.hold(conn, message.id, until=until, at=now)
         return True
+
+    async def _put_back(self, message: QueuedMessage, seconds: float) -> None:
+        """Back to the queue for ``seconds`` (its channel's pause), not a failed attempt."""
+        now = self.clock()
+        async with self.db.write() as conn:
+            await outbox.retry_later(conn, message.id, at=now, count_attempt=False,
+                                     error="throttled: waiting for the channel's pause",
+                                     not_before=now + timedelta(seconds=seconds))
 
     async def _failed(self, message: QueuedMessage, address: outbox.Address,
                       error: DeliveryError) -> None:

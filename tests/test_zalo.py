@@ -17,8 +17,10 @@ import time
 import httpx
 import pytest
 from openpyxl import load_workbook
+from telegram import Bot
 
 from bot.channels import zalo as zl
+from bot.channels.telegram import TelegramSender
 from bot.channels.zalo import ZaloChannel
 from common.config import ConfigError, replace
 from common.delivery import OutsideWindow, Throttled, Transient
@@ -32,6 +34,7 @@ from storage import inbox, outbox, people
 from storage.outbox import Planned
 from storage.reports import MONTHLY_FORM, current_report
 from tests.conftest import SETUP
+from tests.fake_bot_api import FakeBotApi
 from tests.fake_zalo_api import (
     BOT_ID,
     DEFAULT_TOKEN,
@@ -476,6 +479,60 @@ async def test_hung_sends_do_not_hold_up_the_outbox_and_are_sent_again_later(
     clock.advance(seconds=cfg.outbox.retry_base_seconds)
     await dispatcher.drain()
     assert sorted(c.chat_id for c in api.calls_to("sendMessage") if c.ok) == sorted(chats)
+
+
+@pytest.mark.filterwarnings("ignore:.*retry_after.*:DeprecationWarning")
+async def test_a_429_on_telegram_does_not_hold_up_zalo(impatient, api, db, world, clock):
+    """An announcement to ten people, on Telegram and on Zalo in turns (the order it goes
+    out in), two messages in flight at once. Telegram refuses the first send «retry after
+    2»: no Telegram send starts for 2 s, and the Telegram messages that come up meanwhile go
+    back to the queue instead of waiting in the outbox's places, so Zalo's go on."""
+    tg_token = "123456:FAKE-token-zalo-and-telegram"
+    cfg = replace(impatient.config, outbox=replace(impatient.config.outbox, concurrency=2),
+                  telegram=replace(impatient.config.telegram, token=tg_token,
+                                   overall_max_rate=1000, per_chat_interval=0))
+    async with db.write() as conn:
+        await conn.execute("DELETE FROM identities WHERE channel = 'test'")
+        ids = []
+        for n in range(10):
+            pid = await people.create_person(conn, f"Người {n}", actor=SETUP, at=clock())
+            if n % 2:
+                await on_zalo_conn(conn, pid, f"z{n}", clock)
+            else:
+                await people.link_identity(conn, pid, channel="telegram",
+                                           external_id=str(1000 + n), chat_id=str(1000 + n),
+                                           display_name=f"Người {n}", actor=SETUP, at=clock())
+            await people.grant_role(conn, pid, "village_head", world.village2, actor=SETUP,
+                                    at=clock())
+            ids.append(pid)
+        await outbox.create_campaign(conn, key="t:mixed", kind="announce", at=clock(),
+                                     not_before=clock(),
+                                     messages=[Planned(p, Outbound("Họp dân.")) for p in ids])
+    async with FakeBotApi(clock, token=tg_token) as tg, Bot(
+            tg_token, base_url=tg.base_url, base_file_url=tg.base_file_url) as bot:
+        tg.fail("sendMessage", 429, "Too Many Requests: retry after 2", retry_after=2)
+        senders = {"telegram": TelegramSender(bot, cfg), "zalo": impatient.sender}
+        dispatcher = Dispatcher(db, cfg, senders, clock)
+        stop = asyncio.Event()
+        task = asyncio.create_task(dispatcher.run(stop))
+        try:
+            await api.wait_for("sendMessage", 5, timeout=1.5)  # all of Zalo's, in the pause
+            [refused] = tg.calls_to("sendMessage")
+            await asyncio.sleep(refused.at + 2.05 - time.monotonic())  # the pause is over
+            clock.advance(seconds=3)  # and the messages put back are due again
+            for _ in range(200):
+                if len(tg.sent()) >= 5:
+                    break
+                await asyncio.sleep(0.02)
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 5)
+    assert sorted(c.chat_id for c in api.calls_to("sendMessage") if c.ok) == [
+        f"z{n}" for n in (1, 3, 5, 7, 9)]
+    assert all(c.at - refused.at < 1 for c in api.calls_to("sendMessage"))
+    later = [c for c in tg.calls_to("sendMessage") if c is not refused]
+    assert all(c.at - refused.at >= 1.99 for c in later)  # nothing inside the pause
+    assert sorted(int(c.chat_id) for c in tg.sent()) == [1000 + n for n in (0, 2, 4, 6, 8)]
 
 
 async def remind(zalo_config, channel, db, world, clock, key: str) -> None:
