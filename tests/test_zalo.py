@@ -481,6 +481,36 @@ async def test_hung_sends_do_not_hold_up_the_outbox_and_are_sent_again_later(
     assert sorted(c.chat_id for c in api.calls_to("sendMessage") if c.ok) == sorted(chats)
 
 
+async def test_sends_under_way_when_the_bot_stops_are_not_sent_again_after_the_restart(
+        impatient, api, db, world, clock):
+    """The bot stops (SIGTERM) while Zalo is slow to answer one send (0.3 s, within the
+    request timeout) and never answers another. The stop waits for both: the slow one is
+    recorded as sent, so after the restart it does not go again; the hung one is given up
+    at the time-out and goes again after the restart, once (Zalo cannot be asked whether a
+    message arrived, so a send without an answer counts as not delivered)."""
+    await zalo_heads(db, clock, world, ["z0", "z1", "z2"], "t:stop")
+    api.hang("sendMessage", chat_id="z1")
+    api.intercept = lambda call: (asyncio.sleep(0.3) if call.method == "sendMessage"
+                                  and call.chat_id == "z0" else None)
+    dispatcher = Dispatcher(db, impatient.config, {"zalo": impatient.sender}, clock)
+    stop = asyncio.Event()
+    task = asyncio.create_task(dispatcher.run(stop))
+    await api.wait_for("sendMessage", 3, answered=False)
+    stop.set()  # while z0's answer and z1's are on their way
+    await asyncio.wait_for(task, 5)
+    async with db.read() as conn:
+        states = {r["full_name"]: r["state"] for r in await outbox.outbox_rows(conn)}
+    assert states == {"Người z0": "sent", "Người z1": "pending", "Người z2": "sent"}
+
+    api.intercept = None
+    restarted = Dispatcher(db, impatient.config, {"zalo": impatient.sender}, clock)
+    assert await restarted.recover() == 0  # nothing was left in flight
+    clock.advance(seconds=impatient.config.outbox.retry_base_seconds)
+    assert await restarted.drain() == 1  # z1 only
+    delivered = [c.chat_id for c in api.calls_to("sendMessage") if c.ok]
+    assert sorted(delivered) == ["z0", "z1", "z2"]
+
+
 @pytest.mark.filterwarnings("ignore:.*retry_after.*:DeprecationWarning")
 async def test_a_429_on_telegram_does_not_hold_up_zalo(impatient, api, db, world, clock):
     """An announcement to ten people, on Telegram and on Zalo in turns (the order it goes
