@@ -938,6 +938,18 @@ MESSAGES: dict[str, str] = {
         "Vui lòng báo quản trị viên, hoặc xem trên Telegram.)"
     ),
     "zalo.document_link": "📎 Tải tệp {name}: {url}\n(Liên kết dùng được trong {minutes} phút.)",
+    "zalo.document_link_personal": (
+        "📎 Tải tệp {name}: {url}\n(Tệp có thông tin cá nhân của các hộ: chỉ tải được một lần, "
+        "trong vòng {minutes} phút. Xin đừng chuyển tiếp liên kết; cần tải lại thì chọn lại "
+        "trong /thongke.)"
+    ),
+    "zalo.media_page.title": "Tải tệp {name}",
+    "zalo.media_page.text": (
+        "Tệp này có thông tin cá nhân của các hộ gia đình. Chỉ tải về máy của bạn, không chuyển "
+        "tiếp cho người khác. Sau khi tải, liên kết hết hiệu lực sau {grace} phút; cần tải lại thì "
+        "chọn lại trong /thongke."
+    ),
+    "zalo.media_page.download": "📥 Tải tệp {name}",
     "zalo.quota_exceeded": (
         "⚠️ Zalo đang từ chối tin nhắn của bot vì đã dùng hết hạn mức của gói dịch vụ "
         "(lỗi 429 «Quota exceeded»). Tin nhắn trên Zalo tạm dừng và bot sẽ tự thử gửi lại, "

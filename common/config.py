@@ -192,6 +192,8 @@ class TelegramConfig(Settings):
     base_url: Url = "https://api.telegram.org/bot"
     base_file_url: Url = "https://api.telegram.org/file/bot"
     poll_timeout: Int = Field(30, ge=0)
+    request_timeout: Float = Field(5.0, gt=0, le=300,
+                                   description="seconds, more than 0 and at most 300")
     overall_max_rate: Float = Field(30.0, gt=0)
     group_max_rate: Float = Field(20.0, gt=0)
     per_chat_interval: Float = Field(1.0, ge=0)
@@ -223,6 +225,8 @@ class ZaloConfig(Settings):
     concurrent_updates: Int = Field(64, ge=1)
     media_ttl_minutes: Int = Field(60, ge=1, le=7 * 24 * 60,
                                    description="minutes from 1 to 10080 (a week)")
+    personal_media_ttl_minutes: Int = Field(15, ge=1, le=24 * 60,
+                                            description="minutes from 1 to 1440 (a day)")
     throttle_retry_seconds: Float = Field(30.0, gt=0)  # the first pause after a 429
     quota_pause_max_seconds: Float = Field(3600.0, gt=0)  # each 429 in a row doubles it
     transient_retries: Int = Field(2, ge=0, le=5)  # a reply refused with 403: tried again
@@ -235,6 +239,10 @@ class ZaloConfig(Settings):
     def _consistent(self) -> ZaloConfig:
         if self.webhook_secret and not 8 <= len(self.webhook_secret) <= 256:
             raise problem("must be 8 to 256 characters (Zalo's limit)", at="webhook_secret")
+        if self.personal_media_ttl_minutes > self.media_ttl_minutes:
+            raise problem(f"({self.personal_media_ttl_minutes}) must be at most "
+                          f"{{here}}.media_ttl_minutes ({self.media_ttl_minutes}): a list "
+                          "that names people lives shorter", at="personal_media_ttl_minutes")
         if self.throttle_retry_seconds > self.quota_pause_max_seconds:
             raise problem(f"({self.throttle_retry_seconds:g}) must be at most "
                           f"{{here}}.quota_pause_max_seconds ({self.quota_pause_max_seconds:g})",

@@ -52,6 +52,9 @@ class Outbound:
     image: bytes | None = None
     document: bytes | None = None
     filename: str | None = None
+    # The document names people (a household list: personal data): a channel that sends
+    # it as a link makes the link short-lived and the file gone once downloaded.
+    personal: bool = False
     chat_id: str | None = None  # set when the reply goes to another chat than the sender's
     # Work the core runs after the message's transaction is committed (statistics, charts):
     # it returns the replies that take this one's place. Channels never see it.
@@ -69,6 +72,7 @@ class Outbound:
             image=self.image,
             document=self.document,
             filename=self.filename,
+            personal=self.personal,
             chat_id=self.chat_id,
             deferred=self.deferred,
             asks=self.asks,

@@ -47,6 +47,8 @@ CHART_OPTION_KEYS = {
     "baseline": "stats.option.baseline", "completeness": "stats.option.completeness",
     "funnel": "stats.option.funnel", "ranking": "stats.option.ranking",
 }
+# Workbooks that name households and their heads (personal data, Decree 13/2023/NĐ-CP).
+PERSONAL_SHEETS = frozenset({"households", "registrations"})
 SHEET_OPTION_KEYS = {
     "monthly": "stats.option.sheet_monthly", "summary": "stats.option.sheet_summary",
     "households": "stats.option.sheet_households",
@@ -348,4 +350,5 @@ async def sheet_reply(stats: StatsService, kind: str, area: Area, period: Period
         return [Outbound(stats.why_no_sheet(kind, area, period))]
     data, name = found
     return [Outbound(t("stats.sheet_caption", name=t(SHEET_OPTION_KEYS[kind]),
-                       area=area.name), document=data, filename=name)]
+                       area=area.name), document=data, filename=name,
+                     personal=kind in PERSONAL_SHEETS)]

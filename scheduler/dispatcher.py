@@ -8,13 +8,17 @@ For every message: claim it (``sending``, committed), wait for the channel's nex
 (``rate`` messages a second over all chats, ``per_chat_interval`` seconds between two messages
 to one chat), send, record the outcome:
 
-* sent → ``sent``;
+* sent → ``sent`` (a database locked by another process meanwhile delays the record, never
+  sends the message again);
 * the person blocked the bot, or the messenger knows no such chat → that messenger is marked
   blocked and the message tries the person's next messenger at once; with none left it is
   ``unreachable`` and the commune officers are told (below);
 * throttled → the whole channel pauses for ``retry_after`` and the message waits as long
-  (throttling never counts as a failed attempt);
-* a passing failure → retried with a doubling back-off, up to ``outbox.max_attempts``;
+  (throttling never counts as a failed attempt); a message of that channel claimed during
+  the pause goes back to the queue until its end, leaving its place to other channels;
+* a passing failure, or no answer within the channel's request timeout (the message may
+  have arrived: at least once, never lost) → retried with a doubling back-off, up to
+  ``outbox.max_attempts``;
 * misconfigured (our fault) → ``failed`` at once, logged as an error;
 * outside the messenger's window (Zalo lets a bot write only for a while after the person
   last wrote) → the person's next messenger is tried at once; with none left the message is
@@ -31,9 +35,11 @@ A message pinned to one identity (``Planned.to``: "your Zalo account was linked"
 person's other messenger) goes there or, when that messenger is blocked or unlinked, nowhere
 (``unreachable``, nobody told).
 
-At most ``outbox.concurrency`` messages are claimed at once. A normal stop lets them finish;
-after a hard crash they are found ``sending`` at start-up and sent again (at-least-once for
-those few, exactly once for all others).
+At most ``outbox.concurrency`` messages are claimed at once, not counting up to as many sends
+a messenger has left unanswered for ``SLOW_SEND`` (hung connections never stop the outbox). No
+send of a channel starts inside a "retry after" pause (:class:`Pacer`). A normal stop lets them
+finish; after a hard crash they are found ``sending`` at start-up and sent again
+(at-least-once for those few, exactly once for all others).
 
 A passing database fault (another process's transaction holding the lock longer than
 ``busy_timeout``, a disk I/O error, a full disk) never stops the dispatcher: the round is tried
@@ -89,6 +95,10 @@ RECORD_BACKOFF_FIRST, RECORD_BACKOFF_MAX = 0.1, 2.0
 # A message put back in the queue because of a passing database fault waits this long.
 REQUEUE_AFTER = timedelta(seconds=2)
 HEALTH_NAME = "dispatcher"
+# Seconds after which a send the messenger has not answered stops holding its place among
+# the ``outbox.concurrency`` (a messenger answers in well under a second; a hung send ends at
+# the channel's request timeout). At most as many such slow sends run besides the others.
+SLOW_SEND = 3.0
 # How long the people a campaign could not reach wait for the others of the same campaign
 # before their officers are told anyway (a campaign held up by retries or by dialogs).
 UNREACHABLE_GATHER = timedelta(minutes=30)
@@ -110,7 +120,12 @@ class Sender(Protocol):
 
 
 class Pacer:
-    """Evenly spaced sending slots: ``rate`` a second overall, one per chat per interval."""
+    """Evenly spaced sending slots: ``rate`` a second overall, one per chat per interval.
+
+    A pause ("retry after") holds every slot until it ends, also the slots of messages
+    already waiting for theirs: with ``outbox.concurrency`` messages claimed at once, several
+    wait for a slot when one of them is refused, and none of them may go inside the pause.
+    """
 
     def __init__(self, rate: float, per_chat_interval: float,
                  monotonic: Callable[[], float] = time.monotonic):
@@ -118,22 +133,32 @@ class Pacer:
         self.per_chat = per_chat_interval
         self.monotonic = monotonic
         self._next = 0.0
+        self._paused_until = 0.0
         self._chat_next: dict[str, float] = {}
 
     async def wait(self, chat_id: str) -> None:
-        """Wait for this chat's next slot and take it."""
-        now = self.monotonic()
-        slot = max(now, self._next, self._chat_next.get(chat_id, 0.0))
-        self._next = slot + self.interval
-        self._chat_next[chat_id] = slot + self.per_chat
-        if len(self._chat_next) > 50_000:  # forget chats whose slot has long passed
-            self._chat_next = {c: s for c, s in self._chat_next.items() if s > now}
-        if slot > now:
-            await asyncio.sleep(slot - now)
+        """Wait for this chat's next slot and take it; a pause that begins meanwhile puts
+        the slot after its end (in the order the slots were taken)."""
+        while True:
+            now = self.monotonic()
+            slot = max(now, self._next, self._paused_until, self._chat_next.get(chat_id, 0.0))
+            self._next = slot + self.interval
+            self._chat_next[chat_id] = slot + self.per_chat
+            if len(self._chat_next) > 50_000:  # forget chats whose slot has long passed
+                self._chat_next = {c: s for c, s in self._chat_next.items() if s > now}
+            if slot > now:
+                await asyncio.sleep(slot - now)
+            if self._paused_until <= self.monotonic():
+                return
+
+    def paused_for(self) -> float:
+        """Seconds the channel's pause still lasts (0 when there is none)."""
+        return max(0.0, self._paused_until - self.monotonic())
 
     def pause(self, seconds: float) -> None:
         """No slot before ``seconds`` from now (the messenger said "retry after")."""
-        self._next = max(self._next, self.monotonic() + seconds)
+        self._paused_until = max(self._paused_until, self.monotonic() + seconds)
+        self._next = max(self._next, self._paused_until)
 
 
 class _Unrecorded(Exception):
@@ -153,6 +178,7 @@ class Dispatcher:
         self.pacers = {name: Pacer(s.rate, s.per_chat_interval) for name, s in senders.items()}
         self._maintained = 0.0
         self.in_flight: set[asyncio.Task] = set()  # deliveries under way
+        self._sending: dict[int, float] = {}  # message id → when its send to a messenger began
         self.sent = 0  # messages delivered by this dispatcher (for logs and benchmarks)
 
     # ---- running ------------------------------------------------------------------------
@@ -179,7 +205,8 @@ class Dispatcher:
             while not stop.is_set():
                 try:
                     await self._maintain_now_and_then()
-                    claimed = await self._claim(limit - len(tasks)) if len(tasks) < limit else []
+                    room, turns_slow = self._room(len(tasks), limit)
+                    claimed = await self._claim(room) if room > 0 else []
                 except Exception as error:
                     await self._pause(stop, self.health.failed(error))
                     continue
@@ -191,10 +218,10 @@ class Dispatcher:
                     continue
                 waiters = [asyncio.ensure_future(stop.wait())]
                 try:
-                    idle = await self._idle_time()
+                    idle = await self._idle_time() if room > 0 else IDLE_POLL
                 except Exception as error:
                     idle = self.health.failed(error)
-                await asyncio.wait(waiters + list(tasks), timeout=idle,
+                await asyncio.wait(waiters + list(tasks), timeout=min(idle, turns_slow),
                                    return_when=asyncio.FIRST_COMPLETED)
                 waiters[0].cancel()
         finally:
@@ -224,6 +251,23 @@ class Dispatcher:
             await asyncio.wait_for(stop.wait(), seconds)
         except TimeoutError:
             pass
+
+    def _room(self, in_flight: int, limit: int) -> tuple[int, float]:
+        """How many more messages may be claimed, and the seconds until a send under way
+        turns slow. A send unanswered for ``SLOW_SEND`` (a hung connection) no longer holds
+        its place, up to ``limit`` such sends: a few hung sends never stop the outbox, and
+        at most twice ``outbox.concurrency`` messages are ever in flight."""
+        now = time.monotonic()
+        slow = 0
+        # a delivery that has not reached its send yet (its sending slot) turns slow later
+        turns_slow = min(IDLE_POLL, SLOW_SEND) if in_flight > len(self._sending) else IDLE_POLL
+        for began in self._sending.values():
+            left = began + SLOW_SEND - now
+            if left <= 0:
+                slow += 1
+            else:
+                turns_slow = min(turns_slow, left)
+        return limit - in_flight + min(slow, limit), turns_slow
 
     async def drain(self) -> int:
         """Deliver everything due now, then return how many messages were handled (tests,
@@ -346,9 +390,15 @@ class Dispatcher:
         for address in usable:  # the next messenger when one cannot reach the person
             if await self._held(message, address, now):
                 return
-            await self.pacers[address.channel].wait(address.chat_id)
+            pacer = self.pacers[address.channel]
+            if paused := pacer.paused_for():
+                # Not waiting for the pause in an outbox place, which another channel's
+                # messages need meanwhile: back to the queue until the pause is over.
+                await self._put_back(message, paused)
+                return
+            await pacer.wait(address.chat_id)
             try:
-                await self.senders[address.channel].send(address.chat_id, message.message)
+                await self._send(message, address)
             except OutsideWindow as exc:
                 log.info("outbox: person %s cannot be written to on %s now: %s",
                          message.person_id, address.channel, exc.message)
@@ -386,6 +436,14 @@ class Dispatcher:
         async with self.db.write() as conn:
             await outbox.mark_blocked(conn, address.channel, address.external_id, self.clock())
 
+    async def _send(self, message: QueuedMessage, address: outbox.Address) -> None:
+        """The messenger's send, timed for :meth:`_room`."""
+        self._sending[message.id] = time.monotonic()
+        try:
+            await self.senders[address.channel].send(address.chat_id, message.message)
+        finally:
+            del self._sending[message.id]
+
     async def _held(self, message: QueuedMessage, address: outbox.Address,
                     now: datetime) -> bool:
         """Whether the message waits because its recipient is in the middle of a dialog
@@ -404,6 +462,14 @@ class Dispatcher:
         async with self.db.write() as conn:
             await outbox.hold(conn, message.id, until=until, at=now)
         return True
+
+    async def _put_back(self, message: QueuedMessage, seconds: float) -> None:
+        """Back to the queue for ``seconds`` (its channel's pause), not a failed attempt."""
+        now = self.clock()
+        async with self.db.write() as conn:
+            await outbox.retry_later(conn, message.id, at=now, count_attempt=False,
+                                     error="throttled: waiting for the channel's pause",
+                                     not_before=now + timedelta(seconds=seconds))
 
     async def _failed(self, message: QueuedMessage, address: outbox.Address,
                       error: DeliveryError) -> None:

@@ -506,6 +506,12 @@ M013_DIALOGS_WITH_ROWID = [
     "ALTER TABLE dialogs_new RENAME TO dialogs",
 ]
 
+# A file that names people (a household list): its link lives shorter and its file goes a
+# minute after it is first downloaded (storage/media.py).
+M014_PERSONAL_MEDIA = [
+    "ALTER TABLE media ADD COLUMN personal INTEGER NOT NULL DEFAULT 0",
+]
+
 # (number, name, statements). Append only; never edit a migration that has shipped.
 MIGRATIONS: list[tuple[int, str, list[str]]] = [
     (1, "m001_initial", M001_INITIAL),
@@ -521,6 +527,7 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
     (11, "m011_dialog_busy", M011_DIALOG_BUSY),
     (12, "m012_outbox_untold", M012_OUTBOX_UNTOLD),
     (13, "m013_dialogs_with_rowid", M013_DIALOGS_WITH_ROWID),
+    (14, "m014_personal_media", M014_PERSONAL_MEDIA),
 ]
 
 

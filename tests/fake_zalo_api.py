@@ -7,12 +7,13 @@ event per answer, no update ids), the webhook methods, ``sendMessage``, ``sendPh
 fetches the photo URL, as Zalo does) and ``sendChatAction``. Every request is recorded as a
 :class:`Call`. A test queues incoming events for polling (:meth:`FakeZaloApi.queue`) or posts them
 to the bot's webhook (:meth:`FakeZaloApi.post_webhook`), and makes methods fail
-(:meth:`FakeZaloApi.fail`), slow down (:meth:`FakeZaloApi.delay`) or lose the connection
-(:meth:`FakeZaloApi.drop_connection`). The module-level :func:`text_event`,
-:func:`image_event`, :func:`sticker_event`, :func:`voice_event` and :func:`unsupported_event`
-build events the way the webhook documentation shapes them, :func:`docs_update` the shape of the
-``getUpdates`` documentation's sample, :func:`own_message_event` a message whose sender is the
-bot itself.
+(:meth:`FakeZaloApi.fail`), slow down (:meth:`FakeZaloApi.delay`), hang without ever answering
+(:meth:`FakeZaloApi.hang`) or lose the connection (:meth:`FakeZaloApi.drop_connection`);
+:attr:`FakeZaloApi.intercept` sees every call first and may answer it itself. The module-level
+:func:`text_event`, :func:`image_event`, :func:`sticker_event`, :func:`voice_event` and
+:func:`unsupported_event` build events the way the webhook documentation shapes them,
+:func:`docs_update` the shape of the ``getUpdates`` documentation's sample,
+:func:`own_message_event` a message whose sender is the bot itself.
 
     async with FakeZaloApi() as api:
         client = ZaloClient(base_url=api.base_url, token=api.token)
@@ -60,6 +61,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import json
 import time
 import uuid
@@ -89,6 +91,7 @@ class _Unset:
 
 
 UNSET: Any = _Unset()  # "not given": post_webhook then uses what setWebhook stored
+DROP: Any = object()  # an intercept's answer: close the connection, deliver nothing
 
 
 def now_ms() -> int:
@@ -259,6 +262,12 @@ class Drop:
     after: bool
 
 
+@dataclass
+class Hang:
+    times: int
+    chat_id: str | None
+
+
 def _error(code: int, description: str) -> dict:
     return {"ok": False, "error_code": code, "description": description}
 
@@ -303,6 +312,12 @@ class FakeZaloApi:
         self._failures: dict[str, list[Failure]] = {}
         self._delays: dict[str, float] = {}
         self._drops: dict[str, list[Drop]] = {}
+        self._hangs: dict[str, list[Hang]] = {}
+        # Called with each call of a known method before it is answered: None lets the fake
+        # answer, ``(http status, body)`` is the answer, ``DROP`` closes the connection
+        # unanswered (nothing delivered); either may be awaitable (a test holds a request
+        # that way, or fails one chat, or counts what arrives when).
+        self.intercept: Callable[[Call], Any] | None = None
         self._changed = asyncio.Event()
         self._closing = False
         self._runner: web.AppRunner | None = None
@@ -388,11 +403,19 @@ class FakeZaloApi:
         the answer is lost, as when the network fails on the way back."""
         self._drops.setdefault(method, []).append(Drop(times, after))
 
+    def hang(self, method: str, times: int = 1, *, chat_id: str | None = None) -> None:
+        """Never answer the next ``times`` calls of ``method`` (to ``chat_id`` only, when
+        given): the fake holds each until the client gives up or the fake closes, and the
+        message is not delivered (a connection that stalls on its way to Zalo)."""
+        self._hangs.setdefault(method, []).append(
+            Hang(times, None if chat_id is None else str(chat_id)))
+
     def clear_faults(self) -> None:
-        """Forget every pending fail(), delay() and drop_connection()."""
+        """Forget every pending fail(), delay(), hang() and drop_connection()."""
         self._failures.clear()
         self._delays.clear()
         self._drops.clear()
+        self._hangs.clear()
 
     async def post_webhook(self, event: dict | None = None, *, wrapped: bool = True,
                            secret: str | None = UNSET, url: str = UNSET,
@@ -537,6 +560,17 @@ class FakeZaloApi:
             return self._reply(call, 404, _error(404, "Not Found"))
         if bad_body:
             return self._reply(call, 400, _error(400, "Bad Request: body is not a JSON object"))
+        if self.intercept is not None:
+            answer = self.intercept(call)
+            if inspect.isawaitable(answer):
+                answer = await answer
+            if answer is DROP:
+                return self._drop(request, call)
+            if answer is not None:
+                return self._reply(call, *answer)
+        if self._take(self._hangs.get(call.method),
+                      lambda h: h.chat_id is None or h.chat_id == str(call.chat_id)):
+            await asyncio.Event().wait()  # cancelled when the client goes, or at close()
         drop = self._take(self._drops.get(call.method))
         if drop is not None and not drop.after:
             return self._drop(request, call)

@@ -85,3 +85,22 @@ def test_bench_zalo_quick_run_files_every_report_through_the_webhook():
     result = json.loads(lines[-1])
     assert set(result) == {"events_per_s", "p99_ms"}
     assert result["events_per_s"] > 0 and result["p99_ms"] > 0
+
+
+def test_bench_faults_quick_run_measures_every_figure():
+    """The real process, both fake messengers, every fault: the figures come out (their
+    goals are the benchmark's business; the announcement's are met here)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.faults", "--quick"],
+        cwd=ROOT, capture_output=True, text=True, timeout=180,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert any(line.startswith("the officer's announcement to 40 people is confirmed")
+               for line in lines)
+    result = json.loads(lines[-1])
+    assert {"delivered_once", "duplicates", "missing", "stall_s", "misfiled_fields",
+            "officer_alerts"} <= set(result)
+    assert result["recipients"] == 40 and result["delivered_once"] == 36  # 4 blocked
+    assert result["duplicates"] == result["missing"] == result["leaked_after_429"] == 0
+    assert result["officer_alerts"] == 1

@@ -100,6 +100,11 @@ def test_each_wrong_setting_is_one_line_naming_it(tmp_path):
     ("[invites]\nttl_days = 0", "setting invites.ttl_days must be 1 or more, not 0"),
     ("[telegram]\ntransient_retries = 6",
      "setting telegram.transient_retries must be from 0 to 5, not 6"),
+    ("[zalo]\nmedia_ttl_minutes = 10\npersonal_media_ttl_minutes = 30",
+     "setting zalo.personal_media_ttl_minutes (30) must be at most zalo.media_ttl_minutes (10):"
+     " a list that names people lives shorter"),
+    ("[telegram]\nrequest_timeout = 0",
+     "setting telegram.request_timeout must be seconds, more than 0 and at most 300, not 0"),
     ('[areas]\nreport_level = "hamlet"',
      "setting areas.report_level: 'hamlet' is not in areas.levels"),
     ('[awards]\nrules = { town = ["points"] }',

@@ -7,6 +7,7 @@ The clock is the test's: a whole year of the calendar runs in seconds.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from datetime import datetime
 
 import pytest
@@ -14,13 +15,14 @@ from telegram import Bot
 
 from bot.channels.telegram import TelegramSender
 from common.config import replace
-from common.delivery import OutsideWindow
+from common.delivery import OutsideWindow, RecipientBlocked
 from common.messages import Outbound
 from handlers.core import Core
 from reports.periods import Month
 from scheduler.dispatcher import Dispatcher
 from scheduler.planner import PLANNED_UNTIL, Planner
 from storage import areas, outbox, people
+from storage.db import Database
 from storage.meta import set_meta
 from storage.outbox import Planned
 from storage.query import fetch_all
@@ -372,6 +374,66 @@ async def test_throttling_pauses_the_channel_for_retry_after(
     assert len({c.chat_id for c in api.sent()}) == 7
 
 
+async def test_after_a_429_no_send_starts_until_retry_after_has_passed(
+        db, cfg, clock, world, on_telegram, api, planner, bot):
+    """Eight messages in flight at once, each waiting for its sending slot: when one is
+    refused with «retry after», those already waiting for their slot wait for the pause too
+    (none starts inside it), then go on at the channel's rate."""
+    await _plan_many(db, clock, world, 12)
+    await running_since(db, clock, "2026-12-01 12:00")
+    clock.set_local("2026-12-02 08:00")
+    await planner.tick()
+    paced = replace(cfg, telegram=replace(cfg.telegram, overall_max_rate=20),
+                    outbox=replace(cfg.outbox, concurrency=8))
+    dispatcher = Dispatcher(db, paced, {"telegram": TelegramSender(bot, paced)}, clock)
+    api.fail("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1, skip=1)
+    await dispatcher.drain()
+    calls = api.calls_to("sendMessage")
+    [refused] = [c for c in calls if c.error == 429]
+    after = [c.at - refused.at for c in calls if c.at > refused.at]
+    assert len(after) == 12  # all but the first and the refused one, none inside the pause
+    assert min(after) >= 0.99, after
+    assert all(b - a >= 0.04 for a, b in zip(after, after[1:], strict=False))  # paced again
+    clock.advance(seconds=2)
+    await dispatcher.drain()
+    assert len({c.chat_id for c in api.sent()}) == 14
+
+
+async def test_a_send_the_database_cannot_record_at_once_is_not_sent_again(
+        db, cfg, clock, world, on_telegram, api, planner, bot, tmp_path):
+    """Another process holds the database longer than ``busy_timeout`` just as Telegram
+    takes a reminder: the bot cannot write «sent» yet. The reminder is out, so the record is
+    tried again until it holds; the reminder is never put back in the queue and sent again."""
+    await running_since(db, clock, "2026-12-01 12:00")
+    clock.set_local("2026-12-02 08:00")
+    await planner.tick()
+    await db.close()
+    short = await Database.open(tmp_path / "test.sqlite3", busy_timeout_ms=100)
+    locker = sqlite3.connect(tmp_path / "test.sqlite3", timeout=5, isolation_level=None)
+    held = []
+
+    def lock_then_answer(call):
+        if call.method == "sendMessage" and not held:
+            locker.execute("BEGIN IMMEDIATE")  # taken: from now on nobody else writes
+            held.append(asyncio.get_running_loop().call_later(1.0, locker.execute,
+                                                              "ROLLBACK"))
+        return None
+
+    api.intercept = lock_then_answer
+    try:
+        dispatcher = Dispatcher(short, cfg, {"telegram": TelegramSender(bot, cfg)}, clock)
+        await dispatcher.drain()
+        clock.advance(minutes=10)
+        await dispatcher.drain()
+        async with short.read() as conn:
+            states = [r["state"] for r in await outbox.outbox_rows(conn)]
+    finally:
+        await short.close()
+        locker.close()
+    assert sorted(c.chat_id for c in api.sent()) == [100, 400]  # each once
+    assert states == ["sent", "sent"]
+
+
 async def test_a_person_who_blocked_the_bot_is_marked_and_the_officer_told(
         db, cfg, clock, world, on_telegram, api, planner, dispatcher):
     await running_since(db, clock, "2026-12-01 12:00")
@@ -482,6 +544,74 @@ async def test_the_officer_gets_one_alert_listing_everyone_unreachable_and_why(
     clock.advance(hours=1)
     await dispatcher.drain()  # told once
     assert len(texts(api, 200)) == 1
+
+
+class _ZaloBlockedBy:
+    """A Zalo channel on which the people of ``chats`` blocked the bot."""
+
+    channel, rate, per_chat_interval = "zalo", 1000.0, 0.0
+
+    def __init__(self, chats: set[str]):
+        self.chats, self.sent = chats, []
+
+    async def send(self, chat_id, message):
+        if chat_id in self.chats:
+            raise RecipientBlocked("User has blocked the bot", channel="zalo")
+        self.sent.append(chat_id)
+
+
+async def test_forty_people_who_blocked_the_bot_make_one_alert_for_their_officer(
+        db, cfg, clock, world, on_telegram, api, bot):
+    """The issue's case: an announcement to 60 heads of one commune, 40 of whom blocked the
+    bot (20 on Telegram, 20 on Zalo), while one message is retried (the campaign stays open
+    over several rounds of the dispatcher): the commune's officer gets one alert naming all
+    40, not 40 alerts."""
+    chats = await _plan_many(db, clock, world, 60)
+    zalo_blocked = {f"z{c}" for c in chats[20:40]}
+    async with db.write() as conn:
+        for chat in chats[20:40]:
+            await conn.execute("UPDATE identities SET channel = 'zalo', external_id = ?,"
+                               " chat_id = ? WHERE channel = 'telegram' AND external_id = ?",
+                               (f"z{chat}", f"z{chat}", str(chat)))
+        heads = [r[0] for r in await fetch_all(
+            conn, "SELECT person_id FROM identities WHERE external_id LIKE '5%'"
+            " OR external_id LIKE 'z5%'")]
+        await outbox.create_campaign(
+            conn, key="t:forty", kind="announce", at=clock(), not_before=clock(),
+            messages=[Planned(p, Outbound("Họp dân lúc 8 giờ.")) for p in heads])
+    failed_once = []
+
+    def refuse(call):
+        if call.method != "sendMessage":
+            return None
+        if call.chat_id in chats[:20]:
+            return api.error(call, 403, "Forbidden: bot was blocked by the user")
+        if call.chat_id == chats[50] and not failed_once:
+            failed_once.append(call)
+            return api.error(call, 502, "Bad Gateway")
+        return None
+
+    api.intercept = refuse
+    dispatcher = Dispatcher(db, replace(cfg, outbox=replace(cfg.outbox, concurrency=8)),
+                            {"telegram": TelegramSender(bot, cfg),
+                             "zalo": _ZaloBlockedBy(zalo_blocked)}, clock)
+    for _ in range(3):  # rounds of the dispatcher while the retried message waits (5 s)
+        await dispatcher.drain()
+        await dispatcher.maintain()
+        assert texts(api, 200) == [] and failed_once
+        clock.advance(seconds=2)
+    await dispatcher.drain()
+    await dispatcher.maintain()
+    await dispatcher.drain()
+    [alert] = texts(api, 200)
+    assert alert.startswith("⚠️ Bot không gửi được tin nhắn tới 40 người trong địa bàn")
+    assert alert.count("đã chặn bot trên Telegram") == 20
+    assert alert.count("đã chặn bot trên Zalo") == 20
+    assert len([c for c in api.sent() if c.chat_id in chats[40:]]) == 20  # the others, once
+    clock.advance(hours=2)
+    await dispatcher.maintain()
+    await dispatcher.drain()
+    assert len(texts(api, 200)) == 1  # and never again
 
 
 async def test_an_alert_due_at_night_waits_for_the_morning(

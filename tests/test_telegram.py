@@ -334,10 +334,8 @@ async def test_an_answer_retyped_after_a_lost_question_is_not_taken_for_the_next
 @pytest.fixture
 async def impatient_bot(tg_config, core, api, world, monkeypatch, quick_retries):
     """The bot waiting 0.3 s for an answer to each call."""
-    from functools import partial
-
-    monkeypatch.setattr(tg, "BotApiRequest", partial(tg.BotApiRequest, read_timeout=0.3))
-    running, stop, task = await start_polling(tg_config, core, api, monkeypatch)
+    impatient = replace(tg_config, telegram=replace(tg_config.telegram, request_timeout=0.3))
+    running, stop, task = await start_polling(impatient, core, api, monkeypatch)
     yield running
     stop.set()
     await asyncio.wait_for(task, 5)
@@ -912,6 +910,50 @@ async def test_error_responses_map_to_delivery_errors(
     assert isinstance(caught.value, DeliveryError) and caught.value.channel == "telegram"
     if retry_after is not None:
         assert caught.value.retry_after == retry_after and caught.value.retryable
+
+
+def hold(api: FakeBotApi, chat_id: int):
+    """An intercept that never answers ``sendMessage`` to ``chat_id`` (the rest goes on)."""
+    async def never() -> None:
+        await asyncio.Event().wait()
+
+    return lambda call: never() if call.method == "sendMessage" and call.chat_id == chat_id \
+        else None
+
+
+async def test_a_send_telegram_never_answers_is_given_up_after_the_request_timeout(
+        tg_config, core, api):
+    cfg = replace(tg_config, telegram=replace(tg_config.telegram, request_timeout=0.5))
+    async with tg.build_application(cfg, core) as application:
+        api.intercept = hold(api, 42)
+        started = time.monotonic()
+        with pytest.raises(Transient):  # the outbox tries it again later, a reply is not
+            await tg.TelegramSender(application.bot, cfg).send("42", Outbound("x"))
+        assert time.monotonic() - started < 2
+        await tg.send(application.bot, 43, Outbound("y"))  # not held up
+    assert [c.chat_id for c in api.calls_to("sendMessage")] == [42, 43]  # 42 asked once
+
+
+async def test_one_429_stops_every_send_of_the_token_until_retry_after_has_passed(
+        app_bot, api, tg_config):
+    """Telegram's «retry after» is for the bot's token: after it nothing more starts, neither
+    the outbox's messages (refused at once, so the dispatcher puts them back) nor replies
+    (they wait for the pause, up to a minute), until the pause is over."""
+    api.fail("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
+    with pytest.raises(Throttled):
+        await tg.TelegramSender(app_bot, tg_config).send("41", Outbound("nhắc việc"))
+    refused_at = api.calls_to("sendMessage")[0].at
+    with pytest.raises(Throttled) as paused:  # Telegram is not asked meanwhile
+        await tg.TelegramSender(app_bot, tg_config).send("42", Outbound("nhắc việc"))
+    assert 0 < paused.value.retry_after <= 1
+    await asyncio.gather(tg.deliver_replies(app_bot, "43", [Outbound("trả lời")]),
+                         tg.send(app_bot, 44, Outbound("trả lời"), wait_throttled=60))
+    calls = api.calls_to("sendMessage")
+    assert [c.chat_id for c in calls] == [41, 43, 44] or [c.chat_id for c in calls] == [
+        41, 44, 43]
+    assert all(c.at - refused_at >= 0.99 for c in calls[1:])
+    assert [c.chat_id for c in api.sent()] == [43, 44] or [
+        c.chat_id for c in api.sent()] == [44, 43]
 
 
 EXCEPTIONS = [  # built in the test: PTB warns when a RetryAfter is made

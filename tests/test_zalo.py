@@ -12,12 +12,15 @@ import io
 import json
 import logging
 import socket
+import time
 
 import httpx
 import pytest
 from openpyxl import load_workbook
+from telegram import Bot
 
 from bot.channels import zalo as zl
+from bot.channels.telegram import TelegramSender
 from bot.channels.zalo import ZaloChannel
 from common.config import ConfigError, replace
 from common.delivery import OutsideWindow, Throttled, Transient
@@ -31,6 +34,7 @@ from storage import inbox, outbox, people
 from storage.outbox import Planned
 from storage.reports import MONTHLY_FORM, current_report
 from tests.conftest import SETUP
+from tests.fake_bot_api import FakeBotApi
 from tests.fake_zalo_api import (
     BOT_ID,
     DEFAULT_TOKEN,
@@ -114,8 +118,12 @@ class ZaloUser:
 
 async def on_zalo(db, clock, person_id: int, user_id: str) -> None:
     async with db.write() as conn:
-        await people.link_identity(conn, person_id, channel="zalo", external_id=user_id,
-                                   chat_id=user_id, display_name="", actor=SETUP, at=clock())
+        await on_zalo_conn(conn, person_id, user_id, clock)
+
+
+async def on_zalo_conn(conn, person_id: int, user_id: str, clock) -> None:
+    await people.link_identity(conn, person_id, channel="zalo", external_id=user_id,
+                               chat_id=user_id, display_name="", actor=SETUP, at=clock())
 
 
 # ---- dialogs ----------------------------------------------------------------------------------
@@ -213,6 +221,74 @@ async def test_an_officer_gets_a_chart_and_a_spreadsheet_by_link(
         assert (await client.get(link.rsplit("/", 2)[0] + "/x" * 2)).status_code == 404
         clock.advance(minutes=channel.zalo.media_ttl_minutes + 1)
         assert (await client.get(link)).status_code == 404
+
+
+async def test_a_link_opens_its_own_file_only(channel, api, db, world, clock):
+    """A link is its token and its file name: the right token with another name answers
+    exactly as an unknown token does."""
+    await channel.send("z1", Outbound("Biểu đồ", image=b"\x89PNG\r\n\x1a\n" + b"\x00" * 64))
+    link = api.photos("z1")[0].params["photo"]
+    base, token, name = link.rsplit("/", 2)
+    async with httpx.AsyncClient() as client:
+        assert (await client.get(link)).status_code == 200
+        other_name = await client.get(f"{base}/{token}/danh-sach-ho.xlsx")
+        unknown = await client.get(f"{base}/{'A' * len(token)}/{name}")
+    assert other_name.status_code == unknown.status_code == 404
+    assert other_name.content == unknown.content
+    assert other_name.headers.get("content-type") == unknown.headers.get("content-type")
+
+
+async def household_list_link(channel, api, db, world, clock) -> str:
+    """The commune officer asks for the household list on Zalo; the link in the answer."""
+    await add(db, clock, world.village, "NK-001", "Lò Văn Sơn")
+    await on_zalo(db, clock, world.officer_id, "z200")
+    officer = ZaloUser(channel, api, clock, "z200", "Nguyễn Thị Hoa")
+    await officer.send("/thongke")
+    reply = await officer.send("Danh sách hộ")
+    minutes = channel.zalo.personal_media_ttl_minutes
+    assert f"chỉ tải được một lần, trong vòng {minutes} phút" in reply
+    assert "thông tin cá nhân" in reply
+    return next(word for word in reply.split() if word.startswith("http"))
+
+
+async def test_a_household_list_link_shows_a_page_then_downloads_for_a_minute(
+        channel, api, db, world, clock):
+    """Personal data (Decree 13/2023): a household list's link lives
+    ``personal_media_ttl_minutes``, opens a page that says so (a link preview fetching the
+    address takes nothing), and the file itself is gone a minute after it is downloaded (a
+    phone's download may fetch it twice)."""
+    link = await household_list_link(channel, api, db, world, clock)
+    async with httpx.AsyncClient() as client:
+        page = await client.get(link)
+        assert page.status_code == 200 and page.headers["content-type"].startswith(
+            "text/html")
+        assert "no-store" in page.headers["cache-control"]
+        assert "thông tin cá nhân" in page.text and "Tải tệp" in page.text
+        assert (await client.get(link)).status_code == 200  # a page view is not a download
+        download = link + "?tai=1"
+        assert (await client.head(download)).status_code == 200  # HEAD takes nothing
+        first = await client.get(download)
+        assert first.status_code == 200 and "no-store" in first.headers["cache-control"]
+        cells = [c.value for row in load_workbook(io.BytesIO(first.content)).active.iter_rows()
+                 for c in row]
+        assert "Lò Văn Sơn" in cells
+        assert (await client.get(download)).status_code == 200  # the phone's second fetch
+        clock.advance(seconds=61)
+        assert (await client.get(download)).status_code == 404
+        assert (await client.get(link)).status_code == 404
+    async with db.read() as conn:
+        left = await conn.execute_fetchall("SELECT count(*) FROM media WHERE expires_at > ?",
+                                           (clock().isoformat(),))
+    assert left[0][0] == 0
+
+
+async def test_a_household_list_link_never_opened_expires_sooner(
+        channel, api, db, world, clock):
+    link = await household_list_link(channel, api, db, world, clock)
+    clock.advance(minutes=channel.zalo.personal_media_ttl_minutes, seconds=1)
+    async with httpx.AsyncClient() as client:
+        assert (await client.get(link)).status_code == 404
+        assert (await client.get(link + "?tai=1")).status_code == 404
 
 
 # ---- bad input ----------------------------------------------------------------------------------
@@ -317,6 +393,176 @@ async def test_refusals_of_zalo_become_delivery_errors(channel, api):
     api.fail("sendMessage", error_code=429, description="Too many requests, retry after 0.1")
     await channel.send("z1", Outbound("nhắc việc"), wait_throttled=1)
     assert api.sent_texts("z1") == ["nhắc việc"]
+
+
+@pytest.fixture
+async def impatient(zalo_config, db, clock, world):
+    """The Zalo channel with a short ``request_timeout`` (0.5 s)."""
+    cfg = replace(zalo_config, zalo=replace(zalo_config.zalo, request_timeout=0.5))
+    core = Core(db, cfg, clock)
+    zalo = ZaloChannel(cfg, core, db)
+    await zalo.start()
+    yield zalo
+    await zalo.stop()
+    core.close()
+
+
+async def test_a_send_zalo_never_answers_is_given_up_after_the_request_timeout(
+        impatient, api):
+    api.hang("sendMessage")
+    started = time.monotonic()
+    with pytest.raises(Transient, match="sendMessage"):
+        await impatient.send("z1", Outbound("nhắc việc"))
+    assert time.monotonic() - started < 2  # request_timeout 0.5 s, not for ever
+    await impatient.send("z1", Outbound("nhắc việc"))  # the next call is not held up
+    assert api.sent_texts("z1") == ["nhắc việc"]
+
+
+async def test_a_hung_reply_holds_up_its_chat_only_until_the_request_timeout(
+        impatient, api, db, world, clock):
+    await on_zalo(db, clock, world.head_id, "z100")
+    head = ZaloUser(impatient, api, clock, "z100")
+    api.hang("sendMessage", chat_id="z100")
+    started = time.monotonic()
+    assert await head.send("/toi") == ""  # that reply never came
+    assert "Bạn là Lò Văn Páo" in await head.send("/toi")  # the chat goes on
+    assert time.monotonic() - started < 3
+
+
+async def zalo_heads(db, clock, world, chats: list[str], key: str) -> None:
+    """Village heads on Zalo only, one per chat, and an announcement to them all."""
+    async with db.write() as conn:
+        await conn.execute("DELETE FROM identities WHERE channel = 'test'")
+        ids = []
+        for chat in chats:
+            pid = await people.create_person(conn, f"Người {chat}", actor=SETUP, at=clock())
+            await on_zalo_conn(conn, pid, chat, clock)
+            await people.grant_role(conn, pid, "village_head", world.village2, actor=SETUP,
+                                    at=clock())
+            ids.append(pid)
+        await outbox.create_campaign(conn, key=key, kind="announce", at=clock(),
+                                     not_before=clock(),
+                                     messages=[Planned(p, Outbound("Họp dân.")) for p in ids])
+
+
+async def test_hung_sends_do_not_hold_up_the_outbox_and_are_sent_again_later(
+        impatient, api, db, world, clock, monkeypatch):
+    """Zalo never answers two sends, which take both places of the outbox (concurrency 2):
+    once a send has gone unanswered for ``dispatcher.SLOW_SEND`` it no longer holds its
+    place, so the others go on; after ``request_timeout`` the two are given up and sent
+    again under the outbox's rules (a back-off), each reaching its person once."""
+    from scheduler import dispatcher as dispatching
+
+    monkeypatch.setattr(dispatching, "SLOW_SEND", 0.1)
+    chats = [f"z{n}" for n in range(6)]
+    await zalo_heads(db, clock, world, chats, "t:hung")
+    api.hang("sendMessage", chat_id="z0")
+    api.hang("sendMessage", chat_id="z1")
+    cfg = replace(impatient.config, outbox=replace(impatient.config.outbox, concurrency=2))
+    dispatcher = Dispatcher(db, cfg, {"zalo": impatient.sender}, clock)
+    stop = asyncio.Event()
+    task = asyncio.create_task(dispatcher.run(stop))
+    started = time.monotonic()
+    try:
+        await api.wait_for("sendMessage", 4, timeout=0.45)  # answered: all but the two
+        assert sorted(c.chat_id for c in api.calls_to("sendMessage") if c.ok) == chats[2:]
+        while time.monotonic() - started < 3:  # request_timeout is 0.5 s
+            async with db.read() as conn:
+                rows = {r["full_name"]: r for r in await outbox.outbox_rows(conn)}
+            if rows["Người z0"]["state"] == rows["Người z1"]["state"] == "pending":
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 5)
+    assert "Transient" in rows["Người z0"]["last_error"] and rows["Người z0"]["attempts"] == 1
+    clock.advance(seconds=cfg.outbox.retry_base_seconds)
+    await dispatcher.drain()
+    assert sorted(c.chat_id for c in api.calls_to("sendMessage") if c.ok) == sorted(chats)
+
+
+async def test_sends_under_way_when_the_bot_stops_are_not_sent_again_after_the_restart(
+        impatient, api, db, world, clock):
+    """The bot stops (SIGTERM) while Zalo is slow to answer one send (0.3 s, within the
+    request timeout) and never answers another. The stop waits for both: the slow one is
+    recorded as sent, so after the restart it does not go again; the hung one is given up
+    at the time-out and goes again after the restart, once (Zalo cannot be asked whether a
+    message arrived, so a send without an answer counts as not delivered)."""
+    await zalo_heads(db, clock, world, ["z0", "z1", "z2"], "t:stop")
+    api.hang("sendMessage", chat_id="z1")
+    api.intercept = lambda call: (asyncio.sleep(0.3) if call.method == "sendMessage"
+                                  and call.chat_id == "z0" else None)
+    dispatcher = Dispatcher(db, impatient.config, {"zalo": impatient.sender}, clock)
+    stop = asyncio.Event()
+    task = asyncio.create_task(dispatcher.run(stop))
+    await api.wait_for("sendMessage", 3, answered=False)
+    stop.set()  # while z0's answer and z1's are on their way
+    await asyncio.wait_for(task, 5)
+    async with db.read() as conn:
+        states = {r["full_name"]: r["state"] for r in await outbox.outbox_rows(conn)}
+    assert states == {"Người z0": "sent", "Người z1": "pending", "Người z2": "sent"}
+
+    api.intercept = None
+    restarted = Dispatcher(db, impatient.config, {"zalo": impatient.sender}, clock)
+    assert await restarted.recover() == 0  # nothing was left in flight
+    clock.advance(seconds=impatient.config.outbox.retry_base_seconds)
+    assert await restarted.drain() == 1  # z1 only
+    delivered = [c.chat_id for c in api.calls_to("sendMessage") if c.ok]
+    assert sorted(delivered) == ["z0", "z1", "z2"]
+
+
+@pytest.mark.filterwarnings("ignore:.*retry_after.*:DeprecationWarning")
+async def test_a_429_on_telegram_does_not_hold_up_zalo(impatient, api, db, world, clock):
+    """An announcement to ten people, on Telegram and on Zalo in turns (the order it goes
+    out in), two messages in flight at once. Telegram refuses the first send «retry after
+    2»: no Telegram send starts for 2 s, and the Telegram messages that come up meanwhile go
+    back to the queue instead of waiting in the outbox's places, so Zalo's go on."""
+    tg_token = "123456:FAKE-token-zalo-and-telegram"
+    cfg = replace(impatient.config, outbox=replace(impatient.config.outbox, concurrency=2),
+                  telegram=replace(impatient.config.telegram, token=tg_token,
+                                   overall_max_rate=1000, per_chat_interval=0))
+    async with db.write() as conn:
+        await conn.execute("DELETE FROM identities WHERE channel = 'test'")
+        ids = []
+        for n in range(10):
+            pid = await people.create_person(conn, f"Người {n}", actor=SETUP, at=clock())
+            if n % 2:
+                await on_zalo_conn(conn, pid, f"z{n}", clock)
+            else:
+                await people.link_identity(conn, pid, channel="telegram",
+                                           external_id=str(1000 + n), chat_id=str(1000 + n),
+                                           display_name=f"Người {n}", actor=SETUP, at=clock())
+            await people.grant_role(conn, pid, "village_head", world.village2, actor=SETUP,
+                                    at=clock())
+            ids.append(pid)
+        await outbox.create_campaign(conn, key="t:mixed", kind="announce", at=clock(),
+                                     not_before=clock(),
+                                     messages=[Planned(p, Outbound("Họp dân.")) for p in ids])
+    async with FakeBotApi(clock, token=tg_token) as tg, Bot(
+            tg_token, base_url=tg.base_url, base_file_url=tg.base_file_url) as bot:
+        tg.fail("sendMessage", 429, "Too Many Requests: retry after 2", retry_after=2)
+        senders = {"telegram": TelegramSender(bot, cfg), "zalo": impatient.sender}
+        dispatcher = Dispatcher(db, cfg, senders, clock)
+        stop = asyncio.Event()
+        task = asyncio.create_task(dispatcher.run(stop))
+        try:
+            await api.wait_for("sendMessage", 5, timeout=1.5)  # all of Zalo's, in the pause
+            [refused] = tg.calls_to("sendMessage")
+            await asyncio.sleep(refused.at + 2.05 - time.monotonic())  # the pause is over
+            clock.advance(seconds=3)  # and the messages put back are due again
+            for _ in range(200):
+                if len(tg.sent()) >= 5:
+                    break
+                await asyncio.sleep(0.02)
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 5)
+    assert sorted(c.chat_id for c in api.calls_to("sendMessage") if c.ok) == [
+        f"z{n}" for n in (1, 3, 5, 7, 9)]
+    assert all(c.at - refused.at < 1 for c in api.calls_to("sendMessage"))
+    later = [c for c in tg.calls_to("sendMessage") if c is not refused]
+    assert all(c.at - refused.at >= 1.99 for c in later)  # nothing inside the pause
+    assert sorted(int(c.chat_id) for c in tg.sent()) == [1000 + n for n in (0, 2, 4, 6, 8)]
 
 
 async def remind(zalo_config, channel, db, world, clock, key: str) -> None:
@@ -745,6 +991,51 @@ async def test_a_quota_refusal_pauses_the_channel_and_tells_an_operator(
     assert [(r[2], r[4]) for r in alerts] == [(admin, "pending")]  # one a day
     text = outbox.decode_message(alerts[0][11]).text
     assert "Zalo" in text and "hạn mức" in text
+
+
+@pytest.fixture
+async def paused_1s(zalo_config, db, clock, world):
+    """The Zalo channel whose first quota pause is 1 s."""
+    cfg = replace(zalo_config, zalo=replace(zalo_config.zalo, throttle_retry_seconds=1))
+    core = Core(db, cfg, clock)
+    zalo = ZaloChannel(cfg, core, db)
+    await zalo.start()
+    yield zalo
+    await zalo.stop()
+    core.close()
+
+
+async def test_a_send_in_flight_that_goes_through_does_not_end_the_pause(paused_1s, api):
+    """Two sends under way when Zalo refuses one with 429: the other one's success was
+    decided before the refusal, so the pause holds, and a reply waits for its end."""
+    api.delay("sendMessage", 0.2)
+    api.fail("sendMessage", error_code=429, description="Quota exceeded", chat_id="z1")
+    refused, passed = await asyncio.gather(
+        paused_1s.send("z1", Outbound("nhắc việc")), paused_1s.send("z2", Outbound("nhắc")),
+        return_exceptions=True)
+    assert isinstance(refused, Throttled) and passed is None
+    answered = time.monotonic()
+    api.delay("sendMessage", 0)
+    await paused_1s.send("z3", Outbound("trả lời"), wait_throttled=60)
+    [reply] = [c for c in api.calls_to("sendMessage") if c.chat_id == "z3"]
+    assert reply.at - answered >= 0.75  # the pause (1 s) began 0.2 s before the answers
+
+
+async def test_refusals_of_sends_in_flight_together_are_one_refusal(
+        paused_1s, api, db, world, clock):
+    """Three of eight reminders under way at once are refused with 429: that is one
+    refusal of the quota, so the pause is the first one (1 s), not doubled twice (4 s)."""
+    await zalo_heads(db, clock, world, [f"z{n}" for n in range(10)], "t:in-flight")
+    api.delay("sendMessage", 0.2)
+    api.fail("sendMessage", error_code=429, description="Quota exceeded", times=3)
+    cfg = replace(paused_1s.config, outbox=replace(paused_1s.config.outbox, concurrency=8))
+    await Dispatcher(db, cfg, {"zalo": paused_1s.sender}, clock).drain()
+    calls = api.calls_to("sendMessage")
+    refusals = [c for c in calls if c.error_code == 429]
+    assert len(refusals) == 3
+    later = [c.at - refusals[0].at for c in calls[8:]]
+    assert {"z8", "z9"} <= {c.chat_id for c in calls[8:]}
+    assert all(1.1 <= gap < 2.2 for gap in later), later  # 1 s after the refusals' answers
 
 
 def test_a_long_pause_never_exceeds_its_limit(config):

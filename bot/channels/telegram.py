@@ -288,13 +288,74 @@ def not_delivered(exc: TelegramError) -> bool:
     return cause is None or isinstance(cause, TelegramError | httpx.ConnectError)
 
 
+class TokenPause:
+    """The pause a 429 puts on every call of the bot's token until its «retry after» ends."""
+
+    def __init__(self, monotonic: Callable[[], float] = time.monotonic):
+        self.monotonic = monotonic
+        self.until = 0.0
+
+    def remaining(self) -> float:
+        """Seconds the token still waits (0: calls may go)."""
+        return max(0.0, self.until - self.monotonic())
+
+    def pause(self, seconds: float) -> None:
+        self.until = max(self.until, self.monotonic() + seconds)
+
+    async def wait(self) -> None:
+        """Until the pause is over; a further 429 meanwhile lengthens it."""
+        left = self.remaining()
+        while left > 0:
+            await asyncio.sleep(left)
+            left = self.remaining()
+
+
+class PausingRateLimiter(AIORateLimiter):
+    """python-telegram-bot's AIORateLimiter, with one pause for the whole token after a 429.
+
+    With ``max_retries=0`` (ours: the dispatcher schedules its own retries) AIORateLimiter
+    hands a RetryAfter to its caller and lets every other request go on, both those already
+    waiting in its limiter and new ones. Telegram's «retry after» is about the bot's token,
+    so after the first 429 no call may start until it has passed: each call here waits for
+    the pause right before its HTTP request starts (``process_request`` wraps the callback it
+    is given, as BaseRateLimiter's documentation describes). Calls already under way when the
+    429 comes cannot be stopped; ``getUpdates`` is never rate limited (ExtBot).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.pause = TokenPause()
+
+    async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):
+        async def gated(*a: Any, **kw: Any) -> Any:
+            await self.pause.wait()
+            try:
+                return await callback(*a, **kw)
+            except RetryAfter as exc:
+                self.pause.pause(_retry_after(exc))
+                raise
+
+        return await super().process_request(gated, args, kwargs, endpoint, data,
+                                              rate_limit_args)
+
+
+def token_pause(bot) -> TokenPause | None:
+    """The pause of ``bot``'s token, when its rate limiter keeps one (the application's)."""
+    return getattr(getattr(bot, "rate_limiter", None), "pause", None)
+
+
 async def _call(request: Callable[[], Awaitable[Any]], wait_throttled: float,
-                retries: int = 0) -> Any:
+                pause: TokenPause | None = None, retries: int = 0) -> Any:
     """Make one API call; wait once for a 429 of at most ``wait_throttled`` seconds; make it
     up to ``retries`` more times, with a growing pause, while it fails having delivered
-    nothing (:func:`not_delivered`)."""
+    nothing (:func:`not_delivered`). While the token is paused for longer than
+    ``wait_throttled``, raise :class:`Throttled` without calling."""
     throttled = tried = 0
     while True:
+        left = pause.remaining() if pause is not None else 0.0
+        if left > wait_throttled:
+            raise Throttled(left, f"Telegram asked to wait (429); {left:.1f} s left",
+                            channel=CHANNEL)
         try:
             return await request()
         except RetryAfter as exc:
@@ -334,6 +395,7 @@ async def send(bot, chat_id: str | int, outbound: Outbound, *, wait_throttled: f
     times (a reply; the outbox retries on its own schedule).
     """
     chat = _chat(chat_id)
+    pause = token_pause(bot)
     markup = to_markup(outbound)
     text = outbound.text
     attachment = outbound.image is not None or outbound.document is not None
@@ -343,18 +405,18 @@ async def send(bot, chat_id: str | int, outbound: Outbound, *, wait_throttled: f
         await _call(lambda: bot.send_photo(
             chat, photo=outbound.image, caption=caption or None, filename="chart.png",
             reply_markup=None if pieces else markup,
-        ), wait_throttled, retries)
+        ), wait_throttled, pause, retries)
     if outbound.document is not None:
         await _call(lambda: bot.send_document(
             chat, document=outbound.document, caption=caption or None,
             filename=outbound.filename or "document",
             reply_markup=None if pieces or outbound.image is not None else markup,
-        ), wait_throttled, retries)
+        ), wait_throttled, pause, retries)
     for n, piece in enumerate(pieces):
         keyboard = markup if n == len(pieces) - 1 else None
         await _call(lambda piece=piece, keyboard=keyboard: bot.send_message(
             chat, piece, reply_markup=keyboard,
-        ), wait_throttled, retries)
+        ), wait_throttled, pause, retries)
 
 
 class TelegramSender:
@@ -830,10 +892,14 @@ def build_application(config: Config, core: Core,
         .base_file_url(tg.base_file_url)
         # ApplicationBuilder's own defaults (256 connections for calls, 1 for getUpdates),
         # reading answers with BotApiRequest
-        .request(BotApiRequest(connection_pool_size=256))
+        # Every call ends within request_timeout (PTB's defaults are 5 s each); an upload
+        # gets HTTPXRequest's media_write_timeout (20 s) to send.
+        .request(BotApiRequest(connection_pool_size=256, connect_timeout=tg.request_timeout,
+                               read_timeout=tg.request_timeout,
+                               write_timeout=tg.request_timeout))
         .get_updates_request(InboxRequest(stored.store, connection_pool_size=1)
                              if stored is not None else BotApiRequest(connection_pool_size=1))
-        .rate_limiter(AIORateLimiter(
+        .rate_limiter(PausingRateLimiter(
             overall_max_rate=tg.overall_max_rate, group_max_rate=tg.group_max_rate,
         ))
         .concurrent_updates(PerChatUpdateProcessor(tg.concurrent_updates))

@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import html
 import json
 import logging
 import re
@@ -81,6 +82,8 @@ MAX_BODY = 1 << 20  # a webhook body larger than 1 MiB is refused (events are a 
 MAX_THROTTLE_WAIT = 60.0  # seconds a reply waits for a "too many requests" before it is given up
 REPLY_BACKOFF = 0.5  # seconds before a refused reply's second try; doubles for each further one
 MEDIA_PATH = "/media"
+DOWNLOAD = "tai"  # the query parameter of a personal file's download link (its page's button)
+PURGE_EVERY = 60.0  # seconds between removals of expired media
 START_TRIES = 3  # getMe at start-up: tries when the API cannot be reached
 # Event name -> Inbound.kind: the five events of the webhook documentation (docs: Webhook).
 # A voice message is read as "unsupported": the bot reads text only and says so. Other events
@@ -265,8 +268,9 @@ class Request:
 def requests_for(chat_id: str, outbound: Outbound, *, photo_url: str | None = None,
                  document_url: str | None = None, ttl_minutes: int = 60) -> list[Request]:
     """The calls that deliver ``outbound``: a photo by its URL (its caption the text when it
-    fits), a document as a link, then the text in pieces of at most 2,000 characters, cut at
-    paragraph or line ends where possible, with the options at the end."""
+    fits), a document as a link (valid ``ttl_minutes``; a personal one says it downloads once),
+    then the text in pieces of at most 2,000 characters, cut at paragraph or line ends where
+    possible, with the options at the end."""
     calls: list[Request] = []
     text = message_text(outbound)
     if outbound.image is not None:
@@ -280,7 +284,8 @@ def requests_for(chat_id: str, outbound: Outbound, *, photo_url: str | None = No
             calls.append(Request("sendPhoto", {"chat_id": chat_id, "photo": photo_url}))
     if outbound.document is not None:
         name = outbound.filename or "tep"
-        line = (t("zalo.document_link", name=name, url=document_url, minutes=ttl_minutes)
+        key = "zalo.document_link_personal" if outbound.personal else "zalo.document_link"
+        line = (t(key, name=name, url=document_url, minutes=ttl_minutes)
                 if document_url else t("zalo.no_media"))
         text = "\n\n".join(p for p in (text, line) if p)
     for piece in split_text(text, TEXT_LIMIT) if text.strip() else []:
@@ -399,6 +404,12 @@ class QuotaPause:
     doubles the pause, up to ``longest``, so a short limit clears quickly and a long one costs
     a try an hour rather than one every 30 seconds for days. A call that goes through ends the
     run.
+
+    Calls overlap (the outbox sends several at once, replies go meanwhile), so each outcome
+    is read with the time its call started (``started``, from :attr:`monotonic`): a call that
+    was already under way when the pause began tells nothing new. Its refusal is the same
+    refusal (the pause does not double again), its success was decided before the refusal
+    (the pause holds).
     """
 
     def __init__(self, first: float, longest: float,
@@ -407,22 +418,33 @@ class QuotaPause:
         self.longest = longest
         self.monotonic = monotonic
         self.until = 0.0
+        self.began = float("-inf")  # when the latest pause began
         self.streak = 0  # refusals in a row
 
     def remaining(self) -> float:
         """Seconds the channel still waits (0 when it may call Zalo)."""
         return max(0.0, self.until - self.monotonic())
 
-    def refused(self, hinted: float | None = None) -> float:
-        """Zalo refused for quota: pause, and return for how long."""
+    def refused(self, hinted: float | None = None, started: float | None = None) -> float:
+        """Zalo refused for quota a call that started at ``started``: pause, and return for
+        how long."""
+        now = self.monotonic()
+        if started is not None and started < self.began and self.until > now:
+            if hinted is not None:  # the refusal names a longer wait: it is kept
+                self.until = max(self.until, now + hinted)
+            return self.until - now
         wait = hinted if hinted is not None else min(self.longest,
                                                      self.first * 2 ** self.streak)
         self.streak += 1
-        self.until = max(self.until, self.monotonic() + wait)
+        self.began = now
+        self.until = max(self.until, now + wait)
         return wait
 
-    def passed(self) -> bool:
-        """A call went through; True when that ends a run of refusals."""
+    def passed(self, started: float | None = None) -> bool:
+        """A call that started at ``started`` went through; True when that ends a run of
+        refusals."""
+        if started is not None and started < self.began:
+            return False  # under way before the latest refusal: the pause holds
         ended = self.streak > 0
         self.streak = 0
         self.until = 0.0
@@ -449,8 +471,7 @@ class ZaloClient:
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:  # made in the running loop
             self._session = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=None, sock_connect=self.config.request_timeout,
-                                              sock_read=self.config.request_timeout),
+                timeout=self._timeout(),
                 connector=aiohttp.TCPConnector(
                     limit=max(16, self.config.concurrent_updates), ttl_dns_cache=300),
                 raise_for_status=False, trust_env=False)
@@ -461,13 +482,24 @@ class ZaloClient:
             await self._session.close()
             self._session = None
 
+    def _timeout(self, read_timeout: float | None = None) -> aiohttp.ClientTimeout:
+        """Every call ends within ``request_timeout`` seconds, from waiting for a connection
+        to the last byte of the answer; a long poll (``read_timeout``) may wait that long for
+        its answer instead. (aiohttp reads ``timeout=None`` as no limit at all.)"""
+        limit = self.config.request_timeout
+        if read_timeout:
+            return aiohttp.ClientTimeout(total=None, connect=limit, sock_connect=limit,
+                                         sock_read=read_timeout)
+        return aiohttp.ClientTimeout(total=limit, sock_connect=limit)
+
     async def call(self, method: str, body: dict[str, Any] | None = None, *,
                    read_timeout: float | None = None) -> Any:
         """Call ``method``; its ``result``, or :class:`ZaloApiError`, or :class:`Transient`
-        for a network failure or an answer that is not the Bot API's JSON."""
-        timeout = (aiohttp.ClientTimeout(total=None, sock_connect=self.config.request_timeout,
-                                         sock_read=read_timeout)
-                   if read_timeout else None)
+        for a network failure, an answer that is not the Bot API's JSON, or no answer within
+        ``request_timeout`` (``read_timeout`` for a long poll). After a time-out the message
+        may still have been delivered: a reply is not sent again, the outbox tries a reminder
+        again (a reminder twice is better than none)."""
+        timeout = self._timeout(read_timeout)
         try:
             async with self._http().post(self._prefix + method, json=body or {},
                                          timeout=timeout) as response:
@@ -844,26 +876,43 @@ class ZaloChannel:
     # ---- media --------------------------------------------------------------------------
 
     async def _on_media(self, request: web.Request) -> web.StreamResponse:
-        token = request.match_info["token"]
+        """``GET /media/<token>/<name>``: the file of that link (404 for an unknown or
+        expired token, and for a right token with another name). A personal file (a household
+        list) answers with a page that says what it holds and links to the download
+        (``?tai=1``): a link preview that fetches the address takes nothing, and the file is
+        gone a minute after its download (``storage.media``)."""
+        token, name = request.match_info["token"], request.match_info["name"]
+        now = self.core.clock()
         async with self.db.read() as conn:
-            found = await media.get(conn, token, self.core.clock())
+            found = await media.get(conn, token, name, now)
         if found is None:
             raise web.HTTPNotFound()
-        content_type, filename, body = found
-        headers = {"Cache-Control": "private, max-age=300", "X-Robots-Tag": "noindex"}
-        if not content_type.startswith("image/"):
-            headers["Content-Disposition"] = f"attachment; filename=\"{filename}\""
-        return web.Response(body=body, content_type=content_type, headers=headers)
+        headers = {"X-Robots-Tag": "noindex", "X-Content-Type-Options": "nosniff",
+                   "Referrer-Policy": "no-referrer",
+                   "Cache-Control": "no-store" if found.personal else "private, max-age=300"}
+        if found.personal and DOWNLOAD not in request.query:
+            return web.Response(text=_media_page(found.filename), content_type="text/html",
+                                charset="utf-8", headers=headers)
+        if found.personal and request.method == "GET":
+            async with self.db.write() as conn:
+                await media.downloaded(conn, token, now)
+        if not found.content_type.startswith("image/"):
+            headers["Content-Disposition"] = f"attachment; filename=\"{found.filename}\""
+        return web.Response(body=found.body, content_type=found.content_type, headers=headers)
 
-    async def _publish(self, body: bytes, content_type: str, filename: str) -> str | None:
+    async def _publish(self, body: bytes, content_type: str, filename: str,
+                       personal: bool = False) -> str | None:
         """A short-lived public link to ``body``, or None without ``zalo.public_base_url``."""
         if not self.zalo.public_base_url:
             return None
         async with self.db.write() as conn:
             token = await media.put(conn, body, content_type=content_type, filename=filename,
-                                    at=self.core.clock(),
-                                    ttl=timedelta(minutes=self.zalo.media_ttl_minutes))
+                                    at=self.core.clock(), personal=personal,
+                                    ttl=timedelta(minutes=self._ttl_minutes(personal)))
         return f"{self.zalo.public_base_url}{MEDIA_PATH}/{token}/{filename}"
+
+    def _ttl_minutes(self, personal: bool) -> int:
+        return self.zalo.personal_media_ttl_minutes if personal else self.zalo.media_ttl_minutes
 
     async def _purge_media_forever(self) -> None:
         while not self._stopping.is_set():
@@ -875,7 +924,7 @@ class ZaloChannel:
                 purging.ok()
             except Exception as exc:
                 purging.failed(exc)
-            await asyncio.sleep(600)
+            await asyncio.sleep(PURGE_EVERY)
 
     # ---- sending ------------------------------------------------------------------------
 
@@ -891,10 +940,11 @@ class ZaloChannel:
             photo_url = await self._publish(outbound.image, "image/png", "bieu-do.png")
         if outbound.document is not None:
             name = _safe_filename(outbound.filename or "tep")
-            document_url = await self._publish(outbound.document, _content_type(name), name)
+            document_url = await self._publish(outbound.document, _content_type(name), name,
+                                               personal=outbound.personal)
         for request in requests_for(chat_id, outbound, photo_url=photo_url,
                                     document_url=document_url,
-                                    ttl_minutes=self.zalo.media_ttl_minutes):
+                                    ttl_minutes=self._ttl_minutes(outbound.personal)):
             await self._call(request, wait_throttled, retries)
 
     def _check_quota(self, wait_throttled: float) -> None:
@@ -903,18 +953,25 @@ class ZaloChannel:
             raise Throttled(remaining, "Zalo's quota is exceeded; the channel is paused",
                             channel=CHANNEL)
 
+    async def _wait_quota(self, wait_throttled: float) -> None:
+        """Until the channel's pause is over, when it ends within ``wait_throttled`` seconds
+        (a further refusal meanwhile lengthens it); else :class:`Throttled` at once."""
+        self._check_quota(wait_throttled)
+        while (remaining := self.quota.remaining()) > 0:
+            await asyncio.sleep(remaining)
+            self._check_quota(wait_throttled)
+
     async def _call(self, request: Request, wait_throttled: float, retries: int = 0) -> Any:
         throttled = tried = 0
         while True:
-            self._check_quota(wait_throttled)
-            if self.quota.remaining() > 0:  # paused, for no longer than this call may wait
-                await asyncio.sleep(self.quota.remaining())
+            await self._wait_quota(wait_throttled)
+            started = self.quota.monotonic()
             try:
                 result = await self.client.call(request.method, request.body)
             except ZaloApiError as exc:
                 if exc.quota_exceeded:
                     hint = exc.hinted_wait()
-                    wait = self.quota.refused(hint)
+                    wait = self.quota.refused(hint, started)
                     if self.quota.streak == 1 and (hint is None or hint > self.quota.first):
                         self._on_quota_exceeded(exc, wait)
                     error = delivery_error(exc, self.zalo, throttle_wait=wait)
@@ -932,7 +989,7 @@ class ZaloChannel:
                     await asyncio.sleep(REPLY_BACKOFF * 2 ** (tried - 1))
                     continue
                 raise error from None
-            if self.quota.passed() and self._quota_told:
+            if self.quota.passed(started) and self._quota_told:
                 self._quota_told = False
                 log.warning("Zalo: the quota allows messages again; the channel goes on")
             return result
@@ -1033,6 +1090,23 @@ def _safe_filename(name: str) -> str:
     """A file name fit for a URL path: letters, digits, dot, dash, underscore."""
     cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.") or "tep"
     return cleaned[:80]
+
+
+def _media_page(filename: str) -> str:
+    """The page a personal file's link opens: what it holds, and its download button."""
+    grace = round(media.DOWNLOAD_GRACE.total_seconds() / 60)
+    return (
+        '<!doctype html><html lang="vi"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<meta name="robots" content="noindex">'
+        f"<title>{html.escape(t('zalo.media_page.title', name=filename))}</title></head>"
+        '<body style="font-family: sans-serif; max-width: 36em; margin: 2em auto; '
+        'padding: 0 1em">'
+        f"<p>{html.escape(t('zalo.media_page.text', grace=grace))}</p>"
+        f'<p><a href="?{DOWNLOAD}=1" style="display: inline-block; padding: .8em 1.2em; '
+        'background: #0068ff; color: #fff; text-decoration: none; border-radius: .4em">'
+        f"{html.escape(t('zalo.media_page.download', name=filename))}</a></p></body></html>"
+    )
 
 
 def _content_type(name: str) -> str:
