@@ -48,6 +48,13 @@ MESSAGES: dict[str, str] = {
     "core.option.stop": "⏹ Dừng việc đang làm",
     "core.which_option": "Bạn muốn chọn mục nào? Gõ số thứ tự hoặc bấm nút:",
     "core.too_long": "Tin nhắn quá dài. Vui lòng trả lời ngắn gọn câu hỏi dưới đây.",
+    "core.unreadable": (
+        "Tin nhắn có ký tự bị lỗi nên tôi không đọc được, và chưa làm theo tin nhắn này. "
+        "Vui lòng gõ lại (đừng dán chữ chép từ nơi khác)."
+    ),
+    "core.message_too_long": (
+        "Tin nhắn dài quá {max} ký tự nên tôi chưa đọc. Vui lòng gửi ngắn gọn hơn."
+    ),
     # --- menu, help, roles ---
     "menu.choose": "Bạn cần làm gì?",
     "menu.option.report": "📝 Báo cáo tháng",

@@ -38,7 +38,8 @@ import aiosqlite
 from common.catalogue import t
 from common.config import Config
 from common.messages import Inbound, Option, Outbound
-from common.text import plain
+from common.numbers import format_count
+from common.text import MAX_INBOUND, plain
 from handlers import announce, calendar, enrol, households, link, menu, movement, report, stats
 from handlers.context import Answer, Context
 from handlers.router import (
@@ -213,6 +214,9 @@ class Core:
 
     async def _dispatch(self, ctx: Context) -> list[Outbound]:
         inbound = ctx.inbound
+        if inbound.refused:  # the edge could not read it (common.messages.Inbound)
+            said = [Outbound(t(inbound.refused, max=format_count(MAX_INBOUND)))]
+            return said if ctx.person is None else await self._with_dialog_reminder(ctx, said)
         command = match(inbound.text, inbound.option)
         if ctx.person is None:
             replies = await self._stranger(ctx, command)
