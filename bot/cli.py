@@ -153,7 +153,7 @@ async def resolve_area(conn, config: Config, text: str) -> Area:
             raise CliError(f"no area with id {match[1]}")
         return area
     match = re.fullmatch(r"code:\s*(\S+)", text, re.IGNORECASE)
-    if match or text.isdigit():
+    if match or (text.isascii() and text.isdigit()):  # "²".isdigit(), and int() fails on it
         code = match[1] if match else text
         found = {a.id: a for a in await areas.areas_by_code(conn, code)}
         if not match:

@@ -690,3 +690,9 @@ def test_outbox_and_audit_say_what_they_leave_out_and_who_asked(run, tree):
     assert one.out.count("pending") == 3 and "… 2 more message(s): use --limit 5" in one.out
     audit = run("audit", "--limit", "2")
     assert "more entries: use --limit" in audit.out
+
+
+@pytest.mark.parametrize("area", ["²", "①", "1²", "٣"])
+def test_an_area_given_as_digits_nobody_types_is_refused_with_a_sentence(run, tree, area):
+    result = run("invite", "--role", "officer", "--area", area)
+    assert result.code == 1 and result.err.startswith("error: no area"), result.err

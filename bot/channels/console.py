@@ -202,7 +202,7 @@ async def resolve_persona(core: Core, who: str) -> Persona:
         if persona is None:
             raise PersonaError(t("console.no_one_in_role", who=who))
         return persona
-    if who.isdigit():
+    if who.isascii() and who.isdigit():
         persona = await _persona_of(core, int(who))
         if persona is None:
             raise PersonaError(t("console.no_such_person", who=who))
@@ -492,7 +492,7 @@ async def _choose_persona(core: Core, session: ConsoleSession,
         answer = line.strip()
         if answer.lower() in QUIT_WORDS:
             return None
-        if answer.isdigit():  # a number here is a line of the list, never a person id
+        if answer.isascii() and answer.isdigit():  # a line of the list, never a person id
             number = int(answer)
             if 1 <= number <= len(choices):
                 return await _persona_of(core, choices[number - 1].person_id) or stranger()
