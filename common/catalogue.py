@@ -131,6 +131,35 @@ MESSAGES: dict[str, str] = {
         "Đã dừng. Bạn chưa được đăng ký; mã mời vẫn dùng được khi bạn gửi lại."
     ),
     "enrol.welcome": "Chào mừng {name}! Bạn đã được đăng ký:\n{role}",
+    "enrol.locked": (
+        "Bạn đã gửi sai mã mời {tries} lần liền. Để giữ an toàn, tôi tạm chưa kiểm tra mã từ "
+        "tài khoản này: vui lòng thử lại sau {minutes} phút. Nếu mã vẫn không đúng, hãy hỏi "
+        "lại cán bộ đã gửi mã cho bạn."
+    ),
+    "enrol.throttled_everyone": (
+        "Lúc này có quá nhiều lượt gửi mã mời sai, nên tôi tạm dừng kiểm tra mã trong ít phút "
+        "để giữ an toàn. Vui lòng gửi lại mã sau 1 phút."
+    ),
+    "enrol.has_role": "Bạn đã có quyền này rồi:\n{role}\nMã mời chưa bị dùng.",
+    "enrol.confirm_role": (
+        "⚠️ Mã mời này cho thêm quyền:\n{role}\n"
+        "Hiện bạn đang có:\n{held}\n"
+        "Bạn có muốn nhận thêm quyền này không? Quản trị viên và người tạo mã sẽ được báo."
+    ),
+    "enrol.option.accept": "✅ Có, nhận thêm quyền",
+    "enrol.option.decline": "❌ Không nhận",
+    "enrol.confirm_expected": "Vui lòng bấm «Có» để nhận thêm quyền, hoặc «Không» để bỏ qua.",
+    "enrol.declined": (
+        "Đã bỏ qua: bạn không nhận thêm quyền, và mã mời chưa bị dùng (người được mời vẫn dùng "
+        "được)."
+    ),
+    "enrol.role_added": "Đã thêm quyền cho bạn:\n{role}",
+    "enrol.notice_second_role": (
+        "🔐 {name} ({account}) vừa nhận thêm quyền bằng mã mời {code}:\n{role}\n"
+        "Trước đó người này có:\n{held}\n"
+        "Nếu việc này không đúng, hãy liên hệ ngay với người này và người quản trị máy chủ để "
+        "thu hồi quyền."
+    ),
     # --- linking a second messenger (handlers/link.py) ---
     "channel.telegram": "Telegram",
     "channel.zalo": "Zalo",

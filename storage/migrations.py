@@ -507,6 +507,18 @@ M013_DIALOGS_WITH_ROWID = [
 ]
 
 # (number, name, statements). Append only; never edit a migration that has shipped.
+# Wrong invite codes (storage/invites.py), for the throttles of handlers/enrol.py: per
+# messenger account, and over all accounts (the ``at`` index counts the last minute's).
+M014_INVITE_FAILURES = [
+    """CREATE TABLE invite_failures (
+        channel TEXT NOT NULL,
+        external_id TEXT NOT NULL,
+        at TEXT NOT NULL
+    )""",
+    "CREATE INDEX invite_failures_identity ON invite_failures(channel, external_id, at)",
+    "CREATE INDEX invite_failures_at ON invite_failures(at)",
+]
+
 MIGRATIONS: list[tuple[int, str, list[str]]] = [
     (1, "m001_initial", M001_INITIAL),
     (2, "m002_lean_hot_tables", M002_LEAN_HOT_TABLES),
@@ -521,6 +533,7 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
     (11, "m011_dialog_busy", M011_DIALOG_BUSY),
     (12, "m012_outbox_untold", M012_OUTBOX_UNTOLD),
     (13, "m013_dialogs_with_rowid", M013_DIALOGS_WITH_ROWID),
+    (14, "m014_invite_failures", M014_INVITE_FAILURES),
 ]
 
 
