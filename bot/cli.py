@@ -27,7 +27,7 @@ from bot import household_import, importer
 from bot.importer import ADMIN_UNITS, AdminUnits, Levels, RosterError, base_name, pick
 from common.config import Config, ConfigError, load_config
 from common.text import fold
-from handlers.router import INVITE_ALPHABET
+from handlers.router import INVITE_ALPHABET, INVITE_LENGTH, show_invite
 from storage import areas, audit, households, invites, migrations, outbox, people, reports
 from storage.areas import Area
 from storage.db import Database
@@ -72,12 +72,12 @@ def local(config: Config, moment: datetime | str | None) -> str:
 
 
 def show_code(code: str) -> str:
-    return f"{code[:4]}-{code[4:]}"
+    return show_invite(code)
 
 
 def new_code() -> str:
-    """Eight characters from ``INVITE_ALPHABET``, cryptographically random."""
-    return "".join(secrets.choice(INVITE_ALPHABET) for _ in range(8))
+    """``INVITE_LENGTH`` (10) characters from ``INVITE_ALPHABET``, cryptographically random."""
+    return "".join(secrets.choice(INVITE_ALPHABET) for _ in range(INVITE_LENGTH))
 
 
 def table(rows: Sequence[Sequence[object]], header: Sequence[str]) -> str:

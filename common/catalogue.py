@@ -47,7 +47,6 @@ MESSAGES: dict[str, str] = {
     "core.deferred_error": "Xin lỗi, chưa lập được thống kê này do sự cố hệ thống. Vui lòng thử lại sau ít phút.",
     "core.option.stop": "⏹ Dừng việc đang làm",
     "core.which_option": "Bạn muốn chọn mục nào? Gõ số thứ tự hoặc bấm nút:",
-    "core.too_long": "Tin nhắn quá dài. Vui lòng trả lời ngắn gọn câu hỏi dưới đây.",
     "core.unreadable": (
         "Tin nhắn có ký tự bị lỗi nên tôi không đọc được, và chưa làm theo tin nhắn này. "
         "Vui lòng gõ lại (đừng dán chữ chép từ nơi khác)."
@@ -115,8 +114,8 @@ MESSAGES: dict[str, str] = {
     ),
     # --- enrolment ---
     "enrol.invalid": (
-        "Mã mời không đúng. Vui lòng kiểm tra lại mã (8 ký tự, ví dụ: ABCD-2345) hoặc xin mã "
-        "mới từ cán bộ xã."
+        "Mã mời không đúng. Vui lòng kiểm tra lại mã (10 ký tự, ví dụ: ABCDE-23456; mã cũ có 8 "
+        "ký tự) hoặc xin mã mới từ cán bộ xã."
     ),
     "enrol.used": "Mã mời này đã được dùng. Mỗi mã chỉ dùng một lần; hãy xin mã mới từ cán bộ xã.",
     "enrol.expired": "Mã mời này đã hết hạn. Hãy xin mã mới từ cán bộ xã.",

@@ -358,8 +358,6 @@ class Core:
             answer = Answer("", action)
         else:
             answer = Answer(inbound.text, _typed_option(inbound.text, ask))
-            if len(inbound.text) > 4000:
-                return [Outbound(t("core.too_long"))] + await self._ask(ctx, state)
         dialog = DIALOGS[state.dialog]
         opened_by, answered = state.draft.get(OPENED_BY), state.draft.get(ANSWERED, 0) + 1
         new_state, messages = await dialog.answer(ctx, state, answer)

@@ -21,14 +21,13 @@ so that a throttled account learns nothing, not even from a right code:
   first code of the day is always read, so the person a code was made for gets in even
   during an attack (and an attacker gains one try a day per account they own).
 
-What that makes of a guess: codes are 8 characters of a 31-letter alphabet, 31⁸ ≈ 8.5·10¹¹.
-With 3,000 unused codes a random guess hits one with probability 3,000 / 8.5·10¹¹ ≈ 3.5·10⁻⁹,
-so about 2.8·10⁸ guesses are expected for the first hit. Throttled, a whole botnet sends at
-most 20 a minute (28,800 a day) plus one a day per account: with 1,000 accounts ≈ 29,800 a
-day, ≈ 9,500 days (26 years) expected — and a code lives ``ttl_days`` (14): in one code's
-lifetime the attack has a ≈ 0.15 % chance of hitting any of the 3,000, and a hit still has
-to be confirmed by a person who then shows up, by name, to the admins. (Unthrottled, 27,234
-guesses a minute from 50 accounts hit one in about a week.)
+What that makes of a guess (README, "Invite codes and guessing"): with 3,000 unused codes,
+eight characters of 31 (31⁸ ≈ 8.5·10¹¹, the codes made before issue 12) take about 2.8·10⁸
+guesses for the first hit; throttled, a whole botnet gets 20 a minute (28,800 a day) plus one
+a day per account it owns — with 1,000 accounts ≈ 29,800 a day, ≈ 9,500 days (26 years),
+against about a week unthrottled (27,234 a minute from 50 accounts). New codes have ten
+characters (31¹⁰ ≈ 8.2·10¹⁴): ≈ 2.7·10¹¹ guesses, ≈ 25,000 years; and a code lives only
+``ttl_days`` (14 days).
 """
 
 from __future__ import annotations
@@ -41,7 +40,7 @@ from common.catalogue import t
 from common.messages import Option, Outbound
 from common.text import NO_WORDS, YES_WORDS, fold, plain
 from handlers import menu
-from handlers.router import match
+from handlers.router import match, show_invite
 from storage import areas, invites, people
 from storage.dialogs import DialogState, clear_dialog, save_dialog
 from storage.outbox import Planned, create_campaign
@@ -81,11 +80,6 @@ def person_name(text: str) -> str | None:
 
 def normalise_code(text: str) -> str:
     return fold(text).replace("-", "").replace(" ", "").upper()[:32]
-
-
-def show_code(code: str) -> str:
-    """``ABCD2345`` as it is printed for people: ``ABCD-2345``."""
-    return f"{code[:4]}-{code[4:]}" if len(code) == 8 else code
 
 
 async def _throttled(ctx: Context) -> tuple[Outbound | None, list]:
@@ -257,7 +251,7 @@ async def _tell_about_grant(ctx: Context, invite, area, held: list[str]) -> None
              account=menu.identity_label({"channel": ctx.inbound.channel,
                                           "display_name": ctx.inbound.display_name}),
              held="\n".join(held), role=menu.role_label(ctx, invite.role, area),
-             code=show_code(invite.code))
+             code=show_invite(invite.code))
     local = ctx.now.astimezone(ctx.config.timezone)
     await create_campaign(
         ctx.conn, key=f"invite-grant:{invite.code}", kind="grant",

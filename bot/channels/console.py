@@ -40,6 +40,7 @@ from common.messages import Inbound, Outbound
 from common.text import plain
 from handlers.core import Core
 from handlers.menu import ROLE_KEYS
+from handlers.router import show_invite
 from storage import people
 from storage.audit import Actor
 
@@ -463,7 +464,7 @@ def _is_tty(stream: TextIO) -> bool:
 
 
 def _show_code(code: str) -> str:
-    return f"{code[:4]}-{code[4:]}" if len(code) == 8 else code
+    return show_invite(code)
 
 
 def _acting_as(persona: Persona) -> str:
