@@ -131,9 +131,9 @@ MESSAGES: dict[str, str] = {
     ),
     "enrol.welcome": "Chào mừng {name}! Bạn đã được đăng ký:\n{role}",
     "enrol.locked": (
-        "Bạn đã gửi sai mã mời {tries} lần liền. Để giữ an toàn, tôi tạm chưa kiểm tra mã từ "
-        "tài khoản này: vui lòng thử lại sau {minutes} phút. Nếu mã vẫn không đúng, hãy hỏi "
-        "lại cán bộ đã gửi mã cho bạn."
+        "Bạn đã gửi sai mã mời {tries} lần trong {window} phút vừa qua. Để giữ an toàn, tôi tạm "
+        "chưa kiểm tra mã từ tài khoản này: vui lòng thử lại sau {minutes} phút. Nếu mã vẫn "
+        "không đúng, hãy hỏi lại cán bộ đã gửi mã cho bạn."
     ),
     "enrol.throttled_everyone": (
         "Lúc này có quá nhiều lượt gửi mã mời sai, nên tôi tạm dừng kiểm tra mã trong ít phút "

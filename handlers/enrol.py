@@ -106,7 +106,8 @@ def _locked(ctx: Context, recent: list) -> Outbound:
     until = recent[len(recent) - cfg.max_wrong_codes] + timedelta(
         minutes=cfg.wrong_codes_window_minutes)
     minutes = max(1, math.ceil((until - ctx.now).total_seconds() / 60))
-    return Outbound(t("enrol.locked", tries=len(recent), minutes=minutes))
+    return Outbound(t("enrol.locked", tries=len(recent), minutes=minutes,
+                      window=cfg.wrong_codes_window_minutes))
 
 
 async def _wrong(ctx: Context, tried: list) -> list[Outbound]:

@@ -237,7 +237,7 @@ async def test_one_account_guessing_is_stopped_after_five_wrong_codes(core, db, 
         assert "Mã mời không đúng" in await guesser.send(code)
         clock.advance(seconds=20)
     reply = await guesser.send(WRONG[4])  # the fifth: said at once, with how long
-    assert "sai mã mời 5 lần" in reply and "sau 9 phút" in reply
+    assert "sai mã mời 5 lần trong 10 phút vừa qua" in reply and "sau 9 phút" in reply
     reply = await guesser.send("GQQD-2345")  # even the right code is not looked up now
     assert "thử lại sau" in reply and "Chào mừng" not in reply
     async with db.read() as conn:
