@@ -30,7 +30,7 @@ from bot import household_import, importer
 from bot.importer import ADMIN_UNITS, AdminUnits, Levels, RosterError, base_name, pick
 from common.config import Config, ConfigError, load_config
 from common.text import fold
-from handlers.router import INVITE_ALPHABET
+from handlers.router import INVITE_ALPHABET, INVITE_LENGTH, show_invite
 from storage import (
     areas,
     audit,
@@ -87,12 +87,12 @@ def local(config: Config, moment: datetime | str | None) -> str:
 
 
 def show_code(code: str) -> str:
-    return f"{code[:4]}-{code[4:]}"
+    return show_invite(code)
 
 
 def new_code() -> str:
-    """Eight characters from ``INVITE_ALPHABET``, cryptographically random."""
-    return "".join(secrets.choice(INVITE_ALPHABET) for _ in range(8))
+    """``INVITE_LENGTH`` (10) characters from ``INVITE_ALPHABET``, cryptographically random."""
+    return "".join(secrets.choice(INVITE_ALPHABET) for _ in range(INVITE_LENGTH))
 
 
 def table(rows: Sequence[Sequence[object]], header: Sequence[str]) -> str:
@@ -168,7 +168,7 @@ async def resolve_area(conn, config: Config, text: str) -> Area:
             raise CliError(f"no area with id {match[1]}")
         return area
     match = re.fullmatch(r"code:\s*(\S+)", text, re.IGNORECASE)
-    if match or text.isdigit():
+    if match or (text.isascii() and text.isdigit()):  # "²".isdigit(), and int() fails on it
         code = match[1] if match else text
         found = {a.id: a for a in await areas.areas_by_code(conn, code)}
         if not match:

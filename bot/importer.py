@@ -29,7 +29,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from common.text import fold
+from common.text import clean_inbound, fold
 from storage import areas
 from storage.areas import Area
 from storage.audit import Actor
@@ -46,13 +46,18 @@ class RosterError(Exception):
 # --- text helpers ------------------------------------------------------------------------------
 
 def clean(value: object) -> str:
-    """A cell as text: NFC, single spaces, whole numbers without ``.0`` (Excel)."""
+    """A cell as text: NFC, single spaces, whole numbers without ``.0`` (Excel), and none
+    of the characters nobody sees (controls, zero-width spaces, direction marks, a byte-order
+    mark; ``common.text.clean_inbound``): a name or code pasted from a chat or a web page is
+    stored as it is seen."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    text = unicodedata.normalize("NFC", str(value))
-    return " ".join(text.split())
+    text = str(value)
+    if not (text.isascii() and text.isprintable()):
+        text = clean_inbound(text)[0]
+    return " ".join(unicodedata.normalize("NFC", text).split())
 
 
 # Words that name the kind of an area in front of its name ("Xã Tân Lập", "Tỉnh Lai Châu").

@@ -53,7 +53,13 @@ MESSAGES: dict[str, str] = {
     "core.option.stop": "⏹ Dừng việc đang làm",
     "core.which_option": "Bạn muốn chọn mục nào? Gõ số thứ tự hoặc bấm nút:",
     "core.undelivered": "Xin lỗi, câu hỏi trước chưa tới được bạn:",
-    "core.too_long": "Tin nhắn quá dài. Vui lòng trả lời ngắn gọn câu hỏi dưới đây.",
+    "core.unreadable": (
+        "Tin nhắn có ký tự bị lỗi nên tôi không đọc được, và chưa làm theo tin nhắn này. "
+        "Vui lòng gõ lại (đừng dán chữ chép từ nơi khác)."
+    ),
+    "core.message_too_long": (
+        "Tin nhắn dài quá {max} ký tự nên tôi chưa đọc. Vui lòng gửi ngắn gọn hơn."
+    ),
     # --- menu, help, roles ---
     "menu.choose": "Bạn cần làm gì?",
     "menu.option.report": "📝 Báo cáo tháng",
@@ -114,8 +120,8 @@ MESSAGES: dict[str, str] = {
     ),
     # --- enrolment ---
     "enrol.invalid": (
-        "Mã mời không đúng. Vui lòng kiểm tra lại mã (8 ký tự, ví dụ: ABCD-2345) hoặc xin mã "
-        "mới từ cán bộ xã."
+        "Mã mời không đúng. Vui lòng kiểm tra lại mã (10 ký tự, ví dụ: ABCDE-23456; mã cũ có 8 "
+        "ký tự) hoặc xin mã mới từ cán bộ xã."
     ),
     "enrol.used": "Mã mời này đã được dùng. Mỗi mã chỉ dùng một lần; hãy xin mã mới từ cán bộ xã.",
     "enrol.expired": "Mã mời này đã hết hạn. Hãy xin mã mới từ cán bộ xã.",
@@ -130,6 +136,35 @@ MESSAGES: dict[str, str] = {
         "Đã dừng. Bạn chưa được đăng ký; mã mời vẫn dùng được khi bạn gửi lại."
     ),
     "enrol.welcome": "Chào mừng {name}! Bạn đã được đăng ký:\n{role}",
+    "enrol.locked": (
+        "Bạn đã gửi sai mã mời {tries} lần trong {window} phút vừa qua. Để giữ an toàn, tôi tạm "
+        "chưa kiểm tra mã từ tài khoản này: vui lòng thử lại sau {minutes} phút. Nếu mã vẫn "
+        "không đúng, hãy hỏi lại cán bộ đã gửi mã cho bạn."
+    ),
+    "enrol.throttled_everyone": (
+        "Lúc này có quá nhiều lượt gửi mã mời sai, nên tôi tạm dừng kiểm tra mã trong ít phút "
+        "để giữ an toàn. Vui lòng gửi lại mã sau 1 phút."
+    ),
+    "enrol.has_role": "Bạn đã có quyền này rồi:\n{role}\nMã mời chưa bị dùng.",
+    "enrol.confirm_role": (
+        "⚠️ Mã mời này cho thêm quyền:\n{role}\n"
+        "Hiện bạn đang có:\n{held}\n"
+        "Bạn có muốn nhận thêm quyền này không? Quản trị viên và người tạo mã sẽ được báo."
+    ),
+    "enrol.option.accept": "✅ Có, nhận thêm quyền",
+    "enrol.option.decline": "❌ Không nhận",
+    "enrol.confirm_expected": "Vui lòng bấm «Có» để nhận thêm quyền, hoặc «Không» để bỏ qua.",
+    "enrol.declined": (
+        "Đã bỏ qua: bạn không nhận thêm quyền, và mã mời chưa bị dùng (người được mời vẫn dùng "
+        "được)."
+    ),
+    "enrol.role_added": "Đã thêm quyền cho bạn:\n{role}",
+    "enrol.notice_second_role": (
+        "🔐 {name} ({account}) vừa nhận thêm quyền bằng mã mời {code}:\n{role}\n"
+        "Trước đó người này có:\n{held}\n"
+        "Nếu việc này không đúng, hãy liên hệ ngay với người này và người quản trị máy chủ để "
+        "thu hồi quyền."
+    ),
     # --- linking a second messenger (handlers/link.py) ---
     "channel.telegram": "Telegram",
     "channel.zalo": "Zalo",

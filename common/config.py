@@ -289,7 +289,13 @@ class AreasConfig(Settings):
 
 
 class InvitesConfig(Settings):
+    """``[invites]``: invite codes, and the throttles that keep them from being guessed."""
+
     ttl_days: Int = Field(14, ge=1)
+    max_wrong_codes: Int = Field(5, ge=1, le=100)
+    wrong_codes_window_minutes: Int = Field(10, ge=1, le=1440,
+                                            description="minutes from 1 to 1440 (a day)")
+    max_wrong_codes_per_minute: Int = Field(20, ge=1, le=10000)
 
 
 class LinkConfig(Settings):

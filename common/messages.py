@@ -6,6 +6,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from common.text import MAX_INBOUND, clean_inbound, visible
+
+NAME_SHOWN_MAX = 128  # characters of the name a messenger shows for an account
+OPTION_MAX = 256  # characters of button data (Telegram's callback data is 64 bytes)
+
 
 @dataclass(frozen=True, slots=True)
 class Option:
@@ -23,6 +28,13 @@ class Inbound:
     ``message_id`` is unique per channel and identical when the channel redelivers the same
     update (Telegram: the update id), which is how redeliveries are recognised.
     ``option`` carries the data of a pressed button (never trusted: it is checked like text).
+
+    This is the edge: every channel builds one of these, and building it cleans what a person
+    sent (``common.text.clean_inbound``: NFC, no control or invisible format character, no
+    lone surrogate; a name as ``visible``), so that no dialog ever sees such a character and
+    none is stored. ``refused`` is the catalogue key of why the text cannot be read (broken
+    characters, longer than ``MAX_INBOUND``; then cut there): the core answers it and reads
+    nothing.
     """
 
     channel: str
@@ -35,6 +47,27 @@ class Inbound:
     phone: str | None = None
     received_at: datetime | None = None
     kind: str = "text"  # text | option | image | sticker | unsupported
+    refused: str = ""
+
+    def __post_init__(self) -> None:
+        text, broken = clean_inbound(self.text)
+        refused = self.refused or ("core.unreadable" if broken else "")
+        if len(text) > MAX_INBOUND:
+            text, refused = text[:MAX_INBOUND], refused or "core.message_too_long"
+        name = self.display_name
+        if name and not (name.isascii() and name.isprintable()):
+            name = visible(clean_inbound(name)[0])
+        option = self.option
+        if option is not None and not (option.isascii() and option.isprintable()):
+            option = clean_inbound(option)[0]
+        phone = self.phone
+        if phone is not None and not (phone.isascii() and phone.isprintable()):
+            phone = visible(clean_inbound(phone)[0])
+        for field, value in (("text", text), ("refused", refused),
+                             ("display_name", name[:NAME_SHOWN_MAX]),
+                             ("option", None if option is None else option[:OPTION_MAX]),
+                             ("phone", phone)):
+            object.__setattr__(self, field, value)
 
 
 @dataclass(frozen=True, slots=True)

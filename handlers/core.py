@@ -45,7 +45,8 @@ import aiosqlite
 from common.catalogue import t
 from common.config import Config
 from common.messages import Inbound, Option, Outbound
-from common.text import plain
+from common.numbers import format_count
+from common.text import MAX_INBOUND, plain
 from handlers import announce, calendar, enrol, households, link, menu, movement, report, stats
 from handlers.context import Answer, Context
 from handlers.router import (
@@ -103,7 +104,8 @@ class _Passing(Exception):
 
 # Dialog name -> module with ``ask(ctx, state)`` and ``answer(ctx, state, answer)``.
 DIALOGS = {"report": report, "household": households, "review": households.REVIEW,
-           "movement": movement, "announce": announce, "stats": stats, "link": link}
+           "movement": movement, "announce": announce, "stats": stats, "link": link,
+           enrol.GRANT_DIALOG: enrol.GRANT}
 
 
 class Core:
@@ -309,6 +311,9 @@ class Core:
 
     async def _dispatch(self, ctx: Context) -> list[Outbound]:
         inbound = ctx.inbound
+        if inbound.refused:  # the edge could not read it (common.messages.Inbound)
+            said = [Outbound(t(inbound.refused, max=format_count(MAX_INBOUND)))]
+            return said if ctx.person is None else await self._with_dialog_reminder(ctx, said)
         command = match(inbound.text, inbound.option)
         if ctx.person is None:
             replies = await self._stranger(ctx, command)
@@ -371,11 +376,11 @@ class Core:
             if inbound.option is not None:
                 return [menu.main_menu(ctx, t("core.stale_button"))]
             if looks_like_invite(inbound.text) or looks_like_link_code(inbound.text):
-                return await _use_code(ctx, inbound.text)
+                return await self._settle(ctx, *await _use_code(ctx, inbound.text))
             return [menu.main_menu(ctx, t("core.not_understood"))]
         if command.name == "start":
             if command.args:
-                return await _use_code(ctx, command.args)
+                return await self._settle(ctx, *await _use_code(ctx, command.args))
             return [menu.main_menu(ctx, t("core.welcome_back", name=ctx.person.full_name))]
         if command.name == "help":
             return [menu.help_text(ctx), menu.main_menu(ctx, t("menu.choose"))]
@@ -424,14 +429,14 @@ class Core:
                     looks_like_invite(text) or looks_like_link_code(text)):
                 return await enrol.answer_name(ctx, state)
         if command and command.name == "start" and command.args:
-            return await _use_code(ctx, command.args)
+            return (await _use_code(ctx, command.args))[1]
         if command and command.name == "link":
             if looks_like_link_code(command.args):
                 return await link.use(ctx, command.args)
             return [Outbound(t("link.stranger_help"))]
         if command is None and ctx.inbound.option is None and (
                 looks_like_invite(text) or looks_like_link_code(text)):
-            return await _use_code(ctx, text)
+            return (await _use_code(ctx, text))[1]
         return [Outbound(t("core.stranger"))]
 
     async def _answer(self, ctx: Context, state: DialogState,
@@ -452,8 +457,6 @@ class Core:
             return _prefixed(t("core.undelivered"), await self._ask(ctx, state))
         else:
             answer = Answer(inbound.text, _typed_option(inbound.text, ask))
-            if len(inbound.text) > 4000:
-                return [Outbound(t("core.too_long"))] + await self._ask(ctx, state)
         dialog = DIALOGS[state.dialog]
         opened_by, answered = state.draft.get(OPENED_BY), state.draft.get(ANSWERED, 0) + 1
         new_state, messages = await dialog.answer(ctx, state, answer)
@@ -543,12 +546,13 @@ class Core:
                                    ctx.now.astimezone(self.config.timezone)))
 
 
-async def _use_code(ctx: Context, text: str) -> list[Outbound]:
+async def _use_code(ctx: Context, text: str) -> tuple[DialogState | None, list[Outbound]]:
     """A code typed alone or after /start: a linking code by its shape (three groups of
-    three), otherwise an invite (handlers/router.py)."""
+    three), otherwise an invite (handlers/router.py); with the dialog it opens, if any (an
+    enrolled person confirming a second role, handlers/enrol.py)."""
     if looks_like_link_code(text):
-        return await link.use(ctx, text)
-    return await enrol.enrol(ctx, text)
+        return None, await link.use(ctx, text)
+    return await enrol.start(ctx, text)
 
 
 def _starts_again(state: DialogState, command: Command) -> bool:

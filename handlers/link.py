@@ -12,8 +12,8 @@ Steps, one message each:
   is never offered, so the last identity can never be removed).
 
 Codes vs invite codes: both use the invite alphabet (no I, L, O, 0, 1), but a linking code
-has nine characters in three groups (``ABC-DEF-GHJ``) and an invite eight in two
-(``ABCD-2345``), so the shape alone says which one was typed (``handlers/router.py``); no
+has nine characters in three groups (``ABC-DEF-GHJ``) and an invite ten (or eight) in two
+(``ABCDE-23456``), so the shape alone says which one was typed (``handlers/router.py``); no
 lookup of one kind is ever spent on the other. 31⁹ ≈ 2.6·10¹³ codes, alive for minutes, and
 ``link.max_wrong_codes`` wrong codes per identity and window make guessing hopeless.
 

@@ -33,12 +33,16 @@ ALIASES: dict[str, tuple[str, ...]] = {
 _BY_WORD = {word: name for name, words in ALIASES.items() for word in words}
 _LONGEST = 4  # the longest alias typed with spaces: "dang ky thoat ngheo"
 MENU_PREFIX = "cmd:"
-# Invite codes use an alphabet without look-alikes (no I, L, O, 0, 1).
+# Invite codes use an alphabet without look-alikes (no I, L, O, 0, 1): ten characters in two
+# groups (ABCDE-23456, 31¹⁰ ≈ 8·10¹⁴ codes; handlers/enrol.py works out a guess); codes made
+# before issue 12 have eight (ABCD-2345) and still work until they expire.
 INVITE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-_INVITE = re.compile(r"^[a-hjkmnp-z2-9]{4}[- ]?[a-hjkmnp-z2-9]{4}$")
+INVITE_LENGTH = 10
+_INVITE = re.compile(r"^(?:[a-hjkmnp-z2-9]{5}[- ]?[a-hjkmnp-z2-9]{5}"
+                     r"|[a-hjkmnp-z2-9]{4}[- ]?[a-hjkmnp-z2-9]{4})$")
 # Linking codes (handlers/link.py) use the same alphabet in another shape: nine characters in
-# three groups (ABC-DEF-GHJ) against the invite's eight in two (ABCD-2345), so a code typed
-# alone is one or the other by its shape, never both.
+# three groups (ABC-DEF-GHJ) against the invite's ten (or eight) in two, so a code typed alone
+# is one or the other by its shape, never both.
 _LINK_CODE = re.compile(r"^[a-hjkmnp-z2-9]{3}[- ]?[a-hjkmnp-z2-9]{3}[- ]?[a-hjkmnp-z2-9]{3}$")
 
 
@@ -84,6 +88,12 @@ def looks_like_invite(text: str) -> str | None:
     """The invite code in ``text`` (upper case, no dash) if it looks like one."""
     folded = fold(text)
     return folded.replace("-", "").replace(" ", "").upper() if _INVITE.match(folded) else None
+
+
+def show_invite(code: str) -> str:
+    """An invite code as people are given it: ``ABCDE-23456`` (``ABCD-2345``)."""
+    half = len(code) // 2
+    return f"{code[:half]}-{code[half:]}" if len(code) in (8, INVITE_LENGTH) else code
 
 
 def looks_like_link_code(text: str) -> str | None:

@@ -512,6 +512,18 @@ M014_PERSONAL_MEDIA = [
     "ALTER TABLE media ADD COLUMN personal INTEGER NOT NULL DEFAULT 0",
 ]
 
+# Wrong invite codes (storage/invites.py), for the throttles of handlers/enrol.py: per
+# messenger account, and over all accounts (the ``at`` index counts the last minute's).
+M015_INVITE_FAILURES = [
+    """CREATE TABLE invite_failures (
+        channel TEXT NOT NULL,
+        external_id TEXT NOT NULL,
+        at TEXT NOT NULL
+    )""",
+    "CREATE INDEX invite_failures_identity ON invite_failures(channel, external_id, at)",
+    "CREATE INDEX invite_failures_at ON invite_failures(at)",
+]
+
 # (number, name, statements). Append only; never edit a migration that has shipped.
 MIGRATIONS: list[tuple[int, str, list[str]]] = [
     (1, "m001_initial", M001_INITIAL),
@@ -528,6 +540,7 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
     (12, "m012_outbox_untold", M012_OUTBOX_UNTOLD),
     (13, "m013_dialogs_with_rowid", M013_DIALOGS_WITH_ROWID),
     (14, "m014_personal_media", M014_PERSONAL_MEDIA),
+    (15, "m015_invite_failures", M015_INVITE_FAILURES),
 ]
 
 

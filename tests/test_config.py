@@ -105,6 +105,11 @@ def test_each_wrong_setting_is_one_line_naming_it(tmp_path):
      " a list that names people lives shorter"),
     ("[telegram]\nrequest_timeout = 0",
      "setting telegram.request_timeout must be seconds, more than 0 and at most 300, not 0"),
+    ("[invites]\nmax_wrong_codes_per_minute = 0",
+     "setting invites.max_wrong_codes_per_minute must be from 1 to 10000, not 0"),
+    ("[invites]\nwrong_codes_window_minutes = 2000",
+     "setting invites.wrong_codes_window_minutes must be minutes from 1 to 1440 (a day), "
+     "not 2000"),
     ('[areas]\nreport_level = "hamlet"',
      "setting areas.report_level: 'hamlet' is not in areas.levels"),
     ('[awards]\nrules = { town = ["points"] }',

@@ -21,11 +21,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from common.messages import Inbound
-from common.text import plain
+from common.text import plain, unseen
 from handlers.core import Core
 from storage.clock import iso
 from storage.db import Database
 from storage.dialogs import MENU, DialogState
+from storage.query import fetch_all
 from tests.test_walkthrough import (
     invariant_problems,
     known_of,
@@ -64,6 +65,14 @@ NASTY = EVERYWHERE + (
     "/baocao 10 50 50 0 0 0 60 200 0", "/baocao 100 20 10 0 0 0 25 40 0",
     "/baocao 5 3 3 0 0 0 3 6",
 )
+# Characters that crashed a dialog or were stored before issue 12: digits int() reads (or
+# fails on) but nobody types as a figure, 10,000 digits (past Python's 4,300-digit limit), a
+# lone surrogate (UTF-8 cannot encode it), invisible and direction marks in codes and names.
+HOSTILE_CHARACTERS = (
+    "²", "①", "1²", "³3", "٣", "9" * 10_000, "a\ud800b", "12\udfff", "\ud83d",
+    "\ufeff5", "\u202e021", "\u200f15", "\u202d12\u206d", "Lò\u202e Văn\u200b Páo",
+    "\x00\x1b[2J", "Nguye\u0302\u0303n Thi\u0323 Mai",
+)
 QUOTED = re.compile(r"«([^»]*)»")
 VIETNAMESE = re.compile(r"[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]",
                         re.IGNORECASE)
@@ -75,7 +84,9 @@ def forged(state: DialogState | None) -> list[str]:
     nonce = ((state.draft.get("_ask") or {}).get("nonce") or "abc123") if state else "abc123"
     return [f"{nonce}.nosuch", f"{nonce}.area:999999", f"{nonce}.fix:99", f"{nonce}.hh:-1",
             f"{nonce}.toggle:99", f"{nonce}.period:2030-99", "ffffff.send", "cmd:nosuch",
-            "cmd:report 99/9999", "cmd:stats Tỉnh Khác", "cmd:report " + "9" * 60, "", "x" * 65]
+            "cmd:report 99/9999", "cmd:stats Tỉnh Khác", "cmd:report " + "9" * 60, "", "x" * 65,
+            f"{nonce}.reg:²", f"{nonce}.asm:①", f"{nonce}.fix:²", f"{nonce}.lv:٣",
+            f"{nonce}.hh:" + "9" * 5000, "cmd:report ²/2026"]
 
 
 class Hostile:
@@ -210,6 +221,8 @@ async def test_nasty_text_and_forged_buttons_at_every_question(hostile):
             found += await env.problems(node, text=text)
         for data in forged(node.state)[:4 if node.state and node.state.dialog != MENU else 2]:
             found += await env.problems(node, option=data)
+        for data in forged(node.state)[-6:]:  # digits int() reads but nobody sends
+            found += await env.problems(node, option=data)
     assert not found, report(found)
 
 
@@ -279,3 +292,37 @@ async def test_invisible_characters_in_an_area_search(hostile):
         found += [f for f in await env.problems(node, text="\u202e21", keep_known=True)
                   if f.problem == "text"]
     assert not found, report(found)
+
+
+async def stored_unseen(db: Database) -> list[str]:
+    """Every stored text value, in every table, that holds a character the edge lets nobody
+    store (common.text.unseen: a lone surrogate, a control but the line end, a format
+    character but an emoji's joiner), or that is not NFC."""
+    found = []
+    async with db.read() as conn:
+        tables = [r[0] for r in await fetch_all(
+            conn, "SELECT name FROM sqlite_master WHERE type = 'table'"
+            " AND name NOT LIKE 'sqlite_%'")]
+        for table in tables:
+            columns = [r[1] for r in await fetch_all(conn, f"PRAGMA table_info({table})")]
+            for row in await fetch_all(conn, f"SELECT * FROM {table}"):
+                for column, value in zip(columns, row, strict=True):
+                    if isinstance(value, str) and (unseen(value) or value != unicodedata.normalize(
+                            "NFC", value)):
+                        found.append(f"{table}.{column}: {value[:60]!r}")
+    return found
+
+
+@pytest.mark.parametrize("hostile", ["village_head", "commune_officer"], indirect=True)
+async def test_hostile_characters_at_every_question_crash_nothing_and_store_nothing(hostile):
+    # Each one sent at every question and the form then finished as a hurried person would
+    # (so that whatever it let through is saved): no fault, and afterwards not one stored
+    # value anywhere in the database holds an invisible, control or broken character.
+    env, nodes = hostile
+    assert await stored_unseen(env.db) == []  # the demo itself is clean
+    found = []
+    for node in nodes:
+        for text in HOSTILE_CHARACTERS:
+            found += await env.problems(node, text=text, finish=True)
+    assert not found, report(found)
+    assert await stored_unseen(env.db) == []

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from openpyxl import Workbook
 
 from bot import household_import as hi
+from common.text import unseen
 from storage import audit
 from storage import households as hh
 from tests.test_cli import Cli, write_csv
@@ -484,3 +486,35 @@ def test_every_import_change_is_audited_as_the_operator(run):
     run("import-households", str(path), "--village", "Nà Khan")
     entries = run.query(lambda conn: audit.entries(conn, "household"))
     assert len(entries) == 5 and all(e["actor"].startswith("cli:") for e in entries)
+
+
+def test_invisible_and_direction_characters_in_a_file_are_not_stored(run):
+    # Cells copied from a chat or a web page carry marks nobody sees: a byte-order mark, a
+    # right-to-left override, zero-width spaces, a NUL. What is stored is what is seen.
+    path = write_csv(run.tmp_path / "marks.csv", (
+        "Mã hộ;Họ và tên chủ hộ;Phân loại hộ\n"
+        "\ufeffNK5;L\u200bò Văn\u202d Páo\u206d;Hộ nghèo\n"
+        "\u202eNK021;Lò\x00 Thị \u200fMai;cận nghèo\n"
+        "\u200fNK15;" + unicodedata.normalize("NFD", "Tao Văn Sinh") + ";Hộ nghèo\n"
+    ))
+    result = run("import-households", str(path), "--village", "Nà Khan", "--as-of",
+                 "2026-10-01")
+    assert result.code == 0, result.err
+    got = households(run, "Bản Nà Khan")
+    assert sorted(got) == ["NK021", "NK15", "NK5"]
+    assert sorted(h.head_name for h in got.values()) == ["Lò Thị Mai", "Lò Văn Páo",
+                                                         "Tao Văn Sinh"]
+    for h in got.values():
+        assert unseen(h.code + h.head_name) == [] and h.head_name == unicodedata.normalize(
+            "NFC", h.head_name)
+
+
+def test_invisible_characters_in_an_area_file_are_not_stored(run):
+    roster = write_csv(run.tmp_path / "tree2.csv", (
+        "Tỉnh,Xã,Thôn\n"
+        "Lai Châu,Mường Tè,\u202eBản\u200b Mới\ufeff\n"
+    ))
+    assert run("import-areas", str(roster)).code == 0
+    names = [a.name for a in run.all_areas()]
+    assert "Bản Mới" in names
+    assert all(unseen(n) == [] for n in names)

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from common.text import fold, plain
-from handlers.router import ALIASES, looks_like_invite, match
+from handlers.router import ALIASES, looks_like_invite, match, show_invite
 
 
 @pytest.mark.parametrize("text", ["/baocao", "bao cao", "Báo cáo", "BÁO CÁO", "/BaoCao",
@@ -55,7 +55,11 @@ def test_invite_codes():
     assert looks_like_invite("abcd-2345") == "ABCD2345"
     assert looks_like_invite("ABCD 2345") == "ABCD2345"
     assert looks_like_invite("huongdan") is None  # a word, not a code (has o)
-    assert looks_like_invite("abcd-23450") is None
+    assert looks_like_invite("abcd-23450") is None  # nine: a linking code's length
+    assert looks_like_invite("abcde-23456") == "ABCDE23456"  # the ten of today's codes
+    assert looks_like_invite("ABCDE 23456") == looks_like_invite("abcde23456") == "ABCDE23456"
+    assert looks_like_invite("abcd-234567") is None and looks_like_invite("abcdef-23456") is None
+    assert show_invite("ABCDE23456") == "ABCDE-23456" and show_invite("ABCD2345") == "ABCD-2345"
 
 
 @given(st.text(max_size=300))

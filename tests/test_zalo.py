@@ -316,6 +316,21 @@ async def test_a_body_that_is_not_an_event_gets_400(channel, api, raw):
     assert status == 400
 
 
+@pytest.mark.parametrize("raw", [b"[" * 100_000 + b"]" * 100_000,
+                                 b'{"event_name": ' + b'{"a": ' * 50_000 + b"1" + b"}" * 50_001])
+async def test_deeply_nested_json_gets_400_not_503(channel, api, db, raw):
+    # A 503 is retried by Zalo for ever; a body nobody can read is the sender's fault (400).
+    status, _ = await api.post_webhook(raw_body=raw)
+    assert status == 400
+    async with db.read() as conn:
+        assert await inbox.waiting(conn, "zalo") == []
+
+
+async def test_a_body_over_the_size_bound_is_refused(channel, api):
+    status, _ = await api.post_webhook(raw_body=b'{"a": "' + b"x" * (2 << 20) + b'"}')
+    assert status == 413
+
+
 async def test_both_body_shapes_are_accepted_and_unknown_events_ignored(
         channel, api, db, world, clock):
     await on_zalo(db, clock, world.head_id, "z100")

@@ -40,6 +40,7 @@ from common.messages import Inbound, Outbound
 from common.text import plain
 from handlers.core import Core
 from handlers.menu import ROLE_KEYS
+from handlers.router import show_invite
 from storage import people
 from storage.audit import Actor
 
@@ -202,7 +203,7 @@ async def resolve_persona(core: Core, who: str) -> Persona:
         if persona is None:
             raise PersonaError(t("console.no_one_in_role", who=who))
         return persona
-    if who.isdigit():
+    if who.isascii() and who.isdigit():
         persona = await _persona_of(core, int(who))
         if persona is None:
             raise PersonaError(t("console.no_such_person", who=who))
@@ -470,7 +471,7 @@ def _is_tty(stream: TextIO) -> bool:
 
 
 def _show_code(code: str) -> str:
-    return f"{code[:4]}-{code[4:]}" if len(code) == 8 else code
+    return show_invite(code)
 
 
 def _acting_as(persona: Persona) -> str:
@@ -499,7 +500,7 @@ async def _choose_persona(core: Core, session: ConsoleSession,
         answer = line.strip()
         if answer.lower() in QUIT_WORDS:
             return None
-        if answer.isdigit():  # a number here is a line of the list, never a person id
+        if answer.isascii() and answer.isdigit():  # a line of the list, never a person id
             number = int(answer)
             if 1 <= number <= len(choices):
                 return await _persona_of(core, choices[number - 1].person_id) or stranger()

@@ -79,6 +79,7 @@ TEXT_LIMIT = 2000
 CAPTION_LIMIT = 2000
 SECRET_HEADER = "X-Bot-Api-Secret-Token"
 MAX_BODY = 1 << 20  # a webhook body larger than 1 MiB is refused (events are a few hundred bytes)
+MAX_DEPTH = 32  # nesting of a webhook body's JSON (an event has 4 levels); deeper is refused
 MAX_THROTTLE_WAIT = 60.0  # seconds a reply waits for a "too many requests" before it is given up
 REPLY_BACKOFF = 0.5  # seconds before a refused reply's second try; doubles for each further one
 MEDIA_PATH = "/media"
@@ -112,6 +113,35 @@ _UNKNOWN_CHAT = re.compile(r"chat[_ ]?id\b.*\b(invalid|not found|không hợp l�
 
 class BadEvent(ValueError):
     """A webhook body or update that is not a Zalo event (the webhook answers 400)."""
+
+
+def parse_body(text: str) -> object:
+    """A webhook body's JSON; :class:`BadEvent` when it is not JSON or nested deeper than
+    ``MAX_DEPTH`` (Python's parser gives up with a ``RecursionError`` at about 1,000 levels:
+    that is the sender's fault, answered 400, not a fault of ours that Zalo would retry)."""
+    try:
+        body = json.loads(text)
+    except RecursionError:
+        raise BadEvent(f"JSON nested deeper than {MAX_DEPTH} levels") from None
+    if _depth(body) > MAX_DEPTH:
+        raise BadEvent(f"JSON nested deeper than {MAX_DEPTH} levels")
+    return body
+
+
+def _depth(value: object) -> int:
+    """How deep ``value``'s lists and objects go, without recursion (a stack of levels)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(
+            item, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, level)
+        if deepest > MAX_DEPTH:
+            break
+        stack.extend((child, level + 1) for child in children)
+    return deepest
 
 
 def unwrap(body: object) -> dict:
@@ -820,7 +850,7 @@ class ZaloChannel:
             return web.json_response({"ok": False, "description": "forbidden"}, status=403)
         try:
             text = (await request.read()).decode("utf-8")
-            await self.accept([json.loads(text)], [text])
+            await self.accept([parse_body(text)], [text])
         except (ValueError, UnicodeDecodeError) as exc:  # BadEvent and bad JSON
             log.warning("Zalo: webhook body refused: %s", exc)
             return web.json_response({"ok": False, "description": "bad request"}, status=400)
